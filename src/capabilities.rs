@@ -1,0 +1,245 @@
+//! What each engine can do: the one table that `validate`, `plan` and `verify` consult.
+//!
+//! Facts, not guesses: Amazon RDS and Aurora PostgreSQL do not offer the TimescaleDB extension (it is not on
+//! their supported-extensions lists); they do offer pg_partman and pg_cron. An `external` server is whatever it
+//! is: glctl checks its extensions when it connects.
+
+use crate::config::model::{Backend, EngineKind, StorageType};
+
+/// Whether an engine offers something.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Offer {
+    Yes,
+    No,
+    /// Depends on the server; checked against `pg_available_extensions` when glctl connects.
+    ServerDependent,
+}
+
+impl Offer {
+    pub fn label(self) -> &'static str {
+        match self {
+            Offer::Yes => "yes",
+            Offer::No => "no",
+            Offer::ServerDependent => "if installed",
+        }
+    }
+}
+
+/// One row of the capability table.
+#[derive(Debug)]
+pub struct Capabilities {
+    pub engine: EngineKind,
+    pub timescaledb: Offer,
+    pub pg_partman: Offer,
+    pub pg_cron: Offer,
+    /// glctl creates the instances (Terraform) rather than connecting to a given server.
+    pub provisioned: bool,
+    /// Storage is sized per instance (allocated GiB, IOPS, throughput) rather than by the service.
+    pub sized_storage: bool,
+    /// A synchronous standby is switched on per instance (`multi_az`) rather than built in.
+    pub multi_az_flag: bool,
+    /// Storage types the engine accepts.
+    pub storage_types: &'static [StorageType],
+    /// Instance families (the middle of `db.<family>.<size>`) the engine runs on.
+    pub instance_families: &'static [&'static str],
+    /// Most read replicas / readers.
+    pub max_replicas: usize,
+    /// Longest automated-backup retention, days.
+    pub max_backup_retention_days: u32,
+    /// Parameter-group family prefix (`aurora-postgresql16`, `postgres16`).
+    pub parameter_family_prefix: &'static str,
+}
+
+const AURORA_FAMILIES: &[&str] = &[
+    "t3",
+    "t4g",
+    "r5",
+    "r6g",
+    "r6i",
+    "r6gd",
+    "r7g",
+    "r7i",
+    "r8g",
+    "x2g",
+    "serverless",
+];
+const RDS_FAMILIES: &[&str] = &[
+    "t3", "t4g", "m5", "m5d", "m6g", "m6gd", "m6i", "m6id", "m7g", "m7i", "m8g", "r5", "r5b",
+    "r5d", "r6g", "r6gd", "r6i", "r6id", "r7g", "r7i", "r8g", "x2g", "x2iedn",
+];
+
+pub const TABLE: &[Capabilities] = &[
+    Capabilities {
+        engine: EngineKind::AuroraPostgresql,
+        timescaledb: Offer::No,
+        pg_partman: Offer::Yes,
+        pg_cron: Offer::Yes,
+        provisioned: true,
+        sized_storage: false,
+        multi_az_flag: false,
+        storage_types: &[StorageType::Aurora, StorageType::AuroraIopt1],
+        instance_families: AURORA_FAMILIES,
+        max_replicas: 15,
+        max_backup_retention_days: 35,
+        parameter_family_prefix: "aurora-postgresql",
+    },
+    Capabilities {
+        engine: EngineKind::RdsPostgresql,
+        timescaledb: Offer::No,
+        pg_partman: Offer::Yes,
+        pg_cron: Offer::Yes,
+        provisioned: true,
+        sized_storage: true,
+        multi_az_flag: true,
+        storage_types: &[StorageType::Gp3, StorageType::Io1, StorageType::Io2],
+        instance_families: RDS_FAMILIES,
+        max_replicas: 15,
+        max_backup_retention_days: 35,
+        parameter_family_prefix: "postgres",
+    },
+    Capabilities {
+        engine: EngineKind::External,
+        timescaledb: Offer::ServerDependent,
+        pg_partman: Offer::ServerDependent,
+        pg_cron: Offer::ServerDependent,
+        provisioned: false,
+        sized_storage: false,
+        multi_az_flag: false,
+        storage_types: &[],
+        instance_families: &[],
+        max_replicas: 0,
+        max_backup_retention_days: 0,
+        parameter_family_prefix: "",
+    },
+];
+
+pub fn of(engine: EngineKind) -> &'static Capabilities {
+    TABLE
+        .iter()
+        .find(|c| c.engine == engine)
+        .expect("every engine has a row")
+}
+
+/// Time-series features as a backend realises them.
+#[derive(Debug)]
+pub struct BackendFeatures {
+    pub backend: Backend,
+    pub partitioning: &'static str,
+    pub compression: bool,
+    pub retention: &'static str,
+    pub continuous_aggregates: &'static str,
+    /// Extensions the backend needs on the server.
+    pub needs: &'static [&'static str],
+}
+
+pub const BACKENDS: &[BackendFeatures] = &[
+    BackendFeatures {
+        backend: Backend::Timescaledb,
+        partitioning: "hypertable chunks",
+        compression: true,
+        retention: "retention policy (drop_chunks)",
+        continuous_aggregates: "continuous aggregates with refresh policies",
+        needs: &["timescaledb"],
+    },
+    BackendFeatures {
+        backend: Backend::Native,
+        partitioning: "range partitions managed by pg_partman",
+        compression: false,
+        retention: "pg_partman retention (drop old partitions)",
+        continuous_aggregates: "materialized views refreshed by pg_cron",
+        needs: &["pg_partman", "pg_cron"],
+    },
+];
+
+pub fn backend(backend: Backend) -> &'static BackendFeatures {
+    BACKENDS
+        .iter()
+        .find(|b| b.backend == backend)
+        .expect("every backend has a row")
+}
+
+/// Whether `engine` can host `backend`, and if not, why.
+pub fn supports(engine: EngineKind, wanted: Backend) -> Result<(), String> {
+    let caps = of(engine);
+    for ext in backend(wanted).needs {
+        let offer = match *ext {
+            "timescaledb" => caps.timescaledb,
+            "pg_partman" => caps.pg_partman,
+            "pg_cron" => caps.pg_cron,
+            _ => Offer::ServerDependent,
+        };
+        if offer == Offer::No {
+            return Err(format!(
+                "{} does not offer the {ext} extension, so the `{}` time-series backend cannot run there; \
+                 use `timeseries.backend: native` (pg_partman + pg_cron, no compression) or run TimescaleDB \
+                 yourself and use `engine.kind: external`",
+                engine_label(engine),
+                backend_label(wanted)
+            ));
+        }
+    }
+    Ok(())
+}
+
+pub fn engine_label(engine: EngineKind) -> &'static str {
+    match engine {
+        EngineKind::AuroraPostgresql => "Amazon Aurora PostgreSQL",
+        EngineKind::RdsPostgresql => "Amazon RDS for PostgreSQL",
+        EngineKind::External => "an external PostgreSQL server",
+    }
+}
+
+pub fn backend_label(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Timescaledb => "timescaledb",
+        Backend::Native => "native",
+    }
+}
+
+/// Parameters a managed engine sets itself or refuses in a parameter group, with the reason.
+/// Sending them to AWS fails the apply half-way, so `validate` rejects them.
+pub fn managed_parameter(engine: EngineKind, name: &str) -> Option<&'static str> {
+    if !of(engine).provisioned {
+        return None;
+    }
+    let host_access =
+        "needs host access; RDS and Aurora manage it and refuse it in parameter groups";
+    let reason = match name {
+        "archive_command" | "archive_mode" | "restore_command" => {
+            "WAL archiving is managed by the service (automated backups and PITR); it cannot be set"
+        }
+        "logging_collector" | "log_directory" | "log_filename" | "log_destination" => {
+            "logging is managed by the service; export logs with `monitoring.log_exports` instead"
+        }
+        "ssl" | "ssl_cert_file" | "ssl_key_file" | "ssl_ca_file" | "ssl_ciphers" => {
+            "TLS certificates are managed by the service; require TLS with `rds.force_ssl` instead"
+        }
+        "data_directory" | "hba_file" | "ident_file" | "listen_addresses" | "port" | "unix_socket_directories" => {
+            host_access
+        }
+        "wal_level" => "set by the service; use `rds.logical_replication` for logical decoding",
+        "synchronous_standby_names" => {
+            "replication topology is managed by the service (Multi-AZ / Aurora storage), not by standby names"
+        }
+        "max_wal_senders" | "wal_keep_size" | "superuser_reserved_connections" if engine == EngineKind::AuroraPostgresql => {
+            "Aurora does not use PostgreSQL streaming replication for its readers; the parameter is not modifiable"
+        }
+        "timescaledb.max_background_workers" | "timescaledb.last_tuned" | "timescaledb.license" => {
+            "TimescaleDB settings have no effect where the extension is not offered"
+        }
+        _ => return None,
+    };
+    Some(reason)
+}
+
+/// `shared_preload_libraries` values a managed engine accepts.
+pub const PRELOADABLE_ON_RDS: &[&str] = &[
+    "pg_stat_statements",
+    "pg_cron",
+    "pg_partman_bgw",
+    "pgaudit",
+    "auto_explain",
+    "pg_hint_plan",
+    "pglogical",
+    "pg_tle",
+];

@@ -1,0 +1,91 @@
+//! Command-line surface: what the user can type. Only shape and `--help`; meaning lives in `cmd/`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(name = "glctl", version, about = "Stands up and keeps honest the time-series PostgreSQL database of the GreenLang platform", long_about = None)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Environment: a name under `environments/` (dev, staging, prod, local) or a path to a YAML file.
+    #[arg(
+        short = 'e',
+        long = "env",
+        global = true,
+        env = "GLCTL_ENV",
+        value_name = "ENV"
+    )]
+    pub env: Option<String>,
+    /// Project directory holding `environments/`, `templates/` and `sql/`.
+    #[arg(
+        long,
+        global = true,
+        env = "GLCTL_ROOT",
+        default_value = ".",
+        value_name = "DIR"
+    )]
+    pub root: PathBuf,
+    /// Connect the SQL stage here instead of the environment's endpoint (postgres://user@host:port/db).
+    #[arg(
+        long,
+        global = true,
+        env = "GLCTL_DATABASE_URL",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    pub database_url: Option<String>,
+    /// Never colour output (also when NO_COLOR is set).
+    #[arg(long, global = true)]
+    pub no_color: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check an environment file (and what it extends) without touching AWS or a database.
+    ///
+    /// Reports every problem at once as FILE:LINE:COL and exits 2 when there is an error.
+    Validate(ValidateArgs),
+    /// Print the effective (merged, defaulted) configuration of an environment, secrets redacted.
+    Show(ShowArgs),
+    /// Print what each engine and time-series backend can do (the capability table).
+    Engines,
+    /// Print the reference of every environment field as Markdown (generated from the model).
+    Fields,
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Validate every environment under `environments/` instead of `-e`.
+    #[arg(long, conflicts_with = "env")]
+    pub all: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub output: ReportFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = DataFormat::Yaml)]
+    pub output: DataFormat,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DataFormat {
+    Yaml,
+    Json,
+}

@@ -1,0 +1,72 @@
+//! `glctl engines`: the capability table that validate, plan and verify consult.
+
+use crate::capabilities::{self, BACKENDS, TABLE};
+use crate::error::{Exit, Failure};
+
+pub fn run() -> Result<Exit, Failure> {
+    print!("{}", markdown());
+    Ok(Exit::Ok)
+}
+
+/// The capability table as Markdown (also embedded in the README).
+pub fn markdown() -> String {
+    let mut out = String::from(
+        "| engine | TimescaleDB | pg_partman | pg_cron | time-series backends | storage | max replicas | backup retention |\n|---|---|---|---|---|---|---|---|\n",
+    );
+    for caps in TABLE {
+        let backends: Vec<&str> = BACKENDS
+            .iter()
+            .filter(|b| capabilities::supports(caps.engine, b.backend).is_ok())
+            .map(|b| capabilities::backend_label(b.backend))
+            .collect();
+        let storage: Vec<String> = caps
+            .storage_types
+            .iter()
+            .map(|t| {
+                serde_json::to_value(t)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default()
+            })
+            .collect();
+        let engine = serde_json::to_value(caps.engine)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "| `{engine}` | {} | {} | {} | {} | {} | {} | {} |\n",
+            caps.timescaledb.label(),
+            caps.pg_partman.label(),
+            caps.pg_cron.label(),
+            backends.join(", "),
+            if storage.is_empty() {
+                "—".into()
+            } else {
+                storage.join(", ")
+            },
+            if caps.provisioned {
+                caps.max_replicas.to_string()
+            } else {
+                "—".into()
+            },
+            if caps.provisioned {
+                format!("1–{} days", caps.max_backup_retention_days)
+            } else {
+                "—".into()
+            },
+        ));
+    }
+    out.push_str("\n| backend | partitioning | compression | retention | continuous aggregates | needs |\n|---|---|---|---|---|---|\n");
+    for b in BACKENDS {
+        out.push_str(&format!(
+            "| `{}` | {} | {} | {} | {} | {} |\n",
+            capabilities::backend_label(b.backend),
+            b.partitioning,
+            if b.compression { "yes" } else { "no" },
+            b.retention,
+            b.continuous_aggregates,
+            b.needs.join(", ")
+        ));
+    }
+    out
+}

@@ -1,0 +1,30 @@
+//! `glctl show`: the effective configuration after `extends` and defaults, with secrets redacted.
+
+use serde_json::Value;
+
+use super::Context;
+use crate::cli::{DataFormat, ShowArgs};
+use crate::error::{Exit, Failure};
+use crate::output::redact_url;
+
+pub fn run(ctx: &Context, args: &ShowArgs) -> Result<Exit, Failure> {
+    let loaded = ctx.load()?;
+    for warning in &loaded.warnings {
+        eprintln!("{}", ctx.diagnostic_line(warning));
+    }
+    let mut value = serde_json::to_value(&loaded.env).expect("the model serialises");
+    if let Some(object) = value.as_object_mut() {
+        object.remove("extends");
+        object.insert("environment".into(), Value::from(loaded.name.clone()));
+    }
+    if let Some(url) = &ctx.database_url {
+        // The override is part of the effective configuration; its password is not.
+        value["connection"]["database_url"] = Value::from(redact_url(url));
+    }
+    let text = match args.output {
+        DataFormat::Json => serde_json::to_string_pretty(&value).expect("json"),
+        DataFormat::Yaml => serde_yaml_ng::to_string(&value).expect("yaml"),
+    };
+    println!("{}", text.trim_end());
+    Ok(Exit::Ok)
+}

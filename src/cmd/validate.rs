@@ -1,0 +1,102 @@
+//! `glctl validate`: check environments offline and report every problem at once.
+
+use serde::Serialize;
+
+use super::Context;
+use crate::capabilities;
+use crate::cli::{ReportFormat, ValidateArgs};
+use crate::config::diagnostics::{Diagnostic, Severity};
+use crate::config::{self, loader, LoadFailure, Loaded};
+use crate::error::{Exit, Failure};
+
+#[derive(Serialize)]
+struct Report {
+    environment: String,
+    valid: bool,
+    summary: String,
+    diagnostics: Vec<Diagnostic>,
+}
+
+pub fn run(ctx: &Context, args: &ValidateArgs) -> Result<Exit, Failure> {
+    let names: Vec<String> = if args.all {
+        loader::list(&ctx.root)
+            .into_iter()
+            .filter(|n| n != "base")
+            .collect()
+    } else {
+        vec![ctx.env_name()?.to_string()]
+    };
+    if names.is_empty() {
+        return Err(Failure::usage(format!(
+            "no environments under {}",
+            ctx.root.join("environments").display()
+        )));
+    }
+    let mut reports = Vec::new();
+    for name in &names {
+        reports.push(match config::load(&ctx.root, name) {
+            Ok(loaded) => Report {
+                environment: loaded.name.clone(),
+                valid: true,
+                summary: valid_summary(&loaded),
+                diagnostics: loaded.warnings,
+            },
+            Err(LoadFailure::NotFound(message)) => return Err(Failure::usage(message)),
+            Err(LoadFailure::Invalid { name, diagnostics }) => Report {
+                summary: super::summary_line(&name, &diagnostics),
+                environment: name,
+                valid: false,
+                diagnostics,
+            },
+        });
+    }
+    match args.output {
+        ReportFormat::Json => {
+            let value = if args.all {
+                serde_json::to_string_pretty(&reports)
+            } else {
+                serde_json::to_string_pretty(&reports[0])
+            };
+            println!("{}", value.expect("reports serialise"));
+        }
+        ReportFormat::Text => {
+            for report in &reports {
+                for d in &report.diagnostics {
+                    eprintln!("{}", ctx.diagnostic_line(d));
+                }
+                if report.valid {
+                    println!("{}", report.summary);
+                } else {
+                    eprintln!("{}", report.summary);
+                }
+            }
+        }
+    }
+    Ok(if reports.iter().all(|r| r.valid) {
+        Exit::Ok
+    } else {
+        Exit::Usage
+    })
+}
+
+fn valid_summary(loaded: &Loaded) -> String {
+    let env = &loaded.env;
+    let warnings = loaded
+        .warnings
+        .iter()
+        .filter(|d| d.severity == Severity::Warning)
+        .count();
+    let engine = serde_json::to_value(env.engine.kind)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default();
+    format!(
+        "{}: valid ({engine} {}, {} backend, {} hypertables, {} continuous aggregates, {warnings} warning{})",
+        loaded.name,
+        env.engine.version,
+        capabilities::backend_label(env.timeseries.backend),
+        env.hypertables.len(),
+        env.continuous_aggregates.len(),
+        if warnings == 1 { "" } else { "s" }
+    )
+}

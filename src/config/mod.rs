@@ -1,0 +1,127 @@
+//! The environment model and everything that turns a YAML file into a checked `Environment`.
+
+pub mod diagnostics;
+pub mod interval;
+pub mod loader;
+pub mod model;
+pub mod reference;
+pub mod rules;
+pub mod structure;
+
+use std::path::{Path, PathBuf};
+
+use diagnostics::{Diagnostic, Severity};
+use model::Environment;
+
+/// A checked environment: its model, where it came from, and the warnings it passed with.
+#[derive(Debug)]
+pub struct Loaded {
+    pub name: String,
+    pub file: PathBuf,
+    pub env: Environment,
+    pub tree: marked_yaml::Node,
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Why an environment could not be used.
+#[derive(Debug)]
+pub enum LoadFailure {
+    /// `-e` names nothing that exists.
+    NotFound(String),
+    /// The files exist but are not a valid environment; every problem found, errors first.
+    Invalid {
+        name: String,
+        diagnostics: Vec<Diagnostic>,
+    },
+}
+
+pub fn schema() -> serde_json::Value {
+    schemars::schema_for!(Environment).to_value()
+}
+
+/// Resolves `-e ENV` under `root`, loads, merges and checks it: every problem comes back at once.
+pub fn load(root: &Path, env: &str) -> Result<Loaded, LoadFailure> {
+    let file = loader::resolve(root, env).map_err(LoadFailure::NotFound)?;
+    let name = file
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or(env)
+        .to_string();
+    let invalid = |diagnostics| LoadFailure::Invalid {
+        name: name.clone(),
+        diagnostics,
+    };
+    let merged = loader::load(&file).map_err(invalid)?;
+    let locate = |finding: diagnostics::Finding, span: &marked_yaml::Span| Diagnostic {
+        severity: finding.severity,
+        location: merged.sources.location(span, 0),
+        field: finding.path.to_string(),
+        message: finding.message,
+    };
+
+    let schema = schema();
+    let structural: Vec<Diagnostic> = structure::Checker::new(&schema)
+        .check(&merged.tree)
+        .into_iter()
+        .map(|located| locate(located.finding, &located.span))
+        .collect();
+    if !structural.is_empty() {
+        return Err(invalid(sorted(structural)));
+    }
+    let env: Environment = marked_yaml::from_node(&merged.tree).map_err(|e| {
+        // The structural check mirrors serde, so this is a backstop, still located.
+        let path = diagnostics::FieldPath::parse(e.path().unwrap_or_default());
+        let inner = e.into_inner();
+        let span = inner
+            .start_mark()
+            .map(marked_yaml::Span::new_start)
+            .unwrap_or_else(marked_yaml::Span::new_blank);
+        invalid(vec![locate(
+            diagnostics::Finding::error(path, inner.to_string()),
+            &span,
+        )])
+    })?;
+    let findings: Vec<Diagnostic> = rules::check(&env)
+        .into_iter()
+        .map(|f| {
+            let span = *loader::nearest(&merged.tree, &f.path).span();
+            locate(f, &span)
+        })
+        .collect();
+    let (errors, warnings): (Vec<_>, Vec<_>) = findings
+        .into_iter()
+        .partition(|d| d.severity == Severity::Error);
+    if !errors.is_empty() {
+        return Err(invalid(sorted(
+            errors.into_iter().chain(warnings).collect(),
+        )));
+    }
+    Ok(Loaded {
+        name,
+        file,
+        env,
+        tree: merged.tree,
+        warnings: sorted(warnings),
+    })
+}
+
+/// Errors before warnings, then by file and position, so output is stable.
+fn sorted(mut diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    diagnostics.sort_by(|a, b| {
+        (
+            a.severity,
+            &a.location.file,
+            a.location.line,
+            a.location.column,
+            &a.field,
+        )
+            .cmp(&(
+                b.severity,
+                &b.location.file,
+                b.location.line,
+                b.location.column,
+                &b.field,
+            ))
+    });
+    diagnostics
+}

@@ -1,0 +1,317 @@
+//! Checks the merged tree against the model's JSON Schema (derived from `model.rs`) and reports every
+//! structural problem at once: unknown keys (with a did-you-mean), wrong types, missing fields, values
+//! outside an enumeration, intervals that do not parse.
+//!
+//! serde would stop at the first problem; walking the schema ourselves lets a user fix a file in one pass.
+
+use marked_yaml::types::MarkedScalarNode;
+use marked_yaml::Node;
+use serde_json::{Map, Value};
+
+use super::diagnostics::{did_you_mean, FieldPath, Finding};
+use super::interval::Interval;
+
+/// Keys people write that hold credentials. They get a targeted message rather than "unknown key".
+const CREDENTIAL_KEYS: &[&str] = &[
+    "password",
+    "passwd",
+    "secret_string",
+    "secret_value",
+    "master_password",
+    "token",
+];
+
+pub struct Checker<'s> {
+    root: &'s Value,
+}
+
+/// Where a finding points: the key (for unknown keys) or the value.
+pub struct Located {
+    pub finding: Finding,
+    pub span: marked_yaml::Span,
+}
+
+impl<'s> Checker<'s> {
+    pub fn new(root: &'s Value) -> Self {
+        Checker { root }
+    }
+
+    pub fn check(&self, tree: &Node) -> Vec<Located> {
+        let mut out = Vec::new();
+        self.walk(tree, self.root, &FieldPath::root(), &mut out);
+        out
+    }
+
+    fn resolve<'a>(&'a self, schema: &'a Value) -> &'a Value {
+        let mut schema = schema;
+        while let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
+            let name = reference.rsplit('/').next().unwrap_or_default();
+            schema = &self.root["$defs"][name];
+        }
+        schema
+    }
+
+    fn walk(&self, node: &Node, schema: &Value, path: &FieldPath, out: &mut Vec<Located>) {
+        let schema = self.resolve(schema);
+        let mut report = |message: String| {
+            out.push(Located {
+                finding: Finding::error(path.clone(), message),
+                span: *node.span(),
+            });
+        };
+
+        // Enumerations: `enum: [...]`, or one `const` per documented variant.
+        if let Some(allowed) = enumeration(schema) {
+            match node.as_scalar() {
+                Some(s) if allowed.iter().any(|a| a == s.as_str()) => {}
+                Some(s) => {
+                    let hint = did_you_mean(s.as_str(), allowed.iter().map(String::as_str))
+                        .map(|c| format!("; did you mean '{c}'?"))
+                        .unwrap_or_default();
+                    report(format!(
+                        "'{}' is not allowed; expected one of: {}{hint}",
+                        s.as_str(),
+                        allowed.join(", ")
+                    ));
+                }
+                None => report(format!(
+                    "expected one of: {}; found {}",
+                    allowed.join(", "),
+                    kind_of(node)
+                )),
+            }
+            return;
+        }
+
+        // Option<T>: `anyOf: [T, {type: null}]`.
+        if let Some(variants) = schema
+            .get("anyOf")
+            .or_else(|| schema.get("oneOf"))
+            .and_then(Value::as_array)
+        {
+            if is_null(node)
+                && variants
+                    .iter()
+                    .any(|v| self.resolve(v).get("type") == Some(&Value::from("null")))
+            {
+                return;
+            }
+            let non_null: Vec<&Value> = variants
+                .iter()
+                .filter(|v| self.resolve(v).get("type") != Some(&Value::from("null")))
+                .collect();
+            if let [only] = non_null.as_slice() {
+                self.walk(node, only, path, out);
+            }
+            return;
+        }
+
+        let types = type_names(schema);
+        if is_null(node) && types.contains(&"null") {
+            return;
+        }
+        let wanted = types
+            .iter()
+            .find(|t| **t != "null")
+            .copied()
+            .unwrap_or("any");
+        match (wanted, node) {
+            ("object", Node::Mapping(map)) => {
+                let properties = schema.get("properties").and_then(Value::as_object);
+                let extra = schema.get("additionalProperties");
+                for (key, value) in map.iter() {
+                    let name = key.as_str();
+                    let child = path.key(name);
+                    if let Some(sub) = properties.and_then(|p| p.get(name)) {
+                        self.walk(value, sub, &child, out);
+                    } else if let Some(sub) = extra.filter(|e| e.is_object()) {
+                        self.walk(value, sub, &child, out);
+                    } else {
+                        out.push(Located {
+                            finding: Finding::error(child, unknown_key_message(name, properties)),
+                            span: *key.span(),
+                        });
+                    }
+                }
+                let required = schema
+                    .get("required")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten();
+                for name in required.filter_map(Value::as_str) {
+                    if map.get_node(name).is_none() {
+                        let description = properties
+                            .and_then(|p| p.get(name))
+                            .map(|s| describe(self.resolve(s)))
+                            .map(|d| d.trim_end_matches('.').to_string())
+                            .filter(|d| !d.is_empty())
+                            .map(|d| format!(" ({d})"))
+                            .unwrap_or_default();
+                        // At the top level, point at the start of the file rather than the first key.
+                        let span = if path.0.is_empty() {
+                            top_of_file(node)
+                        } else {
+                            *node.span()
+                        };
+                        out.push(Located {
+                            finding: Finding::error(
+                                path.key(name),
+                                format!("missing required field{description}"),
+                            ),
+                            span,
+                        });
+                    }
+                }
+            }
+            ("array", Node::Sequence(items)) => {
+                if let Some(item_schema) = schema.get("items") {
+                    for (i, item) in items.iter().enumerate() {
+                        self.walk(item, item_schema, &path.index(i), out);
+                    }
+                }
+            }
+            ("string", Node::Scalar(s)) => {
+                if schema.get("format") == Some(&Value::from("interval")) {
+                    if let Err(e) = Interval::parse(s.as_str()) {
+                        report(format!("expected {e}"));
+                    }
+                }
+            }
+            ("integer", Node::Scalar(s)) => check_integer(s, schema, &mut report),
+            ("number", Node::Scalar(s)) => {
+                if !s.may_coerce() || s.as_str().parse::<f64>().is_err() {
+                    report(format!("expected a number, found '{}'", s.as_str()));
+                }
+            }
+            ("boolean", Node::Scalar(s)) => {
+                if !s.may_coerce() || s.as_bool().is_none() {
+                    report(format!("expected true or false, found '{}'", s.as_str()));
+                }
+            }
+            ("any", _) => {}
+            (wanted, node) => report(format!(
+                "expected {}, found {}",
+                article(wanted),
+                kind_of(node)
+            )),
+        }
+    }
+}
+
+fn check_integer(s: &MarkedScalarNode, schema: &Value, report: &mut impl FnMut(String)) {
+    let Ok(n) = s.as_str().parse::<i64>().map_err(|_| ()).and_then(|n| {
+        if s.may_coerce() {
+            Ok(n)
+        } else {
+            Err(())
+        }
+    }) else {
+        report(format!("expected a whole number, found '{}'", s.as_str()));
+        return;
+    };
+    let min = schema.get("minimum").and_then(Value::as_i64);
+    let max = schema.get("maximum").and_then(Value::as_i64);
+    if min.is_some_and(|m| n < m) || max.is_some_and(|m| n > m) {
+        let range = match (min, max) {
+            (Some(lo), Some(hi)) => format!("between {lo} and {hi}"),
+            (Some(lo), None) => format!("at least {lo}"),
+            (None, Some(hi)) => format!("at most {hi}"),
+            (None, None) => unreachable!(),
+        };
+        report(format!(
+            "{n} is out of range; expected a whole number {range}"
+        ));
+    }
+}
+
+fn unknown_key_message(name: &str, properties: Option<&Map<String, Value>>) -> String {
+    if CREDENTIAL_KEYS.contains(&name.to_ascii_lowercase().as_str()) {
+        return "credentials do not belong in environment files; store them in Secrets Manager and reference the \
+                secret under `secrets`"
+            .into();
+    }
+    let known: Vec<&str> = properties
+        .map(|p| p.keys().map(String::as_str).collect())
+        .unwrap_or_default();
+    let mut message = format!("unknown key `{name}`");
+    match did_you_mean(name, known.iter().copied()) {
+        Some(close) => message.push_str(&format!("; did you mean `{close}`?")),
+        None if !known.is_empty() => {
+            message.push_str(&format!("; expected one of: {}", known.join(", ")))
+        }
+        None => {}
+    }
+    message
+}
+
+fn enumeration(schema: &Value) -> Option<Vec<String>> {
+    if let Some(values) = schema.get("enum").and_then(Value::as_array) {
+        return Some(
+            values
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect(),
+        );
+    }
+    let variants = schema
+        .get("oneOf")
+        .or_else(|| schema.get("anyOf"))?
+        .as_array()?;
+    let consts: Option<Vec<String>> = variants
+        .iter()
+        .map(|v| {
+            v.get("const")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+                .or_else(|| {
+                    let values = v.get("enum")?.as_array()?;
+                    (values.len() == 1).then(|| values[0].as_str().map(str::to_string))?
+                })
+        })
+        .collect();
+    consts.filter(|c| !c.is_empty())
+}
+
+fn type_names(schema: &Value) -> Vec<&str> {
+    match schema.get("type") {
+        Some(Value::String(t)) => vec![t.as_str()],
+        Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),
+        _ => vec![],
+    }
+}
+
+pub fn describe(schema: &Value) -> String {
+    schema
+        .get("description")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .replace('\n', " ")
+}
+
+use super::loader::is_null;
+
+fn kind_of(node: &Node) -> String {
+    match node {
+        Node::Scalar(s) => format!("'{}'", s.as_str()),
+        Node::Mapping(_) => "a mapping".into(),
+        Node::Sequence(_) => "a list".into(),
+    }
+}
+
+fn article(type_name: &str) -> &'static str {
+    match type_name {
+        "object" => "a mapping",
+        "array" => "a list",
+        "string" => "a string",
+        "integer" => "a whole number",
+        "number" => "a number",
+        "boolean" => "true or false",
+        _ => "a value",
+    }
+}
+
+fn top_of_file(node: &Node) -> marked_yaml::Span {
+    let source = node.span().start().map(|m| m.source()).unwrap_or(0);
+    marked_yaml::Span::new_start(marked_yaml::Marker::new(source, 0, 1, 1))
+}
