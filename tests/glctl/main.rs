@@ -1,0 +1,8 @@
+//! glctl's integration tests: one binary that drives the real `glctl` executable and the real local stack.
+
+mod support;
+
+mod readme;
+mod show;
+mod stack;
+mod validate;

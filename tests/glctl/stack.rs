@@ -1,0 +1,255 @@
+//! The local stack is real: moto answers the RDS API, PostgreSQL takes TLS and refuses plaintext,
+//! TimescaleDB creates hypertables; and the stack stops without leaving processes behind.
+
+use std::sync::Arc;
+
+use crate::support::repo;
+use crate::support::stack::{stack, timescaledb_lock};
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+fn tls_with_ca(ca: &str) -> tokio_postgres_rustls::MakeRustlsConnect {
+    let mut roots = rustls::RootCertStore::empty();
+    let pem = std::fs::read(ca).unwrap();
+    for cert in rustls_pemfile::certs(&mut pem.as_slice()) {
+        roots.add(cert.unwrap()).unwrap();
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    tokio_postgres_rustls::MakeRustlsConnect::new(config)
+}
+
+fn pg_config(host: &str) -> tokio_postgres::Config {
+    let s = stack();
+    let mut config = tokio_postgres::Config::new();
+    config
+        .host(host)
+        .port(s.var("GLCTL_PG_PORT").parse().unwrap())
+        .user(s.var("GLCTL_PG_USER"))
+        .password(s.var("GLCTL_PG_PASSWORD"))
+        .dbname(s.var("GLCTL_PG_DATABASE"));
+    config
+}
+
+#[test]
+fn postgres_accepts_verified_tls_and_scram() {
+    let s = stack();
+    runtime().block_on(async {
+        let mut config = pg_config("localhost");
+        config.ssl_mode(tokio_postgres::config::SslMode::Require);
+        let (client, connection) = config
+            .connect(tls_with_ca(s.var("GLCTL_PG_CA")))
+            .await
+            .expect("TLS connect");
+        tokio::spawn(connection);
+        let row = client
+            .query_one(
+                "SELECT ssl, version FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+                &[],
+            )
+            .await
+            .unwrap();
+        assert!(row.get::<_, bool>(0));
+        assert_eq!(row.get::<_, String>(1), "TLSv1.3");
+        let method: String = client
+            .query_one(
+                "SELECT rolpassword FROM pg_authid WHERE rolname = current_user",
+                &[],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        assert!(
+            method.starts_with("SCRAM-SHA-256$"),
+            "password stored as SCRAM"
+        );
+    });
+}
+
+#[test]
+fn postgres_refuses_plaintext() {
+    runtime().block_on(async {
+        let mut config = pg_config("127.0.0.1");
+        config.ssl_mode(tokio_postgres::config::SslMode::Disable);
+        let err = config
+            .connect(tokio_postgres::NoTls)
+            .await
+            .err()
+            .expect("plaintext must be refused");
+        assert!(format!("{err:?}").contains("no encryption"), "{err:?}");
+    });
+}
+
+#[test]
+fn postgres_certificate_does_not_verify_against_another_ca() {
+    let other_ca = repo().join("tests/fixtures/tls/unrelated-ca.crt");
+    runtime().block_on(async {
+        let mut config = pg_config("localhost");
+        config.ssl_mode(tokio_postgres::config::SslMode::Require);
+        let err = config
+            .connect(tls_with_ca(other_ca.to_str().unwrap()))
+            .await
+            .err()
+            .expect("wrong CA must fail");
+        assert!(format!("{err:?}").contains("UnknownIssuer"), "{err:?}");
+    });
+}
+
+#[test]
+fn timescaledb_creates_a_hypertable() {
+    let s = stack();
+    let _one_client = timescaledb_lock();
+    runtime().block_on(async {
+        let url = format!("host=127.0.0.1 port={} user=postgres password=postgres dbname=postgres sslmode=disable", s.var("GLCTL_TSDB_PORT"));
+        let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.expect("connect to PGlite");
+        let task = tokio::spawn(connection);
+        client
+            .batch_execute(
+                "CREATE EXTENSION IF NOT EXISTS timescaledb;
+                 DROP TABLE IF EXISTS stack_probe;
+                 CREATE TABLE stack_probe (at timestamptz NOT NULL, value double precision);
+                 SELECT create_hypertable('stack_probe', by_range('at', INTERVAL '1 day'));",
+            )
+            .await
+            .expect("hypertable");
+        let row = client
+            .query_one("SELECT hypertable_name FROM timescaledb_information.hypertables WHERE hypertable_name = 'stack_probe'", &[])
+            .await
+            .unwrap();
+        assert_eq!(row.get::<_, String>(0), "stack_probe");
+        client.batch_execute("DROP TABLE stack_probe").await.unwrap();
+        drop(client);
+        let _ = task.await;
+    });
+}
+
+#[test]
+fn moto_answers_the_rds_api() {
+    let s = stack();
+    runtime().block_on(async {
+        let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .endpoint_url(s.var("AWS_ENDPOINT_URL"))
+            .region(aws_sdk_rds::config::Region::new(
+                s.var("AWS_REGION").to_string(),
+            ))
+            .credentials_provider(aws_sdk_rds::config::Credentials::new(
+                "test",
+                "test",
+                None,
+                None,
+                "stack-test",
+            ))
+            .load()
+            .await;
+        let rds = aws_sdk_rds::Client::new(&config);
+        rds.create_db_parameter_group()
+            .db_parameter_group_name("stack-probe")
+            .db_parameter_group_family("postgres16")
+            .description("stack probe")
+            .send()
+            .await
+            .expect("create parameter group");
+        let groups = rds
+            .describe_db_parameter_groups()
+            .db_parameter_group_name("stack-probe")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(groups.db_parameter_groups().len(), 1);
+        assert_eq!(
+            groups.db_parameter_groups()[0].db_parameter_group_family(),
+            Some("postgres16")
+        );
+        rds.delete_db_parameter_group()
+            .db_parameter_group_name("stack-probe")
+            .send()
+            .await
+            .unwrap();
+    });
+}
+
+/// A second, private stack: start, check every service listens, stop, and no process is left.
+#[test]
+fn a_stack_starts_and_stops_without_orphans() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = repo().join("scripts/stack");
+    let start = std::process::Command::new(&script)
+        .args(["start", "--dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        start.status.success(),
+        "{}",
+        String::from_utf8_lossy(&start.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&start.stdout);
+    assert!(
+        stdout.contains("moto (AWS)") && stdout.contains("TimescaleDB"),
+        "{stdout}"
+    );
+    let env = std::fs::read_to_string(dir.path().join("env")).unwrap();
+    assert!(
+        !stdout.contains(
+            env.lines()
+                .find(|l| l.contains("GLCTL_PG_PASSWORD"))
+                .unwrap()
+                .split('\'')
+                .nth(1)
+                .unwrap()
+        ),
+        "the password is not printed"
+    );
+    let pids: Vec<i32> = ["moto.pid", "pglite.pid", "pg/postmaster.pid"]
+        .iter()
+        .map(|f| {
+            std::fs::read_to_string(dir.path().join(f))
+                .unwrap()
+                .lines()
+                .next()
+                .unwrap()
+                .trim()
+                .parse()
+                .unwrap()
+        })
+        .collect();
+    for pid in &pids {
+        assert!(alive(*pid), "pid {pid} should run");
+    }
+    let stop = std::process::Command::new(&script)
+        .args(["stop", "--dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        stop.status.success(),
+        "{}",
+        String::from_utf8_lossy(&stop.stderr)
+    );
+    for pid in &pids {
+        assert!(!alive(*pid), "pid {pid} survived stop");
+    }
+}
+
+fn alive(pid: i32) -> bool {
+    // A zombie is not alive: check /proc state rather than signalling.
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|stat| {
+            !stat
+                .rsplit(')')
+                .next()
+                .unwrap_or_default()
+                .trim_start()
+                .starts_with('Z')
+        })
+        .unwrap_or(false)
+}

@@ -1,0 +1,55 @@
+//! Test harness: run the built `glctl`, compare against expected files, share the local stack.
+
+pub mod stack;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub struct Output {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs `glctl ARGS` in `dir` with a clean glctl environment (no inherited GLCTL_* settings).
+pub fn glctl_in(dir: &Path, args: &[&str]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_glctl"));
+    command.args(args).current_dir(dir).env("NO_COLOR", "1");
+    for var in ["GLCTL_ENV", "GLCTL_ROOT", "GLCTL_DATABASE_URL"] {
+        command.env_remove(var);
+    }
+    let out = command.output().expect("glctl runs");
+    Output {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+pub fn glctl(args: &[&str]) -> Output {
+    glctl_in(&repo(), args)
+}
+
+/// Compares `actual` with the file at `expected`; `GLCTL_BLESS=1` rewrites the file instead.
+pub fn assert_matches_file(actual: &str, expected: &Path) {
+    if std::env::var_os("GLCTL_BLESS").is_some() {
+        std::fs::write(expected, actual).expect("write expected file");
+        return;
+    }
+    let wanted = std::fs::read_to_string(expected).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (run with GLCTL_BLESS=1 to create it)",
+            expected.display()
+        )
+    });
+    assert_eq!(actual, wanted, "output differs from {}", expected.display());
+}
+
+/// Whether this run is CI, where a missing tool is a failure rather than something to set up.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}

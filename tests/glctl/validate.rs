@@ -1,0 +1,192 @@
+//! `glctl validate`: the shipped environments pass; each invalid fixture fails with its exact, located messages.
+
+use std::path::Path;
+
+use crate::support::{assert_matches_file, glctl, glctl_in, repo};
+
+#[test]
+fn shipped_environments_are_valid() {
+    for env in ["dev", "staging", "prod", "local"] {
+        let out = glctl(&["validate", "-e", env]);
+        assert_eq!(out.code, 0, "{env}: {}", out.stderr);
+        assert!(
+            out.stdout.starts_with(&format!("{env}: valid (")),
+            "{env}: {}",
+            out.stdout
+        );
+    }
+}
+
+#[test]
+fn shipped_environments_follow_the_prd_engines() {
+    let expect = [
+        ("dev", "rds-postgresql", "native"),
+        ("staging", "rds-postgresql", "native"),
+        ("prod", "aurora-postgresql", "native"),
+        ("local", "external", "timescaledb"),
+    ];
+    for (env, engine, backend) in expect {
+        let out = glctl(&["show", "-e", env, "--output", "json"]);
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        let value: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+        assert_eq!(value["engine"]["kind"], engine, "{env}");
+        assert_eq!(value["timeseries"]["backend"], backend, "{env}");
+    }
+}
+
+#[test]
+fn validate_all_checks_every_environment_but_the_base_layer() {
+    let out = glctl(&["validate", "--all"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(lines.len(), 4, "{}", out.stdout);
+    assert!(!out.stdout.contains("base:"));
+}
+
+/// Each `tests/fixtures/invalid/NAME.yaml` breaks one rule; `NAME.expected` holds glctl's exact stderr.
+#[test]
+fn every_invalid_fixture_fails_with_its_located_messages() {
+    let dir = repo().join("tests/fixtures/invalid");
+    let mut cases: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+        .filter(|p| !p.file_name().unwrap().to_string_lossy().starts_with('_'))
+        .collect();
+    cases.sort();
+    assert!(
+        cases.len() >= 30,
+        "expected a fixture per rule, found {}",
+        cases.len()
+    );
+    for case in cases {
+        let name = case.file_name().unwrap().to_string_lossy().into_owned();
+        let out = glctl_in(&dir, &["validate", "-e", &format!("./{name}")]);
+        assert_eq!(
+            out.code, 2,
+            "{name} should be refused with exit 2; stdout: {}",
+            out.stdout
+        );
+        assert!(
+            out.stdout.is_empty(),
+            "{name}: nothing on stdout for an invalid file"
+        );
+        assert!(
+            !out.stderr.contains("panicked") && !out.stderr.contains("RUST_BACKTRACE"),
+            "{name}: {}",
+            out.stderr
+        );
+        assert_matches_file(&out.stderr, &case.with_extension("expected"));
+    }
+}
+
+#[test]
+fn every_line_of_an_invalid_report_names_file_line_and_column() {
+    let dir = repo().join("tests/fixtures/invalid");
+    let out = glctl_in(&dir, &["validate", "-e", "./wrong_types.yaml"]);
+    let lines: Vec<&str> = out.stderr.lines().collect();
+    let (summary, diagnostics) = lines.split_last().unwrap();
+    assert!(
+        summary.starts_with("wrong_types: invalid (3 errors"),
+        "{summary}"
+    );
+    for line in diagnostics {
+        let mut parts = line.splitn(4, ':');
+        let (file, row, col) = (
+            parts.next().unwrap(),
+            parts.next().unwrap(),
+            parts.next().unwrap(),
+        );
+        assert!(Path::new(&dir).join(file).is_file(), "{line}");
+        assert!(
+            row.parse::<u32>().is_ok() && col.parse::<u32>().is_ok(),
+            "{line}"
+        );
+    }
+}
+
+#[test]
+fn an_inherited_mistake_is_reported_in_the_file_that_wrote_it() {
+    let dir = repo().join("tests/fixtures/invalid");
+    let out = glctl_in(&dir, &["validate", "-e", "./aurora_storage_on_rds.yaml"]);
+    assert!(
+        out.stderr
+            .contains("../_valid.yaml:16:18: error: storage.type:"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn accepted_risks_pass_with_a_warning_per_weakening() {
+    let dir = repo().join("tests/fixtures/valid");
+    let out = glctl_in(&dir, &["validate", "-e", "./accepted_risks.yaml"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("warning: deletion_protection:")
+            && out
+                .stderr
+                .contains("(accepted risk `no-deletion-protection`)"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("warning: accepted_risks[2]: `public-access` is accepted but not taken"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn json_report_lists_every_diagnostic_for_ci() {
+    let dir = repo().join("tests/fixtures/invalid");
+    let out = glctl_in(
+        &dir,
+        &["validate", "-e", "./public_access.yaml", "--output", "json"],
+    );
+    assert_eq!(out.code, 2);
+    let report: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(report["valid"], false);
+    let diagnostics = report["diagnostics"].as_array().unwrap();
+    assert_eq!(diagnostics.len(), 2);
+    assert_eq!(diagnostics[0]["severity"], "error");
+    assert_eq!(diagnostics[0]["file"], "public_access.yaml");
+    assert_eq!(diagnostics[0]["line"], 2);
+    assert_eq!(diagnostics[0]["field"], "network.allowed_cidrs[0]");
+}
+
+#[test]
+fn an_unknown_environment_name_is_a_usage_error_with_a_suggestion() {
+    let out = glctl(&["validate", "-e", "prd"]);
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.contains("no environment named 'prd'")
+            && out.stderr.contains("did you mean 'prod'?"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn a_missing_environment_flag_is_a_usage_error() {
+    let out = glctl(&["validate"]);
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.contains("no environment given; pass -e ENV"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn bad_usage_exits_2_and_version_prints() {
+    assert_eq!(glctl(&["validate", "--output", "xml", "-e", "dev"]).code, 2);
+    assert_eq!(glctl(&["frobnicate"]).code, 2);
+    let version = glctl(&["--version"]);
+    assert_eq!(version.code, 0);
+    assert_eq!(
+        version.stdout.trim(),
+        format!("glctl {}", env!("CARGO_PKG_VERSION"))
+    );
+}
