@@ -11,7 +11,6 @@ use std::sync::{Mutex, MutexGuard, OnceLock};
 use super::{in_ci, repo};
 
 pub struct Stack {
-    pub dir: PathBuf,
     vars: HashMap<String, String>,
 }
 
@@ -20,19 +19,6 @@ impl Stack {
         self.vars
             .get(name)
             .unwrap_or_else(|| panic!("the stack's env file has no {name}"))
-    }
-
-    /// Key/value pairs to pass to a child process (AWS endpoint, credentials, region).
-    pub fn aws_env(&self) -> Vec<(&str, &str)> {
-        [
-            "AWS_ENDPOINT_URL",
-            "AWS_ACCESS_KEY_ID",
-            "AWS_SECRET_ACCESS_KEY",
-            "AWS_REGION",
-        ]
-        .into_iter()
-        .map(|k| (k, self.var(k)))
-        .collect()
     }
 }
 
