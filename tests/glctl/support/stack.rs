@@ -32,7 +32,6 @@ pub fn stack() -> &'static Stack {
         let text = std::fs::read_to_string(dir.join("env"))
             .unwrap_or_else(|e| panic!("no stack settings in {}: {e}", dir.display()));
         Stack {
-            dir,
             vars: parse_env(&text),
         }
     })
