@@ -135,7 +135,10 @@ pub fn load(path: &Path) -> Result<Merged, Vec<Diagnostic>> {
         let text = match std::fs::read_to_string(&file) {
             Ok(text) => text,
             Err(e) => {
-                let message = format!("cannot read '{}': {e}", file.display());
+                let message = match e.kind() {
+                    std::io::ErrorKind::NotFound => format!("'{}' does not exist", relative_to_cwd(&file).display()),
+                    _ => format!("cannot read '{}': {e}", relative_to_cwd(&file).display()),
+                };
                 return Err(vec![match referenced_at {
                     Some(at) => file_error(
                         at,
