@@ -136,7 +136,9 @@ pub fn load(path: &Path) -> Result<Merged, Vec<Diagnostic>> {
             Ok(text) => text,
             Err(e) => {
                 let message = match e.kind() {
-                    std::io::ErrorKind::NotFound => format!("'{}' does not exist", relative_to_cwd(&file).display()),
+                    std::io::ErrorKind::NotFound => {
+                        format!("'{}' does not exist", relative_to_cwd(&file).display())
+                    }
                     _ => format!("cannot read '{}': {e}", relative_to_cwd(&file).display()),
                 };
                 return Err(vec![match referenced_at {
