@@ -224,6 +224,12 @@ pub fn managed_parameter(engine: EngineKind, name: &str) -> Option<&'static str>
         "max_wal_senders" | "wal_keep_size" | "superuser_reserved_connections" if engine == EngineKind::AuroraPostgresql => {
             "Aurora does not use PostgreSQL streaming replication for its readers; the parameter is not modifiable"
         }
+        "max_wal_size" | "min_wal_size" | "wal_compression" | "full_page_writes" | "checkpoint_timeout"
+        | "checkpoint_completion_target" | "bgwriter_delay" | "bgwriter_lru_maxpages" | "bgwriter_lru_multiplier"
+            if engine == EngineKind::AuroraPostgresql =>
+        {
+            "Aurora has no local WAL checkpoints or background writer (its storage layer does that); not modifiable"
+        }
         "timescaledb.max_background_workers" | "timescaledb.last_tuned" | "timescaledb.license" => {
             "TimescaleDB settings have no effect where the extension is not offered"
         }

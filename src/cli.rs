@@ -55,6 +55,15 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Print the effective (merged, defaulted) configuration of an environment, secrets redacted.
     Show(ShowArgs),
+    /// Render the environment's Terraform into a directory (default `.glctl/ENV/`) without running it.
+    Render(RenderArgs),
+    /// Render, `terraform init` and `terraform plan`, then summarise what would change, by module.
+    ///
+    /// Replacing or destroying a stateful resource (cluster, instance, KMS key, secret) is flagged and makes
+    /// `apply` refuse unless it is given --allow-destroy.
+    Plan(PlanArgs),
+    /// Apply the saved plan (re-planning only when it is stale) and record the outputs for the SQL stage.
+    Apply(ApplyArgs),
     /// Print what each engine and time-series backend can do (the capability table).
     Engines,
     /// Print the reference of every environment field as Markdown (generated from the model).
@@ -69,6 +78,39 @@ pub struct ValidateArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     pub output: ReportFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    /// Directory to render into.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// Directory to render and plan in.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Output format of the summary.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub output: ReportFormat,
+    /// Exit 1 when the plan has changes (0 when it has none), like `terraform plan -detailed-exitcode`.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// Directory holding the rendered module and saved plan.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Apply without asking (required when not on a terminal).
+    #[arg(long)]
+    pub yes: bool,
+    /// Allow replacing or destroying stateful resources (cluster, instances, KMS key, secrets).
+    #[arg(long)]
+    pub allow_destroy: bool,
 }
 
 #[derive(Debug, Args)]

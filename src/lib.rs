@@ -7,6 +7,7 @@ pub mod cmd;
 pub mod config;
 pub mod error;
 pub mod output;
+pub mod terraform;
 
 use cli::{Cli, Command};
 use error::{Exit, Failure};
@@ -17,6 +18,9 @@ pub fn run(cli: Cli) -> Result<Exit, Failure> {
     match &cli.command {
         Command::Validate(args) => cmd::validate::run(&ctx, args),
         Command::Show(args) => cmd::show::run(&ctx, args),
+        Command::Render(args) => cmd::render::run(&ctx, args),
+        Command::Plan(args) => cmd::plan::run(&ctx, args),
+        Command::Apply(args) => cmd::apply::run(&ctx, args),
         Command::Engines => cmd::engines::run(),
         Command::Fields => cmd::fields::run(),
     }

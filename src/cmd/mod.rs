@@ -1,7 +1,10 @@
 //! One module per subcommand; each takes the resolved context and its own arguments.
 
+pub mod apply;
 pub mod engines;
 pub mod fields;
+pub mod plan;
+pub mod render;
 pub mod show;
 pub mod validate;
 

@@ -43,6 +43,10 @@ pub struct Environment {
     /// Secrets Manager secrets, by role. Names only: credentials never live in these files.
     #[serde(default)]
     pub secrets: BTreeMap<String, Secret>,
+    /// Lambda that rotates the glctl-managed secrets (AWS's PostgreSQL single-user rotation function,
+    /// deployed by the platform). Without it those secrets are not rotated (a warning in production).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rotation_lambda_arn: Option<String>,
     /// Automated backups.
     #[serde(default)]
     pub backup: Backup,

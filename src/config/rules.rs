@@ -476,6 +476,12 @@ impl Rules<'_> {
                 );
                 continue;
             }
+            if capabilities::of(kind).provisioned {
+                if let Err(e) = crate::terraform::parameters::for_parameter_group(name, &value.0) {
+                    self.error(at.clone(), e);
+                    continue;
+                }
+            }
             if name == "shared_preload_libraries" && capabilities::of(kind).provisioned {
                 for lib in value
                     .0
@@ -561,6 +567,15 @@ impl Rules<'_> {
                 ),
                 _ => {}
             }
+        }
+        match &self.env.rotation_lambda_arn {
+            Some(arn) if !arn.starts_with("arn:aws:lambda:") => {
+                self.error(p("rotation_lambda_arn"), format!("'{arn}' is not a Lambda ARN; expected 'arn:aws:lambda:<region>:<account>:function:<name>'"))
+            }
+            None if self.production() && self.env.secrets.keys().any(|k| k != "master") => {
+                self.warning(p("rotation_lambda_arn"), "no rotation function: the application and read-only secrets will not rotate")
+            }
+            _ => {}
         }
         let wanted = &self.env.connection.credentials_secret;
         if self.provisioned() && !self.env.secrets.contains_key(wanted) {

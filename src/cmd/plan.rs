@@ -1,0 +1,93 @@
+//! `glctl plan`: render, init, plan, and summarise by module.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use super::Context;
+use crate::cli::{PlanArgs, ReportFormat};
+use crate::config::diagnostics::Severity;
+use crate::config::Loaded;
+use crate::error::{Exit, Failure};
+use crate::terraform::plan_summary::PlanSummary;
+use crate::terraform::runner::Terraform;
+use crate::terraform::{self};
+
+pub const PLAN_FILE: &str = "plan.tfplan";
+pub const PLAN_RECORD: &str = "plan.json";
+
+/// What a saved plan was made from and what it does; `apply` reads it back.
+#[derive(Serialize, Deserialize)]
+pub struct PlanRecord {
+    pub environment: String,
+    /// Digest of the rendered files the plan was made from.
+    pub digest: String,
+    pub summary: PlanSummary,
+    /// Safe defaults this environment gives up on purpose (its accepted risks), shown with every plan.
+    pub accepted_risks: Vec<String>,
+}
+
+pub fn run(ctx: &Context, args: &PlanArgs) -> Result<Exit, Failure> {
+    let loaded = ctx.load()?;
+    let dir = terraform::work_dir(ctx, &loaded, args.out.as_ref());
+    let record = make_plan(ctx, &loaded, &dir)?;
+    match args.output {
+        ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&record).expect("json")),
+        ReportFormat::Text => print!("{}", describe(&record, &dir)),
+    }
+    Ok(if args.detailed_exitcode && !record.summary.is_empty() {
+        Exit::Problems
+    } else {
+        Exit::Ok
+    })
+}
+
+/// Renders into `dir`, runs init and plan, and saves the plan and its record there.
+pub fn make_plan(ctx: &Context, loaded: &Loaded, dir: &Path) -> Result<PlanRecord, Failure> {
+    for w in &loaded.warnings {
+        eprintln!("{}", ctx.diagnostic_line(w));
+    }
+    let rendered = super::render::render_formatted(ctx, loaded)?;
+    std::fs::create_dir_all(dir)
+        .map_err(|e| Failure::usage(format!("cannot create {}: {e}", dir.display())))?;
+    rendered
+        .write(dir)
+        .map_err(|e| Failure::usage(format!("cannot write {}: {e}", dir.display())))?;
+    let _ = std::fs::remove_file(dir.join(PLAN_RECORD));
+    let tf = Terraform::new(dir, terraform::plugin_dir(loaded));
+    let spinner = crate::output::spinner(&format!("terraform init and plan for {}", loaded.name));
+    let result = tf
+        .init()
+        .and_then(|_| tf.plan(PLAN_FILE))
+        .and_then(|_| tf.show_json(PLAN_FILE));
+    spinner.finish_and_clear();
+    let plan = result.map_err(|e| Failure::usage(e.to_string()))?;
+    let record = PlanRecord {
+        environment: loaded.name.clone(),
+        digest: rendered.digest(),
+        summary: PlanSummary::from_show_json(&plan),
+        accepted_risks: loaded
+            .warnings
+            .iter()
+            .filter(|w| w.severity == Severity::Warning && w.message.contains("(accepted risk"))
+            .map(|w| format!("{}: {}", w.field, w.message))
+            .collect(),
+    };
+    let text = serde_json::to_string_pretty(&record).expect("json");
+    std::fs::write(dir.join(PLAN_RECORD), text)
+        .map_err(|e| Failure::usage(format!("cannot write plan record: {e}")))?;
+    Ok(record)
+}
+
+pub fn describe(record: &PlanRecord, dir: &Path) -> String {
+    let mut out = format!(
+        "Plan for {} ({}):\n",
+        record.environment,
+        dir.join(PLAN_FILE).display()
+    );
+    out.push_str(&record.summary.render());
+    for risk in &record.accepted_risks {
+        out.push_str(&format!("Weakened on purpose: {risk}\n"));
+    }
+    out
+}

@@ -1,0 +1,162 @@
+//! A readable summary of `terraform show -json PLAN`: changes grouped by module, and every replacement or
+//! destruction of a stateful resource called out, because those lose data.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Resource types that hold data or keys: replacing or destroying one loses something.
+pub const STATEFUL: &[&str] = &[
+    "aws_rds_cluster",
+    "aws_rds_cluster_instance",
+    "aws_db_instance",
+    "aws_kms_key",
+    "aws_secretsmanager_secret",
+];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    Create,
+    Update,
+    Replace,
+    Delete,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Change {
+    pub address: String,
+    pub module: String,
+    pub r#type: String,
+    pub action: Action,
+    /// Attributes whose change forces the replacement.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub replace_paths: Vec<String>,
+}
+
+impl Change {
+    pub fn is_destructive(&self) -> bool {
+        matches!(self.action, Action::Replace | Action::Delete)
+            && STATEFUL.contains(&self.r#type.as_str())
+    }
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct PlanSummary {
+    pub changes: Vec<Change>,
+}
+
+impl PlanSummary {
+    pub fn from_show_json(plan: &Value) -> Self {
+        let mut changes = Vec::new();
+        for rc in plan["resource_changes"].as_array().into_iter().flatten() {
+            let actions: Vec<&str> = rc["change"]["actions"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .collect();
+            let action = match actions.as_slice() {
+                ["create"] => Action::Create,
+                ["update"] => Action::Update,
+                ["delete"] => Action::Delete,
+                ["delete", "create"] | ["create", "delete"] => Action::Replace,
+                _ => continue, // no-op, read
+            };
+            let replace_paths = rc["change"]["replace_paths"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|p| {
+                    p.as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(|s| s.to_string().trim_matches('"').to_string())
+                        .collect::<Vec<_>>()
+                        .join(".")
+                })
+                .collect();
+            changes.push(Change {
+                address: rc["address"].as_str().unwrap_or_default().to_string(),
+                module: rc["module_address"]
+                    .as_str()
+                    .unwrap_or("(root)")
+                    .to_string(),
+                r#type: rc["type"].as_str().unwrap_or_default().to_string(),
+                action,
+                replace_paths,
+            });
+        }
+        changes.sort_by(|a, b| (&a.module, &a.address).cmp(&(&b.module, &b.address)));
+        PlanSummary { changes }
+    }
+
+    pub fn count(&self, action: Action) -> usize {
+        self.changes.iter().filter(|c| c.action == action).count()
+    }
+
+    pub fn destructive(&self) -> Vec<&Change> {
+        self.changes.iter().filter(|c| c.is_destructive()).collect()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.changes.is_empty()
+    }
+
+    /// Text for people: a line per module with its counts, then every destructive change.
+    pub fn render(&self) -> String {
+        if self.changes.is_empty() {
+            return "No changes: the infrastructure matches the environment file.\n".into();
+        }
+        let mut by_module: BTreeMap<&str, BTreeMap<Action, usize>> = BTreeMap::new();
+        for c in &self.changes {
+            *by_module
+                .entry(&c.module)
+                .or_default()
+                .entry(c.action)
+                .or_default() += 1;
+        }
+        let width = by_module.keys().map(|m| m.len()).max().unwrap_or(0);
+        let mut out = String::new();
+        for (module, counts) in &by_module {
+            let parts: Vec<String> = counts
+                .iter()
+                .map(|(action, n)| format!("{} {n}", symbol(*action)))
+                .collect();
+            out.push_str(&format!("  {module:<width$}  {}\n", parts.join("  ")));
+        }
+        for c in self.changes.iter().filter(|c| c.action != Action::Create) {
+            let why = if c.replace_paths.is_empty() {
+                String::new()
+            } else {
+                format!(" (forced by {})", c.replace_paths.join(", "))
+            };
+            out.push_str(&format!("  {} {}{why}\n", symbol(c.action), c.address));
+        }
+        for c in self.destructive() {
+            out.push_str(&format!(
+                "DESTRUCTIVE: {} will be {} — data or keys are lost; `glctl apply` refuses without --allow-destroy\n",
+                c.address,
+                if c.action == Action::Replace { "replaced" } else { "destroyed" }
+            ));
+        }
+        out.push_str(&format!(
+            "Plan: {} to add, {} to change, {} to replace, {} to destroy.\n",
+            self.count(Action::Create),
+            self.count(Action::Update),
+            self.count(Action::Replace),
+            self.count(Action::Delete)
+        ));
+        out
+    }
+}
+
+fn symbol(action: Action) -> &'static str {
+    match action {
+        Action::Create => "+",
+        Action::Update => "~",
+        Action::Replace => "-/+",
+        Action::Delete => "-",
+    }
+}

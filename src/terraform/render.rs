@@ -1,0 +1,297 @@
+//! Renders an environment into a self-contained Terraform root module: the root files from the tera
+//! templates in `templates/root/`, the modules copied verbatim from `templates/modules/` (the same code in
+//! every environment), normalised with `terraform fmt`. The same environment renders byte-identical files.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use super::parameters::for_parameter_group;
+use crate::capabilities;
+use crate::config::model::{EngineKind, Environment};
+use crate::config::Loaded;
+
+/// Files of a rendered root module, by relative path, and their digest (what a saved plan was made from).
+pub struct Rendered {
+    pub files: BTreeMap<PathBuf, String>,
+}
+
+impl Rendered {
+    pub fn digest(&self) -> String {
+        let mut hash = Sha256::new();
+        for (path, text) in &self.files {
+            hash.update(path.to_string_lossy().as_bytes());
+            hash.update([0]);
+            hash.update(text.as_bytes());
+            hash.update([0]);
+        }
+        format!("{:x}", hash.finalize())
+    }
+
+    /// Writes the files under `dir`, removing rendered files that are no longer produced.
+    pub fn write(&self, dir: &Path) -> std::io::Result<()> {
+        for sub in ["modules", "main.tf", "versions.tf", "outputs.tf"] {
+            let path = dir.join(sub);
+            if path.is_dir() {
+                std::fs::remove_dir_all(&path)?;
+            }
+        }
+        for (path, text) in &self.files {
+            let target = dir.join(path);
+            if let Some(parent) = target.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            std::fs::write(target, text)?;
+        }
+        Ok(())
+    }
+}
+
+pub fn render(loaded: &Loaded, templates: &Path) -> Result<Rendered, String> {
+    let context = context(&loaded.name, &loaded.env)?;
+    let mut tera = tera::Tera::default();
+    tera.register_filter("hcl", hcl_filter);
+    let mut files = BTreeMap::new();
+    for name in ["versions.tf", "main.tf", "outputs.tf"] {
+        let template = templates.join("root").join(format!("{name}.tera"));
+        let source = std::fs::read_to_string(&template)
+            .map_err(|e| format!("cannot read {}: {e}", template.display()))?;
+        tera.add_raw_template(name, &source)
+            .map_err(|e| format!("template {}: {}", template.display(), error_chain(&e)))?;
+        let ctx = tera::Context::from_value(context.clone()).map_err(|e| e.to_string())?;
+        let text = tera
+            .render(name, &ctx)
+            .map_err(|e| format!("rendering {name}: {}", error_chain(&e)))?;
+        files.insert(PathBuf::from(name), squeeze_blank_lines(&text));
+    }
+    let modules = templates.join("modules");
+    for module in modules_used(&loaded.env) {
+        let dir = modules.join(module);
+        let mut entries: Vec<_> = std::fs::read_dir(&dir)
+            .map_err(|e| format!("cannot read {}: {e}", dir.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "tf"))
+            .collect();
+        entries.sort();
+        for file in entries {
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+            files.insert(
+                Path::new("modules")
+                    .join(module)
+                    .join(file.file_name().unwrap()),
+                text,
+            );
+        }
+    }
+    Ok(Rendered { files })
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        text.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    text
+}
+
+/// Templates leave blank lines where a block was skipped; keep at most one.
+fn squeeze_blank_lines(text: &str) -> String {
+    let mut out = String::new();
+    let mut blank = 0;
+    for line in text.lines() {
+        if line.trim().is_empty() {
+            blank += 1;
+            if blank > 1 {
+                continue;
+            }
+        } else {
+            blank = 0;
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out.trim_start_matches('\n').to_string()
+}
+
+pub fn modules_used(env: &Environment) -> Vec<&'static str> {
+    match env.engine.kind {
+        EngineKind::External => vec!["kms", "secrets"],
+        EngineKind::AuroraPostgresql => {
+            vec!["kms", "secrets", "network_access", "aurora", "alarms"]
+        }
+        EngineKind::RdsPostgresql => vec!["kms", "secrets", "network_access", "rds", "alarms"],
+    }
+}
+
+/// Everything the templates need, computed here so the templates stay declarative.
+fn context(name: &str, env: &Environment) -> Result<Value, String> {
+    let caps = capabilities::of(env.engine.kind);
+    let prefix = format!("{}-{name}", env.project);
+    let mut tags: BTreeMap<String, String> = env.tags.clone();
+    tags.entry("Environment".into())
+        .or_insert_with(|| name.to_string());
+    let provisioned = caps.provisioned;
+    // The RDS-managed master secret is created by RDS itself; glctl declares the other roles' secrets.
+    let role_secrets: BTreeMap<&String, Value> = env
+        .secrets
+        .iter()
+        .filter(|(role, _)| !(provisioned && role.as_str() == "master"))
+        .map(|(role, s)| (role, json!({ "name": s.name, "description": s.description, "rotation_days": s.rotation_days })))
+        .collect();
+    let database = if provisioned {
+        Some(database_context(&prefix, env)?)
+    } else {
+        None
+    };
+    Ok(json!({
+        "env_name": name,
+        "name": prefix,
+        "region": env.aws.region,
+        "tags": tags,
+        "state": {
+            "backend": serde_json::to_value(env.terraform.state_backend).unwrap(),
+            "bucket": env.terraform.state_bucket,
+            "lock_table": env.terraform.lock_table,
+            "key": format!("{}/{name}/terraform.tfstate", env.project),
+        },
+        "kms": env.kms,
+        "role_secrets": role_secrets,
+        "rotation_lambda_arn": env.rotation_lambda_arn,
+        "network": env.network,
+        "database": database,
+    }))
+}
+
+fn database_context(prefix: &str, env: &Environment) -> Result<Value, String> {
+    let aurora = env.engine.kind == EngineKind::AuroraPostgresql;
+    let writer = env
+        .engine
+        .writer
+        .as_ref()
+        .ok_or("a provisioned engine needs engine.writer")?;
+    let major = env.engine.version.split('.').next().unwrap_or_default();
+    let family = format!(
+        "{}{major}",
+        capabilities::of(env.engine.kind).parameter_family_prefix
+    );
+    let parameters: Vec<_> = env
+        .parameters
+        .iter()
+        .map(|(name, value)| for_parameter_group(name, &value.0))
+        .collect::<Result<_, _>>()?;
+    let replicas: BTreeMap<&String, Value> = env
+        .engine
+        .replicas
+        .iter()
+        .map(|r| {
+            let mut v = json!({ "instance_class": r.instance_class, "availability_zone": r.availability_zone });
+            if aurora {
+                v["promotion_tier"] = json!(r.promotion_tier);
+            }
+            (&r.name, v)
+        })
+        .collect();
+    let writer_role = if aurora { "writer" } else { "primary" };
+    let mut alarm_instances = BTreeMap::new();
+    alarm_instances.insert(
+        writer_role.to_string(),
+        json!({ "identifier": format!("{prefix}-{writer_role}"), "replica": false }),
+    );
+    for r in &env.engine.replicas {
+        alarm_instances.insert(
+            r.name.clone(),
+            json!({ "identifier": format!("{prefix}-{}", r.name), "replica": true }),
+        );
+    }
+    let storage = &env.storage;
+    let master_rotation = env
+        .secrets
+        .get("master")
+        .and_then(|s| s.rotation_days)
+        .unwrap_or(7);
+    Ok(json!({
+        "module": if aurora { "aurora" } else { "rds" },
+        "engine_version": env.engine.version,
+        "parameter_family": family,
+        "database_name": env.connection.database,
+        "writer": { "instance_class": writer.instance_class, "availability_zone": writer.availability_zone },
+        "replicas": replicas,
+        "multi_az": env.engine.multi_az,
+        "storage": {
+            "type": serde_json::to_value(storage.r#type).unwrap(),
+            "allocated_gb": storage.allocated_gb,
+            "max_allocated_gb": storage.max_allocated_gb,
+            "iops": storage.iops,
+            "throughput_mibps": storage.throughput_mibps,
+        },
+        "storage_encrypted": storage.encrypted,
+        "parameters": parameters,
+        "master_secret_rotation_days": master_rotation,
+        "backup": env.backup,
+        "maintenance_window": env.maintenance_window,
+        "monitoring": env.monitoring,
+        "deletion_protection": env.deletion_protection,
+        "alarm_instances": alarm_instances,
+    }))
+}
+
+/// Renders a JSON value as an HCL expression: strings quoted (with `${`/`%{` escaped so nothing
+/// interpolates), lists and objects in HCL syntax, null as `null`.
+fn hcl_filter(value: &Value, _: &std::collections::HashMap<String, Value>) -> tera::Result<Value> {
+    Ok(Value::String(hcl(value)))
+}
+
+pub fn hcl(value: &Value) -> String {
+    match value {
+        Value::Null => "null".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => {
+            let quoted = serde_json::to_string(s).expect("strings serialise");
+            quoted.replace("${", "$${").replace("%{", "%%{")
+        }
+        Value::Array(items) => {
+            let parts: Vec<String> = items.iter().map(hcl).collect();
+            format!("[{}]", parts.join(", "))
+        }
+        Value::Object(map) => {
+            if map.is_empty() {
+                return "{}".into();
+            }
+            let mut out = String::from("{\n");
+            for (k, v) in map {
+                out.push_str(&format!(
+                    "{} = {}\n",
+                    serde_json::to_string(k).unwrap(),
+                    hcl(v)
+                ));
+            }
+            out.push('}');
+            out
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::hcl;
+    use serde_json::json;
+
+    #[test]
+    fn strings_never_interpolate() {
+        assert_eq!(hcl(&json!("a ${b} %{c}")), r#""a $${b} %%{c}""#);
+    }
+
+    #[test]
+    fn objects_and_lists_are_hcl() {
+        assert_eq!(
+            hcl(&json!({"a": [1, "x"], "b": null})),
+            "{\n\"a\" = [1, \"x\"]\n\"b\" = null\n}"
+        );
+    }
+}

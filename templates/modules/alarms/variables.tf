@@ -1,0 +1,35 @@
+variable "name" {
+  description = "Resource name prefix, <project>-<environment>."
+  type        = string
+}
+
+variable "kms_key_arn" {
+  description = "KMS key that encrypts the alarm topic."
+  type        = string
+}
+
+variable "instances" {
+  description = "DB instance identifiers by role, and whether each is a replica."
+  type        = map(object({ identifier = string, replica = bool }))
+}
+
+variable "aurora" {
+  description = "Aurora reports replica lag as AuroraReplicaLag (ms); RDS as ReplicaLag (s)."
+  type        = bool
+}
+
+variable "allocated_storage_gb" {
+  description = "RDS allocated storage, for the disk-usage alarm; null for Aurora (storage grows by itself)."
+  type        = number
+  default     = null
+}
+
+variable "subscriptions" {
+  description = "Email addresses or HTTPS URLs subscribed to the alarm topic."
+  type        = list(string)
+}
+
+variable "tags" {
+  description = "Tags on every resource."
+  type        = map(string)
+}

@@ -1,0 +1,29 @@
+variable "name" {
+  description = "Resource name prefix, <project>-<environment>."
+  type        = string
+}
+
+variable "kms_key_arn" {
+  description = "KMS key that encrypts the secrets."
+  type        = string
+}
+
+variable "secrets" {
+  description = "Secrets by role: Secrets Manager name, description, rotation schedule in days (null: no rotation)."
+  type = map(object({
+    name          = string
+    description   = optional(string)
+    rotation_days = optional(number)
+  }))
+}
+
+variable "rotation_lambda_arn" {
+  description = "Lambda that rotates the secrets (AWS's PostgreSQL single-user rotation function); null turns rotation off."
+  type        = string
+  default     = null
+}
+
+variable "tags" {
+  description = "Tags on every resource."
+  type        = map(string)
+}
