@@ -50,22 +50,10 @@ pub struct Capabilities {
     pub parameter_family_prefix: &'static str,
 }
 
-const AURORA_FAMILIES: &[&str] = &[
-    "t3",
-    "t4g",
-    "r5",
-    "r6g",
-    "r6i",
-    "r6gd",
-    "r7g",
-    "r7i",
-    "r8g",
-    "x2g",
-    "serverless",
-];
+const AURORA_FAMILIES: &[&str] = &["t3", "t4g", "r5", "r6g", "r6i", "r6gd", "r7g", "r7i", "r8g", "x2g", "serverless"];
 const RDS_FAMILIES: &[&str] = &[
-    "t3", "t4g", "m5", "m5d", "m6g", "m6gd", "m6i", "m6id", "m7g", "m7i", "m8g", "r5", "r5b",
-    "r5d", "r6g", "r6gd", "r6i", "r6id", "r7g", "r7i", "r8g", "x2g", "x2iedn",
+    "t3", "t4g", "m5", "m5d", "m6g", "m6gd", "m6i", "m6id", "m7g", "m7i", "m8g", "r5", "r5b", "r5d", "r6g", "r6gd",
+    "r6i", "r6id", "r7g", "r7i", "r8g", "x2g", "x2iedn",
 ];
 
 pub const TABLE: &[Capabilities] = &[
@@ -114,10 +102,7 @@ pub const TABLE: &[Capabilities] = &[
 ];
 
 pub fn of(engine: EngineKind) -> &'static Capabilities {
-    TABLE
-        .iter()
-        .find(|c| c.engine == engine)
-        .expect("every engine has a row")
+    TABLE.iter().find(|c| c.engine == engine).expect("every engine has a row")
 }
 
 /// Time-series features as a backend realises them.
@@ -152,10 +137,7 @@ pub const BACKENDS: &[BackendFeatures] = &[
 ];
 
 pub fn backend(backend: Backend) -> &'static BackendFeatures {
-    BACKENDS
-        .iter()
-        .find(|b| b.backend == backend)
-        .expect("every backend has a row")
+    BACKENDS.iter().find(|b| b.backend == backend).expect("every backend has a row")
 }
 
 /// Whether `engine` can host `backend`, and if not, why.
@@ -202,8 +184,7 @@ pub fn managed_parameter(engine: EngineKind, name: &str) -> Option<&'static str>
     if !of(engine).provisioned {
         return None;
     }
-    let host_access =
-        "needs host access; RDS and Aurora manage it and refuse it in parameter groups";
+    let host_access = "needs host access; RDS and Aurora manage it and refuse it in parameter groups";
     let reason = match name {
         "archive_command" | "archive_mode" | "restore_command" => {
             "WAL archiving is managed by the service (automated backups and PITR); it cannot be set"
@@ -221,11 +202,20 @@ pub fn managed_parameter(engine: EngineKind, name: &str) -> Option<&'static str>
         "synchronous_standby_names" => {
             "replication topology is managed by the service (Multi-AZ / Aurora storage), not by standby names"
         }
-        "max_wal_senders" | "wal_keep_size" | "superuser_reserved_connections" if engine == EngineKind::AuroraPostgresql => {
+        "max_wal_senders" | "wal_keep_size" | "superuser_reserved_connections"
+            if engine == EngineKind::AuroraPostgresql =>
+        {
             "Aurora does not use PostgreSQL streaming replication for its readers; the parameter is not modifiable"
         }
-        "max_wal_size" | "min_wal_size" | "wal_compression" | "full_page_writes" | "checkpoint_timeout"
-        | "checkpoint_completion_target" | "bgwriter_delay" | "bgwriter_lru_maxpages" | "bgwriter_lru_multiplier"
+        "max_wal_size"
+        | "min_wal_size"
+        | "wal_compression"
+        | "full_page_writes"
+        | "checkpoint_timeout"
+        | "checkpoint_completion_target"
+        | "bgwriter_delay"
+        | "bgwriter_lru_maxpages"
+        | "bgwriter_lru_multiplier"
             if engine == EngineKind::AuroraPostgresql =>
         {
             "Aurora has no local WAL checkpoints or background writer (its storage layer does that); not modifiable"

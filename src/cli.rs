@@ -16,31 +16,13 @@ pub struct Cli {
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
     /// Environment: a name under `environments/` (dev, staging, prod, local) or a path to a YAML file.
-    #[arg(
-        short = 'e',
-        long = "env",
-        global = true,
-        env = "GLCTL_ENV",
-        value_name = "ENV"
-    )]
+    #[arg(short = 'e', long = "env", global = true, env = "GLCTL_ENV", value_name = "ENV")]
     pub env: Option<String>,
     /// Project directory holding `environments/`, `templates/` and `sql/`.
-    #[arg(
-        long,
-        global = true,
-        env = "GLCTL_ROOT",
-        default_value = ".",
-        value_name = "DIR"
-    )]
+    #[arg(long, global = true, env = "GLCTL_ROOT", default_value = ".", value_name = "DIR")]
     pub root: PathBuf,
     /// Connect the SQL stage here instead of the environment's endpoint (postgres://user@host:port/db).
-    #[arg(
-        long,
-        global = true,
-        env = "GLCTL_DATABASE_URL",
-        hide_env_values = true,
-        value_name = "URL"
-    )]
+    #[arg(long, global = true, env = "GLCTL_DATABASE_URL", hide_env_values = true, value_name = "URL")]
     pub database_url: Option<String>,
     /// Never colour output (also when NO_COLOR is set).
     #[arg(long, global = true)]

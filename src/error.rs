@@ -19,16 +19,10 @@ pub struct Failure {
 
 impl Failure {
     pub fn usage(message: impl Into<String>) -> Self {
-        Failure {
-            exit: Exit::Usage,
-            message: message.into(),
-        }
+        Failure { exit: Exit::Usage, message: message.into() }
     }
     pub fn problems(message: impl Into<String>) -> Self {
-        Failure {
-            exit: Exit::Problems,
-            message: message.into(),
-        }
+        Failure { exit: Exit::Problems, message: message.into() }
     }
 }
 

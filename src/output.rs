@@ -9,8 +9,7 @@ pub struct Style {
 
 impl Style {
     pub fn for_stderr(no_color: bool) -> Self {
-        let colour =
-            !no_color && std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal();
+        let colour = !no_color && std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal();
         Style { colour }
     }
 
@@ -43,10 +42,7 @@ pub fn redact_url(url: &str) -> String {
     let Some((userinfo, host)) = authority.rsplit_once('@') else {
         return redact_query_password(url);
     };
-    let user = userinfo
-        .split_once(':')
-        .map(|(u, _)| format!("{u}:***"))
-        .unwrap_or_else(|| userinfo.to_string());
+    let user = userinfo.split_once(':').map(|(u, _)| format!("{u}:***")).unwrap_or_else(|| userinfo.to_string());
     redact_query_password(&format!("{scheme}://{user}@{host}{tail}"))
 }
 
@@ -67,9 +63,7 @@ fn redact_query_password(url: &str) -> String {
 /// A spinner on stderr for work of unknown length; invisible when stderr is not a terminal.
 pub fn spinner(message: &str) -> indicatif::ProgressBar {
     let bar = indicatif::ProgressBar::new_spinner();
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("{spinner} {msg} ({elapsed})").expect("template"),
-    );
+    bar.set_style(indicatif::ProgressStyle::with_template("{spinner} {msg} ({elapsed})").expect("template"));
     bar.set_message(message.to_string());
     bar.enable_steady_tick(std::time::Duration::from_millis(120));
     bar
@@ -81,14 +75,8 @@ mod tests {
 
     #[test]
     fn redacts_passwords_in_userinfo_and_query() {
-        assert_eq!(
-            redact_url("postgres://app:s3cret@db:5432/x"),
-            "postgres://app:***@db:5432/x"
-        );
-        assert_eq!(
-            redact_url("postgres://db/x?user=a&password=s3cret"),
-            "postgres://db/x?user=a&password=***"
-        );
+        assert_eq!(redact_url("postgres://app:s3cret@db:5432/x"), "postgres://app:***@db:5432/x");
+        assert_eq!(redact_url("postgres://db/x?user=a&password=s3cret"), "postgres://db/x?user=a&password=***");
         assert_eq!(redact_url("postgres://app@db/x"), "postgres://app@db/x");
     }
 }

@@ -16,13 +16,10 @@ pub fn run(ctx: &Context, args: &ApplyArgs) -> Result<Exit, Failure> {
     let loaded = ctx.load()?;
     let dir = terraform::work_dir(ctx, &loaded, args.out.as_ref());
     let rendered = super::render::render_formatted(ctx, &loaded)?;
-    let saved: Option<PlanRecord> = std::fs::read_to_string(dir.join(PLAN_RECORD))
-        .ok()
-        .and_then(|t| serde_json::from_str(&t).ok());
+    let saved: Option<PlanRecord> =
+        std::fs::read_to_string(dir.join(PLAN_RECORD)).ok().and_then(|t| serde_json::from_str(&t).ok());
     let record = match saved {
-        Some(record) if record.digest == rendered.digest() && dir.join(PLAN_FILE).is_file() => {
-            record
-        }
+        Some(record) if record.digest == rendered.digest() && dir.join(PLAN_FILE).is_file() => record,
         Some(_) => {
             eprintln!("The saved plan was made from different files; planning again.");
             replan(ctx, &loaded, &dir)?
@@ -30,19 +27,13 @@ pub fn run(ctx: &Context, args: &ApplyArgs) -> Result<Exit, Failure> {
         None => replan(ctx, &loaded, &dir)?,
     };
     if record.summary.is_empty() {
-        println!(
-            "No changes: {} already matches its environment file.",
-            loaded.name
-        );
+        println!("No changes: {} already matches its environment file.", loaded.name);
         write_outputs(&loaded, &dir)?;
         return Ok(Exit::Ok);
     }
     let destructive = record.summary.destructive();
     if !destructive.is_empty() && !args.allow_destroy {
-        let list: Vec<String> = destructive
-            .iter()
-            .map(|c| format!("  {}", c.address))
-            .collect();
+        let list: Vec<String> = destructive.iter().map(|c| format!("  {}", c.address)).collect();
         return Err(Failure::problems(format!(
             "refusing to apply: the plan replaces or destroys stateful resources:\n{}\nre-run with --allow-destroy if that is intended",
             list.join("\n")
@@ -50,15 +41,9 @@ pub fn run(ctx: &Context, args: &ApplyArgs) -> Result<Exit, Failure> {
     }
     if !args.yes {
         if !std::io::stdin().is_terminal() {
-            return Err(Failure::usage(
-                "not on a terminal, so nobody can confirm; re-run with --yes to apply",
-            ));
+            return Err(Failure::usage("not on a terminal, so nobody can confirm; re-run with --yes to apply"));
         }
-        eprint!(
-            "Apply {} change(s) to {}? [y/N] ",
-            record.summary.changes.len(),
-            loaded.name
-        );
+        eprint!("Apply {} change(s) to {}? [y/N] ", record.summary.changes.len(), loaded.name);
         std::io::stderr().flush().ok();
         let mut answer = String::new();
         std::io::stdin().read_line(&mut answer).ok();
@@ -67,9 +52,7 @@ pub fn run(ctx: &Context, args: &ApplyArgs) -> Result<Exit, Failure> {
         }
     }
     let tf = Terraform::new(&dir, terraform::plugin_dir(&loaded));
-    let applied = tf
-        .apply(PLAN_FILE)
-        .map_err(|e| Failure::problems(e.to_string()))?;
+    let applied = tf.apply(PLAN_FILE).map_err(|e| Failure::problems(e.to_string()))?;
     // A saved plan applies once; the record must not send the next apply to it.
     let _ = std::fs::remove_file(dir.join(PLAN_RECORD));
     write_outputs(&loaded, &dir)?;
@@ -83,11 +66,7 @@ pub fn run(ctx: &Context, args: &ApplyArgs) -> Result<Exit, Failure> {
     Ok(Exit::Ok)
 }
 
-fn replan(
-    ctx: &Context,
-    loaded: &crate::config::Loaded,
-    dir: &std::path::Path,
-) -> Result<PlanRecord, Failure> {
+fn replan(ctx: &Context, loaded: &crate::config::Loaded, dir: &std::path::Path) -> Result<PlanRecord, Failure> {
     let record = plan::make_plan(ctx, loaded, dir)?;
     eprint!("{}", plan::describe(&record, dir));
     Ok(record)
@@ -95,10 +74,7 @@ fn replan(
 
 fn write_outputs(loaded: &crate::config::Loaded, dir: &std::path::Path) -> Result<(), Failure> {
     let tf = Terraform::new(dir, terraform::plugin_dir(loaded));
-    let outputs = tf
-        .output_json()
-        .map_err(|e| Failure::problems(e.to_string()))?;
+    let outputs = tf.output_json().map_err(|e| Failure::problems(e.to_string()))?;
     let text = serde_json::to_string_pretty(&outputs).expect("json");
-    std::fs::write(dir.join(OUTPUTS_FILE), text)
-        .map_err(|e| Failure::problems(format!("cannot write outputs: {e}")))
+    std::fs::write(dir.join(OUTPUTS_FILE), text).map_err(|e| Failure::problems(format!("cannot write outputs: {e}")))
 }

@@ -22,38 +22,19 @@ pub fn markdown() -> String {
         let storage: Vec<String> = caps
             .storage_types
             .iter()
-            .map(|t| {
-                serde_json::to_value(t)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_string))
-                    .unwrap_or_default()
-            })
+            .map(|t| serde_json::to_value(t).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default())
             .collect();
-        let engine = serde_json::to_value(caps.engine)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default();
+        let engine =
+            serde_json::to_value(caps.engine).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
         out.push_str(&format!(
             "| `{engine}` | {} | {} | {} | {} | {} | {} | {} |\n",
             caps.timescaledb.label(),
             caps.pg_partman.label(),
             caps.pg_cron.label(),
             backends.join(", "),
-            if storage.is_empty() {
-                "—".into()
-            } else {
-                storage.join(", ")
-            },
-            if caps.provisioned {
-                caps.max_replicas.to_string()
-            } else {
-                "—".into()
-            },
-            if caps.provisioned {
-                format!("1–{} days", caps.max_backup_retention_days)
-            } else {
-                "—".into()
-            },
+            if storage.is_empty() { "—".into() } else { storage.join(", ") },
+            if caps.provisioned { caps.max_replicas.to_string() } else { "—".into() },
+            if caps.provisioned { format!("1–{} days", caps.max_backup_retention_days) } else { "—".into() },
         ));
     }
     out.push_str("\n| backend | partitioning | compression | retention | continuous aggregates | needs |\n|---|---|---|---|---|---|\n");

@@ -34,11 +34,9 @@ impl Context {
     }
 
     pub fn env_name(&self) -> Result<&str, Failure> {
-        self.env.as_deref().ok_or_else(|| {
-            Failure::usage(
-                "no environment given; pass -e ENV (a name under environments/ or a path)",
-            )
-        })
+        self.env
+            .as_deref()
+            .ok_or_else(|| Failure::usage("no environment given; pass -e ENV (a name under environments/ or a path)"))
     }
 
     /// Loads the environment named by `-e`; an invalid one ends the command with every problem printed.
@@ -68,25 +66,16 @@ impl Context {
             config::diagnostics::Severity::Error => {
                 line.replacen(": error:", &format!(": {}", self.style.error("error:")), 1)
             }
-            config::diagnostics::Severity::Warning => line.replacen(
-                ": warning:",
-                &format!(": {}", self.style.warning("warning:")),
-                1,
-            ),
+            config::diagnostics::Severity::Warning => {
+                line.replacen(": warning:", &format!(": {}", self.style.warning("warning:")), 1)
+            }
         }
     }
 }
 
 pub fn summary_line(name: &str, diagnostics: &[config::diagnostics::Diagnostic]) -> String {
-    let errors = diagnostics
-        .iter()
-        .filter(|d| d.severity == config::diagnostics::Severity::Error)
-        .count();
+    let errors = diagnostics.iter().filter(|d| d.severity == config::diagnostics::Severity::Error).count();
     let warnings = diagnostics.len() - errors;
     let plural = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
-    format!(
-        "{name}: invalid ({}, {})",
-        plural(errors, "error"),
-        plural(warnings, "warning")
-    )
+    format!("{name}: invalid ({}, {})", plural(errors, "error"), plural(warnings, "warning"))
 }

@@ -35,11 +35,7 @@ pub fn run(ctx: &Context, args: &PlanArgs) -> Result<Exit, Failure> {
         ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&record).expect("json")),
         ReportFormat::Text => print!("{}", describe(&record, &dir)),
     }
-    Ok(if args.detailed_exitcode && !record.summary.is_empty() {
-        Exit::Problems
-    } else {
-        Exit::Ok
-    })
+    Ok(if args.detailed_exitcode && !record.summary.is_empty() { Exit::Problems } else { Exit::Ok })
 }
 
 /// Renders into `dir`, runs init and plan, and saves the plan and its record there.
@@ -48,24 +44,18 @@ pub fn make_plan(ctx: &Context, loaded: &Loaded, dir: &Path) -> Result<PlanRecor
         eprintln!("{}", ctx.diagnostic_line(w));
     }
     let rendered = super::render::render_formatted(ctx, loaded)?;
-    std::fs::create_dir_all(dir)
-        .map_err(|e| Failure::usage(format!("cannot create {}: {e}", dir.display())))?;
-    rendered
-        .write(dir)
-        .map_err(|e| Failure::usage(format!("cannot write {}: {e}", dir.display())))?;
+    std::fs::create_dir_all(dir).map_err(|e| Failure::usage(format!("cannot create {}: {e}", dir.display())))?;
+    rendered.write(dir).map_err(|e| Failure::usage(format!("cannot write {}: {e}", dir.display())))?;
     let _ = std::fs::remove_file(dir.join(PLAN_RECORD));
     let tf = Terraform::new(dir, terraform::plugin_dir(loaded));
     let spinner = crate::output::spinner(&format!("terraform init and plan for {}", loaded.name));
-    let result = tf
-        .init()
-        .and_then(|_| tf.plan(PLAN_FILE))
-        .and_then(|_| tf.show_json(PLAN_FILE));
+    let result = tf.init().and_then(|_| tf.plan(PLAN_FILE)).and_then(|_| tf.show_json(PLAN_FILE));
     spinner.finish_and_clear();
     let plan = result.map_err(|e| Failure::usage(e.to_string()))?;
     let record = PlanRecord {
         environment: loaded.name.clone(),
         digest: rendered.digest(),
-        summary: PlanSummary::from_show_json(&plan),
+        summary: PlanSummary::from_show_json(&plan, terraform::emulator::in_use()),
         accepted_risks: loaded
             .warnings
             .iter()
@@ -80,11 +70,7 @@ pub fn make_plan(ctx: &Context, loaded: &Loaded, dir: &Path) -> Result<PlanRecor
 }
 
 pub fn describe(record: &PlanRecord, dir: &Path) -> String {
-    let mut out = format!(
-        "Plan for {} ({}):\n",
-        record.environment,
-        dir.join(PLAN_FILE).display()
-    );
+    let mut out = format!("Plan for {} ({}):\n", record.environment, dir.join(PLAN_FILE).display());
     out.push_str(&record.summary.render());
     for risk in &record.accepted_risks {
         out.push_str(&format!("Weakened on purpose: {risk}\n"));

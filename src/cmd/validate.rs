@@ -19,18 +19,12 @@ struct Report {
 
 pub fn run(ctx: &Context, args: &ValidateArgs) -> Result<Exit, Failure> {
     let names: Vec<String> = if args.all {
-        loader::list(&ctx.root)
-            .into_iter()
-            .filter(|n| n != "base")
-            .collect()
+        loader::list(&ctx.root).into_iter().filter(|n| n != "base").collect()
     } else {
         vec![ctx.env_name()?.to_string()]
     };
     if names.is_empty() {
-        return Err(Failure::usage(format!(
-            "no environments under {}",
-            ctx.root.join("environments").display()
-        )));
+        return Err(Failure::usage(format!("no environments under {}", ctx.root.join("environments").display())));
     }
     let mut reports = Vec::new();
     for name in &names {
@@ -72,24 +66,14 @@ pub fn run(ctx: &Context, args: &ValidateArgs) -> Result<Exit, Failure> {
             }
         }
     }
-    Ok(if reports.iter().all(|r| r.valid) {
-        Exit::Ok
-    } else {
-        Exit::Usage
-    })
+    Ok(if reports.iter().all(|r| r.valid) { Exit::Ok } else { Exit::Usage })
 }
 
 fn valid_summary(loaded: &Loaded) -> String {
     let env = &loaded.env;
-    let warnings = loaded
-        .warnings
-        .iter()
-        .filter(|d| d.severity == Severity::Warning)
-        .count();
-    let engine = serde_json::to_value(env.engine.kind)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default();
+    let warnings = loaded.warnings.iter().filter(|d| d.severity == Severity::Warning).count();
+    let engine =
+        serde_json::to_value(env.engine.kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
     format!(
         "{}: valid ({engine} {}, {} backend, {} hypertables, {} continuous aggregates, {warnings} warning{})",
         loaded.name,

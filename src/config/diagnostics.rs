@@ -38,13 +38,7 @@ impl FieldPath {
     }
     /// `a.b.c` from literal keys (no dots inside keys).
     pub fn parse(dotted: &str) -> Self {
-        FieldPath(
-            dotted
-                .split('.')
-                .filter(|s| !s.is_empty())
-                .map(|s| Seg::Key(s.to_string()))
-                .collect(),
-        )
+        FieldPath(dotted.split('.').filter(|s| !s.is_empty()).map(|s| Seg::Key(s.to_string())).collect())
     }
 }
 
@@ -56,9 +50,7 @@ impl fmt::Display for FieldPath {
         for (i, seg) in self.0.iter().enumerate() {
             match seg {
                 // Keys with dots (`rds.force_ssl`) are quoted so the path stays unambiguous.
-                Seg::Key(k) if k.contains('.') => {
-                    write!(f, "{}\"{k}\"", if i > 0 { "." } else { "" })?
-                }
+                Seg::Key(k) if k.contains('.') => write!(f, "{}\"{k}\"", if i > 0 { "." } else { "" })?,
                 Seg::Key(k) => write!(f, "{}{k}", if i > 0 { "." } else { "" })?,
                 Seg::Index(n) => write!(f, "[{n}]")?,
             }
@@ -90,13 +82,7 @@ impl fmt::Display for Diagnostic {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        write!(
-            f,
-            "{}:{}:{}: {severity}: ",
-            self.location.file.display(),
-            self.location.line,
-            self.location.column
-        )?;
+        write!(f, "{}:{}:{}: {severity}: ", self.location.file.display(), self.location.line, self.location.column)?;
         if !self.field.is_empty() {
             write!(f, "{}: ", self.field)?;
         }
@@ -114,26 +100,15 @@ pub struct Finding {
 
 impl Finding {
     pub fn error(path: FieldPath, message: impl Into<String>) -> Self {
-        Finding {
-            severity: Severity::Error,
-            path,
-            message: message.into(),
-        }
+        Finding { severity: Severity::Error, path, message: message.into() }
     }
     pub fn warning(path: FieldPath, message: impl Into<String>) -> Self {
-        Finding {
-            severity: Severity::Warning,
-            path,
-            message: message.into(),
-        }
+        Finding { severity: Severity::Warning, path, message: message.into() }
     }
 }
 
 /// The closest candidate, when one is close enough to be a likely typo.
-pub fn did_you_mean<'a>(
-    given: &str,
-    candidates: impl IntoIterator<Item = &'a str>,
-) -> Option<&'a str> {
+pub fn did_you_mean<'a>(given: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     candidates
         .into_iter()
         .map(|c| (strsim::jaro_winkler(given, c), c))

@@ -40,18 +40,13 @@ impl Interval {
             return Err("an interval such as '7 days' or '1 hour'; got an empty value".into());
         }
         if tokens.len() % 2 != 0 {
-            return Err(format!(
-                "an interval as '<number> <unit>' pairs such as '7 days'; got '{text}'"
-            ));
+            return Err(format!("an interval as '<number> <unit>' pairs such as '7 days'; got '{text}'"));
         }
         let mut interval = Interval::default();
         for pair in tokens.chunks(2) {
-            let amount: i64 = pair[0].parse().map_err(|_| {
-                format!(
-                    "a whole number before '{}' in '{text}' (e.g. '7 days')",
-                    pair[1]
-                )
-            })?;
+            let amount: i64 = pair[0]
+                .parse()
+                .map_err(|_| format!("a whole number before '{}' in '{text}' (e.g. '7 days')", pair[1]))?;
             let unit = UNITS
                 .iter()
                 .find(|(names, _)| names.contains(&pair[1].to_ascii_lowercase().as_str()))
@@ -173,10 +168,7 @@ mod tests {
         assert_eq!(Interval::parse("7 days").unwrap().to_string(), "7 days");
         assert_eq!(Interval::parse("10 years").unwrap().months, 120);
         assert_eq!(Interval::parse("15 minutes").unwrap().seconds, 900);
-        assert_eq!(
-            Interval::parse("1 year 6 months").unwrap().to_string(),
-            "1 year 6 months"
-        );
+        assert_eq!(Interval::parse("1 year 6 months").unwrap().to_string(), "1 year 6 months");
         assert_eq!(Interval::parse("3h").unwrap().to_string(), "3 hours");
     }
 
@@ -191,9 +183,6 @@ mod tests {
     #[test]
     fn compares_months_as_thirty_days_like_postgresql() {
         let six_months_less_a_day = Interval::parse("6 months -1 day").unwrap();
-        assert!(
-            six_months_less_a_day.approx_seconds()
-                < 2 * Interval::parse("3 months").unwrap().approx_seconds()
-        );
+        assert!(six_months_less_a_day.approx_seconds() < 2 * Interval::parse("3 months").unwrap().approx_seconds());
     }
 }

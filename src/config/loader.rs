@@ -19,16 +19,8 @@ pub struct Sources {
 impl Sources {
     pub fn location(&self, node_span: &marked_yaml::Span, fallback_file: usize) -> Location {
         match node_span.start() {
-            Some(mark) => Location {
-                file: self.display_path(mark.source()),
-                line: mark.line(),
-                column: mark.column(),
-            },
-            None => Location {
-                file: self.display_path(fallback_file),
-                line: 1,
-                column: 1,
-            },
+            Some(mark) => Location { file: self.display_path(mark.source()), line: mark.line(), column: mark.column() },
+            None => Location { file: self.display_path(fallback_file), line: 1, column: 1 },
         }
     }
 
@@ -45,11 +37,7 @@ pub fn relative_to_cwd(path: &Path) -> PathBuf {
     let (Ok(cwd), true) = (cwd.canonicalize(), path.is_absolute()) else {
         return path.to_path_buf();
     };
-    let common = cwd
-        .components()
-        .zip(path.components())
-        .take_while(|(a, b)| a == b)
-        .count();
+    let common = cwd.components().zip(path.components()).take_while(|(a, b)| a == b).count();
     if common <= 1 {
         return path.to_path_buf();
     }
@@ -71,11 +59,7 @@ pub fn resolve(root: &Path, env: &str) -> Result<PathBuf, String> {
     let looks_like_path = env.contains('/') || env.ends_with(".yaml") || env.ends_with(".yml");
     if looks_like_path {
         let path = PathBuf::from(env);
-        return if path.is_file() {
-            Ok(path)
-        } else {
-            Err(format!("environment file '{env}' does not exist"))
-        };
+        return if path.is_file() { Ok(path) } else { Err(format!("environment file '{env}' does not exist")) };
     }
     let dir = root.join("environments");
     let candidate = dir.join(format!("{env}.yaml"));
@@ -99,12 +83,7 @@ pub fn list(root: &Path) -> Vec<String> {
         .map(|entries| {
             entries
                 .filter_map(|e| e.ok())
-                .filter_map(|e| {
-                    e.file_name()
-                        .to_str()
-                        .and_then(|n| n.strip_suffix(".yaml"))
-                        .map(str::to_string)
-                })
+                .filter_map(|e| e.file_name().to_str().and_then(|n| n.strip_suffix(".yaml")).map(str::to_string))
                 .collect()
         })
         .unwrap_or_default();
@@ -126,11 +105,7 @@ pub fn load(path: &Path) -> Result<Merged, Vec<Diagnostic>> {
                 .map(|f| sources.display_path_of(f))
                 .collect();
             let at = referenced_at.expect("the first file cannot close a cycle");
-            return Err(vec![file_error(
-                at,
-                "extends",
-                format!("`extends` forms a cycle: {}", cycle.join(" -> ")),
-            )]);
+            return Err(vec![file_error(at, "extends", format!("`extends` forms a cycle: {}", cycle.join(" -> ")))]);
         }
         let text = match std::fs::read_to_string(&file) {
             Ok(text) => text,
@@ -142,11 +117,7 @@ pub fn load(path: &Path) -> Result<Merged, Vec<Diagnostic>> {
                     _ => format!("cannot read '{}': {e}", relative_to_cwd(&file).display()),
                 };
                 return Err(vec![match referenced_at {
-                    Some(at) => file_error(
-                        at,
-                        "extends",
-                        format!("parent {message}; expected an existing file"),
-                    ),
+                    Some(at) => file_error(at, "extends", format!("parent {message}; expected an existing file")),
                     None => file_error(whole_file(&file), "", message),
                 }]);
             }
@@ -161,11 +132,7 @@ pub fn load(path: &Path) -> Result<Merged, Vec<Diagnostic>> {
             }
             Some(Err(span)) => {
                 let at = sources.location(&span, source);
-                return Err(vec![file_error(
-                    at,
-                    "extends",
-                    "expected the name of a parent file, e.g. `base`".into(),
-                )]);
+                return Err(vec![file_error(at, "extends", "expected the name of a parent file, e.g. `base`".into())]);
             }
             None => None,
         };
@@ -179,10 +146,7 @@ pub fn load(path: &Path) -> Result<Merged, Vec<Diagnostic>> {
         map.retain(|k, _| k.as_str() != "extends");
     }
     drop_nulls(&mut merged);
-    Ok(Merged {
-        sources,
-        tree: merged,
-    })
+    Ok(Merged { sources, tree: merged })
 }
 
 impl Sources {
@@ -192,27 +156,16 @@ impl Sources {
 }
 
 fn whole_file(file: &Path) -> Location {
-    Location {
-        file: file.to_path_buf(),
-        line: 1,
-        column: 1,
-    }
+    Location { file: file.to_path_buf(), line: 1, column: 1 }
 }
 
 fn file_error(location: Location, field: &str, message: String) -> Diagnostic {
-    Diagnostic {
-        severity: Severity::Error,
-        location,
-        field: field.to_string(),
-        message,
-    }
+    Diagnostic { severity: Severity::Error, location, field: field.to_string(), message }
 }
 
 fn parse(source: usize, text: &str, sources: &Sources) -> Result<Node, Vec<Diagnostic>> {
     let file = sources.display_path(source);
-    let is_blank = text
-        .lines()
-        .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'));
+    let is_blank = text.lines().all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'));
     if is_blank {
         return Err(vec![file_error(
             whole_file(&file),
@@ -223,37 +176,20 @@ fn parse(source: usize, text: &str, sources: &Sources) -> Result<Node, Vec<Diagn
     let options = LoaderOptions::default().error_on_duplicate_keys(true);
     marked_yaml::parse_yaml_with_options(source, text, options).map_err(|e| {
         let (mark, message) = match &e {
-            LoadError::TopLevelMustBeMapping(m) => (
-                *m,
-                "expected a YAML mapping of environment settings at the top level".to_string(),
-            ),
+            LoadError::TopLevelMustBeMapping(m) => {
+                (*m, "expected a YAML mapping of environment settings at the top level".to_string())
+            }
             LoadError::TopLevelMustBeSequence(m) => (*m, "unexpected top-level sequence".into()),
-            LoadError::UnexpectedAnchor(m) => (
-                *m,
-                "YAML anchors and aliases are not supported; use `extends`".into(),
-            ),
+            LoadError::UnexpectedAnchor(m) => (*m, "YAML anchors and aliases are not supported; use `extends`".into()),
             LoadError::MappingKeyMustBeScalar(m) => (*m, "mapping keys must be plain names".into()),
             LoadError::UnexpectedTag(m) => (*m, "YAML tags (`!foo`) are not supported".into()),
-            LoadError::ScanError(m, scan) => {
-                (*m, format!("not valid YAML: {}", scan_message(scan)))
-            }
+            LoadError::ScanError(m, scan) => (*m, format!("not valid YAML: {}", scan_message(scan))),
             LoadError::DuplicateKey(inner) => (
                 *inner.key.span().start().expect("keys have a start"),
-                format!(
-                    "key `{}` appears twice in the same mapping",
-                    inner.key.as_str()
-                ),
+                format!("key `{}` appears twice in the same mapping", inner.key.as_str()),
             ),
         };
-        vec![file_error(
-            Location {
-                file: file.clone(),
-                line: mark.line(),
-                column: mark.column(),
-            },
-            "",
-            message,
-        )]
+        vec![file_error(Location { file: file.clone(), line: mark.line(), column: mark.column() }, "", message)]
     })
 }
 
@@ -268,12 +204,7 @@ fn scan_message(scan: &impl std::fmt::Display) -> String {
 
 fn extends_of(node: &Node) -> Option<Result<&MarkedScalarNode, marked_yaml::Span>> {
     let value = node.as_mapping()?.get_node("extends")?;
-    Some(
-        value
-            .as_scalar()
-            .filter(|s| !s.as_str().is_empty())
-            .ok_or(*value.span()),
-    )
+    Some(value.as_scalar().filter(|s| !s.as_str().is_empty()).ok_or(*value.span()))
 }
 
 fn parent_path(child: &Path, name: &str) -> PathBuf {
@@ -324,9 +255,7 @@ fn drop_nulls(node: &mut Node) {
 }
 
 pub fn is_null(node: &Node) -> bool {
-    node.as_scalar().is_some_and(|s| {
-        s.may_coerce() && matches!(s.as_str(), "" | "~" | "null" | "Null" | "NULL")
-    })
+    node.as_scalar().is_some_and(|s| s.may_coerce() && matches!(s.as_str(), "" | "~" | "null" | "Null" | "NULL"))
 }
 
 fn placeholder() -> Node {

@@ -29,10 +29,7 @@ pub enum LoadFailure {
     /// `-e` names nothing that exists.
     NotFound(String),
     /// The files exist but are not a valid environment; every problem found, errors first.
-    Invalid {
-        name: String,
-        diagnostics: Vec<Diagnostic>,
-    },
+    Invalid { name: String, diagnostics: Vec<Diagnostic> },
 }
 
 pub fn schema() -> serde_json::Value {
@@ -42,15 +39,8 @@ pub fn schema() -> serde_json::Value {
 /// Resolves `-e ENV` under `root`, loads, merges and checks it: every problem comes back at once.
 pub fn load(root: &Path, env: &str) -> Result<Loaded, LoadFailure> {
     let file = loader::resolve(root, env).map_err(LoadFailure::NotFound)?;
-    let name = file
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .unwrap_or(env)
-        .to_string();
-    let invalid = |diagnostics| LoadFailure::Invalid {
-        name: name.clone(),
-        diagnostics,
-    };
+    let name = file.file_stem().and_then(|s| s.to_str()).unwrap_or(env).to_string();
+    let invalid = |diagnostics| LoadFailure::Invalid { name: name.clone(), diagnostics };
     let merged = loader::load(&file).map_err(invalid)?;
     let locate = |finding: diagnostics::Finding, span: &marked_yaml::Span| Diagnostic {
         severity: finding.severity,
@@ -72,56 +62,39 @@ pub fn load(root: &Path, env: &str) -> Result<Loaded, LoadFailure> {
         // The structural check mirrors serde, so this is a backstop, still located.
         let path = diagnostics::FieldPath::parse(e.path().unwrap_or_default());
         let inner = e.into_inner();
-        let span = inner
-            .start_mark()
-            .map(marked_yaml::Span::new_start)
-            .unwrap_or_else(marked_yaml::Span::new_blank);
-        invalid(vec![locate(
-            diagnostics::Finding::error(path, inner.to_string()),
-            &span,
-        )])
+        let span = inner.start_mark().map(marked_yaml::Span::new_start).unwrap_or_else(marked_yaml::Span::new_blank);
+        invalid(vec![locate(diagnostics::Finding::error(path, inner.to_string()), &span)])
     })?;
     let findings: Vec<Diagnostic> = rules::check(&env)
         .into_iter()
         .map(|f| {
-            let span = *loader::nearest(&merged.tree, &f.path).span();
+            let node = loader::nearest(&merged.tree, &f.path);
+            // A field set nowhere (a default) is reported at the top of the environment's own file.
+            let span = if std::ptr::eq(node, &merged.tree) { top_of_leaf_file() } else { *node.span() };
             locate(f, &span)
         })
         .collect();
-    let (errors, warnings): (Vec<_>, Vec<_>) = findings
-        .into_iter()
-        .partition(|d| d.severity == Severity::Error);
+    let (errors, warnings): (Vec<_>, Vec<_>) = findings.into_iter().partition(|d| d.severity == Severity::Error);
     if !errors.is_empty() {
-        return Err(invalid(sorted(
-            errors.into_iter().chain(warnings).collect(),
-        )));
+        return Err(invalid(sorted(errors.into_iter().chain(warnings).collect())));
     }
-    Ok(Loaded {
-        name,
-        file,
-        env,
-        tree: merged.tree,
-        warnings: sorted(warnings),
-    })
+    Ok(Loaded { name, file, env, tree: merged.tree, warnings: sorted(warnings) })
 }
 
 /// Errors before warnings, then by file and position, so output is stable.
 fn sorted(mut diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {
     diagnostics.sort_by(|a, b| {
-        (
-            a.severity,
-            &a.location.file,
-            a.location.line,
-            a.location.column,
-            &a.field,
-        )
-            .cmp(&(
-                b.severity,
-                &b.location.file,
-                b.location.line,
-                b.location.column,
-                &b.field,
-            ))
+        (a.severity, &a.location.file, a.location.line, a.location.column, &a.field).cmp(&(
+            b.severity,
+            &b.location.file,
+            b.location.line,
+            b.location.column,
+            &b.field,
+        ))
     });
     diagnostics
+}
+
+fn top_of_leaf_file() -> marked_yaml::Span {
+    marked_yaml::Span::new_start(marked_yaml::Marker::new(0, 0, 1, 1))
 }

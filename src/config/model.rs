@@ -133,9 +133,7 @@ pub struct Network {
     pub publicly_accessible: bool,
 }
 
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum EngineKind {
     /// Amazon Aurora PostgreSQL: cluster with writer and reader instances.
@@ -310,6 +308,9 @@ impl Default for Kms {
 pub struct Secret {
     /// Secrets Manager name, e.g. `greenlang/prod/database/app`. A reference, never a value.
     pub name: String,
+    /// The PostgreSQL role whose credentials the secret holds (default: the entry's key).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
     /// What the secret is for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
@@ -641,19 +642,12 @@ fn default_state_backend() -> StateBackend {
 
 impl Default for Terraform {
     fn default() -> Self {
-        Terraform {
-            state_backend: default_state_backend(),
-            state_bucket: None,
-            lock_table: None,
-            plugin_dir: None,
-        }
+        Terraform { state_backend: default_state_backend(), state_bucket: None, lock_table: None, plugin_dir: None }
     }
 }
 
 /// A safe default an environment deliberately gives up.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Risk {
     /// `deletion_protection: false`.

@@ -9,11 +9,7 @@ use super::model::*;
 use crate::capabilities::{self, managed_parameter, Offer, PRELOADABLE_ON_RDS};
 
 pub fn check(env: &Environment) -> Vec<Finding> {
-    let mut r = Rules {
-        env,
-        out: Vec::new(),
-        risks_taken: BTreeSet::new(),
-    };
+    let mut r = Rules { env, out: Vec::new(), risks_taken: BTreeSet::new() };
     r.identity();
     r.engine();
     r.network();
@@ -58,10 +54,7 @@ impl Rules<'_> {
         } else {
             self.error(
                 path,
-                format!(
-                    "{what}; list `{}` under `accepted_risks` to accept this on purpose",
-                    risk.name()
-                ),
+                format!("{what}; list `{}` under `accepted_risks` to accept this on purpose", risk.name()),
             );
         }
     }
@@ -78,9 +71,7 @@ impl Rules<'_> {
         let project = &self.env.project;
         if project.is_empty()
             || project.len() > 20
-            || !project
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            || !project.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
             || !project.starts_with(|c: char| c.is_ascii_lowercase())
         {
             self.error(p("project"), format!("'{project}' is not usable in resource names; expected 1-20 characters of a-z, 0-9 and '-', starting with a letter"));
@@ -89,19 +80,13 @@ impl Rules<'_> {
         if aws.account_id.len() != 12 || !aws.account_id.chars().all(|c| c.is_ascii_digit()) {
             self.error(
                 p("aws.account_id"),
-                format!(
-                    "'{}' is not an AWS account id; expected 12 digits (quoted)",
-                    aws.account_id
-                ),
+                format!("'{}' is not an AWS account id; expected 12 digits (quoted)", aws.account_id),
             );
         }
         if !is_region(&aws.region) {
             self.error(
                 p("aws.region"),
-                format!(
-                    "'{}' is not an AWS region; expected a name such as 'us-east-1'",
-                    aws.region
-                ),
+                format!("'{}' is not an AWS region; expected a name such as 'us-east-1'", aws.region),
             );
         }
         if let Some(dr) = &aws.dr_region {
@@ -111,10 +96,7 @@ impl Rules<'_> {
                     format!("'{dr}' is not an AWS region; expected a name such as 'us-west-2'"),
                 );
             } else if *dr == aws.region {
-                self.error(
-                    p("aws.dr_region"),
-                    "the DR region is the primary region; expected a different region",
-                );
+                self.error(p("aws.dr_region"), "the DR region is the primary region; expected a different region");
             }
         }
     }
@@ -123,13 +105,18 @@ impl Rules<'_> {
         let engine = &self.env.engine;
         let caps = capabilities::of(engine.kind);
         let version = &engine.version;
-        let parsed: Option<(u32, u32)> = version
-            .split_once('.')
-            .and_then(|(major, minor)| Some((major.parse().ok()?, minor.parse().ok()?)));
+        let parsed: Option<(u32, u32)> =
+            version.split_once('.').and_then(|(major, minor)| Some((major.parse().ok()?, minor.parse().ok()?)));
         match parsed {
             Some((major, _)) if (13..=17).contains(&major) => {}
-            Some((major, _)) => self.error(p("engine.version"), format!("PostgreSQL {major} is not offered; expected major version 13 to 17")),
-            None => self.error(p("engine.version"), format!("'{version}' is not a PostgreSQL version; expected 'major.minor' such as '16.6'")),
+            Some((major, _)) => self.error(
+                p("engine.version"),
+                format!("PostgreSQL {major} is not offered; expected major version 13 to 17"),
+            ),
+            None => self.error(
+                p("engine.version"),
+                format!("'{version}' is not a PostgreSQL version; expected 'major.minor' such as '16.6'"),
+            ),
         }
         if !caps.provisioned {
             if engine.writer.is_some() || !engine.replicas.is_empty() || engine.multi_az {
@@ -151,10 +138,7 @@ impl Rules<'_> {
             return;
         };
         self.instance_class(&p("engine.writer.instance_class"), &writer.instance_class);
-        self.zone(
-            &p("engine.writer.availability_zone"),
-            &writer.availability_zone,
-        );
+        self.zone(&p("engine.writer.availability_zone"), &writer.availability_zone);
         if engine.multi_az && !caps.multi_az_flag {
             self.warning(p("engine.multi_az"), "Aurora keeps six copies of storage across three AZs itself; high availability comes from readers in other AZs, so `multi_az` is ignored");
         }
@@ -175,24 +159,15 @@ impl Rules<'_> {
             if !names.insert(replica.name.as_str()) {
                 self.error(
                     at.key("name"),
-                    format!(
-                        "replica name '{}' is used twice; expected unique names",
-                        replica.name
-                    ),
+                    format!("replica name '{}' is used twice; expected unique names", replica.name),
                 );
             }
             if replica.name.is_empty()
-                || !replica
-                    .name
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                || !replica.name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
             {
                 self.error(
                     at.key("name"),
-                    format!(
-                        "'{}' is not usable in an instance identifier; expected a-z, 0-9 and '-'",
-                        replica.name
-                    ),
+                    format!("'{}' is not usable in an instance identifier; expected a-z, 0-9 and '-'", replica.name),
                 );
             }
             self.instance_class(&at.key("instance_class"), &replica.instance_class);
@@ -209,10 +184,7 @@ impl Rules<'_> {
             if replica.promotion_tier > 15 {
                 self.error(
                     at.key("promotion_tier"),
-                    format!(
-                        "{} is out of range; expected 0 to 15",
-                        replica.promotion_tier
-                    ),
+                    format!("{} is out of range; expected 0 to 15", replica.promotion_tier),
                 );
             }
         }
@@ -221,7 +193,11 @@ impl Rules<'_> {
             .collect();
         let survives_az_loss = zones.len() >= 2 || (caps.multi_az_flag && engine.multi_az);
         if self.production() && !survives_az_loss {
-            self.risk(Risk::SingleAz, p("engine.replicas"), "a production database without a replica or standby in a second AZ does not survive an AZ failure");
+            self.risk(
+                Risk::SingleAz,
+                p("engine.replicas"),
+                "a production database without a replica or standby in a second AZ does not survive an AZ failure",
+            );
         }
     }
 
@@ -229,23 +205,31 @@ impl Rules<'_> {
         let caps = capabilities::of(self.env.engine.kind);
         let parts: Vec<&str> = class.split('.').collect();
         let size_ok = |size: &str| {
-            matches!(
-                size,
-                "micro" | "small" | "medium" | "large" | "xlarge" | "metal"
-            ) || size
-                .strip_suffix("xlarge")
-                .is_some_and(|n| n.parse::<u32>().is_ok())
+            matches!(size, "micro" | "small" | "medium" | "large" | "xlarge" | "metal")
+                || size.strip_suffix("xlarge").is_some_and(|n| n.parse::<u32>().is_ok())
         };
         match parts.as_slice() {
             ["db", family, size] if caps.instance_families.contains(family) && size_ok(size) => {}
             ["db", "serverless"] if caps.instance_families.contains(&"serverless") => {}
             ["db", family, _] if !caps.instance_families.contains(family) => {
-                self.error(at.clone(), format!("instance family '{family}' is not offered for {}; expected one of: {}", capabilities::engine_label(self.env.engine.kind), caps.instance_families.join(", ")));
+                self.error(
+                    at.clone(),
+                    format!(
+                        "instance family '{family}' is not offered for {}; expected one of: {}",
+                        capabilities::engine_label(self.env.engine.kind),
+                        caps.instance_families.join(", ")
+                    ),
+                );
             }
             [family, size] if caps.instance_families.contains(family) && size_ok(size) => {
                 self.error(at.clone(), format!("'{class}' is not an RDS instance class; did you mean 'db.{class}'?"));
             }
-            _ => self.error(at.clone(), format!("'{class}' is not an RDS instance class; expected 'db.<family>.<size>' such as 'db.r6g.xlarge'")),
+            _ => self.error(
+                at.clone(),
+                format!(
+                    "'{class}' is not an RDS instance class; expected 'db.<family>.<size>' such as 'db.r6g.xlarge'"
+                ),
+            ),
         }
     }
 
@@ -260,9 +244,7 @@ impl Rules<'_> {
         if !suffix_ok {
             self.error(
                 at.clone(),
-                format!(
-                    "'{zone}' is not an availability zone of {region}; expected e.g. '{region}a'"
-                ),
+                format!("'{zone}' is not an availability zone of {region}; expected e.g. '{region}a'"),
             );
         }
     }
@@ -272,14 +254,9 @@ impl Rules<'_> {
         if self.provisioned() {
             match &net.vpc_id {
                 Some(id) if id.starts_with("vpc-") => {}
-                Some(id) => self.error(
-                    p("network.vpc_id"),
-                    format!("'{id}' is not a VPC id; expected 'vpc-…'"),
-                ),
-                None => self.error(
-                    p("network.vpc_id"),
-                    "missing; a provisioned database needs the VPC that holds its subnets",
-                ),
+                Some(id) => self.error(p("network.vpc_id"), format!("'{id}' is not a VPC id; expected 'vpc-…'")),
+                None => self
+                    .error(p("network.vpc_id"), "missing; a provisioned database needs the VPC that holds its subnets"),
             }
             if net.database_subnet_ids.len() < 2 {
                 self.error(
@@ -307,7 +284,10 @@ impl Rules<'_> {
                 }
             }
             if net.allowed_security_group_ids.is_empty() && net.allowed_cidrs.is_empty() {
-                self.warning(p("network.allowed_security_group_ids"), "no security group or CIDR may reach port 5432; nothing will be able to connect");
+                self.warning(
+                    p("network.allowed_security_group_ids"),
+                    "no security group or CIDR may reach port 5432; nothing will be able to connect",
+                );
             }
             if let Some(id) = &net.s3_prefix_list_id {
                 if !id.starts_with("pl-") {
@@ -321,31 +301,17 @@ impl Rules<'_> {
         for (i, cidr) in net.allowed_cidrs.iter().enumerate() {
             let at = p("network.allowed_cidrs").index(i);
             match cidr.parse::<ipnet::IpNet>() {
-                Ok(net) if net.prefix_len() == 0 => self.risk(
-                    Risk::PublicAccess,
-                    at,
-                    &format!("{cidr} lets the whole internet reach port 5432"),
-                ),
-                Ok(net) if net.network() != net.addr() => self.error(
-                    at,
-                    format!(
-                        "'{cidr}' has host bits set; expected the network address '{}'",
-                        net.trunc()
-                    ),
-                ),
+                Ok(net) if net.prefix_len() == 0 => {
+                    self.risk(Risk::PublicAccess, at, &format!("{cidr} lets the whole internet reach port 5432"))
+                }
+                Ok(net) if net.network() != net.addr() => self
+                    .error(at, format!("'{cidr}' has host bits set; expected the network address '{}'", net.trunc())),
                 Ok(_) => {}
-                Err(_) => self.error(
-                    at,
-                    format!("'{cidr}' is not a CIDR block; expected e.g. '10.0.11.0/24'"),
-                ),
+                Err(_) => self.error(at, format!("'{cidr}' is not a CIDR block; expected e.g. '10.0.11.0/24'")),
             }
         }
         if net.publicly_accessible {
-            self.risk(
-                Risk::PublicAccess,
-                p("network.publicly_accessible"),
-                "the database gets a public IP address",
-            );
+            self.risk(Risk::PublicAccess, p("network.publicly_accessible"), "the database gets a public IP address");
         }
     }
 
@@ -354,11 +320,7 @@ impl Rules<'_> {
         let caps = capabilities::of(kind);
         let s = &self.env.storage;
         if !s.encrypted {
-            self.risk(
-                Risk::UnencryptedStorage,
-                p("storage.encrypted"),
-                "storage is not encrypted at rest",
-            );
+            self.risk(Risk::UnencryptedStorage, p("storage.encrypted"), "storage is not encrypted at rest");
         }
         if !caps.provisioned {
             return;
@@ -367,13 +329,7 @@ impl Rules<'_> {
             let allowed: Vec<String> = caps
                 .storage_types
                 .iter()
-                .map(|t| {
-                    serde_json::to_value(t)
-                        .unwrap()
-                        .as_str()
-                        .unwrap()
-                        .to_string()
-                })
+                .map(|t| serde_json::to_value(t).unwrap().as_str().unwrap().to_string())
                 .collect();
             self.error(
                 p("storage.type"),
@@ -392,26 +348,17 @@ impl Rules<'_> {
                 ("throughput_mibps", s.throughput_mibps.is_some()),
             ] {
                 if set {
-                    self.warning(
-                        p("storage").key(field),
-                        "ignored: Aurora sizes and scales its storage itself",
-                    );
+                    self.warning(p("storage").key(field), "ignored: Aurora sizes and scales its storage itself");
                 }
             }
             return;
         }
         let Some(allocated) = s.allocated_gb else {
-            self.error(
-                p("storage.allocated_gb"),
-                "missing; RDS needs the initial storage size in GiB (20 to 65536)",
-            );
+            self.error(p("storage.allocated_gb"), "missing; RDS needs the initial storage size in GiB (20 to 65536)");
             return;
         };
         if !(20..=65536).contains(&allocated) {
-            self.error(
-                p("storage.allocated_gb"),
-                format!("{allocated} GiB is out of range; expected 20 to 65536"),
-            );
+            self.error(p("storage.allocated_gb"), format!("{allocated} GiB is out of range; expected 20 to 65536"));
         }
         if let Some(max) = s.max_allocated_gb {
             if max < allocated {
@@ -426,22 +373,29 @@ impl Rules<'_> {
                 } else {
                     if let Some(iops) = s.iops {
                         if !(12_000..=64_000).contains(&iops) {
-                            self.error(p("storage.iops"), format!("{iops} IOPS is out of range for gp3 at 400 GiB or more; expected 12000 to 64000"));
+                            self.error(
+                                p("storage.iops"),
+                                format!(
+                                    "{iops} IOPS is out of range for gp3 at 400 GiB or more; expected 12000 to 64000"
+                                ),
+                            );
                         }
                     }
                     if let Some(mibps) = s.throughput_mibps {
                         if !(500..=4000).contains(&mibps) {
-                            self.error(p("storage.throughput_mibps"), format!("{mibps} MiB/s is out of range for gp3 at 400 GiB or more; expected 500 to 4000"));
+                            self.error(
+                                p("storage.throughput_mibps"),
+                                format!(
+                                    "{mibps} MiB/s is out of range for gp3 at 400 GiB or more; expected 500 to 4000"
+                                ),
+                            );
                         }
                     }
                 }
             }
             StorageType::Io1 | StorageType::Io2 => {
                 if s.iops.is_none() {
-                    self.error(
-                        p("storage.iops"),
-                        "missing; io1/io2 storage needs provisioned IOPS",
-                    );
+                    self.error(p("storage.iops"), "missing; io1/io2 storage needs provisioned IOPS");
                 }
                 if s.throughput_mibps.is_some() {
                     self.error(
@@ -459,21 +413,18 @@ impl Rules<'_> {
         for (name, value) in &self.env.parameters {
             let at = p("parameters").key(name);
             if name.is_empty()
-                || !name
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '.')
+                || !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '.')
             {
-                self.error(at.clone(), format!("'{name}' is not a PostgreSQL parameter name; expected lowercase letters, digits, '_' and '.'"));
-                continue;
-            }
-            if let Some(reason) = managed_parameter(kind, name) {
                 self.error(
                     at.clone(),
                     format!(
-                        "cannot be set on {}: {reason}",
-                        capabilities::engine_label(kind)
+                        "'{name}' is not a PostgreSQL parameter name; expected lowercase letters, digits, '_' and '.'"
                     ),
                 );
+                continue;
+            }
+            if let Some(reason) = managed_parameter(kind, name) {
+                self.error(at.clone(), format!("cannot be set on {}: {reason}", capabilities::engine_label(kind)));
                 continue;
             }
             if capabilities::of(kind).provisioned {
@@ -483,12 +434,7 @@ impl Rules<'_> {
                 }
             }
             if name == "shared_preload_libraries" && capabilities::of(kind).provisioned {
-                for lib in value
-                    .0
-                    .split(',')
-                    .map(|l| l.trim().trim_matches('\''))
-                    .filter(|l| !l.is_empty())
-                {
+                for lib in value.0.split(',').map(|l| l.trim().trim_matches('\'')).filter(|l| !l.is_empty()) {
                     if lib == "timescaledb" {
                         self.error(at.clone(), format!("{} does not offer TimescaleDB, so it cannot be preloaded; remove it (the `native` backend needs pg_cron)", capabilities::engine_label(kind)));
                     } else if !PRELOADABLE_ON_RDS.contains(&lib) {
@@ -511,34 +457,25 @@ impl Rules<'_> {
         if !(90..=2560).contains(&kms.rotation_period_days) {
             self.error(
                 p("kms.rotation_period_days"),
-                format!(
-                    "{} days is out of range; expected 90 to 2560",
-                    kms.rotation_period_days
-                ),
+                format!("{} days is out of range; expected 90 to 2560", kms.rotation_period_days),
             );
         }
         if !(7..=30).contains(&kms.deletion_window_days) {
             self.error(
                 p("kms.deletion_window_days"),
-                format!(
-                    "{} days is out of range; expected 7 to 30",
-                    kms.deletion_window_days
-                ),
+                format!("{} days is out of range; expected 7 to 30", kms.deletion_window_days),
             );
         }
         if !kms.enable_rotation && self.production() {
-            self.error(
-                p("kms.enable_rotation"),
-                "production keys must rotate; expected true",
-            );
+            self.error(p("kms.enable_rotation"), "production keys must rotate; expected true");
         }
-        for (field, arns) in [
-            ("administrators", &kms.administrators),
-            ("users", &kms.users),
-        ] {
+        for (field, arns) in [("administrators", &kms.administrators), ("users", &kms.users)] {
             for (i, arn) in arns.iter().enumerate() {
                 if !arn.starts_with("arn:aws:iam::") {
-                    self.error(p("kms").key(field).index(i), format!("'{arn}' is not an IAM principal ARN; expected 'arn:aws:iam::<account>:role/<name>'"));
+                    self.error(
+                        p("kms").key(field).index(i),
+                        format!("'{arn}' is not an IAM principal ARN; expected 'arn:aws:iam::<account>:role/<name>'"),
+                    );
                 }
             }
         }
@@ -549,32 +486,35 @@ impl Rules<'_> {
             let at = p("secrets").key(role);
             let name_ok = !secret.name.is_empty()
                 && secret.name.len() <= 512
-                && secret
-                    .name
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "/_+=.@-".contains(c));
+                && secret.name.chars().all(|c| c.is_ascii_alphanumeric() || "/_+=.@-".contains(c));
             if !name_ok {
-                self.error(at.key("name"), format!("'{}' is not a Secrets Manager name; expected up to 512 of A-Z a-z 0-9 / _ + = . @ -", secret.name));
+                self.error(
+                    at.key("name"),
+                    format!(
+                        "'{}' is not a Secrets Manager name; expected up to 512 of A-Z a-z 0-9 / _ + = . @ -",
+                        secret.name
+                    ),
+                );
             }
             match secret.rotation_days {
-                Some(days) if !(1..=1000).contains(&days) => self.error(
-                    at.key("rotation_days"),
-                    format!("{days} days is out of range; expected 1 to 1000"),
-                ),
-                None if self.production() => self.warning(
-                    at.key("rotation_days"),
-                    "this production secret never rotates",
-                ),
+                Some(days) if !(1..=1000).contains(&days) => {
+                    self.error(at.key("rotation_days"), format!("{days} days is out of range; expected 1 to 1000"))
+                }
+                None if self.production() => {
+                    self.warning(at.key("rotation_days"), "this production secret never rotates")
+                }
                 _ => {}
             }
         }
         match &self.env.rotation_lambda_arn {
-            Some(arn) if !arn.starts_with("arn:aws:lambda:") => {
-                self.error(p("rotation_lambda_arn"), format!("'{arn}' is not a Lambda ARN; expected 'arn:aws:lambda:<region>:<account>:function:<name>'"))
-            }
-            None if self.production() && self.env.secrets.keys().any(|k| k != "master") => {
-                self.warning(p("rotation_lambda_arn"), "no rotation function: the application and read-only secrets will not rotate")
-            }
+            Some(arn) if !arn.starts_with("arn:aws:lambda:") => self.error(
+                p("rotation_lambda_arn"),
+                format!("'{arn}' is not a Lambda ARN; expected 'arn:aws:lambda:<region>:<account>:function:<name>'"),
+            ),
+            None if self.production() && self.env.secrets.keys().any(|k| k != "master") => self.warning(
+                p("rotation_lambda_arn"),
+                "no rotation function: the application and read-only secrets will not rotate",
+            ),
             _ => {}
         }
         let wanted = &self.env.connection.credentials_secret;
@@ -582,10 +522,7 @@ impl Rules<'_> {
             let hint = did_you_mean(wanted, self.env.secrets.keys().map(String::as_str))
                 .map(|c| format!("; did you mean '{c}'?"))
                 .unwrap_or_default();
-            self.error(
-                p("connection.credentials_secret"),
-                format!("'{wanted}' is not a key of `secrets`{hint}"),
-            );
+            self.error(p("connection.credentials_secret"), format!("'{wanted}' is not a key of `secrets`{hint}"));
         }
     }
 
@@ -607,10 +544,7 @@ impl Rules<'_> {
             } else if self.production() && b.retention_days < 7 {
                 self.error(
                     p("backup.retention_days"),
-                    format!(
-                        "{} days is too short for production; expected at least 7",
-                        b.retention_days
-                    ),
+                    format!("{} days is too short for production; expected at least 7", b.retention_days),
                 );
             }
         }
@@ -618,20 +552,26 @@ impl Rules<'_> {
         match window {
             None => self.error(
                 p("backup.window"),
-                format!(
-                    "'{}' is not a window; expected 'hh:mm-hh:mm' in UTC such as '02:00-04:00'",
-                    b.window
-                ),
+                format!("'{}' is not a window; expected 'hh:mm-hh:mm' in UTC such as '02:00-04:00'", b.window),
             ),
             Some((start, end)) => {
                 let length = (end + 1440 - start) % 1440;
                 if length < 30 {
-                    self.error(p("backup.window"), format!("'{}' is {length} minutes; AWS needs a backup window of at least 30 minutes", b.window));
+                    self.error(
+                        p("backup.window"),
+                        format!("'{}' is {length} minutes; AWS needs a backup window of at least 30 minutes", b.window),
+                    );
                 }
             }
         }
         match parse_weekly_window(&self.env.maintenance_window) {
-            None => self.error(p("maintenance_window"), format!("'{}' is not a window; expected 'ddd:hh:mm-ddd:hh:mm' in UTC such as 'sun:04:30-sun:05:30'", self.env.maintenance_window)),
+            None => self.error(
+                p("maintenance_window"),
+                format!(
+                    "'{}' is not a window; expected 'ddd:hh:mm-ddd:hh:mm' in UTC such as 'sun:04:30-sun:05:30'",
+                    self.env.maintenance_window
+                ),
+            ),
             Some((mstart, mend)) => {
                 if let Some((bstart, bend)) = window {
                     // The backup window recurs daily; check it against every day of the week.
@@ -640,7 +580,13 @@ impl Rules<'_> {
                         s < mend && mstart < e
                     });
                     if overlaps {
-                        self.error(p("maintenance_window"), format!("'{}' overlaps the daily backup window '{}'; AWS rejects overlapping windows", self.env.maintenance_window, b.window));
+                        self.error(
+                            p("maintenance_window"),
+                            format!(
+                                "'{}' overlaps the daily backup window '{}'; AWS rejects overlapping windows",
+                                self.env.maintenance_window, b.window
+                            ),
+                        );
                     }
                 }
             }
@@ -701,14 +647,10 @@ impl Rules<'_> {
             }
         }
         let days = m.performance_insights_retention_days;
-        if m.performance_insights
-            && !(days == 7 || days == 731 || (days % 31 == 0 && (31..=713).contains(&days)))
-        {
+        if m.performance_insights && !(days == 7 || days == 731 || (days % 31 == 0 && (31..=713).contains(&days))) {
             self.error(
                 p("monitoring.performance_insights_retention_days"),
-                format!(
-                    "{days} days is not offered; expected 7, a multiple of 31 up to 713, or 731"
-                ),
+                format!("{days} days is not offered; expected 7, a multiple of 31 up to 713, or 731"),
             );
         }
         let interval = m.enhanced_monitoring_interval_seconds;
@@ -723,11 +665,9 @@ impl Rules<'_> {
     fn connection(&mut self) {
         let c = &self.env.connection;
         match c.tls_mode {
-            TlsMode::Disable => self.risk(
-                Risk::TlsDisabled,
-                p("connection.tls_mode"),
-                "the SQL stage connects without TLS",
-            ),
+            TlsMode::Disable => {
+                self.risk(Risk::TlsDisabled, p("connection.tls_mode"), "the SQL stage connects without TLS")
+            }
             TlsMode::Require | TlsMode::VerifyCa => self.risk(
                 Risk::TlsUnverified,
                 p("connection.tls_mode"),
@@ -737,7 +677,10 @@ impl Rules<'_> {
         }
         let verifies = matches!(c.tls_mode, TlsMode::VerifyFull | TlsMode::VerifyCa);
         if verifies && c.ca_bundle.is_none() && self.provisioned() {
-            self.error(p("connection.ca_bundle"), "missing; verifying an RDS certificate needs the RDS CA bundle (e.g. global-bundle.pem)");
+            self.error(
+                p("connection.ca_bundle"),
+                "missing; verifying an RDS certificate needs the RDS CA bundle (e.g. global-bundle.pem)",
+            );
         }
         if !self.provisioned() && c.host.is_none() {
             self.error(
@@ -754,22 +697,22 @@ impl Rules<'_> {
             self.error(p("timeseries.backend"), why);
         }
         let features = capabilities::backend(backend);
-        if capabilities::of(kind).timescaledb == Offer::ServerDependent
-            && backend == Backend::Timescaledb
-        {
+        if capabilities::of(kind).timescaledb == Offer::ServerDependent && backend == Backend::Timescaledb {
             // Nothing to check offline: the SQL stage checks pg_available_extensions before it runs anything.
         }
         for (name, table) in &self.env.hypertables {
             let at = p("hypertables").key(name);
             identifier(&mut self.out, at.clone(), name);
             identifier(&mut self.out, at.key("time_column"), &table.time_column);
-            positive(
-                &mut self.out,
-                at.key("chunk_interval"),
-                &table.chunk_interval,
-            );
+            positive(&mut self.out, at.key("chunk_interval"), &table.chunk_interval);
             if table.chunk_interval.has_months() && backend == Backend::Timescaledb {
-                self.error(at.key("chunk_interval"), format!("'{}' has a month component; TimescaleDB needs a fixed chunk interval such as '30 days'", table.chunk_interval));
+                self.error(
+                    at.key("chunk_interval"),
+                    format!(
+                        "'{}' has a month component; TimescaleDB needs a fixed chunk interval such as '30 days'",
+                        table.chunk_interval
+                    ),
+                );
             }
             if let Some(retention) = &table.retention {
                 positive(&mut self.out, at.key("retention"), retention);
@@ -793,7 +736,13 @@ impl Rules<'_> {
             positive(&mut self.out, c_at.key("after"), &compression.after);
             if let Some(retention) = &table.retention {
                 if compression.after.approx_seconds() >= retention.approx_seconds() {
-                    self.warning(c_at.key("after"), format!("chunks are dropped (after '{retention}') before they are compressed (after '{}')", compression.after));
+                    self.warning(
+                        c_at.key("after"),
+                        format!(
+                            "chunks are dropped (after '{retention}') before they are compressed (after '{}')",
+                            compression.after
+                        ),
+                    );
                 }
             }
             let mut segment_columns = BTreeSet::new();
@@ -814,47 +763,29 @@ impl Rules<'_> {
             let at = p("continuous_aggregates").key(name);
             identifier(&mut self.out, at.clone(), name);
             if !self.env.hypertables.contains_key(&cagg.source) {
-                let hint = did_you_mean(
-                    &cagg.source,
-                    self.env.hypertables.keys().map(String::as_str),
-                )
-                .map(|c| format!("; did you mean '{c}'?"))
-                .unwrap_or_default();
+                let hint = did_you_mean(&cagg.source, self.env.hypertables.keys().map(String::as_str))
+                    .map(|c| format!("; did you mean '{c}'?"))
+                    .unwrap_or_default();
                 self.error(
                     at.key("source"),
-                    format!(
-                        "'{}' is not a hypertable of this environment{hint}",
-                        cagg.source
-                    ),
+                    format!("'{}' is not a hypertable of this environment{hint}", cagg.source),
                 );
             }
             positive(&mut self.out, at.key("bucket"), &cagg.bucket);
             let r = &cagg.refresh;
             let r_at = at.key("refresh");
-            positive(
-                &mut self.out,
-                r_at.key("schedule_interval"),
-                &r.schedule_interval,
-            );
+            positive(&mut self.out, r_at.key("schedule_interval"), &r.schedule_interval);
             let window = r.start_offset.approx_seconds() - r.end_offset.approx_seconds();
             if window <= 0 {
                 self.error(
                     r_at.key("start_offset"),
-                    format!(
-                        "start_offset '{}' must be older than end_offset '{}'",
-                        r.start_offset, r.end_offset
-                    ),
+                    format!("start_offset '{}' must be older than end_offset '{}'", r.start_offset, r.end_offset),
                 );
             } else if window < 2 * cagg.bucket.approx_seconds() {
                 // TimescaleDB: "policy refresh window too small" — the window must cover two buckets.
                 self.error(r_at.key("start_offset"), format!("the refresh window ('{}' to '{}') covers less than two '{}' buckets; TimescaleDB refuses it, expected start_offset of at least end_offset + 2 × bucket", r.start_offset, r.end_offset, cagg.bucket));
             }
-            if let Some(retention) = self
-                .env
-                .hypertables
-                .get(&cagg.source)
-                .and_then(|t| t.retention.as_ref())
-            {
+            if let Some(retention) = self.env.hypertables.get(&cagg.source).and_then(|t| t.retention.as_ref()) {
                 if r.start_offset.approx_seconds() > retention.approx_seconds() {
                     self.warning(r_at.key("start_offset"), format!("the refresh window reaches past the source's retention ('{retention}'); refreshing would erase aggregates of dropped data"));
                 }
@@ -869,16 +800,10 @@ impl Rules<'_> {
         }
         if t.state_backend == StateBackend::S3 {
             if t.state_bucket.is_none() {
-                self.error(
-                    p("terraform.state_bucket"),
-                    "missing; the s3 state backend needs a bucket",
-                );
+                self.error(p("terraform.state_bucket"), "missing; the s3 state backend needs a bucket");
             }
             if t.lock_table.is_none() {
-                self.error(
-                    p("terraform.lock_table"),
-                    "missing; the s3 state backend needs a DynamoDB lock table",
-                );
+                self.error(p("terraform.lock_table"), "missing; the s3 state backend needs a DynamoDB lock table");
             }
         } else if self.production() {
             self.warning(
@@ -892,16 +817,10 @@ impl Rules<'_> {
         for (key, value) in &self.env.tags {
             let at = p("tags").key(key);
             if key.starts_with("aws:") {
-                self.error(
-                    at.clone(),
-                    "tag keys starting with 'aws:' are reserved by AWS",
-                );
+                self.error(at.clone(), "tag keys starting with 'aws:' are reserved by AWS");
             }
             if key.len() > 128 || value.len() > 256 {
-                self.error(
-                    at,
-                    "too long; AWS allows 128-character keys and 256-character values",
-                );
+                self.error(at, "too long; AWS allows 128-character keys and 256-character values");
             }
         }
     }
@@ -911,10 +830,7 @@ impl Rules<'_> {
             if !self.risks_taken.contains(risk) {
                 self.warning(
                     p("accepted_risks").index(i),
-                    format!(
-                        "`{}` is accepted but not taken; remove it so the list stays true",
-                        risk.name()
-                    ),
+                    format!("`{}` is accepted but not taken; remove it so the list stays true", risk.name()),
                 );
             }
         }
@@ -923,10 +839,7 @@ impl Rules<'_> {
 
 fn positive(out: &mut Vec<Finding>, at: FieldPath, interval: &Interval) {
     if !interval.is_positive() {
-        out.push(Finding::error(
-            at,
-            format!("'{interval}' is not a positive interval; expected e.g. '7 days'"),
-        ));
+        out.push(Finding::error(at, format!("'{interval}' is not a positive interval; expected e.g. '7 days'")));
     }
 }
 
@@ -934,42 +847,26 @@ fn identifier(out: &mut Vec<Finding>, at: FieldPath, name: &str) {
     let ok = !name.is_empty()
         && name.len() <= 63
         && name.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
     if !ok {
         out.push(Finding::error(
             at,
-            format!(
-                "'{name}' is not a plain SQL identifier; expected up to 63 of a-z, 0-9 and '_'"
-            ),
+            format!("'{name}' is not a plain SQL identifier; expected up to 63 of a-z, 0-9 and '_'"),
         ));
     }
 }
 
 /// `column [ASC|DESC] [NULLS FIRST|LAST]` → the column.
 fn parse_order_by(entry: &str) -> Result<String, String> {
-    let words: Vec<String> = entry
-        .split_whitespace()
-        .map(str::to_ascii_uppercase)
-        .collect();
-    let column = entry
-        .split_whitespace()
-        .next()
-        .unwrap_or_default()
-        .to_string();
+    let words: Vec<String> = entry.split_whitespace().map(str::to_ascii_uppercase).collect();
+    let column = entry.split_whitespace().next().unwrap_or_default().to_string();
     let rest: Vec<&str> = words.iter().skip(1).map(String::as_str).collect();
     let valid = matches!(
         rest.as_slice(),
-        [] | ["ASC"]
-            | ["DESC"]
-            | ["NULLS", "FIRST" | "LAST"]
-            | ["ASC" | "DESC", "NULLS", "FIRST" | "LAST"]
+        [] | ["ASC"] | ["DESC"] | ["NULLS", "FIRST" | "LAST"] | ["ASC" | "DESC", "NULLS", "FIRST" | "LAST"]
     );
     if column.is_empty() || !valid {
-        return Err(format!(
-            "'{entry}' is not an ordering; expected 'column [ASC|DESC] [NULLS FIRST|LAST]'"
-        ));
+        return Err(format!("'{entry}' is not an ordering; expected 'column [ASC|DESC] [NULLS FIRST|LAST]'"));
     }
     Ok(column)
 }
@@ -978,11 +875,7 @@ fn is_region(name: &str) -> bool {
     let parts: Vec<&str> = name.split('-').collect();
     parts.len() >= 3
         && parts[0].len() == 2
-        && parts.iter().all(|p| {
-            !p.is_empty()
-                && p.chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-        })
+        && parts.iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()))
         && parts.last().unwrap().chars().all(|c| c.is_ascii_digit())
 }
 
@@ -997,9 +890,7 @@ fn parse_weekly_window(text: &str) -> Option<(u32, u32)> {
     let (a, b) = text.split_once('-')?;
     let point = |s: &str| -> Option<u32> {
         let (day, time) = s.split_once(':')?;
-        let index = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-            .iter()
-            .position(|d| *d == day)? as u32;
+        let index = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"].iter().position(|d| *d == day)? as u32;
         Some(index * 1440 + hhmm(time)?)
     };
     let (start, mut end) = (point(a)?, point(b)?);

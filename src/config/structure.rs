@@ -12,14 +12,7 @@ use super::diagnostics::{did_you_mean, FieldPath, Finding};
 use super::interval::Interval;
 
 /// Keys people write that hold credentials. They get a targeted message rather than "unknown key".
-const CREDENTIAL_KEYS: &[&str] = &[
-    "password",
-    "passwd",
-    "secret_string",
-    "secret_value",
-    "master_password",
-    "token",
-];
+const CREDENTIAL_KEYS: &[&str] = &["password", "passwd", "secret_string", "secret_value", "master_password", "token"];
 
 pub struct Checker<'s> {
     root: &'s Value,
@@ -54,10 +47,7 @@ impl<'s> Checker<'s> {
     fn walk(&self, node: &Node, schema: &Value, path: &FieldPath, out: &mut Vec<Located>) {
         let schema = self.resolve(schema);
         let mut report = |message: String| {
-            out.push(Located {
-                finding: Finding::error(path.clone(), message),
-                span: *node.span(),
-            });
+            out.push(Located { finding: Finding::error(path.clone(), message), span: *node.span() });
         };
 
         // Enumerations: `enum: [...]`, or one `const` per documented variant.
@@ -68,38 +58,20 @@ impl<'s> Checker<'s> {
                     let hint = did_you_mean(s.as_str(), allowed.iter().map(String::as_str))
                         .map(|c| format!("; did you mean '{c}'?"))
                         .unwrap_or_default();
-                    report(format!(
-                        "'{}' is not allowed; expected one of: {}{hint}",
-                        s.as_str(),
-                        allowed.join(", ")
-                    ));
+                    report(format!("'{}' is not allowed; expected one of: {}{hint}", s.as_str(), allowed.join(", ")));
                 }
-                None => report(format!(
-                    "expected one of: {}; found {}",
-                    allowed.join(", "),
-                    kind_of(node)
-                )),
+                None => report(format!("expected one of: {}; found {}", allowed.join(", "), kind_of(node))),
             }
             return;
         }
 
         // Option<T>: `anyOf: [T, {type: null}]`.
-        if let Some(variants) = schema
-            .get("anyOf")
-            .or_else(|| schema.get("oneOf"))
-            .and_then(Value::as_array)
-        {
-            if is_null(node)
-                && variants
-                    .iter()
-                    .any(|v| self.resolve(v).get("type") == Some(&Value::from("null")))
-            {
+        if let Some(variants) = schema.get("anyOf").or_else(|| schema.get("oneOf")).and_then(Value::as_array) {
+            if is_null(node) && variants.iter().any(|v| self.resolve(v).get("type") == Some(&Value::from("null"))) {
                 return;
             }
-            let non_null: Vec<&Value> = variants
-                .iter()
-                .filter(|v| self.resolve(v).get("type") != Some(&Value::from("null")))
-                .collect();
+            let non_null: Vec<&Value> =
+                variants.iter().filter(|v| self.resolve(v).get("type") != Some(&Value::from("null"))).collect();
             if let [only] = non_null.as_slice() {
                 self.walk(node, only, path, out);
             }
@@ -110,11 +82,7 @@ impl<'s> Checker<'s> {
         if is_null(node) && types.contains(&"null") {
             return;
         }
-        let wanted = types
-            .iter()
-            .find(|t| **t != "null")
-            .copied()
-            .unwrap_or("any");
+        let wanted = types.iter().find(|t| **t != "null").copied().unwrap_or("any");
         match (wanted, node) {
             ("object", Node::Mapping(map)) => {
                 let properties = schema.get("properties").and_then(Value::as_object);
@@ -133,11 +101,7 @@ impl<'s> Checker<'s> {
                         });
                     }
                 }
-                let required = schema
-                    .get("required")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten();
+                let required = schema.get("required").and_then(Value::as_array).into_iter().flatten();
                 for name in required.filter_map(Value::as_str) {
                     if map.get_node(name).is_none() {
                         let description = properties
@@ -148,16 +112,9 @@ impl<'s> Checker<'s> {
                             .map(|d| format!(" ({d})"))
                             .unwrap_or_default();
                         // At the top level, point at the start of the file rather than the first key.
-                        let span = if path.0.is_empty() {
-                            top_of_file(node)
-                        } else {
-                            *node.span()
-                        };
+                        let span = if path.0.is_empty() { top_of_file(node) } else { *node.span() };
                         out.push(Located {
-                            finding: Finding::error(
-                                path.key(name),
-                                format!("missing required field{description}"),
-                            ),
+                            finding: Finding::error(path.key(name), format!("missing required field{description}")),
                             span,
                         });
                     }
@@ -189,23 +146,14 @@ impl<'s> Checker<'s> {
                 }
             }
             ("any", _) => {}
-            (wanted, node) => report(format!(
-                "expected {}, found {}",
-                article(wanted),
-                kind_of(node)
-            )),
+            (wanted, node) => report(format!("expected {}, found {}", article(wanted), kind_of(node))),
         }
     }
 }
 
 fn check_integer(s: &MarkedScalarNode, schema: &Value, report: &mut impl FnMut(String)) {
-    let Ok(n) = s.as_str().parse::<i64>().map_err(|_| ()).and_then(|n| {
-        if s.may_coerce() {
-            Ok(n)
-        } else {
-            Err(())
-        }
-    }) else {
+    let Ok(n) = s.as_str().parse::<i64>().map_err(|_| ()).and_then(|n| if s.may_coerce() { Ok(n) } else { Err(()) })
+    else {
         report(format!("expected a whole number, found '{}'", s.as_str()));
         return;
     };
@@ -218,9 +166,7 @@ fn check_integer(s: &MarkedScalarNode, schema: &Value, report: &mut impl FnMut(S
             (None, Some(hi)) => format!("at most {hi}"),
             (None, None) => unreachable!(),
         };
-        report(format!(
-            "{n} is out of range; expected a whole number {range}"
-        ));
+        report(format!("{n} is out of range; expected a whole number {range}"));
     }
 }
 
@@ -230,15 +176,11 @@ fn unknown_key_message(name: &str, properties: Option<&Map<String, Value>>) -> S
                 secret under `secrets`"
             .into();
     }
-    let known: Vec<&str> = properties
-        .map(|p| p.keys().map(String::as_str).collect())
-        .unwrap_or_default();
+    let known: Vec<&str> = properties.map(|p| p.keys().map(String::as_str).collect()).unwrap_or_default();
     let mut message = format!("unknown key `{name}`");
     match did_you_mean(name, known.iter().copied()) {
         Some(close) => message.push_str(&format!("; did you mean `{close}`?")),
-        None if !known.is_empty() => {
-            message.push_str(&format!("; expected one of: {}", known.join(", ")))
-        }
+        None if !known.is_empty() => message.push_str(&format!("; expected one of: {}", known.join(", "))),
         None => {}
     }
     message
@@ -246,28 +188,16 @@ fn unknown_key_message(name: &str, properties: Option<&Map<String, Value>>) -> S
 
 fn enumeration(schema: &Value) -> Option<Vec<String>> {
     if let Some(values) = schema.get("enum").and_then(Value::as_array) {
-        return Some(
-            values
-                .iter()
-                .filter_map(Value::as_str)
-                .map(str::to_string)
-                .collect(),
-        );
+        return Some(values.iter().filter_map(Value::as_str).map(str::to_string).collect());
     }
-    let variants = schema
-        .get("oneOf")
-        .or_else(|| schema.get("anyOf"))?
-        .as_array()?;
+    let variants = schema.get("oneOf").or_else(|| schema.get("anyOf"))?.as_array()?;
     let consts: Option<Vec<String>> = variants
         .iter()
         .map(|v| {
-            v.get("const")
-                .and_then(Value::as_str)
-                .map(str::to_string)
-                .or_else(|| {
-                    let values = v.get("enum")?.as_array()?;
-                    (values.len() == 1).then(|| values[0].as_str().map(str::to_string))?
-                })
+            v.get("const").and_then(Value::as_str).map(str::to_string).or_else(|| {
+                let values = v.get("enum")?.as_array()?;
+                (values.len() == 1).then(|| values[0].as_str().map(str::to_string))?
+            })
         })
         .collect();
     consts.filter(|c| !c.is_empty())
@@ -282,11 +212,7 @@ fn type_names(schema: &Value) -> Vec<&str> {
 }
 
 pub fn describe(schema: &Value) -> String {
-    schema
-        .get("description")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .replace('\n', " ")
+    schema.get("description").and_then(Value::as_str).unwrap_or_default().replace('\n', " ")
 }
 
 use super::loader::is_null;

@@ -1,6 +1,7 @@
 //! Terraform: rendering an environment into a root module, running the real `terraform`, and reading its
 //! plan back as a summary people and CI can act on.
 
+pub mod emulator;
 pub mod parameters;
 pub mod plan_summary;
 pub mod render;
@@ -13,8 +14,7 @@ use crate::config::Loaded;
 
 /// Where an environment's rendered module, plan and outputs live: `.glctl/<env>/` unless `--out` says otherwise.
 pub fn work_dir(ctx: &Context, loaded: &Loaded, out: Option<&PathBuf>) -> PathBuf {
-    out.cloned()
-        .unwrap_or_else(|| ctx.root.join(".glctl").join(&loaded.name))
+    out.cloned().unwrap_or_else(|| ctx.root.join(".glctl").join(&loaded.name))
 }
 
 /// Provider plugins for air-gapped `terraform init`: GLCTL_TF_PLUGIN_DIR, else the environment's setting.

@@ -15,9 +15,7 @@ enum Unit {
 
 fn unit_of(name: &str) -> Option<Unit> {
     Some(match name {
-        "shared_buffers" | "effective_cache_size" | "wal_buffers" | "temp_buffers" => {
-            Unit::Kilobytes(8)
-        }
+        "shared_buffers" | "effective_cache_size" | "wal_buffers" | "temp_buffers" => Unit::Kilobytes(8),
         "work_mem"
         | "maintenance_work_mem"
         | "autovacuum_work_mem"
@@ -66,11 +64,7 @@ pub struct GroupParameter {
 
 /// Converts `name = value` for a parameter group, or says what was expected.
 pub fn for_parameter_group(name: &str, value: &str) -> Result<GroupParameter, String> {
-    let apply_method = if STATIC.contains(&name) {
-        "pending-reboot"
-    } else {
-        "immediate"
-    };
+    let apply_method = if STATIC.contains(&name) { "pending-reboot" } else { "immediate" };
     let raw = value.trim().trim_matches('\'');
     let converted = match unit_of(name) {
         Some(unit) => convert(raw, unit).map_err(|e| format!("'{value}' {e}"))?,
@@ -80,21 +74,14 @@ pub fn for_parameter_group(name: &str, value: &str) -> Result<GroupParameter, St
             _ => raw.to_string(),
         },
     };
-    Ok(GroupParameter {
-        name: name.to_string(),
-        value: converted,
-        apply_method,
-    })
+    Ok(GroupParameter { name: name.to_string(), value: converted, apply_method })
 }
 
 fn convert(raw: &str, unit: Unit) -> Result<String, String> {
-    let split = raw
-        .find(|c: char| !(c.is_ascii_digit() || c == '-'))
-        .unwrap_or(raw.len());
+    let split = raw.find(|c: char| !(c.is_ascii_digit() || c == '-')).unwrap_or(raw.len());
     let (number, suffix) = raw.split_at(split);
-    let number: i64 = number
-        .parse()
-        .map_err(|_| "is not a number with an optional unit (e.g. 8GB, 30s)".to_string())?;
+    let number: i64 =
+        number.parse().map_err(|_| "is not a number with an optional unit (e.g. 8GB, 30s)".to_string())?;
     if number < 0 {
         // -1 means "off" for several of these (log_temp_files, log_min_duration_statement).
         return Ok(number.to_string());
@@ -163,16 +150,8 @@ mod tests {
 
     #[test]
     fn static_parameters_wait_for_a_reboot() {
-        assert_eq!(
-            for_parameter_group("shared_buffers", "1GB")
-                .unwrap()
-                .apply_method,
-            "pending-reboot"
-        );
-        assert_eq!(
-            for_parameter_group("work_mem", "4MB").unwrap().apply_method,
-            "immediate"
-        );
+        assert_eq!(for_parameter_group("shared_buffers", "1GB").unwrap().apply_method, "pending-reboot");
+        assert_eq!(for_parameter_group("work_mem", "4MB").unwrap().apply_method, "immediate");
     }
 
     #[test]

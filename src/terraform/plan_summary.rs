@@ -7,13 +7,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// Resource types that hold data or keys: replacing or destroying one loses something.
-pub const STATEFUL: &[&str] = &[
-    "aws_rds_cluster",
-    "aws_rds_cluster_instance",
-    "aws_db_instance",
-    "aws_kms_key",
-    "aws_secretsmanager_secret",
-];
+pub const STATEFUL: &[&str] =
+    &["aws_rds_cluster", "aws_rds_cluster_instance", "aws_db_instance", "aws_kms_key", "aws_secretsmanager_secret"];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -33,12 +28,17 @@ pub struct Change {
     /// Attributes whose change forces the replacement.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub replace_paths: Vec<String>,
+    /// Top-level attributes an update changes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub changed_attributes: Vec<String>,
+    /// Why this change is not a real difference (known gaps of an emulator); shown, never hidden.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub emulator_drift: Option<String>,
 }
 
 impl Change {
     pub fn is_destructive(&self) -> bool {
-        matches!(self.action, Action::Replace | Action::Delete)
-            && STATEFUL.contains(&self.r#type.as_str())
+        matches!(self.action, Action::Replace | Action::Delete) && STATEFUL.contains(&self.r#type.as_str())
     }
 }
 
@@ -48,15 +48,12 @@ pub struct PlanSummary {
 }
 
 impl PlanSummary {
-    pub fn from_show_json(plan: &Value) -> Self {
+    /// `emulated`: AWS is an emulator (AWS_ENDPOINT_URL is set), so its known gaps are explained.
+    pub fn from_show_json(plan: &Value, emulated: bool) -> Self {
         let mut changes = Vec::new();
         for rc in plan["resource_changes"].as_array().into_iter().flatten() {
-            let actions: Vec<&str> = rc["change"]["actions"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_str)
-                .collect();
+            let actions: Vec<&str> =
+                rc["change"]["actions"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
             let action = match actions.as_slice() {
                 ["create"] => Action::Create,
                 ["update"] => Action::Update,
@@ -77,15 +74,21 @@ impl PlanSummary {
                         .join(".")
                 })
                 .collect();
+            let r#type = rc["type"].as_str().unwrap_or_default().to_string();
+            let changed_attributes = if action == Action::Update { changed_attributes(&rc["change"]) } else { vec![] };
+            let emulator_drift = if emulated && action == Action::Update {
+                super::emulator::explain(&r#type, &changed_attributes)
+            } else {
+                None
+            };
             changes.push(Change {
                 address: rc["address"].as_str().unwrap_or_default().to_string(),
-                module: rc["module_address"]
-                    .as_str()
-                    .unwrap_or("(root)")
-                    .to_string(),
-                r#type: rc["type"].as_str().unwrap_or_default().to_string(),
+                module: rc["module_address"].as_str().unwrap_or("(root)").to_string(),
+                r#type,
                 action,
                 replace_paths,
+                changed_attributes,
+                emulator_drift,
             });
         }
         changes.sort_by(|a, b| (&a.module, &a.address).cmp(&(&b.module, &b.address)));
@@ -111,28 +114,26 @@ impl PlanSummary {
         }
         let mut by_module: BTreeMap<&str, BTreeMap<Action, usize>> = BTreeMap::new();
         for c in &self.changes {
-            *by_module
-                .entry(&c.module)
-                .or_default()
-                .entry(c.action)
-                .or_default() += 1;
+            *by_module.entry(&c.module).or_default().entry(c.action).or_default() += 1;
         }
         let width = by_module.keys().map(|m| m.len()).max().unwrap_or(0);
         let mut out = String::new();
         for (module, counts) in &by_module {
-            let parts: Vec<String> = counts
-                .iter()
-                .map(|(action, n)| format!("{} {n}", symbol(*action)))
-                .collect();
+            let parts: Vec<String> = counts.iter().map(|(action, n)| format!("{} {n}", symbol(*action))).collect();
             out.push_str(&format!("  {module:<width$}  {}\n", parts.join("  ")));
         }
         for c in self.changes.iter().filter(|c| c.action != Action::Create) {
-            let why = if c.replace_paths.is_empty() {
-                String::new()
-            } else {
+            let why = if !c.replace_paths.is_empty() {
                 format!(" (forced by {})", c.replace_paths.join(", "))
+            } else if !c.changed_attributes.is_empty() {
+                format!(" ({})", c.changed_attributes.join(", "))
+            } else {
+                String::new()
             };
             out.push_str(&format!("  {} {}{why}\n", symbol(c.action), c.address));
+            if let Some(drift) = &c.emulator_drift {
+                out.push_str(&format!("      emulator drift, not a real difference: {drift}\n"));
+            }
         }
         for c in self.destructive() {
             out.push_str(&format!(
@@ -148,7 +149,37 @@ impl PlanSummary {
             self.count(Action::Replace),
             self.count(Action::Delete)
         ));
+        let drift = self.changes.iter().filter(|c| c.emulator_drift.is_some()).count();
+        if drift > 0 {
+            out.push_str(&format!(
+                "{drift} of these are emulator drift (AWS_ENDPOINT_URL is set); {} real change(s).\n",
+                self.changes.len() - drift
+            ));
+        }
         out
+    }
+}
+
+/// Top-level attributes whose planned value differs from the current one (or is not known yet).
+fn changed_attributes(change: &Value) -> Vec<String> {
+    let empty = serde_json::Map::new();
+    let before = change["before"].as_object().unwrap_or(&empty);
+    let after = change["after"].as_object().unwrap_or(&empty);
+    let unknown = change["after_unknown"].as_object().unwrap_or(&empty);
+    let mut keys: Vec<&String> = before.keys().chain(after.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    keys.into_iter()
+        .filter(|k| unknown.get(*k) == Some(&Value::Bool(true)) || before.get(*k) != after.get(*k))
+        .filter(|k| !matches!(k.as_str(), "tags_all")) // derived from tags and default_tags
+        .cloned()
+        .collect()
+}
+
+impl PlanSummary {
+    /// Changes that are not explained as emulator drift.
+    pub fn real_changes(&self) -> Vec<&Change> {
+        self.changes.iter().filter(|c| c.emulator_drift.is_none()).collect()
     }
 }
 

@@ -56,14 +56,12 @@ pub fn render(loaded: &Loaded, templates: &Path) -> Result<Rendered, String> {
     let mut files = BTreeMap::new();
     for name in ["versions.tf", "main.tf", "outputs.tf"] {
         let template = templates.join("root").join(format!("{name}.tera"));
-        let source = std::fs::read_to_string(&template)
-            .map_err(|e| format!("cannot read {}: {e}", template.display()))?;
+        let source =
+            std::fs::read_to_string(&template).map_err(|e| format!("cannot read {}: {e}", template.display()))?;
         tera.add_raw_template(name, &source)
             .map_err(|e| format!("template {}: {}", template.display(), error_chain(&e)))?;
         let ctx = tera::Context::from_value(context.clone()).map_err(|e| e.to_string())?;
-        let text = tera
-            .render(name, &ctx)
-            .map_err(|e| format!("rendering {name}: {}", error_chain(&e)))?;
+        let text = tera.render(name, &ctx).map_err(|e| format!("rendering {name}: {}", error_chain(&e)))?;
         files.insert(PathBuf::from(name), squeeze_blank_lines(&text));
     }
     let modules = templates.join("modules");
@@ -76,14 +74,8 @@ pub fn render(loaded: &Loaded, templates: &Path) -> Result<Rendered, String> {
             .collect();
         entries.sort();
         for file in entries {
-            let text = std::fs::read_to_string(&file)
-                .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
-            files.insert(
-                Path::new("modules")
-                    .join(module)
-                    .join(file.file_name().unwrap()),
-                text,
-            );
+            let text = std::fs::read_to_string(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+            files.insert(Path::new("modules").join(module).join(file.file_name().unwrap()), text);
         }
     }
     Ok(Rendered { files })
@@ -133,21 +125,19 @@ fn context(name: &str, env: &Environment) -> Result<Value, String> {
     let caps = capabilities::of(env.engine.kind);
     let prefix = format!("{}-{name}", env.project);
     let mut tags: BTreeMap<String, String> = env.tags.clone();
-    tags.entry("Environment".into())
-        .or_insert_with(|| name.to_string());
+    tags.entry("Environment".into()).or_insert_with(|| name.to_string());
     let provisioned = caps.provisioned;
     // The RDS-managed master secret is created by RDS itself; glctl declares the other roles' secrets.
     let role_secrets: BTreeMap<&String, Value> = env
         .secrets
         .iter()
         .filter(|(role, _)| !(provisioned && role.as_str() == "master"))
-        .map(|(role, s)| (role, json!({ "name": s.name, "description": s.description, "rotation_days": s.rotation_days })))
+        .map(|(role, s)| {
+            let username = s.username.clone().unwrap_or_else(|| role.clone());
+            (role, json!({ "name": s.name, "username": username, "description": s.description, "rotation_days": s.rotation_days }))
+        })
         .collect();
-    let database = if provisioned {
-        Some(database_context(&prefix, env)?)
-    } else {
-        None
-    };
+    let database = if provisioned { Some(database_context(&prefix, env)?) } else { None };
     Ok(json!({
         "env_name": name,
         "name": prefix,
@@ -163,27 +153,18 @@ fn context(name: &str, env: &Environment) -> Result<Value, String> {
         "role_secrets": role_secrets,
         "rotation_lambda_arn": env.rotation_lambda_arn,
         "network": env.network,
+        "connection": env.connection,
         "database": database,
     }))
 }
 
 fn database_context(prefix: &str, env: &Environment) -> Result<Value, String> {
     let aurora = env.engine.kind == EngineKind::AuroraPostgresql;
-    let writer = env
-        .engine
-        .writer
-        .as_ref()
-        .ok_or("a provisioned engine needs engine.writer")?;
+    let writer = env.engine.writer.as_ref().ok_or("a provisioned engine needs engine.writer")?;
     let major = env.engine.version.split('.').next().unwrap_or_default();
-    let family = format!(
-        "{}{major}",
-        capabilities::of(env.engine.kind).parameter_family_prefix
-    );
-    let parameters: Vec<_> = env
-        .parameters
-        .iter()
-        .map(|(name, value)| for_parameter_group(name, &value.0))
-        .collect::<Result<_, _>>()?;
+    let family = format!("{}{major}", capabilities::of(env.engine.kind).parameter_family_prefix);
+    let parameters: Vec<_> =
+        env.parameters.iter().map(|(name, value)| for_parameter_group(name, &value.0)).collect::<Result<_, _>>()?;
     let replicas: BTreeMap<&String, Value> = env
         .engine
         .replicas
@@ -198,22 +179,14 @@ fn database_context(prefix: &str, env: &Environment) -> Result<Value, String> {
         .collect();
     let writer_role = if aurora { "writer" } else { "primary" };
     let mut alarm_instances = BTreeMap::new();
-    alarm_instances.insert(
-        writer_role.to_string(),
-        json!({ "identifier": format!("{prefix}-{writer_role}"), "replica": false }),
-    );
+    alarm_instances
+        .insert(writer_role.to_string(), json!({ "identifier": format!("{prefix}-{writer_role}"), "replica": false }));
     for r in &env.engine.replicas {
-        alarm_instances.insert(
-            r.name.clone(),
-            json!({ "identifier": format!("{prefix}-{}", r.name), "replica": true }),
-        );
+        alarm_instances
+            .insert(r.name.clone(), json!({ "identifier": format!("{prefix}-{}", r.name), "replica": true }));
     }
     let storage = &env.storage;
-    let master_rotation = env
-        .secrets
-        .get("master")
-        .and_then(|s| s.rotation_days)
-        .unwrap_or(7);
+    let master_rotation = env.secrets.get("master").and_then(|s| s.rotation_days).unwrap_or(7);
     Ok(json!({
         "module": if aurora { "aurora" } else { "rds" },
         "engine_version": env.engine.version,
@@ -265,11 +238,7 @@ pub fn hcl(value: &Value) -> String {
             }
             let mut out = String::from("{\n");
             for (k, v) in map {
-                out.push_str(&format!(
-                    "{} = {}\n",
-                    serde_json::to_string(k).unwrap(),
-                    hcl(v)
-                ));
+                out.push_str(&format!("{} = {}\n", serde_json::to_string(k).unwrap(), hcl(v)));
             }
             out.push('}');
             out
@@ -289,9 +258,6 @@ mod tests {
 
     #[test]
     fn objects_and_lists_are_hcl() {
-        assert_eq!(
-            hcl(&json!({"a": [1, "x"], "b": null})),
-            "{\n\"a\" = [1, \"x\"]\n\"b\" = null\n}"
-        );
+        assert_eq!(hcl(&json!({"a": [1, "x"], "b": null})), "{\n\"a\" = [1, \"x\"]\n\"b\" = null\n}");
     }
 }

@@ -22,12 +22,7 @@ pub struct TerraformError {
 
 impl std::fmt::Display for TerraformError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "terraform {} failed:\n{}",
-            self.step,
-            self.output.trim_end()
-        )
+        write!(f, "terraform {} failed:\n{}", self.step, self.output.trim_end())
     }
 }
 
@@ -41,10 +36,7 @@ pub struct Applied {
 
 impl Terraform {
     pub fn new(dir: &Path, plugin_dir: Option<PathBuf>) -> Self {
-        Terraform {
-            dir: dir.to_path_buf(),
-            plugin_dir,
-        }
+        Terraform { dir: dir.to_path_buf(), plugin_dir }
     }
 
     fn command(&self, args: &[&str]) -> Command {
@@ -68,18 +60,12 @@ impl Terraform {
             Ok(stdout)
         } else {
             let stderr = String::from_utf8_lossy(&output.stderr);
-            Err(TerraformError {
-                step: step.into(),
-                output: format!("{stderr}{stdout}"),
-            })
+            Err(TerraformError { step: step.into(), output: format!("{stderr}{stdout}") })
         }
     }
 
     pub fn init(&self) -> Result<(), TerraformError> {
-        let plugin_arg = self
-            .plugin_dir
-            .as_ref()
-            .map(|d| format!("-plugin-dir={}", d.display()));
+        let plugin_arg = self.plugin_dir.as_ref().map(|d| format!("-plugin-dir={}", d.display()));
         let mut args = vec!["init", "-input=false", "-no-color", "-reconfigure"];
         if let Some(arg) = &plugin_arg {
             args.push(arg);
@@ -92,52 +78,30 @@ impl Terraform {
     }
 
     pub fn plan(&self, plan_file: &str) -> Result<(), TerraformError> {
-        self.run(
-            "plan",
-            &[
-                "plan",
-                "-input=false",
-                "-no-color",
-                "-lock-timeout=60s",
-                &format!("-out={plan_file}"),
-            ],
-        )
-        .map(|_| ())
+        self.run("plan", &["plan", "-input=false", "-no-color", "-lock-timeout=60s", &format!("-out={plan_file}")])
+            .map(|_| ())
     }
 
     pub fn show_json(&self, plan_file: &str) -> Result<Value, TerraformError> {
         let text = self.run("show", &["show", "-json", "-no-color", plan_file])?;
-        serde_json::from_str(&text).map_err(|e| TerraformError {
-            step: "show".into(),
-            output: format!("unreadable JSON: {e}"),
-        })
+        serde_json::from_str(&text)
+            .map_err(|e| TerraformError { step: "show".into(), output: format!("unreadable JSON: {e}") })
     }
 
     pub fn output_json(&self) -> Result<Value, TerraformError> {
         let text = self.run("output", &["output", "-json", "-no-color"])?;
-        serde_json::from_str(&text).map_err(|e| TerraformError {
-            step: "output".into(),
-            output: format!("unreadable JSON: {e}"),
-        })
+        serde_json::from_str(&text)
+            .map_err(|e| TerraformError { step: "output".into(), output: format!("unreadable JSON: {e}") })
     }
 
     /// Applies a saved plan, showing a spinner per resource in flight (on a terminal only).
     pub fn apply(&self, plan_file: &str) -> Result<Vec<Applied>, TerraformError> {
         let mut child = self
-            .command(&[
-                "apply",
-                "-json",
-                "-input=false",
-                "-lock-timeout=60s",
-                plan_file,
-            ])
+            .command(&["apply", "-json", "-input=false", "-lock-timeout=60s", plan_file])
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
-            .map_err(|e| TerraformError {
-                step: "apply".into(),
-                output: format!("cannot run terraform ({e})"),
-            })?;
+            .map_err(|e| TerraformError { step: "apply".into(), output: format!("cannot run terraform ({e})") })?;
         let stderr = child.stderr.take().expect("piped");
         let stderr_reader = std::thread::spawn(move || {
             let mut text = String::new();
@@ -149,25 +113,15 @@ impl Terraform {
         });
         let progress = MultiProgress::new(); // draws to stderr, hidden when it is not a terminal
         let style = ProgressStyle::with_template("{spinner} {msg} ({elapsed})").expect("template");
-        let mut in_flight: std::collections::HashMap<String, (ProgressBar, Instant)> =
-            Default::default();
+        let mut in_flight: std::collections::HashMap<String, (ProgressBar, Instant)> = Default::default();
         let mut applied = Vec::new();
         let mut errors = Vec::new();
-        for line in BufReader::new(child.stdout.take().expect("piped"))
-            .lines()
-            .map_while(Result::ok)
-        {
+        for line in BufReader::new(child.stdout.take().expect("piped")).lines().map_while(Result::ok) {
             let Ok(event) = serde_json::from_str::<Value>(&line) else {
                 continue;
             };
-            let address = event["hook"]["resource"]["addr"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string();
-            let action = event["hook"]["action"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string();
+            let address = event["hook"]["resource"]["addr"].as_str().unwrap_or_default().to_string();
+            let action = event["hook"]["action"].as_str().unwrap_or_default().to_string();
             match event["type"].as_str().unwrap_or_default() {
                 "apply_start" => {
                     let bar = progress.add(ProgressBar::new_spinner().with_style(style.clone()));
@@ -179,16 +133,9 @@ impl Terraform {
                     let ok = event["type"] == "apply_complete";
                     if let Some((bar, started)) = in_flight.remove(&address) {
                         let seconds = started.elapsed().as_secs_f64();
-                        bar.finish_with_message(format!(
-                            "{address}: {action} {}",
-                            if ok { "done" } else { "FAILED" }
-                        ));
+                        bar.finish_with_message(format!("{address}: {action} {}", if ok { "done" } else { "FAILED" }));
                         if ok {
-                            applied.push(Applied {
-                                address,
-                                action,
-                                seconds,
-                            });
+                            applied.push(Applied { address, action, seconds });
                         }
                     }
                 }
@@ -206,10 +153,7 @@ impl Terraform {
                 _ => {}
             }
         }
-        let status = child.wait().map_err(|e| TerraformError {
-            step: "apply".into(),
-            output: e.to_string(),
-        })?;
+        let status = child.wait().map_err(|e| TerraformError { step: "apply".into(), output: e.to_string() })?;
         let stderr_text = stderr_reader.join().unwrap_or_default();
         for (_, (bar, _)) in in_flight {
             bar.abandon();
@@ -221,10 +165,7 @@ impl Terraform {
             if !stderr_text.trim().is_empty() {
                 output.push_str(&format!("\n{stderr_text}"));
             }
-            Err(TerraformError {
-                step: "apply".into(),
-                output,
-            })
+            Err(TerraformError { step: "apply".into(), output })
         }
     }
 
@@ -236,27 +177,13 @@ impl Terraform {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
-            .map_err(|e| TerraformError {
-                step: "fmt".into(),
-                output: format!("cannot run terraform ({e})"),
-            })?;
-        child
-            .stdin
-            .take()
-            .expect("piped")
-            .write_all(text.as_bytes())
-            .expect("terraform fmt reads stdin");
-        let out = child.wait_with_output().map_err(|e| TerraformError {
-            step: "fmt".into(),
-            output: e.to_string(),
-        })?;
+            .map_err(|e| TerraformError { step: "fmt".into(), output: format!("cannot run terraform ({e})") })?;
+        child.stdin.take().expect("piped").write_all(text.as_bytes()).expect("terraform fmt reads stdin");
+        let out = child.wait_with_output().map_err(|e| TerraformError { step: "fmt".into(), output: e.to_string() })?;
         if out.status.success() {
             Ok(String::from_utf8_lossy(&out.stdout).into_owned())
         } else {
-            Err(TerraformError {
-                step: "fmt".into(),
-                output: String::from_utf8_lossy(&out.stderr).into_owned(),
-            })
+            Err(TerraformError { step: "fmt".into(), output: String::from_utf8_lossy(&out.stderr).into_owned() })
         }
     }
 }

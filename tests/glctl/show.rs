@@ -9,25 +9,13 @@ fn show_merges_the_base_layer_and_applies_defaults() {
     let env: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     assert_eq!(env["environment"], "dev");
     assert_eq!(env["project"], "greenlang", "inherited from base.yaml");
-    assert_eq!(
-        env["hypertables"]["sensor_readings"]["retention"], "14 days",
-        "dev overrides retention"
-    );
+    assert_eq!(env["hypertables"]["sensor_readings"]["retention"], "14 days", "dev overrides retention");
     assert_eq!(
         env["hypertables"]["sensor_readings"]["chunk_interval"], "1 day",
         "deep merge keeps base's chunk interval"
     );
-    assert_eq!(
-        env["secrets"]["app"]["rotation_days"], 7,
-        "deep merge keeps base's rotation"
-    );
-    assert_eq!(
-        env["network"]["database_subnet_ids"]
-            .as_array()
-            .unwrap()
-            .len(),
-        3
-    );
+    assert_eq!(env["secrets"]["app"]["rotation_days"], 7, "deep merge keeps base's rotation");
+    assert_eq!(env["network"]["database_subnet_ids"].as_array().unwrap().len(), 3);
     assert_eq!(env["connection"]["tls_mode"], "verify-full", "safe default");
     assert!(env.get("extends").is_none());
 }
@@ -57,10 +45,7 @@ fn show_redacts_the_password_of_a_database_url_override() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(!out.stdout.contains("hunter2") && !out.stderr.contains("hunter2"));
     let env: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
-    assert_eq!(
-        env["connection"]["database_url"],
-        "postgres://app:***@127.0.0.1:5432/greenlang"
-    );
+    assert_eq!(env["connection"]["database_url"], "postgres://app:***@127.0.0.1:5432/greenlang");
 }
 
 #[test]

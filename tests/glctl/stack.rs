@@ -7,10 +7,7 @@ use crate::support::repo;
 use crate::support::stack::{stack, timescaledb_lock};
 
 fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
+    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
 }
 
 fn tls_with_ca(ca: &str) -> tokio_postgres_rustls::MakeRustlsConnect {
@@ -46,32 +43,18 @@ fn postgres_accepts_verified_tls_and_scram() {
     runtime().block_on(async {
         let mut config = pg_config("localhost");
         config.ssl_mode(tokio_postgres::config::SslMode::Require);
-        let (client, connection) = config
-            .connect(tls_with_ca(s.var("GLCTL_PG_CA")))
-            .await
-            .expect("TLS connect");
+        let (client, connection) = config.connect(tls_with_ca(s.var("GLCTL_PG_CA"))).await.expect("TLS connect");
         tokio::spawn(connection);
-        let row = client
-            .query_one(
-                "SELECT ssl, version FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
-                &[],
-            )
-            .await
-            .unwrap();
+        let row =
+            client.query_one("SELECT ssl, version FROM pg_stat_ssl WHERE pid = pg_backend_pid()", &[]).await.unwrap();
         assert!(row.get::<_, bool>(0));
         assert_eq!(row.get::<_, String>(1), "TLSv1.3");
         let method: String = client
-            .query_one(
-                "SELECT rolpassword FROM pg_authid WHERE rolname = current_user",
-                &[],
-            )
+            .query_one("SELECT rolpassword FROM pg_authid WHERE rolname = current_user", &[])
             .await
             .unwrap()
             .get(0);
-        assert!(
-            method.starts_with("SCRAM-SHA-256$"),
-            "password stored as SCRAM"
-        );
+        assert!(method.starts_with("SCRAM-SHA-256$"), "password stored as SCRAM");
     });
 }
 
@@ -80,11 +63,7 @@ fn postgres_refuses_plaintext() {
     runtime().block_on(async {
         let mut config = pg_config("127.0.0.1");
         config.ssl_mode(tokio_postgres::config::SslMode::Disable);
-        let err = config
-            .connect(tokio_postgres::NoTls)
-            .await
-            .err()
-            .expect("plaintext must be refused");
+        let err = config.connect(tokio_postgres::NoTls).await.err().expect("plaintext must be refused");
         assert!(format!("{err:?}").contains("no encryption"), "{err:?}");
     });
 }
@@ -95,11 +74,7 @@ fn postgres_certificate_does_not_verify_against_another_ca() {
     runtime().block_on(async {
         let mut config = pg_config("localhost");
         config.ssl_mode(tokio_postgres::config::SslMode::Require);
-        let err = config
-            .connect(tls_with_ca(other_ca.to_str().unwrap()))
-            .await
-            .err()
-            .expect("wrong CA must fail");
+        let err = config.connect(tls_with_ca(other_ca.to_str().unwrap())).await.err().expect("wrong CA must fail");
         assert!(format!("{err:?}").contains("UnknownIssuer"), "{err:?}");
     });
 }
@@ -109,8 +84,12 @@ fn timescaledb_creates_a_hypertable() {
     let s = stack();
     let _one_client = timescaledb_lock();
     runtime().block_on(async {
-        let url = format!("host=127.0.0.1 port={} user=postgres password=postgres dbname=postgres sslmode=disable", s.var("GLCTL_TSDB_PORT"));
-        let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.expect("connect to PGlite");
+        let url = format!(
+            "host=127.0.0.1 port={} user=postgres password=postgres dbname=postgres sslmode=disable",
+            s.var("GLCTL_TSDB_PORT")
+        );
+        let (client, connection) =
+            tokio_postgres::connect(&url, tokio_postgres::NoTls).await.expect("connect to PGlite");
         let task = tokio::spawn(connection);
         client
             .batch_execute(
@@ -122,7 +101,10 @@ fn timescaledb_creates_a_hypertable() {
             .await
             .expect("hypertable");
         let row = client
-            .query_one("SELECT hypertable_name FROM timescaledb_information.hypertables WHERE hypertable_name = 'stack_probe'", &[])
+            .query_one(
+                "SELECT hypertable_name FROM timescaledb_information.hypertables WHERE hypertable_name = 'stack_probe'",
+                &[],
+            )
             .await
             .unwrap();
         assert_eq!(row.get::<_, String>(0), "stack_probe");
@@ -138,16 +120,8 @@ fn moto_answers_the_rds_api() {
     runtime().block_on(async {
         let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
             .endpoint_url(s.var("AWS_ENDPOINT_URL"))
-            .region(aws_sdk_rds::config::Region::new(
-                s.var("AWS_REGION").to_string(),
-            ))
-            .credentials_provider(aws_sdk_rds::config::Credentials::new(
-                "test",
-                "test",
-                None,
-                None,
-                "stack-test",
-            ))
+            .region(aws_sdk_rds::config::Region::new(s.var("AWS_REGION").to_string()))
+            .credentials_provider(aws_sdk_rds::config::Credentials::new("test", "test", None, None, "stack-test"))
             .load()
             .await;
         let rds = aws_sdk_rds::Client::new(&config);
@@ -158,22 +132,10 @@ fn moto_answers_the_rds_api() {
             .send()
             .await
             .expect("create parameter group");
-        let groups = rds
-            .describe_db_parameter_groups()
-            .db_parameter_group_name("stack-probe")
-            .send()
-            .await
-            .unwrap();
+        let groups = rds.describe_db_parameter_groups().db_parameter_group_name("stack-probe").send().await.unwrap();
         assert_eq!(groups.db_parameter_groups().len(), 1);
-        assert_eq!(
-            groups.db_parameter_groups()[0].db_parameter_group_family(),
-            Some("postgres16")
-        );
-        rds.delete_db_parameter_group()
-            .db_parameter_group_name("stack-probe")
-            .send()
-            .await
-            .unwrap();
+        assert_eq!(groups.db_parameter_groups()[0].db_parameter_group_family(), Some("postgres16"));
+        rds.delete_db_parameter_group().db_parameter_group_name("stack-probe").send().await.unwrap();
     });
 }
 
@@ -182,59 +144,24 @@ fn moto_answers_the_rds_api() {
 fn a_stack_starts_and_stops_without_orphans() {
     let dir = tempfile::tempdir().unwrap();
     let script = repo().join("scripts/stack");
-    let start = std::process::Command::new(&script)
-        .args(["start", "--dir"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    assert!(
-        start.status.success(),
-        "{}",
-        String::from_utf8_lossy(&start.stderr)
-    );
+    let start = std::process::Command::new(&script).args(["start", "--dir"]).arg(dir.path()).output().unwrap();
+    assert!(start.status.success(), "{}", String::from_utf8_lossy(&start.stderr));
     let stdout = String::from_utf8_lossy(&start.stdout);
-    assert!(
-        stdout.contains("moto (AWS)") && stdout.contains("TimescaleDB"),
-        "{stdout}"
-    );
+    assert!(stdout.contains("moto (AWS)") && stdout.contains("TimescaleDB"), "{stdout}");
     let env = std::fs::read_to_string(dir.path().join("env")).unwrap();
     assert!(
-        !stdout.contains(
-            env.lines()
-                .find(|l| l.contains("GLCTL_PG_PASSWORD"))
-                .unwrap()
-                .split('\'')
-                .nth(1)
-                .unwrap()
-        ),
+        !stdout.contains(env.lines().find(|l| l.contains("GLCTL_PG_PASSWORD")).unwrap().split('\'').nth(1).unwrap()),
         "the password is not printed"
     );
     let pids: Vec<i32> = ["moto.pid", "pglite.pid", "pg/postmaster.pid"]
         .iter()
-        .map(|f| {
-            std::fs::read_to_string(dir.path().join(f))
-                .unwrap()
-                .lines()
-                .next()
-                .unwrap()
-                .trim()
-                .parse()
-                .unwrap()
-        })
+        .map(|f| std::fs::read_to_string(dir.path().join(f)).unwrap().lines().next().unwrap().trim().parse().unwrap())
         .collect();
     for pid in &pids {
         assert!(alive(*pid), "pid {pid} should run");
     }
-    let stop = std::process::Command::new(&script)
-        .args(["stop", "--dir"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    assert!(
-        stop.status.success(),
-        "{}",
-        String::from_utf8_lossy(&stop.stderr)
-    );
+    let stop = std::process::Command::new(&script).args(["stop", "--dir"]).arg(dir.path()).output().unwrap();
+    assert!(stop.status.success(), "{}", String::from_utf8_lossy(&stop.stderr));
     for pid in &pids {
         assert!(!alive(*pid), "pid {pid} survived stop");
     }
@@ -243,13 +170,6 @@ fn a_stack_starts_and_stops_without_orphans() {
 fn alive(pid: i32) -> bool {
     // A zombie is not alive: check /proc state rather than signalling.
     std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .map(|stat| {
-            !stat
-                .rsplit(')')
-                .next()
-                .unwrap_or_default()
-                .trim_start()
-                .starts_with('Z')
-        })
+        .map(|stat| !stat.rsplit(')').next().unwrap_or_default().trim_start().starts_with('Z'))
         .unwrap_or(false)
 }

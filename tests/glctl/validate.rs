@@ -9,11 +9,7 @@ fn shipped_environments_are_valid() {
     for env in ["dev", "staging", "prod", "local"] {
         let out = glctl(&["validate", "-e", env]);
         assert_eq!(out.code, 0, "{env}: {}", out.stderr);
-        assert!(
-            out.stdout.starts_with(&format!("{env}: valid (")),
-            "{env}: {}",
-            out.stdout
-        );
+        assert!(out.stdout.starts_with(&format!("{env}: valid (")), "{env}: {}", out.stdout);
     }
 }
 
@@ -54,28 +50,13 @@ fn every_invalid_fixture_fails_with_its_located_messages() {
         .filter(|p| !p.file_name().unwrap().to_string_lossy().starts_with('_'))
         .collect();
     cases.sort();
-    assert!(
-        cases.len() >= 30,
-        "expected a fixture per rule, found {}",
-        cases.len()
-    );
+    assert!(cases.len() >= 30, "expected a fixture per rule, found {}", cases.len());
     for case in cases {
         let name = case.file_name().unwrap().to_string_lossy().into_owned();
         let out = glctl_in(&dir, &["validate", "-e", &format!("./{name}")]);
-        assert_eq!(
-            out.code, 2,
-            "{name} should be refused with exit 2; stdout: {}",
-            out.stdout
-        );
-        assert!(
-            out.stdout.is_empty(),
-            "{name}: nothing on stdout for an invalid file"
-        );
-        assert!(
-            !out.stderr.contains("panicked") && !out.stderr.contains("RUST_BACKTRACE"),
-            "{name}: {}",
-            out.stderr
-        );
+        assert_eq!(out.code, 2, "{name} should be refused with exit 2; stdout: {}", out.stdout);
+        assert!(out.stdout.is_empty(), "{name}: nothing on stdout for an invalid file");
+        assert!(!out.stderr.contains("panicked") && !out.stderr.contains("RUST_BACKTRACE"), "{name}: {}", out.stderr);
         assert_matches_file(&out.stderr, &case.with_extension("expected"));
     }
 }
@@ -86,22 +67,12 @@ fn every_line_of_an_invalid_report_names_file_line_and_column() {
     let out = glctl_in(&dir, &["validate", "-e", "./wrong_types.yaml"]);
     let lines: Vec<&str> = out.stderr.lines().collect();
     let (summary, diagnostics) = lines.split_last().unwrap();
-    assert!(
-        summary.starts_with("wrong_types: invalid (3 errors"),
-        "{summary}"
-    );
+    assert!(summary.starts_with("wrong_types: invalid (3 errors"), "{summary}");
     for line in diagnostics {
         let mut parts = line.splitn(4, ':');
-        let (file, row, col) = (
-            parts.next().unwrap(),
-            parts.next().unwrap(),
-            parts.next().unwrap(),
-        );
+        let (file, row, col) = (parts.next().unwrap(), parts.next().unwrap(), parts.next().unwrap());
         assert!(Path::new(&dir).join(file).is_file(), "{line}");
-        assert!(
-            row.parse::<u32>().is_ok() && col.parse::<u32>().is_ok(),
-            "{line}"
-        );
+        assert!(row.parse::<u32>().is_ok() && col.parse::<u32>().is_ok(), "{line}");
     }
 }
 
@@ -109,12 +80,7 @@ fn every_line_of_an_invalid_report_names_file_line_and_column() {
 fn an_inherited_mistake_is_reported_in_the_file_that_wrote_it() {
     let dir = repo().join("tests/fixtures/invalid");
     let out = glctl_in(&dir, &["validate", "-e", "./aurora_storage_on_rds.yaml"]);
-    assert!(
-        out.stderr
-            .contains("../_valid.yaml:16:18: error: storage.type:"),
-        "{}",
-        out.stderr
-    );
+    assert!(out.stderr.contains("../_valid.yaml:16:18: error: storage.type:"), "{}", out.stderr);
 }
 
 #[test]
@@ -124,15 +90,12 @@ fn accepted_risks_pass_with_a_warning_per_weakening() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(
         out.stderr.contains("warning: deletion_protection:")
-            && out
-                .stderr
-                .contains("(accepted risk `no-deletion-protection`)"),
+            && out.stderr.contains("(accepted risk `no-deletion-protection`)"),
         "{}",
         out.stderr
     );
     assert!(
-        out.stderr
-            .contains("warning: accepted_risks[2]: `public-access` is accepted but not taken"),
+        out.stderr.contains("warning: accepted_risks[2]: `public-access` is accepted but not taken"),
         "{}",
         out.stderr
     );
@@ -141,10 +104,7 @@ fn accepted_risks_pass_with_a_warning_per_weakening() {
 #[test]
 fn json_report_lists_every_diagnostic_for_ci() {
     let dir = repo().join("tests/fixtures/invalid");
-    let out = glctl_in(
-        &dir,
-        &["validate", "-e", "./public_access.yaml", "--output", "json"],
-    );
+    let out = glctl_in(&dir, &["validate", "-e", "./public_access.yaml", "--output", "json"]);
     assert_eq!(out.code, 2);
     let report: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     assert_eq!(report["valid"], false);
@@ -161,8 +121,7 @@ fn an_unknown_environment_name_is_a_usage_error_with_a_suggestion() {
     let out = glctl(&["validate", "-e", "prd"]);
     assert_eq!(out.code, 2);
     assert!(
-        out.stderr.contains("no environment named 'prd'")
-            && out.stderr.contains("did you mean 'prod'?"),
+        out.stderr.contains("no environment named 'prd'") && out.stderr.contains("did you mean 'prod'?"),
         "{}",
         out.stderr
     );
@@ -172,11 +131,7 @@ fn an_unknown_environment_name_is_a_usage_error_with_a_suggestion() {
 fn a_missing_environment_flag_is_a_usage_error() {
     let out = glctl(&["validate"]);
     assert_eq!(out.code, 2);
-    assert!(
-        out.stderr.contains("no environment given; pass -e ENV"),
-        "{}",
-        out.stderr
-    );
+    assert!(out.stderr.contains("no environment given; pass -e ENV"), "{}", out.stderr);
 }
 
 #[test]
@@ -185,8 +140,5 @@ fn bad_usage_exits_2_and_version_prints() {
     assert_eq!(glctl(&["frobnicate"]).code, 2);
     let version = glctl(&["--version"]);
     assert_eq!(version.code, 0);
-    assert_eq!(
-        version.stdout.trim(),
-        format!("glctl {}", env!("CARGO_PKG_VERSION"))
-    );
+    assert_eq!(version.stdout.trim(), format!("glctl {}", env!("CARGO_PKG_VERSION")));
 }

@@ -77,7 +77,9 @@ data "aws_iam_policy_document" "key" {
 resource "aws_kms_key" "database" {
   description             = "${var.name} database: storage, Performance Insights and secrets"
   enable_key_rotation     = var.enable_rotation
-  rotation_period_in_days = var.enable_rotation ? var.rotation_period_days : null
+  # 365 is AWS's default period: leave it unsent so the provider reads it back instead of comparing, which
+  # keeps plans clean on services that do not report the period (moto 5.2.5 reports 0).
+  rotation_period_in_days = var.enable_rotation && var.rotation_period_days != 365 ? var.rotation_period_days : null
   deletion_window_in_days = var.deletion_window_days
   policy                  = data.aws_iam_policy_document.key.json
   tags                    = var.tags

@@ -9,12 +9,22 @@ variable "kms_key_arn" {
 }
 
 variable "secrets" {
-  description = "Secrets by role: Secrets Manager name, description, rotation schedule in days (null: no rotation)."
+  description = "Secrets by role: Secrets Manager name, PostgreSQL user, description, rotation schedule in days (null: no rotation)."
   type = map(object({
     name          = string
+    username      = string
     description   = optional(string)
     rotation_days = optional(number)
   }))
+}
+
+variable "connection" {
+  description = "Where the credentials connect: host, port, database (what a rotation function needs)."
+  type = object({
+    host   = string
+    port   = number
+    dbname = string
+  })
 }
 
 variable "rotation_lambda_arn" {

@@ -40,12 +40,8 @@ pub fn assert_matches_file(actual: &str, expected: &Path) {
         std::fs::write(expected, actual).expect("write expected file");
         return;
     }
-    let wanted = std::fs::read_to_string(expected).unwrap_or_else(|e| {
-        panic!(
-            "{}: {e} (run with GLCTL_BLESS=1 to create it)",
-            expected.display()
-        )
-    });
+    let wanted = std::fs::read_to_string(expected)
+        .unwrap_or_else(|e| panic!("{}: {e} (run with GLCTL_BLESS=1 to create it)", expected.display()));
     assert_eq!(actual, wanted, "output differs from {}", expected.display());
 }
 

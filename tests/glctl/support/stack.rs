@@ -16,9 +16,7 @@ pub struct Stack {
 
 impl Stack {
     pub fn var(&self, name: &str) -> &str {
-        self.vars
-            .get(name)
-            .unwrap_or_else(|| panic!("the stack's env file has no {name}"))
+        self.vars.get(name).unwrap_or_else(|| panic!("the stack's env file has no {name}"))
     }
 }
 
@@ -31,16 +29,12 @@ pub fn stack() -> &'static Stack {
         };
         let text = std::fs::read_to_string(dir.join("env"))
             .unwrap_or_else(|e| panic!("no stack settings in {}: {e}", dir.display()));
-        Stack {
-            vars: parse_env(&text),
-        }
+        Stack { vars: parse_env(&text) }
     })
 }
 
 fn start_own() -> PathBuf {
-    let dir = repo()
-        .join("target")
-        .join(format!("test-stack-{}", std::process::id()));
+    let dir = repo().join("target").join(format!("test-stack-{}", std::process::id()));
     let status = Command::new(repo().join("scripts/stack"))
         .args(["start", "--dir"])
         .arg(&dir)
