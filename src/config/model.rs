@@ -358,10 +358,10 @@ impl Default for Backup {
 #[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CrossRegionCopy {
-    /// Replicate automated backups to `aws.dr_region`.
+    /// Copy a daily backup to `aws.dr_region` (AWS Backup, for Aurora and RDS alike).
     #[serde(default)]
     pub enabled: bool,
-    /// Days the copies are kept in the DR region (1–35).
+    /// Days the daily backups and their DR copies are kept (1–3650; default `backup.retention_days`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retention_days: Option<u32>,
 }

@@ -410,6 +410,17 @@ impl Rules<'_> {
 
     fn parameters(&mut self) {
         let kind = self.env.engine.kind;
+        // PRD ST-07 (audit logs capture DDL) and slow-query logging: production logs both.
+        if self.production() && self.provisioned() {
+            for required in ["log_statement", "log_min_duration_statement"] {
+                if !self.env.parameters.contains_key(required) {
+                    self.error(
+                        p("parameters"),
+                        format!("production must log statements: expected `{required}` (e.g. log_statement: ddl, log_min_duration_statement: \"1000\")"),
+                    );
+                }
+            }
+        }
         for (name, value) in &self.env.parameters {
             let at = p("parameters").key(name);
             if name.is_empty()
@@ -503,6 +514,10 @@ impl Rules<'_> {
                 None if self.production() => {
                     self.warning(at.key("rotation_days"), "this production secret never rotates")
                 }
+                Some(days) if self.production() && days > 90 => self.error(
+                    at.key("rotation_days"),
+                    format!("{days} days is too long for production; expected at most 90 (SOC 2; checkov CKV_AWS_304)"),
+                ),
                 _ => {}
             }
         }
@@ -600,10 +615,10 @@ impl Rules<'_> {
                 );
             }
             if let Some(days) = copy.retention_days {
-                if !(1..=35).contains(&days) {
+                if !(1..=3650).contains(&days) {
                     self.error(
                         p("backup.cross_region_copy.retention_days"),
-                        format!("{days} days is out of range; expected 1 to 35"),
+                        format!("{days} days is out of range; expected 1 to 3650"),
                     );
                 }
             }

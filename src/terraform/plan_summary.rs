@@ -77,7 +77,7 @@ impl PlanSummary {
             let r#type = rc["type"].as_str().unwrap_or_default().to_string();
             let changed_attributes = if action == Action::Update { changed_attributes(&rc["change"]) } else { vec![] };
             let emulator_drift = if emulated && action == Action::Update {
-                super::emulator::explain(&r#type, &changed_attributes)
+                super::emulator::explain(&r#type, &changed_attributes, &rc["change"])
             } else {
                 None
             };

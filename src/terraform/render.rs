@@ -113,11 +113,16 @@ fn squeeze_blank_lines(text: &str) -> String {
 pub fn modules_used(env: &Environment) -> Vec<&'static str> {
     match env.engine.kind {
         EngineKind::External => vec!["kms", "secrets"],
-        EngineKind::AuroraPostgresql => {
-            vec!["kms", "secrets", "network_access", "aurora", "alarms"]
-        }
-        EngineKind::RdsPostgresql => vec!["kms", "secrets", "network_access", "rds", "alarms"],
+        EngineKind::AuroraPostgresql => with_copy(env, vec!["kms", "secrets", "network_access", "aurora", "alarms"]),
+        EngineKind::RdsPostgresql => with_copy(env, vec!["kms", "secrets", "network_access", "rds", "alarms"]),
     }
+}
+
+fn with_copy(env: &Environment, mut modules: Vec<&'static str>) -> Vec<&'static str> {
+    if env.backup.cross_region_copy.enabled {
+        modules.push("backup_copy");
+    }
+    modules
 }
 
 /// Everything the templates need, computed here so the templates stay declarative.
@@ -138,6 +143,16 @@ fn context(name: &str, env: &Environment) -> Result<Value, String> {
         })
         .collect();
     let database = if provisioned { Some(database_context(&prefix, env)?) } else { None };
+    let copy = &env.backup.cross_region_copy;
+    let backup_copy = (provisioned && copy.enabled).then(|| {
+        // The daily AWS Backup job starts at the beginning of the environment's backup window.
+        let (hour, minute) = env.backup.window.split('-').next().and_then(|s| s.split_once(':')).unwrap_or(("02", "00"));
+        json!({
+            "region": env.aws.dr_region,
+            "retention_days": copy.retention_days.unwrap_or(env.backup.retention_days),
+            "schedule": format!("cron({} {} * * ? *)", minute.trim_start_matches('0').parse::<u32>().unwrap_or(0), hour.trim_start_matches('0').parse::<u32>().unwrap_or(0)),
+        })
+    });
     Ok(json!({
         "env_name": name,
         "name": prefix,
@@ -155,6 +170,7 @@ fn context(name: &str, env: &Environment) -> Result<Value, String> {
         "network": env.network,
         "connection": env.connection,
         "database": database,
+        "backup_copy": backup_copy,
     }))
 }
 

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use crate::support::repo;
-use crate::support::stack::{stack, timescaledb_lock};
+use crate::support::stack::{stack, timescaledb_connect, timescaledb_lock};
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
@@ -81,16 +81,9 @@ fn postgres_certificate_does_not_verify_against_another_ca() {
 
 #[test]
 fn timescaledb_creates_a_hypertable() {
-    let s = stack();
     let _one_client = timescaledb_lock();
     runtime().block_on(async {
-        let url = format!(
-            "host=127.0.0.1 port={} user=postgres password=postgres dbname=postgres sslmode=disable",
-            s.var("GLCTL_TSDB_PORT")
-        );
-        let (client, connection) =
-            tokio_postgres::connect(&url, tokio_postgres::NoTls).await.expect("connect to PGlite");
-        let task = tokio::spawn(connection);
+        let (client, task) = timescaledb_connect().await;
         client
             .batch_execute(
                 "CREATE EXTENSION IF NOT EXISTS timescaledb;

@@ -34,7 +34,10 @@ except lam.exceptions.ResourceConflictException:
     fn = lam.get_function(FunctionName="SecretsRotation-PostgreSQL")["Configuration"]["FunctionArn"]
 
 s3 = boto3.client("s3", region_name=region)
-s3.create_bucket(Bucket="greenlang-terraform-state")
+try:
+    s3.create_bucket(Bucket="greenlang-terraform-state")
+except s3.exceptions.BucketAlreadyOwnedByYou:
+    pass
 ddb = boto3.client("dynamodb", region_name=region)
 try:
     ddb.create_table(TableName="greenlang-terraform-locks", BillingMode="PAY_PER_REQUEST",

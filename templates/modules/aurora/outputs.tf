@@ -27,3 +27,8 @@ output "instance_identifiers" {
   description = "Instance identifiers by role."
   value       = { for k, i in aws_rds_cluster_instance.this : k => i.identifier }
 }
+
+output "arn" {
+  description = "ARN of the Aurora cluster."
+  value       = aws_rds_cluster.this.arn
+}

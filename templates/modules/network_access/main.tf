@@ -2,6 +2,7 @@
 # members, HTTPS egress only to the S3 endpoint. Every rule is its own resource with a description, so a
 # change to one rule never replaces the others.
 resource "aws_security_group" "database" {
+  #checkov:skip=CKV2_AWS_5:Attached to the database by the root module (module.database.security_group_ids)
   name        = "${var.name}-database"
   description = "PostgreSQL for ${var.name}: port 5432 from allowed sources only"
   vpc_id      = var.vpc_id

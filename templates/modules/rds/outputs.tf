@@ -27,3 +27,8 @@ output "instance_identifiers" {
   description = "Instance identifiers by role."
   value       = merge({ primary = aws_db_instance.primary.identifier }, { for k, r in aws_db_instance.replica : k => r.identifier })
 }
+
+output "arn" {
+  description = "ARN of the primary instance."
+  value       = aws_db_instance.primary.arn
+}

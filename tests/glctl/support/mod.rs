@@ -30,6 +30,25 @@ pub fn glctl_in(dir: &Path, args: &[&str]) -> Output {
     }
 }
 
+/// Runs `glctl ARGS` in `dir` against the moto at `endpoint` and the local Terraform plugin mirror.
+pub fn glctl_aws(endpoint: &str, dir: &Path, args: &[&str]) -> Output {
+    let stack = stack::stack();
+    // A Terraform provider retries an emulator's 500s for a long time: bound every run.
+    let mut command = Command::new("timeout");
+    command.args(["--kill-after=10", "600", env!("CARGO_BIN_EXE_glctl")]);
+    command.args(args).current_dir(dir).env("NO_COLOR", "1").env_remove("GLCTL_DATABASE_URL");
+    for var in ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION", "GLCTL_TF_PLUGIN_DIR"] {
+        command.env(var, stack.var(var));
+    }
+    command.env("AWS_ENDPOINT_URL", endpoint);
+    let out = command.output().expect("glctl runs");
+    Output {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
 pub fn glctl(args: &[&str]) -> Output {
     glctl_in(&repo(), args)
 }

@@ -57,6 +57,79 @@ fn parse_env(text: &str) -> HashMap<String, String> {
         .collect()
 }
 
+/// An AWS SDK configuration pointed at the moto at `endpoint`.
+pub async fn aws_config(endpoint: &str) -> aws_config::SdkConfig {
+    let s = stack();
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(aws_sdk_rds::config::Region::new(s.var("AWS_REGION").to_string()))
+        .credentials_provider(aws_sdk_rds::config::Credentials::new("test", "test", None, None, "glctl-tests"))
+        .load()
+        .await
+}
+
+/// What INFRA-001 would provide, created in moto by `tests/moto/seed.py`.
+#[derive(serde::Deserialize, Debug)]
+pub struct Seed {
+    pub vpc_id: String,
+    pub subnet_ids: Vec<String>,
+    pub eks_nodes_sg: String,
+    pub rotation_lambda_arn: String,
+}
+
+pub fn seed(endpoint: &str) -> Seed {
+    let python = repo().join(".tools/venv/bin/python");
+    let out = Command::new(python)
+        .arg(repo().join("tests/moto/seed.py"))
+        .env("AWS_ENDPOINT_URL", endpoint)
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .output()
+        .expect("seed runs");
+    assert!(out.status.success(), "seed failed: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("seed prints JSON")
+}
+
+/// A moto server of one test's own, for work that moto cannot share (see its users). It lives until this
+/// process exits: a shell watchdog stops it then, however the process ends.
+pub fn dedicated_moto() -> String {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let moto = repo().join(".tools/venv/bin/moto_server");
+    let script = format!(
+        "MOTO_IAM_LOAD_MANAGED_POLICIES=true '{}' -H 127.0.0.1 -p {port} >/dev/null 2>&1 & m=$!; \
+         while kill -0 {} 2>/dev/null && kill -0 $m 2>/dev/null; do sleep 1; done; kill $m 2>/dev/null",
+        moto.display(),
+        std::process::id()
+    );
+    // `setsid -f` forks the watchdog into its own session and returns at once.
+    let started = Command::new("setsid").args(["-f", "bash", "-c", &script]).status().expect("setsid runs");
+    assert!(started.success(), "dedicated moto did not start");
+    let endpoint = format!("http://127.0.0.1:{port}");
+    for _ in 0..300 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return endpoint;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("dedicated moto did not listen on {endpoint}");
+}
+
+/// Connects to the TimescaleDB (PGlite) server. PGlite is a single backend, so prepared statements of an
+/// earlier client outlive its connection and collide with this client's (`prepared statement "s2" already
+/// exists`): drop them first. Hold `timescaledb_lock()` for as long as the client lives.
+pub async fn timescaledb_connect() -> (tokio_postgres::Client, tokio::task::JoinHandle<()>) {
+    let url = format!(
+        "host=127.0.0.1 port={} user=postgres password=postgres dbname=postgres sslmode=disable",
+        stack().var("GLCTL_TSDB_PORT")
+    );
+    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.expect("connect to PGlite");
+    let task = tokio::spawn(async move {
+        let _ = connection.await;
+    });
+    client.batch_execute("DEALLOCATE ALL").await.expect("deallocate");
+    (client, task)
+}
+
 /// PGlite serves one connection at a time: tests that talk to TimescaleDB hold this for their duration.
 pub fn timescaledb_lock() -> MutexGuard<'static, ()> {
     static LOCK: Mutex<()> = Mutex::new(());

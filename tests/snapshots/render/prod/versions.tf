@@ -1,0 +1,46 @@
+# Rendered by glctl from environments/prod.yaml — do not edit; change the environment file.
+terraform {
+  required_version = ">= 1.5"
+  required_providers {
+    aws = {
+      source  = "hashicorp/aws"
+      version = "~> 5.0"
+    }
+  }
+
+  backend "s3" {
+    bucket         = "greenlang-terraform-state"
+    key            = "greenlang/prod/terraform.tfstate"
+    region         = "us-east-1"
+    dynamodb_table = "greenlang-terraform-locks"
+    encrypt        = true
+  }
+
+}
+
+provider "aws" {
+  region = "us-east-1"
+  default_tags {
+    tags = {
+      "Component"   = "Database"
+      "Environment" = "Production"
+      "ManagedBy"   = "glctl"
+      "Project"     = "GreenLang"
+    }
+  }
+}
+
+# The DR region, for the cross-region backup copies.
+provider "aws" {
+  alias  = "dr"
+  region = "us-west-2"
+  default_tags {
+    tags = {
+      "Component"   = "Database"
+      "Environment" = "Production"
+      "ManagedBy"   = "glctl"
+      "Project"     = "GreenLang"
+    }
+  }
+}
+

@@ -1,0 +1,32 @@
+# Rendered by glctl from environments/staging.yaml — do not edit; change the environment file.
+terraform {
+  required_version = ">= 1.5"
+  required_providers {
+    aws = {
+      source  = "hashicorp/aws"
+      version = "~> 5.0"
+    }
+  }
+
+  backend "s3" {
+    bucket         = "greenlang-terraform-state"
+    key            = "greenlang/staging/terraform.tfstate"
+    region         = "us-east-1"
+    dynamodb_table = "greenlang-terraform-locks"
+    encrypt        = true
+  }
+
+}
+
+provider "aws" {
+  region = "us-east-1"
+  default_tags {
+    tags = {
+      "Component"   = "Database"
+      "Environment" = "Staging"
+      "ManagedBy"   = "glctl"
+      "Project"     = "GreenLang"
+    }
+  }
+}
+
