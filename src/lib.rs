@@ -5,6 +5,7 @@ pub mod capabilities;
 pub mod cli;
 pub mod cmd;
 pub mod config;
+pub mod db;
 pub mod error;
 pub mod output;
 pub mod terraform;

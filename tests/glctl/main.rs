@@ -2,6 +2,7 @@
 
 mod support;
 
+mod database;
 mod readme;
 mod show;
 mod stack;

@@ -1,0 +1,146 @@
+//! Where the SQL stage connects and as whom, and the connection itself. Errors name the host, port, user and
+//! reason; the password never appears in anything glctl prints.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use tokio_postgres::config::{Host, SslMode};
+use tokio_postgres::{Client, Config};
+
+use super::tls;
+use crate::config::model::TlsMode;
+
+/// A password that cannot be printed by accident.
+#[derive(Clone)]
+pub struct Password(String);
+
+impl Password {
+    pub fn new(secret: impl Into<String>) -> Self {
+        Password(secret.into())
+    }
+}
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Password(***)")
+    }
+}
+
+/// Everything needed to connect, resolved from the environment, Terraform outputs, Secrets Manager or
+/// `--database-url`.
+#[derive(Clone, Debug)]
+pub struct Target {
+    pub host: String,
+    /// Connect to this address but verify the certificate for `host` (libpq's hostaddr).
+    pub hostaddr: Option<std::net::IpAddr>,
+    pub port: u16,
+    pub database: String,
+    pub user: String,
+    pub password: Option<Password>,
+    pub tls_mode: TlsMode,
+    pub ca_bundle: Option<PathBuf>,
+}
+
+impl Target {
+    /// From a `postgres://` URL (or key=value string); `sslmode` and `sslrootcert` map to glctl's TLS modes.
+    pub fn from_url(url: &str) -> Result<Target, String> {
+        // sslmode and sslrootcert are glctl's to interpret (tokio-postgres knows neither verify mode).
+        let (base, query) = url.split_once('?').unwrap_or((url, ""));
+        let kept: Vec<&str> = query
+            .split('&')
+            .filter(|kv| !kv.is_empty() && !kv.starts_with("sslmode=") && !kv.starts_with("sslrootcert="))
+            .collect();
+        let stripped = if kept.is_empty() { base.to_string() } else { format!("{base}?{}", kept.join("&")) };
+        let config = Config::from_str(&stripped).map_err(|e| format!("--database-url is not a PostgreSQL URL: {e}"))?;
+        let host = match config.get_hosts().first() {
+            Some(Host::Tcp(h)) => h.clone(),
+            _ => return Err("--database-url needs a TCP host".into()),
+        };
+        let param = |name: &str| {
+            query.split('&').find_map(|kv| kv.split_once('=').filter(|(k, _)| *k == name).map(|(_, v)| v.to_string()))
+        };
+        let tls_mode = match param("sslmode").as_deref() {
+            None | Some("verify-full") => TlsMode::VerifyFull,
+            Some("verify-ca") => TlsMode::VerifyCa,
+            Some("require") | Some("prefer") => TlsMode::Require,
+            Some("disable") => TlsMode::Disable,
+            Some(other) => {
+                return Err(format!(
+                    "--database-url sslmode '{other}' is not one of disable, require, verify-ca, verify-full"
+                ))
+            }
+        };
+        Ok(Target {
+            host,
+            hostaddr: None,
+            port: config.get_ports().first().copied().unwrap_or(5432),
+            database: config.get_dbname().unwrap_or("postgres").to_string(),
+            user: config.get_user().unwrap_or("postgres").to_string(),
+            password: config.get_password().map(|p| Password::new(String::from_utf8_lossy(p).into_owned())),
+            tls_mode,
+            ca_bundle: param("sslrootcert").map(PathBuf::from),
+        })
+    }
+
+    fn describe(&self) -> String {
+        format!("{}:{} as {} (database {})", self.host, self.port, self.user, self.database)
+    }
+}
+
+/// Why a connection failed, with where it was going; never the password.
+#[derive(Debug)]
+pub struct ConnectError {
+    pub target: String,
+    pub reason: String,
+}
+
+impl fmt::Display for ConnectError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "cannot connect to {}: {}", self.target, self.reason)
+    }
+}
+
+/// Connects, spawning the connection task on the current tokio runtime.
+pub async fn connect(target: &Target) -> Result<Client, ConnectError> {
+    let fail = |reason: String| ConnectError { target: target.describe(), reason };
+    let mut config = Config::new();
+    config.host(&target.host).port(target.port).user(&target.user).dbname(&target.database);
+    config.application_name("glctl").connect_timeout(std::time::Duration::from_secs(15));
+    if let Some(addr) = target.hostaddr {
+        config.hostaddr(addr);
+    }
+    if let Some(password) = &target.password {
+        config.password(password.0.as_bytes());
+    }
+    let connector = tls::connector(target.tls_mode, target.ca_bundle.as_deref()).map_err(fail)?;
+    let client = match connector {
+        None => {
+            config.ssl_mode(SslMode::Disable);
+            let (client, connection) = config.connect(tokio_postgres::NoTls).await.map_err(|e| fail(reason(&e)))?;
+            tokio::spawn(connection);
+            client
+        }
+        Some(tls) => {
+            config.ssl_mode(SslMode::Require);
+            let (client, connection) = config.connect(tls).await.map_err(|e| fail(reason(&e)))?;
+            tokio::spawn(connection);
+            client
+        }
+    };
+    Ok(client)
+}
+
+/// The most telling message in an error chain: the server's message, else the innermost cause.
+fn reason(error: &tokio_postgres::Error) -> String {
+    if let Some(db) = error.as_db_error() {
+        return format!("{} ({})", db.message(), db.code().code());
+    }
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        text = format!("{text}: {cause}");
+        source = cause.source();
+    }
+    text
+}

@@ -1,0 +1,4 @@
+//! Talking to PostgreSQL: where to connect, with which credentials, over which TLS.
+
+pub mod connect;
+pub mod tls;
