@@ -46,6 +46,8 @@ pub enum Command {
     Plan(PlanArgs),
     /// Apply the saved plan (re-planning only when it is stale) and record the outputs for the SQL stage.
     Apply(ApplyArgs),
+    /// Versioned SQL migrations (`sql/migrations/`): show their status or apply the pending ones.
+    Migrate(MigrateArgs),
     /// Print what each engine and time-series backend can do (the capability table).
     Engines,
     /// Print the reference of every environment field as Markdown (generated from the model).
@@ -93,6 +95,26 @@ pub struct ApplyArgs {
     /// Allow replacing or destroying stateful resources (cluster, instances, KMS key, secrets).
     #[arg(long)]
     pub allow_destroy: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    #[command(subcommand)]
+    pub action: MigrateAction,
+    /// With `apply`: print what would run, run nothing.
+    #[arg(long, global = true)]
+    pub dry_run: bool,
+    /// Seconds to wait for another glctl applying migrations to the same database.
+    #[arg(long, global = true, default_value_t = 120, value_name = "SECONDS")]
+    pub lock_timeout: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Subcommand)]
+pub enum MigrateAction {
+    /// Applied, pending, changed and missing migrations; exit 1 when not up to date.
+    Status,
+    /// Apply the pending migrations in order, each in its own transaction.
+    Apply,
 }
 
 #[derive(Debug, Args)]

@@ -22,6 +22,7 @@ pub fn run(cli: Cli) -> Result<Exit, Failure> {
         Command::Render(args) => cmd::render::run(&ctx, args),
         Command::Plan(args) => cmd::plan::run(&ctx, args),
         Command::Apply(args) => cmd::apply::run(&ctx, args),
+        Command::Migrate(args) => cmd::migrate::run(&ctx, args),
         Command::Engines => cmd::engines::run(),
         Command::Fields => cmd::fields::run(),
     }

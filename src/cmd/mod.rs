@@ -3,6 +3,7 @@
 pub mod apply;
 pub mod engines;
 pub mod fields;
+pub mod migrate;
 pub mod plan;
 pub mod render;
 pub mod show;

@@ -3,6 +3,7 @@
 mod support;
 
 mod database;
+mod migrate;
 mod readme;
 mod show;
 mod stack;

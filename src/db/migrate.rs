@@ -1,0 +1,397 @@
+//! The migration engine: versioned SQL files applied once each, in order, recorded in a ledger.
+//!
+//! - `sql/migrations/NNNN_description.sql`; the ledger is `glctl.schema_migrations`.
+//! - A session-level advisory lock on one dedicated connection keeps two appliers from interleaving (a
+//!   transaction-level lock would deadlock against `CREATE INDEX CONCURRENTLY`).
+//! - Each file runs in its own transaction with its ledger row. A file whose first lines say
+//!   `-- glctl:no-transaction` runs statement by statement outside a transaction (continuous aggregates
+//!   refreshed WITH DATA, CREATE INDEX CONCURRENTLY); its progress is recorded per statement, so a failure
+//!   part-way is reported on the next run instead of being silently retried.
+//! - A changed checksum, an applied version missing from disk, or a partial migration stops everything.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use sha2::{Digest, Sha256};
+use tokio_postgres::Client;
+
+pub const NO_TRANSACTION: &str = "-- glctl:no-transaction";
+/// Advisory lock key: "glctl" as bytes, so other tools' keys are unlikely to collide.
+const LOCK_KEY: i64 = 0x676c_6374_6c00;
+
+#[derive(Clone, Debug)]
+pub struct Migration {
+    pub version: i32,
+    pub name: String,
+    pub path: PathBuf,
+    pub sql: String,
+    pub checksum: String,
+    pub no_transaction: bool,
+}
+
+/// Reads `dir`: every `NNNN_description.sql`, sorted; a misnamed file or a repeated version is an error.
+pub fn discover(dir: &Path) -> Result<Vec<Migration>, String> {
+    let entries = std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+    let mut migrations = Vec::new();
+    for path in entries.filter_map(|e| e.ok().map(|e| e.path())) {
+        if path.extension().is_none_or(|x| x != "sql") {
+            continue;
+        }
+        let file = path.file_name().unwrap().to_string_lossy().into_owned();
+        let (number, name) = file
+            .trim_end_matches(".sql")
+            .split_once('_')
+            .filter(|(n, d)| n.len() == 4 && n.chars().all(|c| c.is_ascii_digit()) && !d.is_empty())
+            .ok_or_else(|| format!("{}: expected a name like 0001_description.sql", path.display()))?;
+        let sql = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let no_transaction = sql.lines().take(5).any(|l| l.trim() == NO_TRANSACTION);
+        migrations.push(Migration {
+            version: number.parse().unwrap(),
+            name: name.to_string(),
+            checksum: format!("{:x}", Sha256::digest(sql.as_bytes())),
+            path,
+            sql,
+            no_transaction,
+        });
+    }
+    migrations.sort_by_key(|m| m.version);
+    for pair in migrations.windows(2) {
+        if pair[0].version == pair[1].version {
+            return Err(format!(
+                "{} and {} share version {:04}",
+                pair[0].path.display(),
+                pair[1].path.display(),
+                pair[0].version
+            ));
+        }
+    }
+    Ok(migrations)
+}
+
+/// One row of the ledger.
+#[derive(Clone, Debug)]
+pub struct LedgerRow {
+    pub version: i32,
+    pub name: String,
+    pub checksum: String,
+    pub complete: bool,
+    pub statements_done: i32,
+}
+
+#[derive(Debug, Default)]
+pub struct Status {
+    pub applied: Vec<Migration>,
+    pub pending: Vec<Migration>,
+    /// Applied, but the file on disk has a different checksum.
+    pub changed: Vec<Migration>,
+    /// In the ledger, not on disk.
+    pub missing: Vec<LedgerRow>,
+    /// No-transaction migrations that stopped part-way.
+    pub partial: Vec<(Migration, i32)>,
+}
+
+impl Status {
+    pub fn is_up_to_date(&self) -> bool {
+        self.pending.is_empty() && self.blockers().is_empty()
+    }
+
+    /// Problems that stop every apply, one line each, naming the file.
+    pub fn blockers(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for m in &self.changed {
+            out.push(format!("{} was applied but has been modified since (checksum differs)", m.path.display()));
+        }
+        for row in &self.missing {
+            out.push(format!("version {:04} ({}) was applied but its file is missing", row.version, row.name));
+        }
+        for (m, done) in &self.partial {
+            out.push(format!(
+                "{} stopped part-way ({done} statement(s) ran outside a transaction); finish or undo it by hand, then record it",
+                m.path.display()
+            ));
+        }
+        out
+    }
+}
+
+pub async fn ensure_ledger(client: &Client) -> Result<(), tokio_postgres::Error> {
+    client
+        .batch_execute(
+            "CREATE SCHEMA IF NOT EXISTS glctl;
+             CREATE TABLE IF NOT EXISTS glctl.schema_migrations (
+                 version integer PRIMARY KEY,
+                 name text NOT NULL,
+                 checksum text NOT NULL,
+                 applied_at timestamptz NOT NULL DEFAULT now(),
+                 applied_by text NOT NULL DEFAULT current_user,
+                 duration_ms bigint,
+                 glctl_version text NOT NULL,
+                 complete boolean NOT NULL DEFAULT true,
+                 statements_done integer NOT NULL DEFAULT 0
+             );",
+        )
+        .await
+}
+
+pub async fn ledger(client: &Client) -> Result<Vec<LedgerRow>, tokio_postgres::Error> {
+    let exists: bool = client.query_one("SELECT to_regclass('glctl.schema_migrations') IS NOT NULL", &[]).await?.get(0);
+    if !exists {
+        return Ok(vec![]);
+    }
+    let rows = client
+        .query(
+            "SELECT version, name, checksum, complete, statements_done FROM glctl.schema_migrations ORDER BY version",
+            &[],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| LedgerRow {
+            version: r.get(0),
+            name: r.get(1),
+            checksum: r.get(2),
+            complete: r.get(3),
+            statements_done: r.get(4),
+        })
+        .collect())
+}
+
+pub fn compare(migrations: &[Migration], ledger: &[LedgerRow]) -> Status {
+    let mut status = Status::default();
+    for m in migrations {
+        match ledger.iter().find(|r| r.version == m.version) {
+            None => status.pending.push(m.clone()),
+            Some(row) if !row.complete => status.partial.push((m.clone(), row.statements_done)),
+            Some(row) if row.checksum != m.checksum => status.changed.push(m.clone()),
+            Some(_) => status.applied.push(m.clone()),
+        }
+    }
+    for row in ledger {
+        if !migrations.iter().any(|m| m.version == row.version) {
+            status.missing.push(row.clone());
+        }
+    }
+    status
+}
+
+#[derive(Debug)]
+pub struct MigrateError {
+    /// Migrations that were applied (and committed) before the failure.
+    pub applied: Vec<String>,
+    pub message: String,
+}
+
+impl std::fmt::Display for MigrateError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.message)?;
+        if !self.applied.is_empty() {
+            write!(f, "\napplied before the failure: {}", self.applied.join(", "))?;
+        }
+        Ok(())
+    }
+}
+
+fn db_error(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("{} ({})", db.message(), db.code().code()),
+        None => e.to_string(),
+    }
+}
+
+/// Takes the advisory lock, waiting up to `wait`; tells `on_wait` once when another applier holds it.
+pub async fn lock(client: &Client, wait: Duration, on_wait: impl Fn()) -> Result<(), String> {
+    let started = Instant::now();
+    let mut told = false;
+    loop {
+        let got: bool =
+            client.query_one("SELECT pg_try_advisory_lock($1)", &[&LOCK_KEY]).await.map_err(|e| db_error(&e))?.get(0);
+        if got {
+            return Ok(());
+        }
+        if !told {
+            on_wait();
+            told = true;
+        }
+        if started.elapsed() >= wait {
+            return Err(format!("another glctl is applying migrations; gave up after {} s", wait.as_secs()));
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+pub async fn unlock(client: &Client) {
+    let _ = client.query_one("SELECT pg_advisory_unlock($1)", &[&LOCK_KEY]).await;
+}
+
+/// Applies `pending` in order under the lock the caller holds. Stops at the first failure.
+pub async fn apply_pending(
+    client: &mut Client,
+    pending: &[Migration],
+    mut progress: impl FnMut(&Migration, Duration),
+) -> Result<Vec<String>, MigrateError> {
+    let mut applied = Vec::new();
+    for m in pending {
+        let started = Instant::now();
+        let label = m.path.file_name().unwrap().to_string_lossy().into_owned();
+        let fail = |applied: &Vec<String>, what: String| MigrateError {
+            applied: applied.clone(),
+            message: format!("{}: {what}", m.path.display()),
+        };
+        if m.no_transaction {
+            let statements = split_statements(&m.sql);
+            record(client, m, false, 0, None).await.map_err(|e| fail(&applied, db_error(&e)))?;
+            for (i, statement) in statements.iter().enumerate() {
+                client.batch_execute(statement).await.map_err(|e| {
+                    fail(
+                        &applied,
+                        format!(
+                            "statement {} of {} failed: {}; the migration is recorded as partial",
+                            i + 1,
+                            statements.len(),
+                            db_error(&e)
+                        ),
+                    )
+                })?;
+                client
+                    .execute(
+                        "UPDATE glctl.schema_migrations SET statements_done = $2 WHERE version = $1",
+                        &[&m.version, &(i as i32 + 1)],
+                    )
+                    .await
+                    .map_err(|e| fail(&applied, db_error(&e)))?;
+            }
+            let ms = started.elapsed().as_millis() as i64;
+            client
+                .execute(
+                    "UPDATE glctl.schema_migrations SET complete = true, duration_ms = $2 WHERE version = $1",
+                    &[&m.version, &ms],
+                )
+                .await
+                .map_err(|e| fail(&applied, db_error(&e)))?;
+        } else {
+            let tx = client.transaction().await.map_err(|e| fail(&applied, db_error(&e)))?;
+            tx.batch_execute(&m.sql).await.map_err(|e| fail(&applied, format!("{}; rolled back", db_error(&e))))?;
+            let ms = started.elapsed().as_millis() as i64;
+            tx.execute(
+                "INSERT INTO glctl.schema_migrations (version, name, checksum, duration_ms, glctl_version) VALUES ($1, $2, $3, $4, $5)",
+                &[&m.version, &m.name, &m.checksum, &ms, &env!("CARGO_PKG_VERSION")],
+            )
+            .await
+            .map_err(|e| fail(&applied, db_error(&e)))?;
+            tx.commit().await.map_err(|e| fail(&applied, db_error(&e)))?;
+        }
+        progress(m, started.elapsed());
+        applied.push(label);
+    }
+    Ok(applied)
+}
+
+async fn record(
+    client: &Client,
+    m: &Migration,
+    complete: bool,
+    done: i32,
+    ms: Option<i64>,
+) -> Result<u64, tokio_postgres::Error> {
+    client
+        .execute(
+            "INSERT INTO glctl.schema_migrations (version, name, checksum, duration_ms, glctl_version, complete, statements_done)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            &[&m.version, &m.name, &m.checksum, &ms, &env!("CARGO_PKG_VERSION"), &complete, &done],
+        )
+        .await
+}
+
+/// Splits SQL into statements at top-level semicolons, respecting quotes, dollar quotes and comments.
+/// (PostgreSQL runs a multi-statement string as one implicit transaction, so no-transaction files must be
+/// sent statement by statement.)
+pub fn split_statements(sql: &str) -> Vec<String> {
+    let chars: Vec<char> = sql.chars().collect();
+    let mut statements = Vec::new();
+    let mut current = String::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c == '-' && chars.get(i + 1) == Some(&'-') {
+            while i < chars.len() && chars[i] != '\n' {
+                current.push(chars[i]);
+                i += 1;
+            }
+            continue;
+        }
+        if c == '/' && chars.get(i + 1) == Some(&'*') {
+            while i < chars.len() && !(chars[i] == '*' && chars.get(i + 1) == Some(&'/')) {
+                current.push(chars[i]);
+                i += 1;
+            }
+            current.push_str("*/");
+            i += 2;
+            continue;
+        }
+        if c == '\'' || c == '"' {
+            current.push(c);
+            i += 1;
+            while i < chars.len() {
+                current.push(chars[i]);
+                if chars[i] == c {
+                    if chars.get(i + 1) == Some(&c) {
+                        current.push(c);
+                        i += 2;
+                        continue;
+                    }
+                    break;
+                }
+                i += 1;
+            }
+            i += 1;
+            continue;
+        }
+        if c == '$' {
+            let end = chars[i + 1..].iter().position(|&ch| !(ch.is_alphanumeric() || ch == '_')).map(|p| i + 1 + p);
+            if let Some(end) = end.filter(|&e| chars[e] == '$') {
+                let tag: String = chars[i..=end].iter().collect();
+                let rest: String = chars[end + 1..].iter().collect();
+                if let Some(close) = rest.find(&tag) {
+                    let body: String = rest[..close].to_string();
+                    current.push_str(&tag);
+                    current.push_str(&body);
+                    current.push_str(&tag);
+                    i = end + 1 + body.chars().count() + tag.chars().count();
+                    continue;
+                }
+            }
+        }
+        if c == ';' {
+            if !current.trim().is_empty() && !is_only_comments(&current) {
+                statements.push(current.trim().to_string());
+            }
+            current.clear();
+            i += 1;
+            continue;
+        }
+        current.push(c);
+        i += 1;
+    }
+    if !current.trim().is_empty() && !is_only_comments(&current) {
+        statements.push(current.trim().to_string());
+    }
+    statements
+}
+
+fn is_only_comments(text: &str) -> bool {
+    text.lines().all(|l| l.trim().is_empty() || l.trim_start().starts_with("--"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_statements;
+
+    #[test]
+    fn splits_at_top_level_semicolons_only() {
+        let sql = "-- glctl:no-transaction\nCREATE TABLE a (t text DEFAULT 'x;y');\nCREATE FUNCTION f() RETURNS int AS $body$ SELECT 1; $body$ LANGUAGE sql;\n/* ; */ SELECT \"a;b\" FROM a;\n-- trailing ;\n";
+        let statements = split_statements(sql);
+        assert_eq!(statements.len(), 3, "{statements:#?}");
+        assert!(statements[1].contains("$body$ SELECT 1; $body$"));
+        assert!(statements[2].ends_with("FROM a"));
+    }
+}

@@ -1,0 +1,220 @@
+//! The migration engine against the stack's real PostgreSQL 15 (TLS verify-full): ledger, checksum drift,
+//! a missing file, rollback of a failing migration, concurrent appliers, and the no-transaction path.
+
+use std::path::PathBuf;
+
+use tempfile::TempDir;
+
+use crate::support::stack::stack;
+use crate::support::{glctl_in, repo, Output};
+
+/// A project root with its own `sql/migrations/` and a database of its own on the stack's PostgreSQL.
+struct Project {
+    root: TempDir,
+    url: String,
+    database: String,
+}
+
+impl Project {
+    fn new(name: &str) -> Project {
+        let s = stack();
+        let database = format!("mig_{name}_{}", std::process::id());
+        let admin = format!(
+            "host=localhost port={} user={} password={} dbname=postgres sslmode=require",
+            s.var("GLCTL_PG_PORT"),
+            s.var("GLCTL_PG_USER"),
+            s.var("GLCTL_PG_PASSWORD")
+        );
+        let psql = std::process::Command::new("psql")
+            .args([
+                admin.as_str(),
+                "-q",
+                "-c",
+                &format!("DROP DATABASE IF EXISTS {database}"),
+                "-c",
+                &format!("CREATE DATABASE {database}"),
+            ])
+            .output()
+            .expect("psql runs");
+        assert!(psql.status.success(), "{}", String::from_utf8_lossy(&psql.stderr));
+        let url = format!(
+            "postgres://{}:{}@localhost:{}/{database}?sslmode=verify-full&sslrootcert={}",
+            s.var("GLCTL_PG_USER"),
+            s.var("GLCTL_PG_PASSWORD"),
+            s.var("GLCTL_PG_PORT"),
+            s.var("GLCTL_PG_CA")
+        );
+        let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(root.path().join("sql/migrations")).unwrap();
+        Project { root, url, database }
+    }
+
+    fn write(&self, file: &str, sql: &str) -> PathBuf {
+        let path = self.root.path().join("sql/migrations").join(file);
+        std::fs::write(&path, sql).unwrap();
+        path
+    }
+
+    fn glctl(&self, args: &[&str]) -> Output {
+        let env = repo().join("environments/local.yaml");
+        let root = self.root.path().to_str().unwrap();
+        let mut all = vec!["--root", root, "-e", env.to_str().unwrap(), "--database-url", &self.url, "migrate"];
+        all.extend_from_slice(args);
+        glctl_in(self.root.path(), &all)
+    }
+
+    fn query(&self, sql: &str) -> String {
+        let out = std::process::Command::new("psql").args([self.libpq().as_str(), "-At", "-c", sql]).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    fn libpq(&self) -> String {
+        let s = stack();
+        let database = &self.database;
+        format!(
+            "host=localhost port={} user={} password={} dbname={database} sslmode=require",
+            s.var("GLCTL_PG_PORT"),
+            s.var("GLCTL_PG_USER"),
+            s.var("GLCTL_PG_PASSWORD")
+        )
+    }
+}
+
+fn assert_ok(out: &Output) {
+    assert_eq!(out.code, 0, "stdout: {}\nstderr: {}", out.stdout, out.stderr);
+}
+
+#[test]
+fn migrations_apply_in_order_once_and_are_recorded_in_the_ledger() {
+    let p = Project::new("ledger");
+    p.write("0001_create.sql", "CREATE TABLE readings (at timestamptz NOT NULL, v int);");
+    p.write("0002_index.sql", "CREATE INDEX readings_at ON readings (at);");
+    assert_eq!(p.glctl(&["status"]).code, 1, "pending migrations: not up to date");
+    let dry = p.glctl(&["apply", "--dry-run"]);
+    assert_ok(&dry);
+    assert!(dry.stdout.contains("would apply") && dry.stdout.contains("0002_index.sql"), "{}", dry.stdout);
+    assert_eq!(p.query("SELECT to_regclass('readings') IS NULL"), "t", "dry run runs nothing");
+    let first = p.glctl(&["apply"]);
+    assert_ok(&first);
+    assert!(first.stdout.contains("2 migration(s) applied"), "{}", first.stdout);
+    assert_eq!(
+        p.query("SELECT string_agg(version || ':' || name || ':' || length(checksum) || ':' || glctl_version, ',' ORDER BY version) FROM glctl.schema_migrations"),
+        format!("1:create:64:{v},2:index:64:{v}", v = env!("CARGO_PKG_VERSION"))
+    );
+    let second = p.glctl(&["apply"]);
+    assert_ok(&second);
+    assert!(second.stdout.contains("0 migration(s) applied; 2 already applied"), "{}", second.stdout);
+    assert_ok(&p.glctl(&["status"]));
+}
+
+#[test]
+fn a_changed_applied_file_stops_everything_and_names_the_file() {
+    let p = Project::new("drift");
+    let first = p.write("0001_create.sql", "CREATE TABLE a (x int);");
+    assert_ok(&p.glctl(&["apply"]));
+    std::fs::write(&first, "CREATE TABLE a (x bigint);").unwrap();
+    p.write("0002_more.sql", "CREATE TABLE b (x int);");
+    let status = p.glctl(&["status"]);
+    assert_eq!(status.code, 1);
+    assert!(status.stdout.contains("0001_create.sql was applied but has been modified"), "{}", status.stdout);
+    let apply = p.glctl(&["apply"]);
+    assert_eq!(apply.code, 1);
+    assert!(apply.stderr.contains("nothing was run") && apply.stderr.contains("0001_create.sql"), "{}", apply.stderr);
+    assert_eq!(p.query("SELECT to_regclass('b') IS NULL"), "t", "the pending migration did not run");
+}
+
+#[test]
+fn an_applied_version_missing_from_disk_stops_everything() {
+    let p = Project::new("missing");
+    let first = p.write("0001_create.sql", "CREATE TABLE a (x int);");
+    assert_ok(&p.glctl(&["apply"]));
+    std::fs::remove_file(first).unwrap();
+    let apply = p.glctl(&["apply"]);
+    assert_eq!(apply.code, 1);
+    assert!(apply.stderr.contains("version 0001 (create) was applied but its file is missing"), "{}", apply.stderr);
+}
+
+#[test]
+fn a_failing_migration_rolls_back_completely_and_leaves_no_ledger_row() {
+    let p = Project::new("rollback");
+    p.write("0001_good.sql", "CREATE TABLE good (x int);");
+    p.write("0002_bad.sql", "CREATE TABLE half (x int);\nINSERT INTO half VALUES (1);\nSELECT no_such_function();");
+    let apply = p.glctl(&["apply"]);
+    assert_eq!(apply.code, 1);
+    assert!(apply.stderr.contains("0002_bad.sql") && apply.stderr.contains("rolled back"), "{}", apply.stderr);
+    assert!(apply.stderr.contains("applied before the failure: 0001_good.sql"), "{}", apply.stderr);
+    assert_eq!(p.query("SELECT to_regclass('half') IS NULL"), "t", "nothing of the failed file remains");
+    assert_eq!(p.query("SELECT string_agg(version::text, ',') FROM glctl.schema_migrations"), "1");
+}
+
+#[test]
+fn two_concurrent_appliers_serialise_on_the_advisory_lock() {
+    let p = Project::new("concurrent");
+    p.write("0001_slow.sql", "CREATE TABLE slow (x int);\nSELECT pg_sleep(2);");
+    let run = |p: &Project| {
+        let env = repo().join("environments/local.yaml");
+        std::process::Command::new(env!("CARGO_BIN_EXE_glctl"))
+            .args([
+                "--root",
+                p.root.path().to_str().unwrap(),
+                "-e",
+                env.to_str().unwrap(),
+                "--database-url",
+                &p.url,
+                "migrate",
+                "apply",
+            ])
+            .env("NO_COLOR", "1")
+            .spawn()
+            .unwrap()
+    };
+    let first = run(&p);
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let second = std::process::Command::new(env!("CARGO_BIN_EXE_glctl"))
+        .args([
+            "--root",
+            p.root.path().to_str().unwrap(),
+            "-e",
+            repo().join("environments/local.yaml").to_str().unwrap(),
+            "--database-url",
+            &p.url,
+            "migrate",
+            "apply",
+        ])
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let first = first.wait_with_output().unwrap();
+    assert!(first.status.success() && second.status.success(), "{}", String::from_utf8_lossy(&second.stderr));
+    assert!(String::from_utf8_lossy(&second.stderr).contains("waiting for another glctl"), "the second applier waited");
+    assert!(String::from_utf8_lossy(&second.stdout).contains("0 migration(s) applied; 1 already applied"));
+    assert_eq!(p.query("SELECT count(*) FROM glctl.schema_migrations"), "1");
+}
+
+#[test]
+fn no_transaction_migrations_run_statement_by_statement_and_a_partial_one_is_reported() {
+    let p = Project::new("notx");
+    p.write("0001_table.sql", "CREATE TABLE t (x int);");
+    // CREATE INDEX CONCURRENTLY fails inside a transaction block: this only passes outside one.
+    p.write(
+        "0002_concurrent.sql",
+        "-- glctl:no-transaction\nCREATE INDEX CONCURRENTLY t_x ON t (x);\nCREATE INDEX CONCURRENTLY t_x2 ON t (x);",
+    );
+    assert_ok(&p.glctl(&["apply"]));
+    assert_eq!(p.query("SELECT count(*) FROM pg_indexes WHERE tablename = 't'"), "2");
+    p.write("0003_half.sql", "-- glctl:no-transaction\nCREATE TABLE done_first (x int);\nSELECT no_such_function();");
+    let failed = p.glctl(&["apply"]);
+    assert_eq!(failed.code, 1);
+    assert!(
+        failed.stderr.contains("statement 2 of 2 failed") && failed.stderr.contains("recorded as partial"),
+        "{}",
+        failed.stderr
+    );
+    let status = p.glctl(&["status"]);
+    assert_eq!(status.code, 1);
+    assert!(status.stdout.contains("0003_half.sql stopped part-way (1 statement(s) ran"), "{}", status.stdout);
+    let again = p.glctl(&["apply"]);
+    assert_eq!(again.code, 1, "a partial migration is not silently retried");
+    assert_eq!(p.query("SELECT complete FROM glctl.schema_migrations WHERE version = 3"), "f");
+}
