@@ -128,6 +128,9 @@ pub async fn connect(target: &Target) -> Result<Client, ConnectError> {
             client
         }
     };
+    // A single-backend server (PGlite) keeps an earlier client's prepared statements, whose names collide
+    // with ours (tokio-postgres numbers them from s0 in every process): start clean.
+    client.batch_execute("DEALLOCATE ALL").await.map_err(|e| fail(reason(&e)))?;
     Ok(client)
 }
 

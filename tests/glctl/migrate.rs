@@ -218,3 +218,45 @@ fn no_transaction_migrations_run_statement_by_statement_and_a_partial_one_is_rep
     assert_eq!(again.code, 1, "a partial migration is not silently retried");
     assert_eq!(p.query("SELECT complete FROM glctl.schema_migrations WHERE version = 3"), "f");
 }
+
+/// The same engine against TimescaleDB (PGlite): a migration creates a hypertable, the ledger records it,
+/// and a second client process (PGlite keeps the first one's prepared statements) sees it applied.
+#[test]
+fn migrations_apply_to_timescaledb_and_a_later_client_sees_them() {
+    let _one_client = crate::support::stack::timescaledb_lock();
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("sql/migrations");
+    std::fs::create_dir_all(&dir).unwrap();
+    let table = format!("probe_{}", std::process::id());
+    std::fs::write(
+        dir.join("0001_hypertable.sql"),
+        format!(
+            "CREATE EXTENSION IF NOT EXISTS timescaledb;\nCREATE TABLE {table} (at timestamptz NOT NULL, v double precision);\nSELECT create_hypertable('{table}', by_range('at', INTERVAL '1 day'));"
+        ),
+    )
+    .unwrap();
+    let url = stack().var("GLCTL_DATABASE_URL").to_string();
+    let env = repo().join("environments/local.yaml");
+    let run = |action: &str| {
+        glctl_in(
+            root.path(),
+            &[
+                "--root",
+                root.path().to_str().unwrap(),
+                "-e",
+                env.to_str().unwrap(),
+                "--database-url",
+                &url,
+                "migrate",
+                action,
+            ],
+        )
+    };
+    // PGlite is shared by every run of this binary: start from no ledger.
+    let reset = crate::support::stack::timescaledb_reset_ledger();
+    assert!(reset.is_ok(), "{reset:?}");
+    assert_ok(&run("apply"));
+    assert_ok(&run("status"));
+    let status = run("status");
+    assert!(status.stdout.contains("applied") && status.stdout.contains("0001_hypertable.sql"), "{}", status.stdout);
+}

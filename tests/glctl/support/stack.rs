@@ -53,7 +53,8 @@ fn parse_env(text: &str) -> HashMap<String, String> {
     text.lines()
         .filter_map(|line| line.strip_prefix("export "))
         .filter_map(|line| line.split_once('='))
-        .map(|(k, v)| (k.to_string(), v.trim_matches('\'').to_string()))
+        // Values are single-quoted; anything after the closing quote is a comment.
+        .map(|(k, v)| (k.to_string(), v.split('\'').nth(1).unwrap_or(v).to_string()))
         .collect()
 }
 
@@ -128,6 +129,19 @@ pub async fn timescaledb_connect() -> (tokio_postgres::Client, tokio::task::Join
     });
     client.batch_execute("DEALLOCATE ALL").await.expect("deallocate");
     (client, task)
+}
+
+/// Drops glctl's ledger schema in the TimescaleDB server, so a test starts from an unmigrated database.
+/// The caller holds `timescaledb_lock()`.
+pub fn timescaledb_reset_ledger() -> Result<(), String> {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let (client, task) = timescaledb_connect().await;
+        let result = client.batch_execute("DROP SCHEMA IF EXISTS glctl CASCADE").await.map_err(|e| e.to_string());
+        drop(client);
+        let _ = task.await;
+        result
+    })
 }
 
 /// PGlite serves one connection at a time: tests that talk to TimescaleDB hold this for their duration.
