@@ -36,12 +36,7 @@ impl<'s> Checker<'s> {
     }
 
     fn resolve<'a>(&'a self, schema: &'a Value) -> &'a Value {
-        let mut schema = schema;
-        while let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
-            let name = reference.rsplit('/').next().unwrap_or_default();
-            schema = &self.root["$defs"][name];
-        }
-        schema
+        resolve_ref(self.root, schema)
     }
 
     fn walk(&self, node: &Node, schema: &Value, path: &FieldPath, out: &mut Vec<Located>) {
@@ -209,6 +204,15 @@ fn type_names(schema: &Value) -> Vec<&str> {
         Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),
         _ => vec![],
     }
+}
+
+/// Follows `$ref`s (`#/$defs/Name`) from `schema` to the definition in `root`.
+pub fn resolve_ref<'a>(root: &'a Value, schema: &'a Value) -> &'a Value {
+    let mut schema = schema;
+    while let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
+        schema = &root["$defs"][reference.rsplit('/').next().unwrap_or_default()];
+    }
+    schema
 }
 
 pub fn describe(schema: &Value) -> String {

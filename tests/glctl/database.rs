@@ -6,11 +6,8 @@ use std::path::PathBuf;
 use glctl::config::model::TlsMode;
 use glctl::db::connect::{connect, ConnectError, Password, Target};
 
+use crate::support::runtime;
 use crate::support::stack::stack;
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
-}
 
 fn target(host: &str, tls_mode: TlsMode) -> Target {
     let s = stack();

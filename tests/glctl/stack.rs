@@ -3,12 +3,8 @@
 
 use std::sync::Arc;
 
-use crate::support::repo;
 use crate::support::stack::{stack, timescaledb_connect, timescaledb_lock};
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
-}
+use crate::support::{repo, runtime};
 
 fn tls_with_ca(ca: &str) -> tokio_postgres_rustls::MakeRustlsConnect {
     let mut roots = rustls::RootCertStore::empty();

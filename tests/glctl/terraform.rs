@@ -8,11 +8,7 @@ use std::sync::OnceLock;
 use tempfile::TempDir;
 
 use crate::support::stack::{aws_config, dedicated_moto, seed, stack};
-use crate::support::{assert_matches_file, glctl, glctl_aws, repo};
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
-}
+use crate::support::{assert_matches_file, glctl, glctl_aws, repo, runtime};
 
 fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))

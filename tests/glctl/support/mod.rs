@@ -64,6 +64,11 @@ pub fn assert_matches_file(actual: &str, expected: &Path) {
     assert_eq!(actual, wanted, "output differs from {}", expected.display());
 }
 
+/// A current-thread tokio runtime for a test's async part.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+}
+
 /// Whether this run is CI, where a missing tool is a failure rather than something to set up.
 pub fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")

@@ -134,8 +134,7 @@ pub async fn timescaledb_connect() -> (tokio_postgres::Client, tokio::task::Join
 /// Drops glctl's ledger schema in the TimescaleDB server, so a test starts from an unmigrated database.
 /// The caller holds `timescaledb_lock()`.
 pub fn timescaledb_reset_ledger() -> Result<(), String> {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    runtime.block_on(async {
+    super::runtime().block_on(async {
         let (client, task) = timescaledb_connect().await;
         let result = client.batch_execute("DROP SCHEMA IF EXISTS glctl CASCADE").await.map_err(|e| e.to_string());
         drop(client);
