@@ -88,6 +88,17 @@ struct Applied {
 /// overlays switch off `backup.cross_region_copy`; its module is covered by `terraform validate` and checkov.
 const MOTO_LACKS_BACKUP_SELECTIONS: &str = "backup: { cross_region_copy: { enabled: false } }\n";
 
+/// Tests keep state in the working directory: under a loaded machine moto answers slowly enough that the
+/// AWS SDK retries a DynamoDB lock write that had already succeeded, leaving a lock nobody holds. The S3
+/// backend itself is rendered and validated like every other file.
+const LOCAL_STATE: &str = "terraform: { state_backend: local }\n";
+
+/// Operations on prod's one state run one at a time (plans of changed files share its working directory).
+fn prod_state() -> std::sync::MutexGuard<'static, ()> {
+    static STATE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    STATE.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 fn overlay(endpoint: &str, dir: &Path, name: &str, parent: &str) -> PathBuf {
     let seed = seed(endpoint);
     let file = dir.join(format!("{name}.yaml"));
@@ -96,7 +107,7 @@ fn overlay(endpoint: &str, dir: &Path, name: &str, parent: &str) -> PathBuf {
         .map(|role| format!("  {role}: {{ name: greenlang/{name}/database/{role} }}\n"))
         .collect();
     let text = format!(
-        "extends: {}\nnetwork:\n  vpc_id: {}\n  database_subnet_ids: [{}]\n  allowed_security_group_ids: [{}]\nrotation_lambda_arn: {}\nsecrets:\n{secrets}{MOTO_LACKS_BACKUP_SELECTIONS}",
+        "extends: {}\nnetwork:\n  vpc_id: {}\n  database_subnet_ids: [{}]\n  allowed_security_group_ids: [{}]\nrotation_lambda_arn: {}\nsecrets:\n{secrets}{MOTO_LACKS_BACKUP_SELECTIONS}{LOCAL_STATE}",
         repo().join("environments").join(parent).display(),
         seed.vpc_id,
         seed.subnet_ids.join(", "),
@@ -253,7 +264,9 @@ fn assert_second_plan_is_clean(applied: &Applied) {
 
 #[test]
 fn a_second_plan_after_applying_prod_has_no_real_changes() {
-    assert_second_plan_is_clean(prod());
+    let prod = prod();
+    let _state = prod_state();
+    assert_second_plan_is_clean(prod);
 }
 
 #[test]
@@ -264,15 +277,17 @@ fn a_second_plan_after_applying_dev_has_no_real_changes() {
 #[test]
 fn a_changed_backup_retention_plans_one_in_place_update() {
     let prod = prod();
+    let _state = prod_state();
     let dir = tempfile::tempdir().unwrap();
-    // Same file name, so the same state; only the retention differs from what was applied.
+    // Same file name and working directory, so the same state; only the retention differs.
     let changed = dir.path().join(format!("{}.yaml", prod.name));
     let applied = read(&prod.env_file);
     let with_retention =
         applied.replace("backup: { cross_region_copy", "backup: { retention_days: 30, cross_region_copy");
     assert_ne!(applied, with_retention, "the overlay's backup line is where the retention goes");
     std::fs::write(&changed, with_retention).unwrap();
-    let out_dir = dir.path().join("tf");
+    // The working directory holds the (local) state the change is planned against.
+    let out_dir = prod.out.clone();
     let args = ["plan", "-e", changed.to_str().unwrap(), "--out", out_dir.to_str().unwrap(), "--output", "json"];
     let out = glctl_aws(&prod.endpoint, &repo(), &args);
     assert_eq!(out.code, 0, "{}", out.stderr);
@@ -288,10 +303,12 @@ fn a_changed_backup_retention_plans_one_in_place_update() {
 #[test]
 fn a_change_that_replaces_the_cluster_is_flagged_and_refused_without_allow_destroy() {
     let prod = prod();
+    let _state = prod_state();
     let dir = tempfile::tempdir().unwrap();
     let changed = dir.path().join(format!("{}.yaml", prod.name));
     std::fs::write(&changed, format!("{}connection: {{ database: greenlang_v2 }}\n", read(&prod.env_file))).unwrap();
-    let out_dir = dir.path().join("tf");
+    // The working directory holds the (local) state the change is planned against.
+    let out_dir = prod.out.clone();
     let plan = glctl_aws(
         &prod.endpoint,
         &repo(),
@@ -323,6 +340,7 @@ fn a_change_that_replaces_the_cluster_is_flagged_and_refused_without_allow_destr
 #[test]
 fn a_credential_in_a_secret_never_reaches_state_files_plans_or_logs() {
     let prod = prod();
+    let _state = prod_state();
     let credential = format!("pw-{}-{}", std::process::id(), prod.name.len() * 7919);
     let app_secret = format!("greenlang/{}/database/app", prod.name);
     runtime().block_on(async {
