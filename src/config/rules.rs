@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use super::diagnostics::{did_you_mean, FieldPath, Finding};
 use super::interval::Interval;
 use super::model::*;
-use crate::capabilities::{self, managed_parameter, Offer, PRELOADABLE_ON_RDS};
+use crate::capabilities::{self, managed_parameter, PRELOADABLE_ON_RDS};
 
 pub fn check(env: &Environment) -> Vec<Finding> {
     let mut r = Rules { env, out: Vec::new(), risks_taken: BTreeSet::new() };
@@ -712,9 +712,7 @@ impl Rules<'_> {
             self.error(p("timeseries.backend"), why);
         }
         let features = capabilities::backend(backend);
-        if capabilities::of(kind).timescaledb == Offer::ServerDependent && backend == Backend::Timescaledb {
-            // Nothing to check offline: the SQL stage checks pg_available_extensions before it runs anything.
-        }
+        // On an `external` server TimescaleDB is "if installed": nothing to check offline.
         for (name, table) in &self.env.hypertables {
             let at = p("hypertables").key(name);
             identifier(&mut self.out, at.clone(), name);
