@@ -39,12 +39,14 @@ pub enum Command {
     Show(ShowArgs),
     /// Render the environment's Terraform into a directory (default `.glctl/ENV/`) without running it.
     Render(RenderArgs),
-    /// Render, `terraform init` and `terraform plan`, then summarise what would change, by module.
+    /// Render, `terraform init` and `terraform plan`, then summarise what would change, by module; then the
+    /// pending migrations and the policy changes, when the database is reachable.
     ///
     /// Replacing or destroying a stateful resource (cluster, instance, KMS key, secret) is flagged and makes
     /// `apply` refuse unless it is given --allow-destroy.
     Plan(PlanArgs),
-    /// Apply the saved plan (re-planning only when it is stale) and record the outputs for the SQL stage.
+    /// Apply the saved plan (re-planning only when it is stale), then the migrations and the TimescaleDB
+    /// policies.
     Apply(ApplyArgs),
     /// Versioned SQL migrations (`sql/migrations/`): show their status or apply the pending ones.
     Migrate(MigrateArgs),
@@ -82,6 +84,18 @@ pub struct PlanArgs {
     /// Exit 1 when the plan has changes (0 when it has none), like `terraform plan -detailed-exitcode`.
     #[arg(long)]
     pub detailed_exitcode: bool,
+    /// Plan one stage only: `infra` (Terraform) or `database` (migrations and policies).
+    #[arg(long, value_enum)]
+    pub only: Option<Stage>,
+}
+
+/// The two stages of `plan` and `apply`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Stage {
+    /// Terraform: the cluster, keys, secrets, network access, alarms, backups.
+    Infra,
+    /// SQL migrations, then the TimescaleDB policies.
+    Database,
 }
 
 #[derive(Debug, Args)]
@@ -95,6 +109,13 @@ pub struct ApplyArgs {
     /// Allow replacing or destroying stateful resources (cluster, instances, KMS key, secrets).
     #[arg(long)]
     pub allow_destroy: bool,
+    /// Run one stage only: `infra` (Terraform) or `database` (migrations, then policies; with
+    /// `--database-url` also for a database glctl does not provision).
+    #[arg(long, value_enum)]
+    pub only: Option<Stage>,
+    /// Seconds to wait for another glctl applying migrations to the same database.
+    #[arg(long, default_value_t = 120, value_name = "SECONDS")]
+    pub lock_timeout: u64,
 }
 
 #[derive(Debug, Args)]

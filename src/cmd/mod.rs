@@ -1,6 +1,7 @@
 //! One module per subcommand; each takes the resolved context and its own arguments.
 
 pub mod apply;
+pub mod database;
 pub mod engines;
 pub mod fields;
 pub mod migrate;

@@ -4,8 +4,8 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::Context;
-use crate::cli::{PlanArgs, ReportFormat};
+use super::{database, Context};
+use crate::cli::{PlanArgs, ReportFormat, Stage};
 use crate::config::diagnostics::Severity;
 use crate::config::Loaded;
 use crate::error::{Exit, Failure};
@@ -30,12 +30,45 @@ pub struct PlanRecord {
 pub fn run(ctx: &Context, args: &PlanArgs) -> Result<Exit, Failure> {
     let loaded = ctx.load()?;
     let dir = terraform::work_dir(ctx, &loaded, args.out.as_ref());
-    let record = make_plan(ctx, &loaded, &dir)?;
+    // Migration files are checked first: a missing backend variant is a plan-time problem.
+    let migrations = database::migrations(ctx, &loaded)?;
+    let record = match args.only {
+        Some(Stage::Database) => None,
+        _ => Some(make_plan(ctx, &loaded, &dir)?),
+    };
+    let database = match args.only {
+        Some(Stage::Infra) => None,
+        _ => {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+            let spinner = crate::output::spinner(&format!("reading the database of {}", loaded.name));
+            let plan = runtime.block_on(database::plan(ctx, &loaded, &migrations));
+            spinner.finish_and_clear();
+            Some(plan)
+        }
+    };
     match args.output {
-        ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&record).expect("json")),
-        ReportFormat::Text => print!("{}", describe(&record, &dir)),
+        ReportFormat::Json => {
+            let mut json = match &record {
+                Some(record) => serde_json::to_value(record).expect("json"),
+                None => serde_json::json!({ "environment": loaded.name }),
+            };
+            if let Some(db) = &database {
+                json["database"] = serde_json::to_value(db).expect("json");
+            }
+            println!("{}", serde_json::to_string_pretty(&json).expect("json"));
+        }
+        ReportFormat::Text => {
+            if let Some(record) = &record {
+                print!("{}", describe(record, &dir));
+            }
+            if let Some(db) = &database {
+                print!("{}", db.render());
+            }
+        }
     }
-    Ok(if args.detailed_exitcode && !record.summary.is_empty() { Exit::Problems } else { Exit::Ok })
+    let changes =
+        record.as_ref().is_some_and(|r| !r.summary.is_empty()) || database.as_ref().is_some_and(|d| d.has_changes());
+    Ok(if args.detailed_exitcode && changes { Exit::Problems } else { Exit::Ok })
 }
 
 /// Renders into `dir`, runs init and plan, and saves the plan and its record there.

@@ -66,6 +66,25 @@ impl Interval {
         Ok(interval)
     }
 
+    /// Parses PostgreSQL's own output (`7 days`, `1 year 6 mons`, `3 days 01:00:00`, `00:15:00`), as the
+    /// TimescaleDB catalog reports intervals; fractions of a second are dropped.
+    pub fn parse_postgres(text: &str) -> Result<Interval, String> {
+        let (clock, rest): (Vec<&str>, Vec<&str>) = text.split_whitespace().partition(|t| t.contains(':'));
+        let mut interval = if rest.is_empty() { Interval::default() } else { Interval::parse(&rest.join(" "))? };
+        for token in clock {
+            let negative = token.starts_with('-');
+            let fields: Vec<i64> = token
+                .trim_start_matches(['-', '+'])
+                .split(':')
+                .map(|f| f.split('.').next().unwrap_or("0").parse::<i64>())
+                .collect::<Result<_, _>>()
+                .map_err(|_| format!("a time of day such as 01:00:00; got '{token}' in '{text}'"))?;
+            let seconds = fields.iter().fold(0, |acc, f| acc * 60 + f);
+            interval.seconds += if negative { -seconds } else { seconds };
+        }
+        Ok(interval)
+    }
+
     /// Approximate length in seconds, with PostgreSQL's own convention for comparing intervals
     /// (a month is 30 days, a day 24 hours).
     pub fn approx_seconds(&self) -> i64 {

@@ -1,6 +1,7 @@
 //! The migration engine: versioned SQL files applied once each, in order, recorded in a ledger.
 //!
-//! - `sql/migrations/NNNN_description.sql`; the ledger is `glctl.schema_migrations`.
+//! - `sql/migrations/NNNN_description.sql`, or one `NNNN_description.<backend>.sql` per time-series backend
+//!   where TimescaleDB and native partitioning need different SQL; the ledger is `glctl.schema_migrations`.
 //! - A session-level advisory lock on one dedicated connection keeps two appliers from interleaving (a
 //!   transaction-level lock would deadlock against `CREATE INDEX CONCURRENTLY`).
 //! - Each file runs in its own transaction with its ledger row. A file whose first lines say
@@ -15,7 +16,11 @@ use std::time::{Duration, Instant};
 use sha2::{Digest, Sha256};
 use tokio_postgres::Client;
 
+use crate::config::model::Backend;
+
 pub const NO_TRANSACTION: &str = "-- glctl:no-transaction";
+/// `-- glctl:requires-extension NAME`: the preflight checks the server offers NAME before anything runs.
+pub const REQUIRES_EXTENSION: &str = "-- glctl:requires-extension";
 /// Advisory lock key: "glctl" as bytes, so other tools' keys are unlikely to collide.
 const LOCK_KEY: i64 = 0x676c_6374_6c00;
 
@@ -27,43 +32,115 @@ pub struct Migration {
     pub sql: String,
     pub checksum: String,
     pub no_transaction: bool,
+    /// Extensions the file needs (its `-- glctl:requires-extension` lines).
+    pub requires: Vec<String>,
 }
 
-/// Reads `dir`: every `NNNN_description.sql`, sorted; a misnamed file or a repeated version is an error.
-pub fn discover(dir: &Path) -> Result<Vec<Migration>, String> {
+impl Migration {
+    pub fn file_name(&self) -> String {
+        self.path.file_name().unwrap().to_string_lossy().into_owned()
+    }
+}
+
+/// One file as named on disk: `NNNN_description.sql` for every backend, or
+/// `NNNN_description.<backend>.sql` for one backend only.
+struct FileName {
+    version: i32,
+    name: String,
+    backend: Option<Backend>,
+}
+
+fn parse_file_name(file: &str) -> Option<FileName> {
+    let stem = file.strip_suffix(".sql")?;
+    let (stem, backend) = match stem.rsplit_once('.') {
+        Some((rest, "timescaledb")) => (rest, Some(Backend::Timescaledb)),
+        Some((rest, "native")) => (rest, Some(Backend::Native)),
+        Some(_) => return None,
+        None => (stem, None),
+    };
+    let (number, name) = stem.split_once('_')?;
+    let valid_name = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if number.len() != 4 || !number.chars().all(|c| c.is_ascii_digit()) || !valid_name {
+        return None;
+    }
+    Some(FileName { version: number.parse().ok()?, name: name.to_string(), backend })
+}
+
+fn backend_suffix(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Timescaledb => "timescaledb",
+        Backend::Native => "native",
+    }
+}
+
+/// Reads `dir` and returns the migrations `backend` runs, in version order. A version is either one file
+/// for every backend or one variant per backend (same description); a misnamed file, a repeated version,
+/// or a version without a variant for `backend` is an error, reported before anything runs.
+pub fn discover(dir: &Path, backend: Backend) -> Result<Vec<Migration>, String> {
     let entries = std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
-    let mut migrations = Vec::new();
+    let mut files: Vec<(FileName, PathBuf)> = Vec::new();
+    let mut problems = Vec::new();
     for path in entries.filter_map(|e| e.ok().map(|e| e.path())) {
         if path.extension().is_none_or(|x| x != "sql") {
             continue;
         }
         let file = path.file_name().unwrap().to_string_lossy().into_owned();
-        let (number, name) = file
-            .trim_end_matches(".sql")
-            .split_once('_')
-            .filter(|(n, d)| n.len() == 4 && n.chars().all(|c| c.is_ascii_digit()) && !d.is_empty())
-            .ok_or_else(|| format!("{}: expected a name like 0001_description.sql", path.display()))?;
+        match parse_file_name(&file) {
+            Some(parsed) => files.push((parsed, path)),
+            None => problems.push(format!(
+                "{}: expected a name like 0001_description.sql or 0001_description.timescaledb.sql (or .native.sql)",
+                path.display()
+            )),
+        }
+    }
+    files.sort_by(|a, b| (a.0.version, &a.1).cmp(&(b.0.version, &b.1)));
+    let mut chosen = Vec::new();
+    for group in files.chunk_by(|a, b| a.0.version == b.0.version) {
+        let list = || group.iter().map(|(_, p)| p.display().to_string()).collect::<Vec<_>>().join(", ");
+        let version = group[0].0.version;
+        let common = group.iter().filter(|(f, _)| f.backend.is_none()).count();
+        if group.iter().any(|(f, _)| f.name != group[0].0.name) || common > 1 || (common == 1 && group.len() > 1) {
+            problems.push(format!(
+                "version {version:04} is taken by more than one migration ({}); a version is one file, or one \
+                 variant per backend with the same description",
+                list()
+            ));
+            continue;
+        }
+        match group.iter().find(|(f, _)| f.backend.is_none() || f.backend == Some(backend)) {
+            Some((_, path)) => chosen.push((version, group[0].0.name.clone(), path.clone())),
+            None => problems.push(format!(
+                "version {version:04} ({}) has no variant for the {b} backend: add {:04}_{}.{b}.sql next to {}",
+                group[0].0.name,
+                version,
+                group[0].0.name,
+                list(),
+                b = backend_suffix(backend)
+            )),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems.join("\n"));
+    }
+    let mut migrations = Vec::new();
+    for (version, name, path) in chosen {
         let sql = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        let no_transaction = sql.lines().take(5).any(|l| l.trim() == NO_TRANSACTION);
+        let header: Vec<&str> = sql.lines().take_while(|l| l.trim().is_empty() || l.starts_with("--")).collect();
+        let no_transaction = header.iter().any(|l| l.trim() == NO_TRANSACTION);
+        let requires = header
+            .iter()
+            .filter_map(|l| l.trim().strip_prefix(REQUIRES_EXTENSION))
+            .flat_map(|rest| rest.split([',', ' ']).filter(|s| !s.is_empty()).map(str::to_string))
+            .collect();
         migrations.push(Migration {
-            version: number.parse().unwrap(),
-            name: name.to_string(),
+            version,
+            name,
             checksum: format!("{:x}", Sha256::digest(sql.as_bytes())),
             path,
             sql,
             no_transaction,
+            requires,
         });
-    }
-    migrations.sort_by_key(|m| m.version);
-    for pair in migrations.windows(2) {
-        if pair[0].version == pair[1].version {
-            return Err(format!(
-                "{} and {} share version {:04}",
-                pair[0].path.display(),
-                pair[1].path.display(),
-                pair[0].version
-            ));
-        }
     }
     Ok(migrations)
 }

@@ -127,7 +127,7 @@ fn apply(endpoint: String, base: &str, parent: &str) -> Result<Applied, String> 
     let result = glctl_aws(
         &endpoint,
         &repo(),
-        &["apply", "-e", env_file.to_str().unwrap(), "--out", out.to_str().unwrap(), "--yes"],
+        &["apply", "-e", env_file.to_str().unwrap(), "--out", out.to_str().unwrap(), "--yes", "--only", "infra"],
     );
     if result.code != 0 {
         return Err(format!("apply {name} failed (exit {}):\n{}\n{}", result.code, result.stdout, result.stderr));
@@ -161,7 +161,7 @@ fn output(applied: &Applied, name: &str) -> String {
 #[test]
 fn prod_without_the_dr_backup_copy_moto_lacks_applies_to_moto_and_reads_back_as_configured() {
     let prod = prod();
-    assert!(prod.apply_stdout.contains("Applied"), "{}", prod.apply_stdout);
+    assert!(prod.apply_stdout.contains("infrastructure: applied"), "{}", prod.apply_stdout);
     let kms_key = output(prod, "kms_key_arn");
     runtime().block_on(async {
         let config = aws_config(&prod.endpoint).await;
@@ -253,7 +253,17 @@ fn assert_second_plan_is_clean(applied: &Applied) {
     let out = glctl_aws(
         &applied.endpoint,
         &repo(),
-        &["plan", "-e", applied.env_file.to_str().unwrap(), "--out", applied.out.to_str().unwrap(), "--output", "json"],
+        &[
+            "plan",
+            "-e",
+            applied.env_file.to_str().unwrap(),
+            "--out",
+            applied.out.to_str().unwrap(),
+            "--output",
+            "json",
+            "--only",
+            "infra",
+        ],
     );
     assert_eq!(out.code, 0, "{}", out.stderr);
     let record: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
@@ -288,7 +298,17 @@ fn a_changed_backup_retention_plans_one_in_place_update() {
     std::fs::write(&changed, with_retention).unwrap();
     // The working directory holds the (local) state the change is planned against.
     let out_dir = prod.out.clone();
-    let args = ["plan", "-e", changed.to_str().unwrap(), "--out", out_dir.to_str().unwrap(), "--output", "json"];
+    let args = [
+        "plan",
+        "-e",
+        changed.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+        "--output",
+        "json",
+        "--only",
+        "infra",
+    ];
     let out = glctl_aws(&prod.endpoint, &repo(), &args);
     assert_eq!(out.code, 0, "{}", out.stderr);
     let record: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
@@ -312,7 +332,7 @@ fn a_change_that_replaces_the_cluster_is_flagged_and_refused_without_allow_destr
     let plan = glctl_aws(
         &prod.endpoint,
         &repo(),
-        &["plan", "-e", changed.to_str().unwrap(), "--out", out_dir.to_str().unwrap()],
+        &["plan", "-e", changed.to_str().unwrap(), "--out", out_dir.to_str().unwrap(), "--only", "infra"],
     );
     assert_eq!(plan.code, 0, "{}", plan.stderr);
     assert!(
@@ -324,7 +344,7 @@ fn a_change_that_replaces_the_cluster_is_flagged_and_refused_without_allow_destr
     let apply = glctl_aws(
         &prod.endpoint,
         &repo(),
-        &["apply", "-e", changed.to_str().unwrap(), "--out", out_dir.to_str().unwrap(), "--yes"],
+        &["apply", "-e", changed.to_str().unwrap(), "--out", out_dir.to_str().unwrap(), "--yes", "--only", "infra"],
     );
     assert_eq!(apply.code, 1, "{}\n{}", apply.stdout, apply.stderr);
     assert!(
@@ -352,13 +372,22 @@ fn a_credential_in_a_secret_never_reaches_state_files_plans_or_logs() {
     let plan = glctl_aws(
         &prod.endpoint,
         &repo(),
-        &["plan", "-e", prod.env_file.to_str().unwrap(), "--out", prod.out.to_str().unwrap()],
+        &["plan", "-e", prod.env_file.to_str().unwrap(), "--out", prod.out.to_str().unwrap(), "--only", "infra"],
     );
     assert_eq!(plan.code, 0, "{}", plan.stderr);
     let apply = glctl_aws(
         &prod.endpoint,
         &repo(),
-        &["apply", "-e", prod.env_file.to_str().unwrap(), "--out", prod.out.to_str().unwrap(), "--yes"],
+        &[
+            "apply",
+            "-e",
+            prod.env_file.to_str().unwrap(),
+            "--out",
+            prod.out.to_str().unwrap(),
+            "--yes",
+            "--only",
+            "infra",
+        ],
     );
     assert_eq!(apply.code, 0, "{}", apply.stderr);
     let state = std::process::Command::new("terraform")
