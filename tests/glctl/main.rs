@@ -5,6 +5,7 @@ mod support;
 mod database;
 mod migrate;
 mod readme;
+mod schema;
 mod show;
 mod stack;
 mod terraform;

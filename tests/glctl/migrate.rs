@@ -56,11 +56,26 @@ impl Project {
     }
 
     fn glctl(&self, args: &[&str]) -> Output {
-        let env = repo().join("environments/local.yaml");
+        let mut all = vec!["migrate"];
+        all.extend_from_slice(args);
+        self.glctl_env("local", &all)
+    }
+
+    /// glctl with `-e ENV` (from the repository's environments) against this project's database.
+    fn glctl_env(&self, env: &str, args: &[&str]) -> Output {
+        let env = repo().join(format!("environments/{env}.yaml"));
         let root = self.root.path().to_str().unwrap();
-        let mut all = vec!["--root", root, "-e", env.to_str().unwrap(), "--database-url", &self.url, "migrate"];
+        let mut all = vec!["--root", root, "-e", env.to_str().unwrap(), "--database-url", &self.url];
         all.extend_from_slice(args);
         glctl_in(self.root.path(), &all)
+    }
+
+    /// Copies the repository's own migrations into this project.
+    fn use_repository_migrations(&self) {
+        for entry in std::fs::read_dir(repo().join("sql/migrations")).unwrap() {
+            let path = entry.unwrap().path();
+            std::fs::copy(&path, self.root.path().join("sql/migrations").join(path.file_name().unwrap())).unwrap();
+        }
     }
 
     fn query(&self, sql: &str) -> String {
@@ -259,4 +274,51 @@ fn migrations_apply_to_timescaledb_and_a_later_client_sees_them() {
     assert_ok(&run("status"));
     let status = run("status");
     assert!(status.stdout.contains("applied") && status.stdout.contains("0001_hypertable.sql"), "{}", status.stdout);
+}
+
+/// PostgreSQL 15 here has no TimescaleDB, like RDS and Aurora: the preflight says so, naming the engine,
+/// the files that need it and the options, before anything runs.
+#[test]
+fn a_missing_timescaledb_is_reported_before_anything_runs() {
+    let p = Project::new("preflight");
+    p.use_repository_migrations();
+    let out = p.glctl(&["apply"]);
+    assert_eq!(out.code, 1, "stdout: {}\nstderr: {}", out.stdout, out.stderr);
+    for expected in [
+        "does not offer",
+        "timescaledb, needed by 0002_timeseries_tables.timescaledb.sql",
+        "an external PostgreSQL server",
+        "timeseries.backend: native",
+        "nothing was run",
+    ] {
+        assert!(out.stderr.contains(expected), "missing '{expected}' in:\n{}", out.stderr);
+    }
+    assert_eq!(
+        p.query("SELECT to_regclass('glctl.schema_migrations') IS NULL, to_regclass('public.audit_logs') IS NULL"),
+        "t|t"
+    );
+}
+
+/// The native backend's variants (pg_partman partitions, materialized views) on PostgreSQL 15 with
+/// Debian's pg_partman 4.7, through `glctl apply --only database` for a database glctl does not provision.
+#[test]
+fn the_native_schema_applies_with_pg_partman_and_keeps_the_audit_log_append_only() {
+    let p = Project::new("native");
+    p.use_repository_migrations();
+    let out = p.glctl_env("dev", &["apply", "--only", "database"]);
+    assert_eq!(out.code, 0, "stdout: {}\nstderr: {}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("migrations: 5 applied"), "{}", out.stdout);
+    assert_eq!(
+        p.query("SELECT string_agg(parent_table || ' ' || partition_interval, ', ' ORDER BY parent_table) FROM partman.part_config"),
+        "public.audit_logs 1 day, public.calculation_results 7 days, public.emission_measurements 7 days, public.sensor_readings 1 day"
+    );
+    p.query("INSERT INTO audit_logs (organization_id, event_type, event_category, resource_type, actor_type, action, hash) VALUES (gen_random_uuid(), 'login', 'auth', 'user', 'user', 'VIEW', 'h')");
+    for sql in ["UPDATE audit_logs SET hash = 'x'", "DELETE FROM audit_logs", "TRUNCATE audit_logs"] {
+        let denied = std::process::Command::new("psql").args([p.libpq().as_str(), "-c", sql]).output().unwrap();
+        assert!(!denied.status.success(), "{sql} was allowed");
+        assert!(String::from_utf8_lossy(&denied.stderr).contains("append-only"), "{sql}");
+    }
+    assert_eq!(p.query("SELECT count(*) FROM audit_logs"), "1");
+    let status = p.glctl_env("dev", &["migrate", "status"]);
+    assert_eq!(status.code, 0, "{}", status.stdout);
 }

@@ -119,16 +119,7 @@ pub fn dedicated_moto() -> String {
 /// earlier client outlive its connection and collide with this client's (`prepared statement "s2" already
 /// exists`): drop them first. Hold `timescaledb_lock()` for as long as the client lives.
 pub async fn timescaledb_connect() -> (tokio_postgres::Client, tokio::task::JoinHandle<()>) {
-    let url = format!(
-        "host=127.0.0.1 port={} user=postgres password=postgres dbname=postgres sslmode=disable",
-        stack().var("GLCTL_TSDB_PORT")
-    );
-    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.expect("connect to PGlite");
-    let task = tokio::spawn(async move {
-        let _ = connection.await;
-    });
-    client.batch_execute("DEALLOCATE ALL").await.expect("deallocate");
-    (client, task)
+    timescaledb_connect_to(stack().var("GLCTL_TSDB_PORT").parse().expect("a port")).await
 }
 
 /// Drops glctl's ledger schema in the TimescaleDB server, so a test starts from an unmigrated database.
@@ -147,4 +138,42 @@ pub fn timescaledb_reset_ledger() -> Result<(), String> {
 pub fn timescaledb_lock() -> MutexGuard<'static, ()> {
     static LOCK: Mutex<()> = Mutex::new(());
     LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// A TimescaleDB (PGlite) server of one test's own, on a fresh data directory, for tests that need an
+/// unmigrated database (the shared one is migrated by other tests, and PGlite has a single database).
+/// It lives until this process exits, like `dedicated_moto`. Returns its port.
+pub fn dedicated_timescaledb() -> u16 {
+    let dir = tempfile::tempdir().unwrap().keep();
+    let log = dir.join("pglite.log");
+    let script = format!(
+        "node '{}' --port 0 --data-dir '{}' >'{}' 2>&1 & n=$!; \
+         while kill -0 {} 2>/dev/null && kill -0 $n 2>/dev/null; do sleep 1; done; kill $n 2>/dev/null; rm -rf '{}'",
+        repo().join("tools/pglite-server/server.mjs").display(),
+        dir.join("data").display(),
+        log.display(),
+        std::process::id(),
+        dir.display()
+    );
+    let started = Command::new("setsid").args(["-f", "bash", "-c", &script]).status().expect("setsid runs");
+    assert!(started.success(), "dedicated TimescaleDB did not start");
+    for _ in 0..600 {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        if let Some(port) = text.lines().find_map(|l| l.strip_prefix("READY ")) {
+            return port.trim().parse().expect("a port after READY");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("dedicated TimescaleDB did not start: {}", std::fs::read_to_string(&log).unwrap_or_default());
+}
+
+/// A client of the PGlite server on `port` (see `timescaledb_connect` for DEALLOCATE ALL).
+pub async fn timescaledb_connect_to(port: u16) -> (tokio_postgres::Client, tokio::task::JoinHandle<()>) {
+    let url = format!("host=127.0.0.1 port={port} user=postgres password=postgres dbname=postgres sslmode=disable");
+    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.expect("connect to PGlite");
+    let task = tokio::spawn(async move {
+        let _ = connection.await;
+    });
+    client.batch_execute("DEALLOCATE ALL").await.expect("deallocate");
+    (client, task)
 }
