@@ -131,8 +131,8 @@ pub const BACKENDS: &[BackendFeatures] = &[
         partitioning: "range partitions managed by pg_partman",
         compression: false,
         retention: "pg_partman retention (drop old partitions)",
-        continuous_aggregates: "materialized views refreshed by pg_cron",
-        needs: &["pg_partman", "pg_cron"],
+        continuous_aggregates: "materialized views, refreshed in full",
+        needs: &["pg_partman"],
     },
 ];
 
@@ -153,7 +153,7 @@ pub fn supports(engine: EngineKind, wanted: Backend) -> Result<(), String> {
         if offer == Offer::No {
             return Err(format!(
                 "{} does not offer the {ext} extension, so the `{}` time-series backend cannot run there; \
-                 use `timeseries.backend: native` (pg_partman + pg_cron, no compression) or run TimescaleDB \
+                 use `timeseries.backend: native` (pg_partman partitions, no compression) or run TimescaleDB \
                  yourself and use `engine.kind: external`",
                 engine_label(engine),
                 backend_label(wanted)

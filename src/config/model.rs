@@ -195,7 +195,7 @@ pub enum Backend {
     /// TimescaleDB hypertables, compression, retention and continuous aggregates. Needs a server with the
     /// extension: not Amazon RDS or Aurora.
     Timescaledb,
-    /// Native range partitioning with pg_partman and jobs with pg_cron (offered by RDS and Aurora).
+    /// Native range partitioning with pg_partman and materialized views (offered by RDS and Aurora).
     Native,
 }
 
