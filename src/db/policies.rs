@@ -38,6 +38,18 @@ pub struct Change {
 }
 
 impl Change {
+    fn new(object: &str, setting: &str, from: Option<String>, to: Option<String>, statement: String) -> Change {
+        Change {
+            object: object.to_string(),
+            setting: setting.to_string(),
+            from,
+            to,
+            note: None,
+            destructive: false,
+            statement,
+        }
+    }
+
     pub fn describe(&self) -> String {
         let sign = match (&self.from, &self.to) {
             (None, _) => "+",
@@ -216,18 +228,16 @@ fn diff(env: &Environment, live: &Live) -> PolicyPlan {
         let want = format!("{} to {} every {}", r.start_offset, r.end_offset, r.schedule_interval);
         let regclass = literal(&qualified(name));
         match job {
-            None => plan.changes.push(Change {
-                object: name.clone(),
-                setting: "refresh".into(),
-                from: None,
-                to: Some(want),
-                note: None,
-                destructive: false,
-                statement: format!(
+            None => plan.changes.push(Change::new(
+                name,
+                "refresh",
+                None,
+                Some(want),
+                format!(
                     "SELECT add_continuous_aggregate_policy({regclass}, start_offset => INTERVAL '{}', end_offset => INTERVAL '{}', schedule_interval => INTERVAL '{}');",
                     r.start_offset, r.end_offset, r.schedule_interval
                 ),
-            }),
+            )),
             Some(job) => {
                 let same = same_interval(job.config["start_offset"].as_str(), &r.start_offset)
                     && same_interval(job.config["end_offset"].as_str(), &r.end_offset)
@@ -236,25 +246,24 @@ fn diff(env: &Environment, live: &Live) -> PolicyPlan {
                     let mut config = job.config.clone();
                     config["start_offset"] = r.start_offset.to_string().into();
                     config["end_offset"] = r.end_offset.to_string().into();
-                    plan.changes.push(Change {
-                        object: name.clone(),
-                        setting: "refresh".into(),
-                        from: Some(format!(
-                            "{} to {} every {}",
-                            shown(job.config["start_offset"].as_str()),
-                            shown(job.config["end_offset"].as_str()),
-                            shown(Some(&job.schedule_interval))
-                        )),
-                        to: Some(want),
-                        note: None,
-                        destructive: false,
-                        statement: format!(
+                    let from = format!(
+                        "{} to {} every {}",
+                        shown(job.config["start_offset"].as_str()),
+                        shown(job.config["end_offset"].as_str()),
+                        shown(Some(&job.schedule_interval))
+                    );
+                    plan.changes.push(Change::new(
+                        name,
+                        "refresh",
+                        Some(from),
+                        Some(want),
+                        format!(
                             "SELECT alter_job({}, schedule_interval => INTERVAL '{}', config => {}::jsonb);",
                             job.id,
                             r.schedule_interval,
                             literal(&config.to_string())
                         ),
-                    });
+                    ));
                 }
             }
         }
@@ -269,15 +278,7 @@ fn diff(env: &Environment, live: &Live) -> PolicyPlan {
 
 fn hypertable_changes(name: &str, wanted: &Hypertable, live: &LiveHypertable, exists: bool, out: &mut Vec<Change>) {
     let regclass = literal(&qualified(name));
-    let change = |setting: &str, from: Option<String>, to: Option<String>, statement: String| Change {
-        object: name.to_string(),
-        setting: setting.to_string(),
-        from,
-        to,
-        note: None,
-        destructive: false,
-        statement,
-    };
+    let change = |setting: &str, from, to, statement| Change::new(name, setting, from, to, statement);
     // A new hypertable gets its interval from the migration that creates it; only compare existing ones.
     if exists && !same_interval(live.chunk_interval.as_deref(), &wanted.chunk_interval) {
         let mut c = change(
@@ -359,15 +360,7 @@ fn policy_change(
     remove: &str,
     out: &mut Vec<Change>,
 ) {
-    let change = |from: Option<String>, to: Option<String>, statement: String| Change {
-        object: object.to_string(),
-        setting: setting.to_string(),
-        from,
-        to,
-        note: None,
-        destructive: false,
-        statement,
-    };
+    let change = |from, to, statement| Change::new(object, setting, from, to, statement);
     match (live, wanted) {
         (None, None) => {}
         (None, Some(want)) => out.push(change(None, Some(want.to_string()), add.to_string())),

@@ -272,3 +272,45 @@ fn a_retention_change_plans_and_applies_exactly_one_change_and_shortening_needs_
     assert_eq!(allowed.code, 0, "{}", allowed.stderr);
     assert!(allowed.stdout.contains("DESTRUCTIVE"), "{}", allowed.stdout);
 }
+
+#[test]
+fn every_kind_of_policy_change_is_applied_in_place_and_can_be_undone() {
+    let db = Database::migrated();
+    let dir = tempfile::tempdir().unwrap();
+    let changed = dir.path().join("local-changed.yaml");
+    let text = format!(
+        "extends: {}\ncontinuous_aggregates:\n  emissions_daily_summary:\n    refresh: {{ start_offset: 4 days, end_offset: 1 day, schedule_interval: 30 minutes }}\n\
+         hypertables:\n  sensor_readings:\n    chunk_interval: 2 days\n    compression: {{ segment_by: [organization_id, device_id], order_by: [reading_time DESC], after: 14 days }}\n\
+         \x20 calculation_results:\n    retention: null\n",
+        repo().join("environments/local.yaml").display()
+    );
+    std::fs::write(&changed, text).unwrap();
+    let refresh_job = "SELECT job_id, schedule_interval, config->>'start_offset' FROM timescaledb_information.jobs \
+                       WHERE hypertable_name = 'emissions_daily_summary'";
+    let job_before = db.rows(refresh_job);
+    let apply = db.glctl(&changed, &["apply", "--only", "database"]);
+    assert_eq!(apply.code, 0, "{}", apply.stderr);
+    for expected in [
+        "- calculation_results retention: 90 days -> (none)",
+        "~ sensor_readings chunk_interval: 1 day -> 2 days",
+        "~ sensor_readings compression:",
+        "~ sensor_readings compress_after: 7 days -> 14 days",
+        "~ emissions_daily_summary refresh: 3 days to 1 day every 15 minutes -> 4 days to 1 day every 30 minutes",
+    ] {
+        assert!(apply.stdout.contains(expected), "missing '{expected}' in:\n{}", apply.stdout);
+    }
+    assert!(apply.stdout.contains("policies: 5 change(s) applied"), "{}", apply.stdout);
+    let id = job_before[0].split('|').next().unwrap();
+    assert_eq!(db.rows(refresh_job), [format!("{id}|00:30:00|4 days")], "the refresh job was altered, not replaced");
+    assert_eq!(
+        db.rows("SELECT segmentby FROM timescaledb_information.hypertable_compression_settings WHERE hypertable::text = 'sensor_readings'"),
+        ["organization_id,device_id"]
+    );
+    let plan = db.glctl(&changed, &["plan", "--only", "database", "--detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "{}", plan.stdout);
+
+    let back = db.glctl(&repo().join("environments/local.yaml"), &["apply", "--only", "database"]);
+    assert_eq!(back.code, 0, "{}", back.stderr);
+    assert!(back.stdout.contains("policies: 5 change(s) applied"), "{}", back.stdout);
+    assert_eq!(db.rows(refresh_job), job_before);
+}
