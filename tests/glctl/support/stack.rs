@@ -144,6 +144,9 @@ pub fn timescaledb_lock() -> MutexGuard<'static, ()> {
 /// unmigrated database (the shared one is migrated by other tests, and PGlite has a single database).
 /// It lives until this process exits, like `dedicated_moto`. Returns its port.
 pub fn dedicated_timescaledb() -> u16 {
+    // One start at a time: several WebAssembly servers booting at once starve the 2-core CI machine.
+    static STARTING: Mutex<()> = Mutex::new(());
+    let _one_at_a_time = STARTING.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     let dir = tempfile::tempdir().unwrap().keep();
     let log = dir.join("pglite.log");
     let script = format!(
