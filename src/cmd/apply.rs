@@ -22,13 +22,12 @@ pub fn run(ctx: &Context, args: &ApplyArgs) -> Result<Exit, Failure> {
         print!("{}", apply_infra(ctx, &loaded, args)?);
     }
     if args.only != Some(Stage::Infra) {
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
         let options = database::ApplyOptions {
             lock_timeout: std::time::Duration::from_secs(args.lock_timeout),
             reconcile: true,
             allow_destroy: args.allow_destroy,
         };
-        let outcome = runtime.block_on(database::apply(ctx, &loaded, &migrations, &options))?;
+        let outcome = database::runtime().block_on(database::apply(ctx, &loaded, &migrations, &options))?;
         print!("{}", outcome.render(&loaded.name));
     }
     Ok(Exit::Ok)

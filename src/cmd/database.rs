@@ -8,7 +8,7 @@ use tokio_postgres::Client;
 use super::Context;
 use crate::config::model::Backend;
 use crate::config::Loaded;
-use crate::db::migrate::{self, Migration};
+use crate::db::migrate::{self, Migration, Status};
 use crate::db::policies::{self, PolicyPlan};
 use crate::db::{connect, preflight, target};
 use crate::error::Failure;
@@ -17,6 +17,11 @@ use crate::error::Failure;
 /// configuration error, found before anything connects.
 pub fn migrations(ctx: &Context, loaded: &Loaded) -> Result<Vec<Migration>, Failure> {
     migrate::discover(&ctx.root.join("sql/migrations"), loaded.env.timeseries.backend).map_err(Failure::usage)
+}
+
+/// The SQL stage talks to one database at a time: a single-threaded runtime is enough.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime")
 }
 
 pub async fn connect(ctx: &Context, loaded: &Loaded) -> Result<Client, String> {
@@ -102,9 +107,22 @@ pub async fn plan(ctx: &Context, loaded: &Loaded, migrations: &[Migration]) -> D
     }
 }
 
-async fn plan_with(client: &Client, loaded: &Loaded, migrations: &[Migration]) -> Result<DatabasePlan, String> {
+/// The files on disk against the ledger in the database.
+pub async fn status(client: &Client, migrations: &[Migration]) -> Result<Status, String> {
     let ledger = migrate::ledger(client).await.map_err(|e| e.to_string())?;
-    let status = migrate::compare(migrations, &ledger);
+    Ok(migrate::compare(migrations, &ledger))
+}
+
+/// Fails, naming every problem, when an applied file changed or is missing or one stopped part-way.
+pub fn refuse_blocked(status: &Status) -> Result<(), Failure> {
+    match status.blockers() {
+        blockers if blockers.is_empty() => Ok(()),
+        blockers => Err(Failure::problems(format!("nothing was run:\n{}", blockers.join("\n")))),
+    }
+}
+
+async fn plan_with(client: &Client, loaded: &Loaded, migrations: &[Migration]) -> Result<DatabasePlan, String> {
+    let status = status(client, migrations).await?;
     let policies = match loaded.env.timeseries.backend {
         Backend::Timescaledb => Some(policies::plan(client, &loaded.env).await.map_err(|e| e.to_string())?),
         Backend::Native => None,
@@ -118,7 +136,7 @@ async fn plan_with(client: &Client, loaded: &Loaded, migrations: &[Migration]) -
 }
 
 /// What the database stage of `apply` did.
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default)]
 pub struct DatabaseOutcome {
     pub migrations_applied: Vec<String>,
     pub migrations_already_applied: usize,
@@ -145,11 +163,8 @@ pub async fn apply(
     options: &ApplyOptions,
 ) -> Result<DatabaseOutcome, Failure> {
     let mut client = connect(ctx, loaded).await.map_err(Failure::problems)?;
-    let ledger = migrate::ledger(&client).await.map_err(|e| Failure::problems(e.to_string()))?;
-    let status = migrate::compare(migrations, &ledger);
-    if !status.blockers().is_empty() {
-        return Err(Failure::problems(format!("nothing was run:\n{}", status.blockers().join("\n"))));
-    }
+    let status = status(&client, migrations).await.map_err(Failure::problems)?;
+    refuse_blocked(&status)?;
     let pending: Vec<&Migration> = status.pending.iter().collect();
     preflight::check_extensions(&client, &pending, &loaded.env).await.map_err(Failure::problems)?;
     migrate::lock(&client, options.lock_timeout, || {
@@ -170,8 +185,7 @@ async fn migrate_and_reconcile(
 ) -> Result<DatabaseOutcome, Failure> {
     migrate::ensure_ledger(client).await.map_err(|e| Failure::problems(e.to_string()))?;
     // Re-read under the lock: another applier may have done the work meanwhile.
-    let ledger = migrate::ledger(client).await.map_err(|e| Failure::problems(e.to_string()))?;
-    let status = migrate::compare(migrations, &ledger);
+    let status = status(client, migrations).await.map_err(Failure::problems)?;
     let bar = indicatif::ProgressBar::new(status.pending.len() as u64);
     bar.set_style(indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} migrations {msg}").expect("template"));
     let applied = migrate::apply_pending(client, &status.pending, |m, took| {

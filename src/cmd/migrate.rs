@@ -4,19 +4,16 @@ use std::time::Duration;
 
 use super::{database, Context};
 use crate::cli::{MigrateAction, MigrateArgs};
-use crate::db::migrate;
 use crate::error::{Exit, Failure};
 
 pub fn run(ctx: &Context, args: &MigrateArgs) -> Result<Exit, Failure> {
     let loaded = ctx.load()?;
     let migrations = database::migrations(ctx, &loaded)?;
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-    runtime.block_on(async {
+    database::runtime().block_on(async {
         match args.action {
             MigrateAction::Status => {
                 let client = database::connect(ctx, &loaded).await.map_err(Failure::problems)?;
-                let ledger = migrate::ledger(&client).await.map_err(|e| Failure::problems(e.to_string()))?;
-                let status = migrate::compare(&migrations, &ledger);
+                let status = database::status(&client, &migrations).await.map_err(Failure::problems)?;
                 for m in &status.applied {
                     println!("applied  {}", m.path.display());
                 }
@@ -30,11 +27,8 @@ pub fn run(ctx: &Context, args: &MigrateArgs) -> Result<Exit, Failure> {
             }
             MigrateAction::Apply if args.dry_run => {
                 let client = database::connect(ctx, &loaded).await.map_err(Failure::problems)?;
-                let ledger = migrate::ledger(&client).await.map_err(|e| Failure::problems(e.to_string()))?;
-                let status = migrate::compare(&migrations, &ledger);
-                if !status.blockers().is_empty() {
-                    return Err(Failure::problems(format!("nothing was run:\n{}", status.blockers().join("\n"))));
-                }
+                let status = database::status(&client, &migrations).await.map_err(Failure::problems)?;
+                database::refuse_blocked(&status)?;
                 for m in &status.pending {
                     let how = if m.no_transaction { "outside a transaction" } else { "in one transaction" };
                     println!("would apply {} ({how})", m.path.display());

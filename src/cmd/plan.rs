@@ -39,9 +39,8 @@ pub fn run(ctx: &Context, args: &PlanArgs) -> Result<Exit, Failure> {
     let database = match args.only {
         Some(Stage::Infra) => None,
         _ => {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
             let spinner = crate::output::spinner(&format!("reading the database of {}", loaded.name));
-            let plan = runtime.block_on(database::plan(ctx, &loaded, &migrations));
+            let plan = database::runtime().block_on(database::plan(ctx, &loaded, &migrations));
             spinner.finish_and_clear();
             Some(plan)
         }

@@ -103,7 +103,7 @@ struct Live {
 }
 
 /// Whether the server has TimescaleDB installed in this database.
-pub async fn timescaledb_installed(client: &Client) -> Result<bool, tokio_postgres::Error> {
+async fn timescaledb_installed(client: &Client) -> Result<bool, tokio_postgres::Error> {
     Ok(client.query_opt("SELECT 1 FROM pg_extension WHERE extname = 'timescaledb'", &[]).await?.is_some())
 }
 

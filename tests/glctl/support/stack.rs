@@ -91,20 +91,28 @@ pub fn seed(endpoint: &str) -> Seed {
     serde_json::from_slice(&out.stdout).expect("seed prints JSON")
 }
 
+/// Starts the shell `command` in the background under a watchdog that kills it, then runs `cleanup`, once
+/// this test process exits, however it ends. `setsid -f` forks the watchdog into its own session and
+/// returns at once.
+fn run_while_tests_live(command: &str, cleanup: &str) {
+    let script = format!(
+        "{command} & child=$!; \
+         while kill -0 {} 2>/dev/null && kill -0 $child 2>/dev/null; do sleep 1; done; kill $child 2>/dev/null; {cleanup}",
+        std::process::id()
+    );
+    let started = Command::new("setsid").args(["-f", "bash", "-c", &script]).status().expect("setsid runs");
+    assert!(started.success(), "could not start: {command}");
+}
+
 /// A moto server of one test's own, for work that moto cannot share (see its users). It lives until this
 /// process exits: a shell watchdog stops it then, however the process ends.
 pub fn dedicated_moto() -> String {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let moto = repo().join(".tools/venv/bin/moto_server");
-    let script = format!(
-        "MOTO_IAM_LOAD_MANAGED_POLICIES=true '{}' -H 127.0.0.1 -p {port} >/dev/null 2>&1 & m=$!; \
-         while kill -0 {} 2>/dev/null && kill -0 $m 2>/dev/null; do sleep 1; done; kill $m 2>/dev/null",
-        moto.display(),
-        std::process::id()
+    run_while_tests_live(
+        &format!("MOTO_IAM_LOAD_MANAGED_POLICIES=true '{}' -H 127.0.0.1 -p {port} >/dev/null 2>&1", moto.display()),
+        "",
     );
-    // `setsid -f` forks the watchdog into its own session and returns at once.
-    let started = Command::new("setsid").args(["-f", "bash", "-c", &script]).status().expect("setsid runs");
-    assert!(started.success(), "dedicated moto did not start");
     let endpoint = format!("http://127.0.0.1:{port}");
     for _ in 0..300 {
         if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
@@ -149,17 +157,15 @@ pub fn dedicated_timescaledb() -> u16 {
     let _one_at_a_time = STARTING.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     let dir = tempfile::tempdir().unwrap().keep();
     let log = dir.join("pglite.log");
-    let script = format!(
-        "node '{}' --port 0 --data-dir '{}' >'{}' 2>&1 & n=$!; \
-         while kill -0 {} 2>/dev/null && kill -0 $n 2>/dev/null; do sleep 1; done; kill $n 2>/dev/null; rm -rf '{}'",
-        repo().join("tools/pglite-server/server.mjs").display(),
-        dir.join("data").display(),
-        log.display(),
-        std::process::id(),
-        dir.display()
+    run_while_tests_live(
+        &format!(
+            "node '{}' --port 0 --data-dir '{}' >'{}' 2>&1",
+            repo().join("tools/pglite-server/server.mjs").display(),
+            dir.join("data").display(),
+            log.display()
+        ),
+        &format!("rm -rf '{}'", dir.display()),
     );
-    let started = Command::new("setsid").args(["-f", "bash", "-c", &script]).status().expect("setsid runs");
-    assert!(started.success(), "dedicated TimescaleDB did not start");
     for _ in 0..600 {
         let text = std::fs::read_to_string(&log).unwrap_or_default();
         if let Some(port) = text.lines().find_map(|l| l.strip_prefix("READY ")) {
