@@ -1,35 +1,111 @@
-//! How a command ends: exit codes of the interface contract and the one message printed for a failure.
+//! How a command ends: the exit codes of the interface contract, and the one place where every kind of
+//! error is mapped to one of them.
 
-use std::fmt;
+use crate::aws::AwsError;
+use crate::config::ConfigError;
+use crate::database::DatabaseError;
+use crate::infra::InfraError;
 
-/// Exit codes: 0 ok, 1 the command ran and found problems, 2 bad usage or configuration.
+/// Exit codes (README, "Exit codes"): 0 ok, 1 the command ran and found problems (or failed while changing
+/// something), 2 bad usage or configuration, 3 the command could not check everything it was asked to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Exit {
     Ok = 0,
     Problems = 1,
     Usage = 2,
+    Incomplete = 3,
 }
 
-/// A failure that ends the command: printed once, with every cause, by `main`.
-#[derive(Debug)]
-pub struct Failure {
-    pub exit: Exit,
-    pub message: String,
-}
-
-impl Failure {
-    pub fn usage(message: impl Into<String>) -> Self {
-        Failure { exit: Exit::Usage, message: message.into() }
-    }
-    pub fn problems(message: impl Into<String>) -> Self {
-        Failure { exit: Exit::Problems, message: message.into() }
-    }
-}
-
-impl fmt::Display for Failure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
+impl Exit {
+    /// The code for a run with both outcomes. A definite problem outranks an unchecked part (re-running
+    /// will not make it go away); a configuration error outranks everything.
+    pub fn worst(self, other: Exit) -> Exit {
+        let rank = |e: Exit| match e {
+            Exit::Ok => 0,
+            Exit::Incomplete => 1,
+            Exit::Problems => 2,
+            Exit::Usage => 3,
+        };
+        if rank(other) > rank(self) {
+            other
+        } else {
+            self
+        }
     }
 }
 
-impl std::error::Error for Failure {}
+/// Everything that can end a command, by layer. Printed once, with every cause, by `main`.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The command line asks for something impossible (no `-e`, no terminal to confirm on).
+    #[error("{0}")]
+    Usage(String),
+    /// The user or a safety rule stopped the command before it changed anything.
+    #[error("{0}")]
+    Refused(String),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Aws(#[from] AwsError),
+    #[error(transparent)]
+    Infra(#[from] InfraError),
+    #[error(transparent)]
+    Database(#[from] DatabaseError),
+}
+
+impl Error {
+    /// The one map from kinds of failure to exit codes.
+    pub fn exit(&self) -> Exit {
+        match self {
+            Error::Usage(_) | Error::Config(_) => Exit::Usage,
+            Error::Refused(_) => Exit::Problems,
+            Error::Aws(e) => match e {
+                // Credentials for another account, or an account id glctl cannot use: configuration.
+                AwsError::AccountMismatch { .. } => Exit::Usage,
+                AwsError::Unreachable { .. } => Exit::Problems,
+            },
+            Error::Infra(e) => match e {
+                InfraError::Template(_) => Exit::Usage,
+                InfraError::Io { .. } | InfraError::Terraform { .. } | InfraError::Destructive { .. } => Exit::Problems,
+            },
+            Error::Database(e) => match e {
+                DatabaseError::Migrations(_) | DatabaseError::NoTarget(_) | DatabaseError::BadUrl(_) => Exit::Usage,
+                DatabaseError::Aws(AwsError::AccountMismatch { .. }) => Exit::Usage,
+                _ => Exit::Problems,
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Error, Exit};
+    use crate::aws::AwsError;
+    use crate::infra::InfraError;
+
+    #[test]
+    fn a_definite_problem_outranks_an_unchecked_part_and_configuration_outranks_both() {
+        assert_eq!(Exit::Ok.worst(Exit::Incomplete), Exit::Incomplete);
+        assert_eq!(Exit::Incomplete.worst(Exit::Problems), Exit::Problems);
+        assert_eq!(Exit::Problems.worst(Exit::Incomplete), Exit::Problems);
+        assert_eq!(Exit::Usage.worst(Exit::Problems), Exit::Usage);
+        assert_eq!(Exit::Ok.worst(Exit::Ok), Exit::Ok);
+    }
+
+    #[test]
+    fn a_failed_terraform_plan_is_a_problem_not_a_usage_error() {
+        let e = Error::from(InfraError::Terraform { step: "plan".into(), output: "boom".into(), applied: vec![] });
+        assert_eq!(e.exit(), Exit::Problems);
+    }
+
+    #[test]
+    fn credentials_of_another_account_are_a_configuration_error() {
+        let e = Error::from(AwsError::AccountMismatch {
+            environment: "prod".into(),
+            expected: "111111111111".into(),
+            actual: "222222222222".into(),
+        });
+        assert_eq!(e.exit(), Exit::Usage);
+        assert!(e.to_string().contains("111111111111") && e.to_string().contains("222222222222"));
+    }
+}

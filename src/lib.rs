@@ -1,20 +1,27 @@
 //! glctl: one declarative YAML file per environment drives the Terraform, the SQL and the acceptance checks
 //! of the GreenLang time-series PostgreSQL database.
+//!
+//! The flow is one way: `config` (YAML → checked model) → stages (`infra`, `database`, with `aws` for the
+//! account they run in) → `cmd` (one module per subcommand: call a stage, print its result). Nothing below
+//! `cmd` prints or imports it; every failure is an `error::Error` whose exit code is chosen in one place.
 
+pub mod aws;
 pub mod capabilities;
 pub mod cli;
 pub mod cmd;
 pub mod config;
-pub mod db;
+pub mod database;
 pub mod error;
+pub mod infra;
 pub mod output;
+pub mod project;
 pub mod terraform;
 
 use cli::{Cli, Command};
-use error::{Exit, Failure};
+use error::{Error, Exit};
 
 /// Runs one parsed command line.
-pub fn run(cli: Cli) -> Result<Exit, Failure> {
+pub fn run(cli: Cli) -> Result<Exit, Error> {
     let ctx = cmd::Context::new(cli.global);
     match &cli.command {
         Command::Validate(args) => cmd::validate::run(&ctx, args),
@@ -26,4 +33,9 @@ pub fn run(cli: Cli) -> Result<Exit, Failure> {
         Command::Engines => cmd::engines::run(),
         Command::Fields => cmd::fields::run(),
     }
+}
+
+/// glctl talks to one database and one AWS account at a time: a single-threaded runtime is enough.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime")
 }

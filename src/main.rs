@@ -6,9 +6,9 @@ fn main() -> ExitCode {
     let cli = glctl::cli::Cli::parse();
     match glctl::run(cli) {
         Ok(exit) => ExitCode::from(exit as u8),
-        Err(failure) => {
-            eprintln!("{failure}");
-            ExitCode::from(failure.exit as u8)
+        Err(error) => {
+            eprintln!("{error}");
+            ExitCode::from(error.exit() as u8)
         }
     }
 }

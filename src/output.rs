@@ -60,15 +60,6 @@ fn redact_query_password(url: &str) -> String {
     format!("{base}?{}", params.join("&"))
 }
 
-/// A spinner on stderr for work of unknown length; invisible when stderr is not a terminal.
-pub fn spinner(message: &str) -> indicatif::ProgressBar {
-    let bar = indicatif::ProgressBar::new_spinner();
-    bar.set_style(indicatif::ProgressStyle::with_template("{spinner} {msg} ({elapsed})").expect("template"));
-    bar.set_message(message.to_string());
-    bar.enable_steady_tick(std::time::Duration::from_millis(120));
-    bar
-}
-
 #[cfg(test)]
 mod tests {
     use super::redact_url;

@@ -1,99 +1,106 @@
-//! `glctl apply`: apply exactly the saved plan (re-planning only when it is stale) and record the
-//! Terraform outputs; then the database stage: migrations, then the TimescaleDB policies.
+//! `glctl apply`: the saved Terraform plan (planned again only when stale), then the migrations and the
+//! time-series policies. Each stage reports as it finishes, so a failing database stage still shows what
+//! Terraform did.
 
 use std::io::{IsTerminal, Write};
+use std::time::Duration;
 
-use super::plan::{self, PlanRecord, PLAN_FILE, PLAN_RECORD};
-use super::{database, Context};
+use super::progress::{with_spinner, MigrationBar, ResourceSpinners};
+use super::{plan, Context};
+use crate::aws::AwsContext;
 use crate::cli::{ApplyArgs, Stage};
-use crate::config::Loaded;
-use crate::error::{Exit, Failure};
-use crate::terraform::runner::Terraform;
-use crate::terraform::{self};
+use crate::database::stage::{ApplyOptions, DatabaseOutcome, DatabaseStage};
+use crate::error::{Error, Exit};
+use crate::infra;
 
-pub const OUTPUTS_FILE: &str = "outputs.json";
-
-pub fn run(ctx: &Context, args: &ApplyArgs) -> Result<Exit, Failure> {
-    let loaded = ctx.load()?;
+pub fn run(ctx: &Context, args: &ApplyArgs) -> Result<Exit, Error> {
+    let loaded = ctx.load_with_warnings()?;
+    let dir = ctx.project.work_dir(&loaded, args.out.as_deref());
+    let runtime = crate::runtime();
+    let aws = runtime.block_on(AwsContext::for_environment(&loaded));
     // Checked before anything is applied: a missing backend variant must not stop us half-way.
-    let migrations = database::migrations(ctx, &loaded)?;
-    // Each stage reports as it finishes, so a failing database stage still shows what Terraform did.
+    let database = match args.only {
+        Some(Stage::Infra) => None,
+        _ => Some(DatabaseStage::new(&ctx.project, &loaded, ctx.database_url.as_deref(), &dir, &aws)?),
+    };
     if args.only != Some(Stage::Database) {
-        print!("{}", apply_infra(ctx, &loaded, args)?);
+        let account = runtime.block_on(aws.verify())?;
+        let ready = with_spinner(&format!("checking the saved plan of {}", loaded.name), || {
+            infra::ready_plan(&ctx.project, &loaded, account, &dir, args.allow_destroy)
+        })?;
+        if ready.replanned {
+            eprintln!("No saved plan for these files; planned again:");
+            eprint!("{}", plan::describe(&ready.record, &dir));
+        }
+        let changes = ready.record.summary.changes.len();
+        if changes == 0 {
+            infra::apply(&loaded, ready, |_| {})?;
+            println!("infrastructure: no changes, {} already matches its environment file", loaded.name);
+        } else {
+            confirm(args.yes, &format!("Apply {changes} change(s) to {}?", loaded.name))?;
+            let mut spinners = ResourceSpinners::default();
+            let applied = infra::apply(&loaded, ready, |event| spinners.on_event(event))?;
+            println!(
+                "infrastructure: applied {} resource operation(s) to {} (longest {:.0}s); outputs in {}",
+                applied.operations.len(),
+                loaded.name,
+                applied.longest_seconds(),
+                applied.outputs_file.display()
+            );
+        }
     }
-    if args.only != Some(Stage::Infra) {
-        let options = database::ApplyOptions {
-            lock_timeout: std::time::Duration::from_secs(args.lock_timeout),
+    if let Some(stage) = database {
+        let options = ApplyOptions {
+            lock_timeout: Duration::from_secs(args.lock_timeout),
             reconcile: true,
             allow_destroy: args.allow_destroy,
         };
-        let outcome = database::runtime().block_on(database::apply(ctx, &loaded, &migrations, &options))?;
-        print!("{}", outcome.render(&loaded.name));
+        let outcome = runtime.block_on(stage.apply(&options, &MigrationBar::default()))?;
+        print!("{}", describe(&outcome, &loaded.name));
     }
     Ok(Exit::Ok)
 }
 
-/// The Terraform stage; returns its summary line.
-fn apply_infra(ctx: &Context, loaded: &Loaded, args: &ApplyArgs) -> Result<String, Failure> {
-    let dir = terraform::work_dir(ctx, loaded, args.out.as_ref());
-    let rendered = super::render::render_formatted(ctx, loaded)?;
-    let saved: Option<PlanRecord> =
-        std::fs::read_to_string(dir.join(PLAN_RECORD)).ok().and_then(|t| serde_json::from_str(&t).ok());
-    let record = match saved {
-        Some(record) if record.digest == rendered.digest() && dir.join(PLAN_FILE).is_file() => record,
-        Some(_) => {
-            eprintln!("The saved plan was made from different files; planning again.");
-            replan(ctx, loaded, &dir)?
-        }
-        None => replan(ctx, loaded, &dir)?,
+/// Asks on a terminal; elsewhere nobody can answer, so only `--yes` goes ahead.
+fn confirm(yes: bool, question: &str) -> Result<(), Error> {
+    if yes {
+        return Ok(());
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(Error::Usage("not on a terminal, so nobody can confirm; re-run with --yes to apply".into()));
+    }
+    eprint!("{question} [y/N] ");
+    std::io::stderr().flush().ok();
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer).ok();
+    if matches!(answer.trim(), "y" | "Y" | "yes") {
+        Ok(())
+    } else {
+        Err(Error::Refused("not applied".into()))
+    }
+}
+
+fn describe(outcome: &DatabaseOutcome, environment: &str) -> String {
+    let mut out = if outcome.migrations_applied.is_empty() {
+        format!("migrations: none to apply ({} already applied)\n", outcome.migrations_already_applied)
+    } else {
+        format!(
+            "migrations: {} applied ({}); {} already applied\n",
+            outcome.migrations_applied.len(),
+            outcome.migrations_applied.join(", "),
+            outcome.migrations_already_applied
+        )
     };
-    if record.summary.is_empty() {
-        write_outputs(loaded, &dir)?;
-        return Ok(format!("infrastructure: no changes, {} already matches its environment file\n", loaded.name));
+    if !outcome.policies_reconciled {
+        return out;
     }
-    let destructive = record.summary.destructive();
-    if !destructive.is_empty() && !args.allow_destroy {
-        let list: Vec<String> = destructive.iter().map(|c| format!("  {}", c.address)).collect();
-        return Err(Failure::problems(format!(
-            "refusing to apply: the plan replaces or destroys stateful resources:\n{}\nre-run with --allow-destroy if that is intended",
-            list.join("\n")
-        )));
-    }
-    if !args.yes {
-        if !std::io::stdin().is_terminal() {
-            return Err(Failure::usage("not on a terminal, so nobody can confirm; re-run with --yes to apply"));
-        }
-        eprint!("Apply {} change(s) to {}? [y/N] ", record.summary.changes.len(), loaded.name);
-        std::io::stderr().flush().ok();
-        let mut answer = String::new();
-        std::io::stdin().read_line(&mut answer).ok();
-        if !matches!(answer.trim(), "y" | "Y" | "yes") {
-            return Err(Failure::problems("not applied"));
+    if outcome.policy_changes.is_empty() {
+        out.push_str(&format!("policies: no changes, {environment} matches its environment file\n"));
+    } else {
+        out.push_str(&format!("policies: {} change(s) applied\n", outcome.policy_changes.len()));
+        for change in &outcome.policy_changes {
+            out.push_str(&format!("  {change}\n"));
         }
     }
-    let tf = Terraform::new(&dir, terraform::plugin_dir(loaded));
-    let applied = tf.apply(PLAN_FILE).map_err(|e| Failure::problems(e.to_string()))?;
-    // A saved plan applies once; the record must not send the next apply to it.
-    let _ = std::fs::remove_file(dir.join(PLAN_RECORD));
-    write_outputs(loaded, &dir)?;
-    let slowest = applied.iter().map(|a| a.seconds).fold(0.0, f64::max);
-    Ok(format!(
-        "infrastructure: applied {} resource operation(s) to {} (longest {slowest:.0}s); outputs in {}\n",
-        applied.len(),
-        loaded.name,
-        dir.join(OUTPUTS_FILE).display()
-    ))
-}
-
-fn replan(ctx: &Context, loaded: &crate::config::Loaded, dir: &std::path::Path) -> Result<PlanRecord, Failure> {
-    let record = plan::make_plan(ctx, loaded, dir)?;
-    eprint!("{}", plan::describe(&record, dir));
-    Ok(record)
-}
-
-fn write_outputs(loaded: &crate::config::Loaded, dir: &std::path::Path) -> Result<(), Failure> {
-    let tf = Terraform::new(dir, terraform::plugin_dir(loaded));
-    let outputs = tf.output_json().map_err(|e| Failure::problems(e.to_string()))?;
-    let text = serde_json::to_string_pretty(&outputs).expect("json");
-    std::fs::write(dir.join(OUTPUTS_FILE), text).map_err(|e| Failure::problems(format!("cannot write outputs: {e}")))
+    out
 }

@@ -1,9 +1,9 @@
 //! `glctl engines`: the capability table that validate, plan and verify consult.
 
 use crate::capabilities::{self, BACKENDS, TABLE};
-use crate::error::{Exit, Failure};
+use crate::error::{Error, Exit};
 
-pub fn run() -> Result<Exit, Failure> {
+pub fn run() -> Result<Exit, Error> {
     print!("{}", markdown());
     Ok(Exit::Ok)
 }

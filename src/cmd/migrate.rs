@@ -2,18 +2,24 @@
 
 use std::time::Duration;
 
-use super::{database, Context};
+use super::progress::MigrationBar;
+use super::Context;
+use crate::aws::AwsContext;
 use crate::cli::{MigrateAction, MigrateArgs};
-use crate::error::{Exit, Failure};
+use crate::database::stage::{ApplyOptions, DatabaseStage};
+use crate::error::{Error, Exit};
 
-pub fn run(ctx: &Context, args: &MigrateArgs) -> Result<Exit, Failure> {
+pub fn run(ctx: &Context, args: &MigrateArgs) -> Result<Exit, Error> {
     let loaded = ctx.load()?;
-    let migrations = database::migrations(ctx, &loaded)?;
-    database::runtime().block_on(async {
+    let runtime = crate::runtime();
+    let aws = runtime.block_on(AwsContext::for_environment(&loaded));
+    let dir = ctx.project.work_dir(&loaded, None);
+    let stage = DatabaseStage::new(&ctx.project, &loaded, ctx.database_url.as_deref(), &dir, &aws)?;
+    runtime.block_on(async {
         match args.action {
             MigrateAction::Status => {
-                let client = database::connect(ctx, &loaded).await.map_err(Failure::problems)?;
-                let status = database::status(&client, &migrations).await.map_err(Failure::problems)?;
+                let client = stage.connect().await?;
+                let status = stage.status(&client).await?;
                 for m in &status.applied {
                     println!("applied  {}", m.path.display());
                 }
@@ -26,22 +32,19 @@ pub fn run(ctx: &Context, args: &MigrateArgs) -> Result<Exit, Failure> {
                 Ok(if status.is_up_to_date() { Exit::Ok } else { Exit::Problems })
             }
             MigrateAction::Apply if args.dry_run => {
-                let client = database::connect(ctx, &loaded).await.map_err(Failure::problems)?;
-                let status = database::status(&client, &migrations).await.map_err(Failure::problems)?;
-                database::refuse_blocked(&status)?;
-                for m in &status.pending {
+                for m in stage.pending().await? {
                     let how = if m.no_transaction { "outside a transaction" } else { "in one transaction" };
                     println!("would apply {} ({how})", m.path.display());
                 }
                 Ok(Exit::Ok)
             }
             MigrateAction::Apply => {
-                let options = database::ApplyOptions {
+                let options = ApplyOptions {
                     lock_timeout: Duration::from_secs(args.lock_timeout),
                     reconcile: false,
                     allow_destroy: false,
                 };
-                let outcome = database::apply(ctx, &loaded, &migrations, &options).await?;
+                let outcome = stage.apply(&options, &MigrationBar::default()).await?;
                 for file in &outcome.migrations_applied {
                     eprintln!("applied {file}");
                 }

@@ -1,49 +1,39 @@
-//! `glctl plan`: render, init, plan, and summarise by module.
+//! `glctl plan`: the Terraform plan by module, then the pending migrations and policy changes.
 
 use std::path::Path;
 
-use serde::{Deserialize, Serialize};
-
-use super::{database, Context};
+use super::progress::with_spinner;
+use super::Context;
+use crate::aws::AwsContext;
 use crate::cli::{PlanArgs, ReportFormat, Stage};
-use crate::config::diagnostics::Severity;
-use crate::config::Loaded;
-use crate::error::{Exit, Failure};
-use crate::terraform::plan_summary::PlanSummary;
-use crate::terraform::runner::Terraform;
-use crate::terraform::{self};
+use crate::database::stage::{DatabasePlan, DatabaseStage};
+use crate::error::{Error, Exit};
+use crate::infra::{self, PlanRecord, PLAN_FILE};
 
-pub const PLAN_FILE: &str = "plan.tfplan";
-pub const PLAN_RECORD: &str = "plan.json";
-
-/// What a saved plan was made from and what it does; `apply` reads it back.
-#[derive(Serialize, Deserialize)]
-pub struct PlanRecord {
-    pub environment: String,
-    /// Digest of the rendered files the plan was made from.
-    pub digest: String,
-    pub summary: PlanSummary,
-    /// Safe defaults this environment gives up on purpose (its accepted risks), shown with every plan.
-    pub accepted_risks: Vec<String>,
-}
-
-pub fn run(ctx: &Context, args: &PlanArgs) -> Result<Exit, Failure> {
-    let loaded = ctx.load()?;
-    let dir = terraform::work_dir(ctx, &loaded, args.out.as_ref());
+pub fn run(ctx: &Context, args: &PlanArgs) -> Result<Exit, Error> {
+    let loaded = ctx.load_with_warnings()?;
+    let dir = ctx.project.work_dir(&loaded, args.out.as_deref());
+    let runtime = crate::runtime();
+    let aws = runtime.block_on(AwsContext::for_environment(&loaded));
     // Migration files are checked first: a missing backend variant is a plan-time problem.
-    let migrations = database::migrations(ctx, &loaded)?;
-    let record = match args.only {
-        Some(Stage::Database) => None,
-        _ => Some(make_plan(ctx, &loaded, &dir)?),
-    };
     let database = match args.only {
         Some(Stage::Infra) => None,
+        _ => Some(DatabaseStage::new(&ctx.project, &loaded, ctx.database_url.as_deref(), &dir, &aws)?),
+    };
+    let record = match args.only {
+        Some(Stage::Database) => None,
         _ => {
-            let spinner = crate::output::spinner(&format!("reading the database of {}", loaded.name));
-            let plan = database::runtime().block_on(database::plan(ctx, &loaded, &migrations));
-            spinner.finish_and_clear();
-            Some(plan)
+            let account = runtime.block_on(aws.verify())?;
+            let message = format!("terraform init and plan for {}", loaded.name);
+            Some(with_spinner(&message, || infra::plan(&ctx.project, &loaded, account, &dir))?)
         }
+    };
+    let database = match database {
+        Some(stage) => {
+            let message = format!("reading the database of {}", loaded.name);
+            Some(with_spinner(&message, || runtime.block_on(stage.plan()))?)
+        }
+        None => None,
     };
     match args.output {
         ReportFormat::Json => {
@@ -54,6 +44,7 @@ pub fn run(ctx: &Context, args: &PlanArgs) -> Result<Exit, Failure> {
             if let Some(db) = &database {
                 json["database"] = serde_json::to_value(db).expect("json");
             }
+            json["not_checked"] = serde_json::json!(not_checked(database.as_ref()));
             println!("{}", serde_json::to_string_pretty(&json).expect("json"));
         }
         ReportFormat::Text => {
@@ -61,44 +52,22 @@ pub fn run(ctx: &Context, args: &PlanArgs) -> Result<Exit, Failure> {
                 print!("{}", describe(record, &dir));
             }
             if let Some(db) = &database {
-                print!("{}", db.render());
+                print!("{}", describe_database(db));
             }
         }
     }
     let changes =
         record.as_ref().is_some_and(|r| !r.summary.is_empty()) || database.as_ref().is_some_and(|d| d.has_changes());
-    Ok(if args.detailed_exitcode && changes { Exit::Problems } else { Exit::Ok })
+    let mut exit = if args.detailed_exitcode && changes { Exit::Problems } else { Exit::Ok };
+    if !not_checked(database.as_ref()).is_empty() {
+        exit = exit.worst(Exit::Incomplete);
+    }
+    Ok(exit)
 }
 
-/// Renders into `dir`, runs init and plan, and saves the plan and its record there.
-pub fn make_plan(ctx: &Context, loaded: &Loaded, dir: &Path) -> Result<PlanRecord, Failure> {
-    for w in &loaded.warnings {
-        eprintln!("{}", ctx.diagnostic_line(w));
-    }
-    let rendered = super::render::render_formatted(ctx, loaded)?;
-    std::fs::create_dir_all(dir).map_err(|e| Failure::usage(format!("cannot create {}: {e}", dir.display())))?;
-    rendered.write(dir).map_err(|e| Failure::usage(format!("cannot write {}: {e}", dir.display())))?;
-    let _ = std::fs::remove_file(dir.join(PLAN_RECORD));
-    let tf = Terraform::new(dir, terraform::plugin_dir(loaded));
-    let spinner = crate::output::spinner(&format!("terraform init and plan for {}", loaded.name));
-    let result = tf.init().and_then(|_| tf.plan(PLAN_FILE)).and_then(|_| tf.show_json(PLAN_FILE));
-    spinner.finish_and_clear();
-    let plan = result.map_err(|e| Failure::usage(e.to_string()))?;
-    let record = PlanRecord {
-        environment: loaded.name.clone(),
-        digest: rendered.digest(),
-        summary: PlanSummary::from_show_json(&plan, terraform::emulator::in_use()),
-        accepted_risks: loaded
-            .warnings
-            .iter()
-            .filter(|w| w.severity == Severity::Warning && w.message.contains("(accepted risk"))
-            .map(|w| format!("{}: {}", w.field, w.message))
-            .collect(),
-    };
-    let text = serde_json::to_string_pretty(&record).expect("json");
-    std::fs::write(dir.join(PLAN_RECORD), text)
-        .map_err(|e| Failure::usage(format!("cannot write plan record: {e}")))?;
-    Ok(record)
+/// The parts of the plan that could not be checked, each with why.
+fn not_checked(database: Option<&DatabasePlan>) -> Vec<String> {
+    database.and_then(|d| d.not_checked.as_ref()).map(|why| format!("database: {why}")).into_iter().collect()
 }
 
 pub fn describe(record: &PlanRecord, dir: &Path) -> String {
@@ -106,6 +75,47 @@ pub fn describe(record: &PlanRecord, dir: &Path) -> String {
     out.push_str(&record.summary.render());
     for risk in &record.accepted_risks {
         out.push_str(&format!("Weakened on purpose: {risk}\n"));
+    }
+    out
+}
+
+fn describe_database(plan: &DatabasePlan) -> String {
+    let mut out = String::from("Database:\n");
+    if let Some(why) = &plan.not_checked {
+        out.push_str(&format!("  NOT CHECKED: {why}\n  (pending migrations and policy changes are unknown; exit 3)\n"));
+        return out;
+    }
+    for problem in &plan.blockers {
+        out.push_str(&format!("  PROBLEM {problem}\n"));
+    }
+    if plan.pending_migrations.is_empty() {
+        out.push_str("  migrations: up to date\n");
+    } else {
+        out.push_str(&format!("  migrations: {} pending\n", plan.pending_migrations.len()));
+        for file in &plan.pending_migrations {
+            out.push_str(&format!("    + {file}\n"));
+        }
+    }
+    match &plan.policies {
+        None => out.push_str("  policies: not managed by glctl on the native backend (pg_partman's part_config)\n"),
+        Some(p) if p.changes.is_empty() => out.push_str("  policies: match the environment file\n"),
+        Some(p) => {
+            out.push_str(&format!("  policies: {} change(s)\n", p.changes.len()));
+            for change in &p.changes {
+                out.push_str(&format!("    {}\n", change.describe()));
+            }
+            if !p.missing.is_empty() {
+                out.push_str(&format!(
+                    "    (not in the database yet, created by the migrations: {})\n",
+                    p.missing.join(", ")
+                ));
+            }
+        }
+    }
+    if let Some(p) = &plan.policies {
+        if !p.unmanaged.is_empty() {
+            out.push_str(&format!("  left alone (not in the environment file): {}\n", p.unmanaged.join(", ")));
+        }
     }
     out
 }

@@ -4,14 +4,11 @@ use serde_json::Value;
 
 use super::Context;
 use crate::cli::{DataFormat, ShowArgs};
-use crate::error::{Exit, Failure};
+use crate::error::{Error, Exit};
 use crate::output::redact_url;
 
-pub fn run(ctx: &Context, args: &ShowArgs) -> Result<Exit, Failure> {
-    let loaded = ctx.load()?;
-    for warning in &loaded.warnings {
-        eprintln!("{}", ctx.diagnostic_line(warning));
-    }
+pub fn run(ctx: &Context, args: &ShowArgs) -> Result<Exit, Error> {
+    let loaded = ctx.load_with_warnings()?;
     let mut value = serde_json::to_value(&loaded.env).expect("the model serialises");
     if let Some(object) = value.as_object_mut() {
         object.remove("extends");

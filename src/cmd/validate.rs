@@ -6,8 +6,8 @@ use super::Context;
 use crate::capabilities;
 use crate::cli::{ReportFormat, ValidateArgs};
 use crate::config::diagnostics::{Diagnostic, Severity};
-use crate::config::{self, loader, LoadFailure, Loaded};
-use crate::error::{Exit, Failure};
+use crate::config::{self, loader, ConfigError, Loaded};
+use crate::error::{Error, Exit};
 
 #[derive(Serialize)]
 struct Report {
@@ -17,27 +17,27 @@ struct Report {
     diagnostics: Vec<Diagnostic>,
 }
 
-pub fn run(ctx: &Context, args: &ValidateArgs) -> Result<Exit, Failure> {
+pub fn run(ctx: &Context, args: &ValidateArgs) -> Result<Exit, Error> {
     let names: Vec<String> = if args.all {
-        loader::list(&ctx.root).into_iter().filter(|n| n != "base").collect()
+        loader::list(&ctx.project.root).into_iter().filter(|n| n != "base").collect()
     } else {
         vec![ctx.env_name()?.to_string()]
     };
     if names.is_empty() {
-        return Err(Failure::usage(format!("no environments under {}", ctx.root.join("environments").display())));
+        return Err(Error::Usage(format!("no environments under {}", ctx.project.root.join("environments").display())));
     }
     let mut reports = Vec::new();
     for name in &names {
-        reports.push(match config::load(&ctx.root, name) {
+        reports.push(match config::load(&ctx.project.root, name) {
             Ok(loaded) => Report {
                 environment: loaded.name.clone(),
                 valid: true,
                 summary: valid_summary(&loaded),
                 diagnostics: loaded.warnings,
             },
-            Err(LoadFailure::NotFound(message)) => return Err(Failure::usage(message)),
-            Err(LoadFailure::Invalid { name, diagnostics }) => Report {
-                summary: super::summary_line(&name, &diagnostics),
+            Err(e @ ConfigError::NotFound(_)) => return Err(e.into()),
+            Err(ConfigError::Invalid { name, diagnostics }) => Report {
+                summary: config::summary_line(&name, &diagnostics),
                 environment: name,
                 valid: false,
                 diagnostics,

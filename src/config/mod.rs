@@ -24,12 +24,22 @@ pub struct Loaded {
 }
 
 /// Why an environment could not be used.
-#[derive(Debug)]
-pub enum LoadFailure {
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
     /// `-e` names nothing that exists.
+    #[error("{0}")]
     NotFound(String),
     /// The files exist but are not a valid environment; every problem found, errors first.
+    #[error("{}{}", diagnostics.iter().map(|d| format!("{d}\n")).collect::<String>(), summary_line(name, diagnostics))]
     Invalid { name: String, diagnostics: Vec<Diagnostic> },
+}
+
+/// `NAME: invalid (N errors, M warnings)`.
+pub fn summary_line(name: &str, diagnostics: &[Diagnostic]) -> String {
+    let errors = diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
+    let warnings = diagnostics.len() - errors;
+    let plural = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+    format!("{name}: invalid ({}, {})", plural(errors, "error"), plural(warnings, "warning"))
 }
 
 pub fn schema() -> serde_json::Value {
@@ -37,10 +47,10 @@ pub fn schema() -> serde_json::Value {
 }
 
 /// Resolves `-e ENV` under `root`, loads, merges and checks it: every problem comes back at once.
-pub fn load(root: &Path, env: &str) -> Result<Loaded, LoadFailure> {
-    let file = loader::resolve(root, env).map_err(LoadFailure::NotFound)?;
+pub fn load(root: &Path, env: &str) -> Result<Loaded, ConfigError> {
+    let file = loader::resolve(root, env).map_err(ConfigError::NotFound)?;
     let name = file.file_stem().and_then(|s| s.to_str()).unwrap_or(env).to_string();
-    let invalid = |diagnostics| LoadFailure::Invalid { name: name.clone(), diagnostics };
+    let invalid = |diagnostics| ConfigError::Invalid { name: name.clone(), diagnostics };
     let merged = loader::load(&file).map_err(invalid)?;
     let locate = |finding: diagnostics::Finding, span: &marked_yaml::Span| Diagnostic {
         severity: finding.severity,

@@ -157,6 +157,7 @@ fn context(name: &str, env: &Environment) -> Result<Value, String> {
         "env_name": name,
         "name": prefix,
         "region": env.aws.region,
+        "account_id": env.aws.account_id,
         "tags": tags,
         "state": {
             "backend": serde_json::to_value(env.terraform.state_backend).unwrap(),

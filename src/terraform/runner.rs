@@ -3,9 +3,8 @@
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use serde_json::Value;
 
 pub struct Terraform {
@@ -13,11 +12,30 @@ pub struct Terraform {
     plugin_dir: Option<PathBuf>,
 }
 
-/// What went wrong running terraform: the step and terraform's own output.
+/// What went wrong running terraform: the step and terraform's own output, and for `apply` the resource
+/// operations that finished before it stopped.
 #[derive(Debug)]
 pub struct TerraformError {
     pub step: String,
     pub output: String,
+    pub applied: Vec<Applied>,
+}
+
+impl TerraformError {
+    fn new(step: &str, output: impl Into<String>) -> Self {
+        TerraformError { step: step.into(), output: output.into(), applied: Vec::new() }
+    }
+}
+
+/// Variables glctl's own credentials may travel in; terraform needs none of them, so no child gets them.
+pub const WITHHELD_FROM_CHILDREN: &[&str] =
+    &["GLCTL_DATABASE_URL", "PGPASSWORD", "PGPASSFILE", "GLCTL_PG_PASSWORD", "DATABASE_URL"];
+
+/// One step of `terraform apply -json`, as it happens.
+#[derive(Debug)]
+pub enum ApplyEvent<'a> {
+    Started { address: &'a str, action: &'a str },
+    Finished { address: &'a str, action: &'a str, ok: bool },
 }
 
 impl std::fmt::Display for TerraformError {
@@ -27,7 +45,7 @@ impl std::fmt::Display for TerraformError {
 }
 
 /// One finished resource operation from `terraform apply -json`.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Applied {
     pub address: String,
     pub action: String,
@@ -47,20 +65,22 @@ impl Terraform {
             .env("TF_IN_AUTOMATION", "1")
             .env("TF_INPUT", "0")
             .stdin(Stdio::null());
+        for var in WITHHELD_FROM_CHILDREN {
+            command.env_remove(var);
+        }
         command
     }
 
     fn run(&self, step: &str, args: &[&str]) -> Result<String, TerraformError> {
-        let output = self.command(args).output().map_err(|e| TerraformError {
-            step: step.into(),
-            output: format!("cannot run terraform ({e}); is it installed and on PATH?"),
+        let output = self.command(args).output().map_err(|e| {
+            TerraformError::new(step, format!("cannot run terraform ({e}); is it installed and on PATH?"))
         })?;
         let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
         if output.status.success() {
             Ok(stdout)
         } else {
             let stderr = String::from_utf8_lossy(&output.stderr);
-            Err(TerraformError { step: step.into(), output: format!("{stderr}{stdout}") })
+            Err(TerraformError::new(step, format!("{stderr}{stdout}")))
         }
     }
 
@@ -84,24 +104,22 @@ impl Terraform {
 
     pub fn show_json(&self, plan_file: &str) -> Result<Value, TerraformError> {
         let text = self.run("show", &["show", "-json", "-no-color", plan_file])?;
-        serde_json::from_str(&text)
-            .map_err(|e| TerraformError { step: "show".into(), output: format!("unreadable JSON: {e}") })
+        serde_json::from_str(&text).map_err(|e| TerraformError::new("show", format!("unreadable JSON: {e}")))
     }
 
     pub fn output_json(&self) -> Result<Value, TerraformError> {
         let text = self.run("output", &["output", "-json", "-no-color"])?;
-        serde_json::from_str(&text)
-            .map_err(|e| TerraformError { step: "output".into(), output: format!("unreadable JSON: {e}") })
+        serde_json::from_str(&text).map_err(|e| TerraformError::new("output", format!("unreadable JSON: {e}")))
     }
 
-    /// Applies a saved plan, showing a spinner per resource in flight (on a terminal only).
-    pub fn apply(&self, plan_file: &str) -> Result<Vec<Applied>, TerraformError> {
+    /// Applies a saved plan, telling `on_event` as each resource operation starts and finishes.
+    pub fn apply(&self, plan_file: &str, mut on_event: impl FnMut(ApplyEvent)) -> Result<Vec<Applied>, TerraformError> {
         let mut child = self
             .command(&["apply", "-json", "-input=false", "-lock-timeout=60s", plan_file])
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
-            .map_err(|e| TerraformError { step: "apply".into(), output: format!("cannot run terraform ({e})") })?;
+            .map_err(|e| TerraformError::new("apply", format!("cannot run terraform ({e})")))?;
         let stderr = child.stderr.take().expect("piped");
         let stderr_reader = std::thread::spawn(move || {
             let mut text = String::new();
@@ -111,9 +129,7 @@ impl Terraform {
             }
             text
         });
-        let progress = MultiProgress::new(); // draws to stderr, hidden when it is not a terminal
-        let style = ProgressStyle::with_template("{spinner} {msg} ({elapsed})").expect("template");
-        let mut in_flight: std::collections::HashMap<String, (ProgressBar, Instant)> = Default::default();
+        let mut started: std::collections::HashMap<String, Instant> = Default::default();
         let mut applied = Vec::new();
         let mut errors = Vec::new();
         for line in BufReader::new(child.stdout.take().expect("piped")).lines().map_while(Result::ok) {
@@ -124,40 +140,24 @@ impl Terraform {
             let action = event["hook"]["action"].as_str().unwrap_or_default().to_string();
             match event["type"].as_str().unwrap_or_default() {
                 "apply_start" => {
-                    let bar = progress.add(ProgressBar::new_spinner().with_style(style.clone()));
-                    bar.set_message(format!("{address}: {action}"));
-                    bar.enable_steady_tick(Duration::from_millis(120));
-                    in_flight.insert(address, (bar, Instant::now()));
+                    on_event(ApplyEvent::Started { address: &address, action: &action });
+                    started.insert(address, Instant::now());
                 }
                 "apply_complete" | "apply_errored" => {
                     let ok = event["type"] == "apply_complete";
-                    if let Some((bar, started)) = in_flight.remove(&address) {
-                        let seconds = started.elapsed().as_secs_f64();
-                        bar.finish_with_message(format!("{address}: {action} {}", if ok { "done" } else { "FAILED" }));
+                    on_event(ApplyEvent::Finished { address: &address, action: &action, ok });
+                    if let Some(at) = started.remove(&address) {
                         if ok {
-                            applied.push(Applied { address, action, seconds });
+                            applied.push(Applied { address, action, seconds: at.elapsed().as_secs_f64() });
                         }
                     }
                 }
-                "diagnostic" if event["diagnostic"]["severity"] == "error" => {
-                    let d = &event["diagnostic"];
-                    let mut text = format!("Error: {}", d["summary"].as_str().unwrap_or_default());
-                    if let Some(detail) = d["detail"].as_str().filter(|s| !s.is_empty()) {
-                        text.push_str(&format!("\n\n{detail}"));
-                    }
-                    if let Some(address) = d["address"].as_str() {
-                        text.push_str(&format!("\n\n  with {address}"));
-                    }
-                    errors.push(text);
-                }
+                "diagnostic" if event["diagnostic"]["severity"] == "error" => errors.push(diagnostic_text(&event)),
                 _ => {}
             }
         }
-        let status = child.wait().map_err(|e| TerraformError { step: "apply".into(), output: e.to_string() })?;
+        let status = child.wait().map_err(|e| TerraformError::new("apply", e.to_string()))?;
         let stderr_text = stderr_reader.join().unwrap_or_default();
-        for (_, (bar, _)) in in_flight {
-            bar.abandon();
-        }
         if status.success() {
             Ok(applied)
         } else {
@@ -165,7 +165,7 @@ impl Terraform {
             if !stderr_text.trim().is_empty() {
                 output.push_str(&format!("\n{stderr_text}"));
             }
-            Err(TerraformError { step: "apply".into(), output })
+            Err(TerraformError { step: "apply".into(), output, applied })
         }
     }
 
@@ -177,13 +177,42 @@ impl Terraform {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
-            .map_err(|e| TerraformError { step: "fmt".into(), output: format!("cannot run terraform ({e})") })?;
+            .map_err(|e| TerraformError::new("fmt", format!("cannot run terraform ({e})")))?;
         child.stdin.take().expect("piped").write_all(text.as_bytes()).expect("terraform fmt reads stdin");
-        let out = child.wait_with_output().map_err(|e| TerraformError { step: "fmt".into(), output: e.to_string() })?;
+        let out = child.wait_with_output().map_err(|e| TerraformError::new("fmt", e.to_string()))?;
         if out.status.success() {
             Ok(String::from_utf8_lossy(&out.stdout).into_owned())
         } else {
-            Err(TerraformError { step: "fmt".into(), output: String::from_utf8_lossy(&out.stderr).into_owned() })
+            Err(TerraformError::new("fmt", String::from_utf8_lossy(&out.stderr)))
         }
+    }
+}
+
+/// A terraform `-json` error diagnostic as terraform would print it.
+fn diagnostic_text(event: &Value) -> String {
+    let d = &event["diagnostic"];
+    let mut text = format!("Error: {}", d["summary"].as_str().unwrap_or_default());
+    if let Some(detail) = d["detail"].as_str().filter(|s| !s.is_empty()) {
+        text.push_str(&format!("\n\n{detail}"));
+    }
+    if let Some(address) = d["address"].as_str() {
+        text.push_str(&format!("\n\n  with {address}"));
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::diagnostic_text;
+
+    #[test]
+    fn a_diagnostic_reads_like_terraform_s_own() {
+        let event = serde_json::json!({"type": "diagnostic", "diagnostic": {
+            "severity": "error", "summary": "creating RDS Cluster", "detail": "quota exceeded",
+            "address": "module.database.aws_rds_cluster.this"}});
+        assert_eq!(
+            diagnostic_text(&event),
+            "Error: creating RDS Cluster\n\nquota exceeded\n\n  with module.database.aws_rds_cluster.this"
+        );
     }
 }

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use glctl::config::model::TlsMode;
-use glctl::db::connect::{connect, ConnectError, Password, Target};
+use glctl::database::connect::{connect, ConnectError, Password, Target};
 
 use crate::support::runtime;
 use crate::support::stack::stack;

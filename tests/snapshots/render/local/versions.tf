@@ -14,8 +14,10 @@ terraform {
 
 }
 
+# Terraform itself refuses credentials of any other account (glctl checks before it runs terraform, too).
 provider "aws" {
-  region = "us-east-1"
+  region              = "us-east-1"
+  allowed_account_ids = ["123456789012"]
   default_tags {
     tags = {
       "Environment" = "Local"

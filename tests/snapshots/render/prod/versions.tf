@@ -18,8 +18,10 @@ terraform {
 
 }
 
+# Terraform itself refuses credentials of any other account (glctl checks before it runs terraform, too).
 provider "aws" {
-  region = "us-east-1"
+  region              = "us-east-1"
+  allowed_account_ids = ["123456789012"]
   default_tags {
     tags = {
       "Component"   = "Database"
@@ -32,8 +34,9 @@ provider "aws" {
 
 # The DR region, for the cross-region backup copies.
 provider "aws" {
-  alias  = "dr"
-  region = "us-west-2"
+  alias               = "dr"
+  region              = "us-west-2"
+  allowed_account_ids = ["123456789012"]
   default_tags {
     tags = {
       "Component"   = "Database"

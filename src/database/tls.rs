@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::WebPkiServerVerifier;
+use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
 use tokio_postgres_rustls::MakeRustlsConnect;
@@ -20,7 +21,7 @@ fn provider() -> Arc<rustls::crypto::CryptoProvider> {
 pub fn load_roots(bundle: &Path) -> Result<RootCertStore, String> {
     let pem = std::fs::read(bundle).map_err(|e| format!("cannot read CA bundle {}: {e}", bundle.display()))?;
     let mut roots = RootCertStore::empty();
-    for cert in rustls_pemfile::certs(&mut pem.as_slice()) {
+    for cert in CertificateDer::pem_slice_iter(&pem) {
         let cert = cert.map_err(|e| format!("CA bundle {} is not PEM: {e}", bundle.display()))?;
         roots.add(cert).map_err(|e| format!("CA bundle {}: {e}", bundle.display()))?;
     }

@@ -89,16 +89,11 @@ impl Target {
 }
 
 /// Why a connection failed, with where it was going; never the password.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[error("cannot connect to {target}: {reason}")]
 pub struct ConnectError {
     pub target: String,
     pub reason: String,
-}
-
-impl fmt::Display for ConnectError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "cannot connect to {}: {}", self.target, self.reason)
-    }
 }
 
 /// Connects, spawning the connection task on the current tokio runtime.
@@ -135,7 +130,7 @@ pub async fn connect(target: &Target) -> Result<Client, ConnectError> {
 }
 
 /// The most telling message in an error chain: the server's message, else the innermost cause.
-fn reason(error: &tokio_postgres::Error) -> String {
+pub(crate) fn reason(error: &tokio_postgres::Error) -> String {
     if let Some(db) = error.as_db_error() {
         return format!("{} ({})", db.message(), db.code().code());
     }

@@ -251,21 +251,13 @@ pub fn compare(migrations: &[Migration], ledger: &[LedgerRow]) -> Status {
     status
 }
 
-#[derive(Debug)]
+/// A migration failed; the ones before it were applied and committed.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}\napplied before the failure: {}", if applied.is_empty() { "none".to_string() } else { applied.join(", ") })]
 pub struct MigrateError {
     /// Migrations that were applied (and committed) before the failure.
     pub applied: Vec<String>,
     pub message: String,
-}
-
-impl std::fmt::Display for MigrateError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.message)?;
-        if !self.applied.is_empty() {
-            write!(f, "\napplied before the failure: {}", self.applied.join(", "))?;
-        }
-        Ok(())
-    }
 }
 
 fn db_error(e: &tokio_postgres::Error) -> String {

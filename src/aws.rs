@@ -1,0 +1,111 @@
+//! One AWS context per run, pinned to the environment: the region comes from `aws.region`, the credentials
+//! from the standard chain, and before anything is asked of AWS the caller's account is checked against
+//! `aws.account_id` (STS GetCallerIdentity). Credentials for another account stop glctl before it creates,
+//! reads or changes anything there.
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use tokio::sync::OnceCell;
+
+use crate::config::Loaded;
+
+#[derive(Clone, Debug, thiserror::Error)]
+pub enum AwsError {
+    #[error(
+        "the AWS credentials in use belong to account {actual}, but environment {environment} lives in account \
+         {expected} (aws.account_id); nothing was done. Use credentials for account {expected}"
+    )]
+    AccountMismatch { environment: String, expected: String, actual: String },
+    #[error("cannot check which AWS account the credentials belong to ({reason}); nothing was done")]
+    Unreachable { reason: String },
+}
+
+/// The proof that the caller's account is the environment's. Stages that call AWS (through the SDK or
+/// terraform) take it, so none can run before the check.
+#[derive(Clone, Debug)]
+pub struct VerifiedAccount {
+    pub account_id: String,
+    pub region: String,
+}
+
+pub struct AwsContext {
+    environment: String,
+    expected_account: String,
+    region: String,
+    config: SdkConfig,
+    checked: OnceCell<Result<VerifiedAccount, AwsError>>,
+}
+
+impl AwsContext {
+    /// Builds the SDK configuration for the environment's account and region. Nothing is called yet.
+    pub async fn for_environment(loaded: &Loaded) -> AwsContext {
+        let region = loaded.env.aws.region.clone();
+        let config = aws_config::defaults(BehaviorVersion::latest()).region(Region::new(region.clone())).load().await;
+        AwsContext {
+            environment: loaded.name.clone(),
+            expected_account: loaded.env.aws.account_id.clone(),
+            region,
+            config,
+            checked: OnceCell::new(),
+        }
+    }
+
+    /// Checks the caller's account once per run and returns the proof; a mismatch names both accounts.
+    pub async fn verify(&self) -> Result<&VerifiedAccount, AwsError> {
+        self.checked.get_or_init(|| self.check()).await.as_ref().map_err(Clone::clone)
+    }
+
+    /// The SDK configuration, only after the account check passed.
+    pub async fn config(&self) -> Result<&SdkConfig, AwsError> {
+        self.verify().await?;
+        Ok(&self.config)
+    }
+
+    async fn check(&self) -> Result<VerifiedAccount, AwsError> {
+        let sts = aws_sdk_sts::Client::new(&self.config);
+        let identity =
+            sts.get_caller_identity().send().await.map_err(|e| AwsError::Unreachable {
+                reason: aws_sdk_sts::error::DisplayErrorContext(&e).to_string(),
+            })?;
+        let actual = identity.account().unwrap_or_default().to_string();
+        account_matches(&self.environment, &self.expected_account, &actual)?;
+        Ok(VerifiedAccount { account_id: actual, region: self.region.clone() })
+    }
+}
+
+fn account_matches(environment: &str, expected: &str, actual: &str) -> Result<(), AwsError> {
+    if actual == expected {
+        Ok(())
+    } else {
+        Err(AwsError::AccountMismatch {
+            environment: environment.to_string(),
+            expected: expected.to_string(),
+            actual: if actual.is_empty() { "(none reported)".into() } else { actual.to_string() },
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{account_matches, AwsError};
+
+    #[test]
+    fn the_same_account_passes() {
+        assert!(account_matches("prod", "123456789012", "123456789012").is_ok());
+    }
+
+    #[test]
+    fn another_account_is_refused_naming_both() {
+        let Err(AwsError::AccountMismatch { expected, actual, .. }) =
+            account_matches("prod", "123456789012", "210987654321")
+        else {
+            panic!("a mismatch");
+        };
+        assert_eq!((expected.as_str(), actual.as_str()), ("123456789012", "210987654321"));
+    }
+
+    #[test]
+    fn an_empty_answer_is_not_taken_for_a_match() {
+        let e = account_matches("dev", "123456789012", "").unwrap_err();
+        assert!(e.to_string().contains("(none reported)"), "{e}");
+    }
+}

@@ -1,0 +1,52 @@
+//! The database stage: where to connect, with which credentials, over which TLS; the extension preflight,
+//! the migrations and the time-series policies applied there (`stage` orchestrates them for the commands).
+
+pub mod connect;
+pub mod migrate;
+pub mod policies;
+pub mod preflight;
+pub mod stage;
+pub mod target;
+pub mod tls;
+
+use crate::aws::AwsError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DatabaseError {
+    /// `sql/migrations/` holds a misnamed file, a taken version or a missing backend variant.
+    #[error("{0}")]
+    Migrations(String),
+    /// The environment does not say where or as whom to connect (yet).
+    #[error("{0}")]
+    NoTarget(String),
+    #[error("--database-url {0}")]
+    BadUrl(String),
+    #[error(transparent)]
+    Aws(#[from] AwsError),
+    /// The credentials secret cannot be read or holds no credentials.
+    #[error("{0}")]
+    Secret(String),
+    #[error(transparent)]
+    Connect(#[from] connect::ConnectError),
+    #[error("reading {what} failed: {reason}")]
+    Query { what: &'static str, reason: String },
+    /// An applied file changed or is missing, or a no-transaction file stopped part-way.
+    #[error("nothing was run:\n{}", .0.join("\n"))]
+    Blocked(Vec<String>),
+    /// The server cannot run the pending migrations (an extension missing or not preloaded).
+    #[error("{0}")]
+    Preflight(String),
+    #[error("{0}")]
+    Lock(String),
+    #[error(transparent)]
+    Migrate(#[from] migrate::MigrateError),
+    /// The migrations committed; then the policies could not be made to match.
+    #[error("{message}\nmigrations applied before this: {}", if applied.is_empty() { "none".to_string() } else { applied.join(", ") })]
+    Policies { applied: Vec<String>, message: String },
+}
+
+impl DatabaseError {
+    pub(crate) fn query(what: &'static str) -> impl FnOnce(tokio_postgres::Error) -> DatabaseError {
+        move |e| DatabaseError::Query { what, reason: connect::reason(&e) }
+    }
+}

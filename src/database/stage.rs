@@ -1,0 +1,252 @@
+//! The database stage shared by `migrate`, `plan` and `apply`: connect, check, migrate, reconcile. Returns
+//! typed results; progress goes to the caller's `Progress`, never to the terminal directly.
+
+use std::path::Path;
+use std::time::Duration;
+
+use serde::Serialize;
+use tokio_postgres::Client;
+
+use super::migrate::{self, Migration, Status};
+use super::policies::{self, PolicyPlan};
+use super::target::{self, Source};
+use super::{connect, preflight, DatabaseError};
+use crate::aws::AwsContext;
+use crate::config::model::Backend;
+use crate::config::Loaded;
+use crate::project::Project;
+
+/// What the stage tells its caller while it works; every method defaults to saying nothing.
+pub trait Progress {
+    /// Another glctl holds the migration lock; told once.
+    fn waiting_for_lock(&self) {}
+    fn migrations_started(&self, _pending: usize) {}
+    fn migration_applied(&self, _file: &str, _took: Duration) {}
+    fn migrations_finished(&self) {}
+}
+
+/// Says nothing.
+pub struct Quiet;
+impl Progress for Quiet {}
+
+/// One environment's database: the migrations its backend runs and where they go.
+pub struct DatabaseStage<'a> {
+    loaded: &'a Loaded,
+    source: Source<'a>,
+    aws: &'a AwsContext,
+    pub migrations: Vec<Migration>,
+}
+
+impl<'a> DatabaseStage<'a> {
+    /// Reads the migrations for the environment's backend: a misnamed file or a missing variant is a
+    /// configuration error, found before anything connects.
+    pub fn new(
+        project: &Project,
+        loaded: &'a Loaded,
+        database_url: Option<&'a str>,
+        work_dir: &Path,
+        aws: &'a AwsContext,
+    ) -> Result<Self, DatabaseError> {
+        let migrations = migrate::discover(&project.migrations(), loaded.env.timeseries.backend)
+            .map_err(DatabaseError::Migrations)?;
+        let source = match database_url {
+            Some(url) => Source::Url(url),
+            None => Source::Environment { work_dir: work_dir.to_path_buf() },
+        };
+        Ok(DatabaseStage { loaded, source, aws, migrations })
+    }
+
+    pub async fn connect(&self) -> Result<Client, DatabaseError> {
+        let target = target::resolve(self.loaded, &self.source, self.aws).await?;
+        Ok(connect::connect(&target).await?)
+    }
+
+    /// The files on disk against the ledger in the database.
+    pub async fn status(&self, client: &Client) -> Result<Status, DatabaseError> {
+        let ledger = migrate::ledger(client).await.map_err(DatabaseError::query("the migration ledger"))?;
+        Ok(migrate::compare(&self.migrations, &ledger))
+    }
+
+    /// Plans the database part. A database that cannot be reached or read is reported in the plan as not
+    /// checked (never as "no changes"); only a configuration error fails.
+    pub async fn plan(&self) -> Result<DatabasePlan, DatabaseError> {
+        let client = match self.connect().await {
+            Ok(client) => client,
+            Err(e @ (DatabaseError::BadUrl(_) | DatabaseError::Aws(crate::aws::AwsError::AccountMismatch { .. }))) => {
+                return Err(e)
+            }
+            Err(e) => return Ok(DatabasePlan::not_checked(e.to_string())),
+        };
+        match self.plan_with(&client).await {
+            Ok(plan) => Ok(plan),
+            Err(e) => Ok(DatabasePlan::not_checked(e.to_string())),
+        }
+    }
+
+    async fn plan_with(&self, client: &Client) -> Result<DatabasePlan, DatabaseError> {
+        let status = self.status(client).await?;
+        let policies = match self.loaded.env.timeseries.backend {
+            Backend::Timescaledb => Some(
+                policies::plan(client, &self.loaded.env)
+                    .await
+                    .map_err(DatabaseError::query("the time-series policies"))?,
+            ),
+            Backend::Native => None,
+        };
+        Ok(DatabasePlan {
+            not_checked: None,
+            pending_migrations: status.pending.iter().map(Migration::file_name).collect(),
+            blockers: status.blockers(),
+            policies,
+        })
+    }
+
+    /// What `migrate apply --dry-run` would run; refuses like `apply` when something blocks.
+    pub async fn pending(&self) -> Result<Vec<Migration>, DatabaseError> {
+        let client = self.connect().await?;
+        let status = self.status(&client).await?;
+        refuse_blocked(&status)?;
+        Ok(status.pending)
+    }
+
+    /// Checks, migrates under the advisory lock, then (with `reconcile`) makes the policies match. Nothing
+    /// runs when a check fails; a failure names what was applied before it.
+    pub async fn apply(
+        &self,
+        options: &ApplyOptions,
+        progress: &dyn Progress,
+    ) -> Result<DatabaseOutcome, DatabaseError> {
+        let mut client = self.connect().await?;
+        let status = self.status(&client).await?;
+        refuse_blocked(&status)?;
+        let pending: Vec<&Migration> = status.pending.iter().collect();
+        preflight::check_extensions(&client, &pending, &self.loaded.env).await?;
+        migrate::lock(&client, options.lock_timeout, || progress.waiting_for_lock())
+            .await
+            .map_err(DatabaseError::Lock)?;
+        let result = self.migrate_and_reconcile(&mut client, options, progress).await;
+        migrate::unlock(&client).await;
+        result
+    }
+
+    async fn migrate_and_reconcile(
+        &self,
+        client: &mut Client,
+        options: &ApplyOptions,
+        progress: &dyn Progress,
+    ) -> Result<DatabaseOutcome, DatabaseError> {
+        migrate::ensure_ledger(client).await.map_err(DatabaseError::query("the migration ledger"))?;
+        // Re-read under the lock: another applier may have done the work meanwhile.
+        let status = self.status(client).await?;
+        progress.migrations_started(status.pending.len());
+        let applied =
+            migrate::apply_pending(client, &status.pending, |m, took| progress.migration_applied(&m.file_name(), took))
+                .await;
+        progress.migrations_finished();
+        let mut outcome = DatabaseOutcome {
+            migrations_applied: applied?,
+            migrations_already_applied: status.applied.len(),
+            policy_changes: Vec::new(),
+            policies_reconciled: options.reconcile && self.loaded.env.timeseries.backend == Backend::Timescaledb,
+        };
+        if outcome.policies_reconciled {
+            let fail =
+                |message: String| DatabaseError::Policies { applied: outcome.migrations_applied.clone(), message };
+            let plan = policies::plan(client, &self.loaded.env).await.map_err(|e| fail(connect::reason(&e)))?;
+            if !plan.missing.is_empty() {
+                return Err(fail(format!(
+                    "the environment declares {} but the database has no such hypertable or continuous aggregate; \
+                     a migration must create it",
+                    plan.missing.join(", ")
+                )));
+            }
+            let destructive: Vec<String> =
+                plan.changes.iter().filter(|c| c.destructive).map(|c| c.describe()).collect();
+            if !destructive.is_empty() && !options.allow_destroy {
+                return Err(fail(format!(
+                    "refusing to change policies: these drop data sooner than now:\n  {}\nre-run with --allow-destroy if that is intended",
+                    destructive.join("\n  ")
+                )));
+            }
+            policies::apply(client, &plan.changes).await.map_err(fail)?;
+            outcome.policy_changes = plan.changes.iter().map(|c| c.describe()).collect();
+        }
+        Ok(outcome)
+    }
+}
+
+/// Fails, naming every problem, when an applied file changed or is missing or one stopped part-way.
+pub fn refuse_blocked(status: &Status) -> Result<(), DatabaseError> {
+    match status.blockers() {
+        blockers if blockers.is_empty() => Ok(()),
+        blockers => Err(DatabaseError::Blocked(blockers)),
+    }
+}
+
+/// The database part of a plan.
+#[derive(Debug, Default, Serialize)]
+pub struct DatabasePlan {
+    /// Why the database part was not checked (not reachable, no host yet), if it was not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_checked: Option<String>,
+    pub pending_migrations: Vec<String>,
+    /// Problems that stop every migration (a changed or missing file, a partial migration).
+    pub blockers: Vec<String>,
+    /// `None` where glctl does not reconcile policies (the native backend).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policies: Option<PolicyPlan>,
+}
+
+impl DatabasePlan {
+    pub fn not_checked(why: String) -> Self {
+        DatabasePlan { not_checked: Some(why), ..DatabasePlan::default() }
+    }
+
+    pub fn has_changes(&self) -> bool {
+        !self.pending_migrations.is_empty()
+            || !self.blockers.is_empty()
+            || self.policies.as_ref().is_some_and(|p| !p.changes.is_empty())
+    }
+}
+
+/// How `apply` runs the database stage.
+pub struct ApplyOptions {
+    /// How long to wait for another applier's advisory lock.
+    pub lock_timeout: Duration,
+    /// Make the policies match the environment after migrating (`apply`; not `migrate apply`).
+    pub reconcile: bool,
+    /// Allow policy changes that drop data sooner (a shorter retention).
+    pub allow_destroy: bool,
+}
+
+/// What the database stage of `apply` did.
+#[derive(Debug, Default)]
+pub struct DatabaseOutcome {
+    pub migrations_applied: Vec<String>,
+    pub migrations_already_applied: usize,
+    pub policy_changes: Vec<String>,
+    /// False on the native backend and for `migrate apply`.
+    pub policies_reconciled: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::DatabasePlan;
+
+    #[test]
+    fn an_unchecked_database_has_no_changes_but_is_not_clean() {
+        let plan = DatabasePlan::not_checked("cannot connect".into());
+        assert!(!plan.has_changes());
+        assert_eq!(plan.not_checked.as_deref(), Some("cannot connect"));
+        let json = serde_json::to_value(&plan).unwrap();
+        assert_eq!(json["not_checked"], "cannot connect");
+    }
+
+    #[test]
+    fn pending_migrations_and_blockers_are_changes() {
+        let plan = DatabasePlan { pending_migrations: vec!["0001_roles.sql".into()], ..Default::default() };
+        assert!(plan.has_changes());
+        let plan = DatabasePlan { blockers: vec!["changed".into()], ..Default::default() };
+        assert!(plan.has_changes());
+    }
+}

@@ -1,0 +1,221 @@
+//! The infrastructure stage shared by `render`, `plan` and `apply`: render the environment's Terraform root
+//! module, run `terraform init` and `plan`, save the plan with a record of what it was made from, and apply
+//! exactly that plan. Returns typed results; the commands decide how they look.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::aws::VerifiedAccount;
+use crate::config::diagnostics::Severity;
+use crate::config::Loaded;
+use crate::project::Project;
+use crate::terraform::plan_summary::PlanSummary;
+use crate::terraform::render::{self, Rendered};
+use crate::terraform::runner::{Applied, ApplyEvent, Terraform, TerraformError};
+use crate::terraform::{emulator, plugin_dir};
+
+pub const PLAN_FILE: &str = "plan.tfplan";
+pub const PLAN_RECORD: &str = "plan.json";
+pub const OUTPUTS_FILE: &str = "outputs.json";
+
+#[derive(Debug, thiserror::Error)]
+pub enum InfraError {
+    /// The templates cannot render this environment (a project file is broken).
+    #[error("{0}")]
+    Template(String),
+    #[error("cannot write {}: {source}", path.display())]
+    Io { path: PathBuf, source: std::io::Error },
+    /// terraform failed; `applied` lists the resource operations that finished before it stopped.
+    #[error("terraform {step} failed:\n{}{}", output.trim_end(), applied_before(step, applied))]
+    Terraform { step: String, output: String, applied: Vec<Applied> },
+    #[error(
+        "refusing to apply: the plan replaces or destroys stateful resources:\n  {}\nre-run with --allow-destroy if that is intended",
+        addresses.join("\n  ")
+    )]
+    Destructive { addresses: Vec<String> },
+}
+
+fn applied_before(step: &str, applied: &[Applied]) -> String {
+    if step != "apply" {
+        return String::new();
+    }
+    if applied.is_empty() {
+        return "\nnothing was applied before the failure".into();
+    }
+    let list: Vec<String> = applied.iter().map(|a| format!("  {} ({})", a.address, a.action)).collect();
+    format!("\napplied before the failure ({}):\n{}", applied.len(), list.join("\n"))
+}
+
+impl From<TerraformError> for InfraError {
+    fn from(e: TerraformError) -> Self {
+        InfraError::Terraform { step: e.step, output: e.output, applied: e.applied }
+    }
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> InfraError + '_ {
+    move |source| InfraError::Io { path: path.to_path_buf(), source }
+}
+
+/// What a saved plan was made from and what it does; `apply` reads it back.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct PlanRecord {
+    pub environment: String,
+    /// Digest of the rendered files the plan was made from.
+    pub digest: String,
+    pub summary: PlanSummary,
+    /// Safe defaults this environment gives up on purpose (its accepted risks), shown with every plan.
+    pub accepted_risks: Vec<String>,
+}
+
+/// Renders and normalises with `terraform fmt`, so the files are what `terraform fmt -check` expects.
+pub fn render(project: &Project, loaded: &Loaded) -> Result<Rendered, InfraError> {
+    let mut rendered = render::render(loaded, &project.templates()).map_err(InfraError::Template)?;
+    for (path, text) in rendered.files.iter_mut() {
+        if path.parent().is_some_and(|p| p.as_os_str().is_empty()) {
+            *text = Terraform::fmt_stdin(text)?;
+        }
+    }
+    Ok(rendered)
+}
+
+/// Renders into `dir` for review; returns how many files were written.
+pub fn render_into(project: &Project, loaded: &Loaded, dir: &Path) -> Result<usize, InfraError> {
+    let rendered = render(project, loaded)?;
+    rendered.write(dir).map_err(io(dir))?;
+    Ok(rendered.files.len())
+}
+
+/// Renders into `dir`, runs init and plan, and saves the plan and its record there.
+pub fn plan(
+    project: &Project,
+    loaded: &Loaded,
+    _account: &VerifiedAccount,
+    dir: &Path,
+) -> Result<PlanRecord, InfraError> {
+    let rendered = render(project, loaded)?;
+    std::fs::create_dir_all(dir).map_err(io(dir))?;
+    rendered.write(dir).map_err(io(dir))?;
+    let _ = std::fs::remove_file(dir.join(PLAN_RECORD));
+    let tf = Terraform::new(dir, plugin_dir(loaded));
+    tf.init()?;
+    tf.plan(PLAN_FILE)?;
+    let plan = tf.show_json(PLAN_FILE)?;
+    let record = PlanRecord {
+        environment: loaded.name.clone(),
+        digest: rendered.digest(),
+        summary: PlanSummary::from_show_json(&plan, emulator::in_use()),
+        accepted_risks: accepted_risks(loaded),
+    };
+    let path = dir.join(PLAN_RECORD);
+    std::fs::write(&path, serde_json::to_string_pretty(&record).expect("json")).map_err(io(&path))?;
+    Ok(record)
+}
+
+fn accepted_risks(loaded: &Loaded) -> Vec<String> {
+    loaded
+        .warnings
+        .iter()
+        .filter(|w| w.severity == Severity::Warning && w.message.contains("(accepted risk"))
+        .map(|w| format!("{}: {}", w.field, w.message))
+        .collect()
+}
+
+/// A plan ready to apply: the saved one when it was made from the files as they render now, else a new one.
+#[derive(Debug)]
+pub struct ReadyPlan {
+    pub record: PlanRecord,
+    /// The saved plan was missing or made from other files, so this one was made just now.
+    pub replanned: bool,
+    dir: PathBuf,
+}
+
+impl ReadyPlan {
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+}
+
+/// Finds or makes the plan `apply` will apply, and refuses a destructive one without `allow_destroy`.
+pub fn ready_plan(
+    project: &Project,
+    loaded: &Loaded,
+    account: &VerifiedAccount,
+    dir: &Path,
+    allow_destroy: bool,
+) -> Result<ReadyPlan, InfraError> {
+    let digest = render(project, loaded)?.digest();
+    let saved: Option<PlanRecord> =
+        std::fs::read_to_string(dir.join(PLAN_RECORD)).ok().and_then(|t| serde_json::from_str(&t).ok());
+    let (record, replanned) = match saved {
+        Some(record) if record.digest == digest && dir.join(PLAN_FILE).is_file() => (record, false),
+        _ => (plan(project, loaded, account, dir)?, true),
+    };
+    let destructive: Vec<String> = record.summary.destructive().iter().map(|c| c.address.clone()).collect();
+    if !destructive.is_empty() && !allow_destroy {
+        return Err(InfraError::Destructive { addresses: destructive });
+    }
+    Ok(ReadyPlan { record, replanned, dir: dir.to_path_buf() })
+}
+
+/// What `apply` did to the infrastructure.
+#[derive(Debug)]
+pub struct InfraApplied {
+    pub operations: Vec<Applied>,
+    pub outputs_file: PathBuf,
+}
+
+impl InfraApplied {
+    pub fn longest_seconds(&self) -> f64 {
+        self.operations.iter().map(|a| a.seconds).fold(0.0, f64::max)
+    }
+}
+
+/// Applies exactly the ready plan (nothing when it has no changes) and writes `terraform output -json`.
+pub fn apply(loaded: &Loaded, ready: ReadyPlan, on_event: impl FnMut(ApplyEvent)) -> Result<InfraApplied, InfraError> {
+    let dir = ready.dir;
+    let tf = Terraform::new(&dir, plugin_dir(loaded));
+    let operations = if ready.record.summary.is_empty() { Vec::new() } else { tf.apply(PLAN_FILE, on_event)? };
+    // A saved plan applies once; the record must not send the next apply to it.
+    let _ = std::fs::remove_file(dir.join(PLAN_RECORD));
+    let outputs = tf.output_json()?;
+    let outputs_file = dir.join(OUTPUTS_FILE);
+    std::fs::write(&outputs_file, serde_json::to_string_pretty(&outputs).expect("json")).map_err(io(&outputs_file))?;
+    Ok(InfraApplied { operations, outputs_file })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{InfraApplied, InfraError};
+    use crate::terraform::runner::Applied;
+
+    fn op(address: &str, seconds: f64) -> Applied {
+        Applied { address: address.into(), action: "create".into(), seconds }
+    }
+
+    #[test]
+    fn a_failed_apply_names_what_was_applied_before_it() {
+        let e = InfraError::Terraform {
+            step: "apply".into(),
+            output: "Error: boom\n".into(),
+            applied: vec![op("module.kms.aws_kms_key.this", 3.0)],
+        };
+        let text = e.to_string();
+        assert!(text.starts_with("terraform apply failed:\nError: boom\napplied before the failure (1):"), "{text}");
+        assert!(text.contains("module.kms.aws_kms_key.this (create)"), "{text}");
+    }
+
+    #[test]
+    fn a_failure_before_anything_applied_says_so() {
+        let e = InfraError::Terraform { step: "apply".into(), output: "x".into(), applied: vec![] };
+        assert!(e.to_string().ends_with("nothing was applied before the failure"), "{e}");
+        let e = InfraError::Terraform { step: "plan".into(), output: "x".into(), applied: vec![] };
+        assert_eq!(e.to_string(), "terraform plan failed:\nx");
+    }
+
+    #[test]
+    fn the_longest_operation_is_reported() {
+        let applied = InfraApplied { operations: vec![op("a", 2.0), op("b", 31.5)], outputs_file: "x".into() };
+        assert_eq!(applied.longest_seconds(), 31.5);
+    }
+}
