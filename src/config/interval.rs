@@ -57,13 +57,26 @@ impl Interval {
                         pair[1]
                     )
                 })?;
-            match unit {
-                Unit::Seconds(n) => interval.seconds += amount * n,
-                Unit::Days(n) => interval.days += amount * n,
-                Unit::Months(n) => interval.months += amount * n,
-            }
+            let (field, n) = match unit {
+                Unit::Seconds(n) => (&mut interval.seconds, n),
+                Unit::Days(n) => (&mut interval.days, n),
+                Unit::Months(n) => (&mut interval.months, n),
+            };
+            *field = amount.checked_mul(n).and_then(|v| field.checked_add(v)).ok_or_else(|| out_of_range(text))?;
         }
-        Ok(interval)
+        interval.within_postgres_range(text)
+    }
+
+    /// PostgreSQL keeps an interval as 32-bit months, 32-bit days and 64-bit microseconds; anything larger
+    /// cannot be stored, so it is refused here rather than wrapped.
+    fn within_postgres_range(self, text: &str) -> Result<Interval, String> {
+        let fits_i32 = |v: i64| i32::try_from(v).is_ok();
+        let fits_micros = self.seconds.checked_mul(1_000_000).is_some();
+        if fits_i32(self.months) && fits_i32(self.days) && fits_micros {
+            Ok(self)
+        } else {
+            Err(out_of_range(text))
+        }
     }
 
     /// Parses PostgreSQL's own output (`7 days`, `1 year 6 mons`, `3 days 01:00:00`, `00:15:00`), as the
@@ -79,10 +92,14 @@ impl Interval {
                 .map(|f| f.split('.').next().unwrap_or("0").parse::<i64>())
                 .collect::<Result<_, _>>()
                 .map_err(|_| format!("a time of day such as 01:00:00; got '{token}' in '{text}'"))?;
-            let seconds = fields.iter().fold(0, |acc, f| acc * 60 + f);
-            interval.seconds += if negative { -seconds } else { seconds };
+            let seconds = fields
+                .iter()
+                .try_fold(0i64, |acc, f| acc.checked_mul(60).and_then(|a| a.checked_add(*f)))
+                .ok_or_else(|| out_of_range(text))?;
+            let signed = if negative { -seconds } else { seconds };
+            interval.seconds = interval.seconds.checked_add(signed).ok_or_else(|| out_of_range(text))?;
         }
-        Ok(interval)
+        interval.within_postgres_range(text)
     }
 
     /// Approximate length in seconds, with PostgreSQL's own convention for comparing intervals
@@ -98,6 +115,12 @@ impl Interval {
     pub fn has_months(&self) -> bool {
         self.months != 0
     }
+}
+
+fn out_of_range(text: &str) -> String {
+    format!(
+        "an interval PostgreSQL can hold (at most 178956970 years, 2147483647 days, 2562047788 hours); got '{text}'"
+    )
 }
 
 /// "7days" and "7 days" both split into ["7", "days"].
@@ -197,6 +220,46 @@ mod tests {
         assert!(Interval::parse("7 fortnights").is_err());
         assert!(Interval::parse("7").is_err());
         assert!(Interval::parse("").is_err());
+    }
+
+    #[test]
+    fn a_value_beyond_postgresql_s_interval_is_refused_not_wrapped() {
+        // This once validated and was shown as '8 months' in release builds.
+        let e = Interval::parse("1537228672809129302 years").unwrap_err();
+        assert!(e.contains("an interval PostgreSQL can hold"), "{e}");
+        assert!(Interval::parse("178956971 years").is_err(), "months overflow 32 bits");
+        assert!(Interval::parse("178956970 years").is_ok());
+        assert!(Interval::parse("2147483648 days").is_err());
+        assert!(Interval::parse("9223372036854775807 seconds").is_err());
+        assert!(Interval::parse("99999999999999999999 days").is_err(), "does not fit i64 at all");
+    }
+
+    #[test]
+    fn units_sum_and_signs_are_kept() {
+        let i = Interval::parse("1 day 1 day 2 hours -30 minutes").unwrap();
+        assert_eq!((i.months, i.days, i.seconds), (0, 2, 7200 - 1800));
+        assert_eq!(Interval::parse("2 weeks").unwrap().days, 14);
+        assert!(!Interval::parse("-1 day").unwrap().is_positive());
+        assert!(!Interval::parse("0 days").unwrap().is_positive());
+    }
+
+    #[test]
+    fn reads_postgresql_s_own_output() {
+        let p = |t: &str| Interval::parse_postgres(t).unwrap();
+        assert_eq!(p("1 year 6 mons"), Interval { months: 18, days: 0, seconds: 0 });
+        assert_eq!(p("3 days 01:00:00"), Interval { months: 0, days: 3, seconds: 3600 });
+        assert_eq!(p("00:15:00"), Interval { months: 0, days: 0, seconds: 900 });
+        assert_eq!(p("-01:30:00.5"), Interval { months: 0, days: 0, seconds: -5400 });
+        assert!(Interval::parse_postgres("ab:cd").is_err());
+    }
+
+    #[test]
+    fn the_canonical_form_round_trips() {
+        for text in ["7 days", "1 year 6 months", "1 hour 1 minute 1 second", "3 months", "0 seconds"] {
+            let parsed = Interval::parse(text).unwrap();
+            assert_eq!(parsed.to_string(), text);
+            assert_eq!(Interval::parse(&parsed.to_string()).unwrap(), parsed);
+        }
     }
 
     #[test]

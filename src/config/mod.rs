@@ -108,3 +108,48 @@ fn sorted(mut diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {
 fn top_of_leaf_file() -> marked_yaml::Span {
     marked_yaml::Span::new_start(marked_yaml::Marker::new(0, 0, 1, 1))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::{load, ConfigError};
+
+    /// Every rule has an invalid fixture with glctl's exact report next to it (`NAME.expected`, written for a
+    /// run inside the fixture folder); here the rules run in-process, without the binary.
+    #[test]
+    fn every_invalid_fixture_is_refused_with_its_expected_report() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let dir = root.join("tests/fixtures/invalid");
+        let mut cases: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+            .filter(|p| !p.file_name().unwrap().to_string_lossy().starts_with('_'))
+            .collect();
+        cases.sort();
+        assert!(cases.len() >= 30, "a fixture per rule, found {}", cases.len());
+        for case in cases {
+            let name = case.file_name().unwrap().to_string_lossy().into_owned();
+            let expected = std::fs::read_to_string(case.with_extension("expected")).unwrap();
+            match load(root, case.to_str().unwrap()) {
+                Ok(_) => panic!("{name} was accepted"),
+                Err(e @ ConfigError::NotFound(_)) => panic!("{name}: {e}"),
+                Err(e) => {
+                    // Paths are shown relative to the working directory, which is the crate root here.
+                    let report = e.to_string().replace("tests/fixtures/invalid/", "").replace("tests/fixtures/", "../");
+                    assert_eq!(report.trim_end(), expected.trim_end(), "{name}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_shipped_environment_is_valid() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        for env in ["dev", "staging", "prod", "local"] {
+            let loaded = load(root, env).unwrap_or_else(|e| panic!("{env}: {e}"));
+            assert_eq!(loaded.name, env);
+        }
+    }
+}

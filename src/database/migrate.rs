@@ -371,84 +371,127 @@ async fn record(
         .await
 }
 
-/// Splits SQL into statements at top-level semicolons, respecting quotes, dollar quotes and comments.
-/// (PostgreSQL runs a multi-statement string as one implicit transaction, so no-transaction files must be
-/// sent statement by statement.)
+/// Splits SQL into statements at top-level semicolons, respecting quotes (`'…'`, `E'…\\''`, `"…"`), dollar
+/// quotes and comments (`--`, and `/* */`, which nest in PostgreSQL). PostgreSQL runs a multi-statement
+/// string as one implicit transaction, so no-transaction files must be sent statement by statement.
 pub fn split_statements(sql: &str) -> Vec<String> {
     let chars: Vec<char> = sql.chars().collect();
     let mut statements = Vec::new();
-    let mut current = String::new();
+    let mut start = 0;
     let mut i = 0;
+    let next_is = |i: usize, c: char| chars.get(i + 1) == Some(&c);
     while i < chars.len() {
         let c = chars[i];
-        if c == '-' && chars.get(i + 1) == Some(&'-') {
-            while i < chars.len() && chars[i] != '\n' {
-                current.push(chars[i]);
-                i += 1;
+        i = match c {
+            '-' if next_is(i, '-') => chars[i..].iter().position(|&ch| ch == '\n').map_or(chars.len(), |p| i + p),
+            '/' if next_is(i, '*') => block_comment_end(&chars, i),
+            '\'' => {
+                let escapes = i > 0
+                    && matches!(chars[i - 1], 'E' | 'e')
+                    && (i < 2 || !(chars[i - 2].is_alphanumeric() || chars[i - 2] == '_'));
+                quoted_end(&chars, i, '\'', escapes)
             }
-            continue;
-        }
-        if c == '/' && chars.get(i + 1) == Some(&'*') {
-            while i < chars.len() && !(chars[i] == '*' && chars.get(i + 1) == Some(&'/')) {
-                current.push(chars[i]);
-                i += 1;
+            '"' => quoted_end(&chars, i, '"', false),
+            '$' => dollar_quoted_end(&chars, i).unwrap_or(i + 1),
+            ';' => {
+                push_statement(&mut statements, &chars[start..i]);
+                start = i + 1;
+                i + 1
             }
-            current.push_str("*/");
-            i += 2;
-            continue;
-        }
-        if c == '\'' || c == '"' {
-            current.push(c);
-            i += 1;
-            while i < chars.len() {
-                current.push(chars[i]);
-                if chars[i] == c {
-                    if chars.get(i + 1) == Some(&c) {
-                        current.push(c);
-                        i += 2;
-                        continue;
-                    }
-                    break;
-                }
-                i += 1;
-            }
-            i += 1;
-            continue;
-        }
-        if c == '$' {
-            let end = chars[i + 1..].iter().position(|&ch| !(ch.is_alphanumeric() || ch == '_')).map(|p| i + 1 + p);
-            if let Some(end) = end.filter(|&e| chars[e] == '$') {
-                let tag: String = chars[i..=end].iter().collect();
-                let rest: String = chars[end + 1..].iter().collect();
-                if let Some(close) = rest.find(&tag) {
-                    let body: String = rest[..close].to_string();
-                    current.push_str(&tag);
-                    current.push_str(&body);
-                    current.push_str(&tag);
-                    i = end + 1 + body.chars().count() + tag.chars().count();
-                    continue;
-                }
-            }
-        }
-        if c == ';' {
-            if !current.trim().is_empty() && !is_only_comments(&current) {
-                statements.push(current.trim().to_string());
-            }
-            current.clear();
-            i += 1;
-            continue;
-        }
-        current.push(c);
-        i += 1;
+            _ => i + 1,
+        };
     }
-    if !current.trim().is_empty() && !is_only_comments(&current) {
-        statements.push(current.trim().to_string());
-    }
+    push_statement(&mut statements, &chars[start..chars.len().min(i)]);
     statements
 }
 
+fn push_statement(statements: &mut Vec<String>, chars: &[char]) {
+    let text: String = chars.iter().collect();
+    if !text.trim().is_empty() && !is_only_comments(&text) {
+        statements.push(text.trim().to_string());
+    }
+}
+
+/// Index after the `*/` that closes the comment opened at `i`, counting nested comments.
+fn block_comment_end(chars: &[char], mut i: usize) -> usize {
+    let mut depth = 0;
+    while i < chars.len() {
+        if chars[i] == '/' && chars.get(i + 1) == Some(&'*') {
+            depth += 1;
+            i += 2;
+        } else if chars[i] == '*' && chars.get(i + 1) == Some(&'/') {
+            depth -= 1;
+            i += 2;
+            if depth == 0 {
+                return i;
+            }
+        } else {
+            i += 1;
+        }
+    }
+    chars.len()
+}
+
+/// Index after the quote that closes the one at `i`; a doubled quote is part of the text, and with
+/// `backslash_escapes` (an `E'…'` string) so is a quote after a backslash.
+fn quoted_end(chars: &[char], i: usize, quote: char, backslash_escapes: bool) -> usize {
+    let mut j = i + 1;
+    while j < chars.len() {
+        if backslash_escapes && chars[j] == '\\' {
+            j += 2;
+        } else if chars[j] == quote {
+            if chars.get(j + 1) == Some(&quote) {
+                j += 2;
+            } else {
+                return j + 1;
+            }
+        } else {
+            j += 1;
+        }
+    }
+    chars.len()
+}
+
+/// For a `$tag$` opening at `i`, the index after its closing `$tag$`; `None` when `$` starts no dollar quote
+/// (a parameter such as `$1`, or a `$` inside an identifier).
+fn dollar_quoted_end(chars: &[char], i: usize) -> Option<usize> {
+    if i > 0 && (chars[i - 1].is_alphanumeric() || chars[i - 1] == '_') {
+        return None;
+    }
+    let tag_len = chars[i + 1..].iter().position(|&ch| !(ch.is_alphanumeric() || ch == '_'))?;
+    let close = i + 1 + tag_len;
+    if chars[close] != '$' || chars.get(i + 1).is_some_and(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let tag = &chars[i..=close];
+    let body_start = close + 1;
+    (body_start..=chars.len().saturating_sub(tag.len()))
+        .find(|&k| &chars[k..k + tag.len()] == tag)
+        .map(|k| k + tag.len())
+        .or(Some(chars.len()))
+}
+
 fn is_only_comments(text: &str) -> bool {
-    text.lines().all(|l| l.trim().is_empty() || l.trim_start().starts_with("--"))
+    let statements_text: String = strip_comments(text);
+    statements_text.trim().is_empty()
+}
+
+/// `text` without `--` and `/* */` comments (outside quotes is not tracked: used on comment-only pieces).
+fn strip_comments(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i] == '-' && chars.get(i + 1) == Some(&'-') {
+            i = chars[i..].iter().position(|&ch| ch == '\n').map_or(chars.len(), |p| i + p);
+        } else if chars[i] == '/' && chars.get(i + 1) == Some(&'*') {
+            i = block_comment_end(&chars, i);
+        } else {
+            out.push(chars[i]);
+            i += 1;
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -462,5 +505,53 @@ mod tests {
         assert_eq!(statements.len(), 3, "{statements:#?}");
         assert!(statements[1].contains("$body$ SELECT 1; $body$"));
         assert!(statements[2].ends_with("FROM a"));
+    }
+
+    #[test]
+    fn nested_block_comments_hide_their_semicolons() {
+        let statements = split_statements("/* outer /* inner; */ still comment; */ SELECT 1; SELECT 2");
+        assert_eq!(statements, ["/* outer /* inner; */ still comment; */ SELECT 1", "SELECT 2"]);
+    }
+
+    #[test]
+    fn escape_strings_keep_a_backslash_quoted_quote() {
+        let statements = split_statements(r"INSERT INTO t VALUES (E'it\'s; fine'); SELECT 2");
+        assert_eq!(statements, [r"INSERT INTO t VALUES (E'it\'s; fine')", "SELECT 2"]);
+    }
+
+    #[test]
+    fn a_standard_string_ending_in_a_backslash_ends_at_its_quote() {
+        // standard_conforming_strings: a backslash is an ordinary character outside E'…'.
+        let statements = split_statements(r"SELECT 'C:\'; SELECT 2");
+        assert_eq!(statements, [r"SELECT 'C:\'", "SELECT 2"]);
+    }
+
+    #[test]
+    fn doubled_quotes_stay_inside_the_string() {
+        let statements = split_statements("SELECT 'a'';b'; SELECT \"x\"\";y\" FROM t");
+        assert_eq!(statements, ["SELECT 'a'';b'", "SELECT \"x\"\";y\" FROM t"]);
+    }
+
+    #[test]
+    fn positional_parameters_and_dollar_in_identifiers_are_not_dollar_quotes() {
+        let statements = split_statements("PREPARE p AS SELECT $1; SELECT a$b FROM t; SELECT 3");
+        assert_eq!(statements, ["PREPARE p AS SELECT $1", "SELECT a$b FROM t", "SELECT 3"]);
+    }
+
+    #[test]
+    fn an_anonymous_dollar_quote_holds_semicolons() {
+        let statements = split_statements("DO $$ BEGIN PERFORM 1; END $$; SELECT 2;");
+        assert_eq!(statements, ["DO $$ BEGIN PERFORM 1; END $$", "SELECT 2"]);
+    }
+
+    #[test]
+    fn comment_only_pieces_are_not_statements() {
+        assert!(split_statements("-- nothing;\n/* at all; */\n;").is_empty());
+        assert!(split_statements("").is_empty());
+    }
+
+    #[test]
+    fn an_unterminated_quote_keeps_the_rest_as_one_statement() {
+        assert_eq!(split_statements("SELECT 'open; SELECT 2"), ["SELECT 'open; SELECT 2"]);
     }
 }

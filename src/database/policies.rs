@@ -436,8 +436,140 @@ fn literal(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{normalise_order, same_interval};
+    use super::{diff, normalise_order, same_interval, Job, Live, LiveHypertable};
     use crate::config::interval::Interval;
+    use crate::config::model::Environment;
+
+    fn env(retention: &str) -> Environment {
+        let yaml = format!(
+            "project: p\ntier: non-production\naws: {{ account_id: '123456789012', region: us-east-1 }}\n\
+             engine: {{ kind: external, version: '17.5' }}\ntimeseries: {{ backend: timescaledb }}\n\
+             hypertables:\n  readings:\n    time_column: t\n    chunk_interval: 1 day\n\
+             \x20   compression: {{ segment_by: [device], order_by: [t DESC], after: 7 days }}\n{retention}\
+             continuous_aggregates:\n  hourly:\n    source: readings\n    bucket: 1 hour\n\
+             \x20   refresh: {{ start_offset: 3 hours, end_offset: 1 hour, schedule_interval: 1 hour }}\n"
+        );
+        serde_yaml_ng::from_str(&yaml).unwrap()
+    }
+
+    fn job(id: i32, config: serde_json::Value, schedule: &str) -> Option<Job> {
+        Some(Job { id, config, schedule_interval: schedule.into() })
+    }
+
+    /// The database exactly as `env("    retention: 30 days\n")` declares it.
+    fn matching_live() -> Live {
+        let mut live = Live::default();
+        live.hypertables.insert(
+            "readings".into(),
+            LiveHypertable {
+                chunk_interval: Some("1 day".into()),
+                compression_enabled: true,
+                segment_by: "device".into(),
+                order_by: "t DESC".into(),
+                compress_job: job(1000, serde_json::json!({"compress_after": "7 days"}), "12:00:00"),
+                retention_job: job(1001, serde_json::json!({"drop_after": "30 days"}), "1 day"),
+            },
+        );
+        live.aggregates.insert(
+            "hourly".into(),
+            job(1002, serde_json::json!({"start_offset": "03:00:00", "end_offset": "01:00:00"}), "01:00:00"),
+        );
+        live
+    }
+
+    #[test]
+    fn a_database_that_matches_has_no_changes() {
+        let plan = diff(&env("    retention: 30 days\n"), &matching_live());
+        assert!(plan.changes.is_empty(), "{:#?}", plan.changes);
+        assert!(plan.missing.is_empty() && plan.unmanaged.is_empty());
+    }
+
+    #[test]
+    fn an_empty_database_lists_what_is_missing_and_adds_every_policy() {
+        let plan = diff(&env("    retention: 30 days\n"), &Live::default());
+        assert_eq!(plan.missing, ["readings", "hourly"]);
+        let described: Vec<String> = plan.changes.iter().map(|c| c.describe()).collect();
+        assert_eq!(
+            described,
+            [
+                "+ readings compression: (none) -> segment_by [device] order_by [t DESC]",
+                "+ readings compress_after: (none) -> 7 days",
+                "+ readings retention: (none) -> 30 days",
+                "+ hourly refresh: (none) -> 3 hours to 1 hour every 1 hour",
+            ]
+        );
+        assert!(plan.changes[2].statement.starts_with("SELECT add_retention_policy('\"public\".\"readings\"'"));
+    }
+
+    #[test]
+    fn a_shorter_retention_is_altered_in_place_and_destructive() {
+        let plan = diff(&env("    retention: 7 days\n"), &matching_live());
+        assert_eq!(plan.changes.len(), 1, "{:#?}", plan.changes);
+        let change = &plan.changes[0];
+        assert!(change.destructive);
+        assert_eq!(
+            change.describe(),
+            "~ readings retention: 30 days -> 7 days (drops data older than 7 days at the next run) DESTRUCTIVE"
+        );
+        assert_eq!(change.statement, "SELECT alter_job(1001, config => '{\"drop_after\":\"7 days\"}'::jsonb);");
+    }
+
+    #[test]
+    fn a_longer_retention_is_not_destructive() {
+        let plan = diff(&env("    retention: 1 year\n"), &matching_live());
+        assert_eq!(plan.changes.len(), 1);
+        assert!(!plan.changes[0].destructive);
+    }
+
+    #[test]
+    fn a_retention_the_file_no_longer_declares_is_removed() {
+        let plan = diff(&env(""), &matching_live());
+        assert_eq!(plan.changes.len(), 1);
+        assert_eq!(plan.changes[0].describe(), "- readings retention: 30 days -> (none)");
+        assert_eq!(plan.changes[0].statement, "SELECT remove_retention_policy('\"public\".\"readings\"');");
+    }
+
+    #[test]
+    fn a_changed_refresh_window_keeps_the_job_and_its_other_settings() {
+        let mut live = matching_live();
+        live.aggregates.insert(
+            "hourly".into(),
+            job(
+                1002,
+                serde_json::json!({"start_offset": "02:00:00", "end_offset": "01:00:00", "mat_hypertable_id": 3}),
+                "01:00:00",
+            ),
+        );
+        let plan = diff(&env("    retention: 30 days\n"), &live);
+        assert_eq!(plan.changes.len(), 1);
+        let statement = &plan.changes[0].statement;
+        assert!(statement.starts_with("SELECT alter_job(1002, schedule_interval => INTERVAL '1 hour'"), "{statement}");
+        assert!(
+            statement.contains("\"mat_hypertable_id\":3") && statement.contains("\"start_offset\":\"3 hours\""),
+            "{statement}"
+        );
+    }
+
+    #[test]
+    fn objects_the_file_does_not_name_are_listed_and_left_alone() {
+        let mut live = matching_live();
+        live.hypertables
+            .insert("legacy".into(), LiveHypertable { chunk_interval: Some("7 days".into()), ..Default::default() });
+        let plan = diff(&env("    retention: 30 days\n"), &live);
+        assert_eq!(plan.unmanaged, ["legacy"]);
+        assert!(plan.changes.is_empty());
+    }
+
+    #[test]
+    fn a_changed_chunk_interval_says_it_applies_to_new_chunks() {
+        let mut live = matching_live();
+        live.hypertables.get_mut("readings").unwrap().chunk_interval = Some("7 days".into());
+        let plan = diff(&env("    retention: 30 days\n"), &live);
+        assert_eq!(
+            plan.changes[0].describe(),
+            "~ readings chunk_interval: 7 days -> 1 day (applies to chunks created from now on)"
+        );
+    }
 
     #[test]
     fn catalog_intervals_compare_exactly() {

@@ -3,56 +3,53 @@
 //! The environment file writes values as postgresql.conf does (`8GB`, `30s`, `on`); the RDS API takes the
 //! number in the parameter's own unit (shared_buffers in 8 kB pages, work_mem in kB, …) and booleans as 1/0.
 //! Sending `8GB` is refused half-way through an apply, so conversion happens (and fails) at validate time.
+//!
+//! What each parameter is (type, unit, whether it needs a restart, its range, its allowed values) comes from
+//! PostgreSQL itself: `pg_settings.tsv` is `pg_settings` captured by `scripts/pg-settings`, and a test
+//! regenerates it from a real server and compares, so no unit-bearing parameter is sent unconverted.
 
-/// The unit a parameter's value is counted in, as `pg_settings.unit` reports it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Unit {
-    Kilobytes(u64), // counted in blocks of this many kB (8 for pages, 1 for kB)
-    Megabytes,
-    Milliseconds,
-    Seconds,
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+/// One row of `pg_settings`.
+#[derive(Debug)]
+struct Setting {
+    vartype: &'static str,
+    unit: &'static str,
+    context: &'static str,
+    min: &'static str,
+    max: &'static str,
+    enumvals: Vec<&'static str>,
 }
 
-fn unit_of(name: &str) -> Option<Unit> {
-    Some(match name {
-        "shared_buffers" | "effective_cache_size" | "wal_buffers" | "temp_buffers" => Unit::Kilobytes(8),
-        "work_mem"
-        | "maintenance_work_mem"
-        | "autovacuum_work_mem"
-        | "log_temp_files"
-        | "temp_file_limit"
-        | "logical_decoding_work_mem" => Unit::Kilobytes(1),
-        "max_wal_size" | "min_wal_size" | "wal_keep_size" => Unit::Megabytes,
-        "autovacuum_vacuum_cost_delay"
-        | "log_min_duration_statement"
-        | "log_autovacuum_min_duration"
-        | "statement_timeout"
-        | "idle_in_transaction_session_timeout"
-        | "deadlock_timeout"
-        | "lock_timeout"
-        | "idle_session_timeout" => Unit::Milliseconds,
-        "autovacuum_naptime" | "checkpoint_timeout" | "tcp_keepalives_idle" => Unit::Seconds,
-        _ => return None,
+const PG_SETTINGS: &str = include_str!("pg_settings.tsv");
+
+fn settings() -> &'static HashMap<&'static str, Setting> {
+    static TABLE: OnceLock<HashMap<&'static str, Setting>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        PG_SETTINGS
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+            .map(|line| {
+                let f: Vec<&'static str> = line.split('\t').collect();
+                let field = |i: usize| f.get(i).copied().unwrap_or("");
+                let enumvals = field(6).split(',').filter(|v| !v.is_empty()).collect();
+                let setting = Setting {
+                    vartype: field(1),
+                    unit: field(2),
+                    context: field(3),
+                    min: field(4),
+                    max: field(5),
+                    enumvals,
+                };
+                (field(0), setting)
+            })
+            .collect()
     })
 }
 
-/// Parameters that only take effect after a restart; RDS refuses `immediate` for them.
-const STATIC: &[&str] = &[
-    "shared_buffers",
-    "max_connections",
-    "shared_preload_libraries",
-    "autovacuum_max_workers",
-    "max_wal_senders",
-    "max_worker_processes",
-    "max_parallel_workers",
-    "wal_buffers",
-    "max_locks_per_transaction",
-    "max_prepared_transactions",
-    "superuser_reserved_connections",
-    "track_activity_query_size",
-    "rds.logical_replication",
-    "cron.database_name",
-];
+/// Parameters of RDS's own or of extensions (not in core `pg_settings`) that only take effect after a restart.
+const STATIC_OUTSIDE_CORE: &[&str] = &["rds.logical_replication", "cron.database_name"];
 
 /// One parameter-group entry.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -64,73 +61,117 @@ pub struct GroupParameter {
 
 /// Converts `name = value` for a parameter group, or says what was expected.
 pub fn for_parameter_group(name: &str, value: &str) -> Result<GroupParameter, String> {
-    let apply_method = if STATIC.contains(&name) { "pending-reboot" } else { "immediate" };
+    let setting = settings().get(name);
+    let restart = setting.map_or(STATIC_OUTSIDE_CORE.contains(&name), |s| s.context == "postmaster");
+    let apply_method = if restart { "pending-reboot" } else { "immediate" };
     let raw = value.trim().trim_matches('\'');
-    let converted = match unit_of(name) {
-        Some(unit) => convert(raw, unit).map_err(|e| format!("'{value}' {e}"))?,
-        None => match raw.to_ascii_lowercase().as_str() {
-            "on" | "true" | "yes" => "1".into(),
-            "off" | "false" | "no" => "0".into(),
-            _ => raw.to_string(),
-        },
+    let converted = match setting {
+        Some(s) => convert(raw, s).map_err(|e| format!("'{value}' {e}"))?,
+        // Not a core parameter (rds.*, pgaudit.*, …): RDS takes booleans as 1/0, the rest as written.
+        None => boolean(raw).unwrap_or(raw).to_string(),
     };
     Ok(GroupParameter { name: name.to_string(), value: converted, apply_method })
 }
 
-fn convert(raw: &str, unit: Unit) -> Result<String, String> {
-    let split = raw.find(|c: char| !(c.is_ascii_digit() || c == '-')).unwrap_or(raw.len());
-    let (number, suffix) = raw.split_at(split);
-    let number: i64 =
-        number.parse().map_err(|_| "is not a number with an optional unit (e.g. 8GB, 30s)".to_string())?;
-    if number < 0 {
-        // -1 means "off" for several of these (log_temp_files, log_min_duration_statement).
-        return Ok(number.to_string());
+fn boolean(raw: &str) -> Option<&'static str> {
+    match raw.to_ascii_lowercase().as_str() {
+        "on" | "true" | "yes" | "1" => Some("1"),
+        "off" | "false" | "no" | "0" => Some("0"),
+        _ => None,
     }
-    let number = number as u64;
-    let value = match unit {
-        Unit::Kilobytes(block) => {
-            let kb = match suffix.trim() {
-                "" => return Ok(number.to_string()),
-                "kB" => number,
-                "MB" => number * 1024,
-                "GB" => number * 1024 * 1024,
-                "TB" => number * 1024 * 1024 * 1024,
-                other => return Err(format!("has unit '{other}'; expected kB, MB, GB or TB")),
-            };
-            if kb % block != 0 {
-                return Err(format!("is not a whole number of {block} kB pages"));
-            }
-            kb / block
+}
+
+fn convert(raw: &str, s: &Setting) -> Result<String, String> {
+    match s.vartype {
+        "bool" => boolean(raw).map(str::to_string).ok_or_else(|| "is not a boolean; expected on or off".to_string()),
+        "enum" => match s.enumvals.iter().find(|v| v.eq_ignore_ascii_case(raw)) {
+            Some(v) => Ok(v.to_string()),
+            None => Err(format!("is not one of {}", s.enumvals.join(", "))),
+        },
+        "integer" | "real" => {
+            let number = in_unit(raw, s.unit, s.vartype == "real")?;
+            within_range(&number, s)?;
+            Ok(number)
         }
-        Unit::Megabytes => match suffix.trim() {
-            "" | "MB" => number,
-            "GB" => number * 1024,
-            "TB" => number * 1024 * 1024,
-            other => return Err(format!("has unit '{other}'; expected MB, GB or TB")),
-        },
-        Unit::Milliseconds => match suffix.trim() {
-            "" | "ms" => number,
-            "s" => number * 1000,
-            "min" => number * 60_000,
-            "h" => number * 3_600_000,
-            other => return Err(format!("has unit '{other}'; expected ms, s, min or h")),
-        },
-        Unit::Seconds => match suffix.trim() {
-            "" | "s" => number,
-            "min" => number * 60,
-            "h" => number * 3600,
-            other => return Err(format!("has unit '{other}'; expected s, min or h")),
-        },
+        _ => Ok(raw.to_string()),
+    }
+}
+
+/// Bytes in each memory unit PostgreSQL accepts, microseconds in each time unit.
+const MEMORY: &[(&str, u128)] = &[("B", 1), ("kB", 1 << 10), ("MB", 1 << 20), ("GB", 1 << 30), ("TB", 1 << 40)];
+const TIME: &[(&str, u128)] =
+    &[("us", 1), ("ms", 1_000), ("s", 1_000_000), ("min", 60_000_000), ("h", 3_600_000_000), ("d", 86_400_000_000)];
+
+/// The size of the parameter's own unit (`8kB` → 8192 bytes, `ms` → 1000 µs) and the units it may be
+/// written in; `None` for a parameter without a unit.
+fn unit_scale(unit: &str) -> Option<(u128, &'static [(&'static str, u128)])> {
+    if unit.is_empty() {
+        return None;
+    }
+    let split = unit.find(|c: char| !c.is_ascii_digit()).unwrap_or(unit.len());
+    let (count, name) = unit.split_at(split);
+    let count: u128 = if count.is_empty() { 1 } else { count.parse().ok()? };
+    for table in [MEMORY, TIME] {
+        if let Some((_, size)) = table.iter().find(|(n, _)| *n == name) {
+            return Some((count.checked_mul(*size)?, table));
+        }
+    }
+    None
+}
+
+/// `raw` as a number of the parameter's own unit. A bare number is already in that unit; a number with a
+/// unit is converted exactly (checked: it never wraps, and a remainder is an error, not a rounding).
+fn in_unit(raw: &str, unit: &str, real: bool) -> Result<String, String> {
+    let split = raw.find(|c: char| !(c.is_ascii_digit() || c == '-' || c == '+' || c == '.')).unwrap_or(raw.len());
+    let (number, suffix) = (raw[..split].trim(), raw[split..].trim());
+    if suffix.is_empty() {
+        let valid = if real { number.parse::<f64>().is_ok_and(f64::is_finite) } else { number.parse::<i64>().is_ok() };
+        return if valid {
+            Ok(number.to_string())
+        } else {
+            Err(format!(
+                "is not a {} with an optional unit (e.g. 8GB, 30s)",
+                if real { "number" } else { "whole number" }
+            ))
+        };
+    }
+    let Some((unit_size, table)) = unit_scale(unit) else {
+        return Err(format!("has unit '{suffix}', but the parameter takes a plain number"));
     };
-    Ok(value.to_string())
+    let names: Vec<&str> = table.iter().map(|(n, _)| *n).collect();
+    let Some((_, suffix_size)) = table.iter().find(|(n, _)| *n == suffix) else {
+        return Err(format!("has unit '{suffix}'; expected {}", names.join(", ")));
+    };
+    let whole: i128 = number.parse().map_err(|_| "is not a whole number with a unit (e.g. 8GB, 30s)".to_string())?;
+    let total = whole.checked_mul(*suffix_size as i128).ok_or("is too large")?;
+    if total % unit_size as i128 != 0 {
+        return Err(format!("is not a whole number of the parameter's unit ({unit})"));
+    }
+    Ok((total / unit_size as i128).to_string())
+}
+
+/// PostgreSQL's own minimum and maximum for the parameter, in its unit.
+fn within_range(number: &str, s: &Setting) -> Result<(), String> {
+    let (Ok(value), Ok(min), Ok(max)) = (number.parse::<f64>(), s.min.parse::<f64>(), s.max.parse::<f64>()) else {
+        return Ok(());
+    };
+    if value < min || value > max {
+        let unit = if s.unit.is_empty() { String::new() } else { format!(" (in {})", s.unit) };
+        return Err(format!("is {number}{unit}, outside PostgreSQL's range {}–{}{unit}", s.min, s.max));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
-    use super::for_parameter_group;
+    use super::{for_parameter_group, settings};
 
     fn value(name: &str, v: &str) -> String {
         for_parameter_group(name, v).unwrap().value
+    }
+
+    fn error(name: &str, v: &str) -> String {
+        for_parameter_group(name, v).unwrap_err()
     }
 
     #[test]
@@ -138,25 +179,71 @@ mod tests {
         assert_eq!(value("shared_buffers", "8GB"), "1048576"); // 8 kB pages
         assert_eq!(value("work_mem", "64MB"), "65536"); // kB
         assert_eq!(value("max_wal_size", "4GB"), "4096"); // MB
+        assert_eq!(value("work_mem", "640kB"), "640");
+        assert_eq!(value("shared_buffers", "131072"), "131072", "a bare number is already in the unit");
     }
 
     #[test]
     fn converts_times_and_booleans() {
         assert_eq!(value("autovacuum_naptime", "30s"), "30");
+        assert_eq!(value("autovacuum_naptime", "2min"), "120");
         assert_eq!(value("autovacuum_vacuum_cost_delay", "2ms"), "2");
         assert_eq!(value("log_connections", "on"), "1");
         assert_eq!(value("log_min_duration_statement", "1000"), "1000");
+        assert_eq!(value("log_min_duration_statement", "1h"), "3600000");
+        assert_eq!(value("log_temp_files", "-1"), "-1", "-1 means off and is in range");
+    }
+
+    #[test]
+    fn every_unit_bearing_parameter_is_converted_not_only_a_listed_few() {
+        // Neither was in the old hand-written list of 25.
+        assert_eq!(value("checkpoint_warning", "1min"), "60");
+        assert_eq!(value("bgwriter_delay", "1s"), "1000");
+        let with_units = settings().values().filter(|s| !s.unit.is_empty()).count();
+        assert!(with_units > 60, "pg_settings has {with_units} parameters with a unit");
     }
 
     #[test]
     fn static_parameters_wait_for_a_reboot() {
         assert_eq!(for_parameter_group("shared_buffers", "1GB").unwrap().apply_method, "pending-reboot");
+        assert_eq!(for_parameter_group("max_wal_senders", "10").unwrap().apply_method, "pending-reboot");
         assert_eq!(for_parameter_group("work_mem", "4MB").unwrap().apply_method, "immediate");
+        assert_eq!(for_parameter_group("rds.logical_replication", "1").unwrap().apply_method, "pending-reboot");
     }
 
     #[test]
-    fn refuses_units_postgresql_does_not_know() {
-        assert!(for_parameter_group("shared_buffers", "8 gigs").is_err());
-        assert!(for_parameter_group("shared_buffers", "12kB").is_err()); // not whole pages
+    fn refuses_units_postgresql_does_not_know_and_remainders() {
+        assert_eq!(error("shared_buffers", "8 gigs"), "'8 gigs' has unit 'gigs'; expected B, kB, MB, GB, TB");
+        assert!(error("shared_buffers", "12kB").contains("not a whole number of the parameter's unit (8kB)"));
+        assert!(error("autovacuum_naptime", "1500ms").contains("not a whole number"));
+        assert!(error("max_connections", "5MB").contains("takes a plain number"));
+    }
+
+    #[test]
+    fn values_outside_postgresql_s_range_are_refused() {
+        assert!(error("shared_buffers", "-5").contains("outside PostgreSQL's range 16–1073741823 (in 8kB)"));
+        assert!(error("shared_buffers", "16TB").contains("outside PostgreSQL's range"));
+        assert!(error("max_connections", "0").contains("outside"));
+    }
+
+    #[test]
+    fn arithmetic_never_wraps() {
+        let e = error("work_mem", "99999999999999999999999999999999999999TB");
+        assert!(e.ends_with("is too large"), "{e}");
+        assert!(error("work_mem", "99999999999999999999999TB").contains("outside PostgreSQL's range"));
+        assert!(error("work_mem", "9223372036854775807TB").contains("outside PostgreSQL's range"));
+    }
+
+    #[test]
+    fn booleans_and_enums_are_checked() {
+        assert!(error("log_connections", "maybe").contains("expected on or off"));
+        assert_eq!(value("ssl_min_protocol_version", "tlsv1.3"), "TLSv1.3");
+        assert!(error("ssl_min_protocol_version", "TLSv9").contains("is not one of TLSv1, TLSv1.1, TLSv1.2, TLSv1.3"));
+    }
+
+    #[test]
+    fn parameters_outside_core_pass_as_written() {
+        assert_eq!(value("rds.force_ssl", "on"), "1");
+        assert_eq!(value("pgaudit.log", "ddl,role"), "ddl,role");
     }
 }

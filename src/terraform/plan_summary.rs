@@ -191,3 +191,131 @@ fn symbol(action: Action) -> &'static str {
         Action::Delete => "-",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{Action, PlanSummary};
+    use serde_json::json;
+
+    fn resource(
+        address: &str,
+        module: &str,
+        r#type: &str,
+        actions: &[&str],
+        change: serde_json::Value,
+    ) -> serde_json::Value {
+        let mut c = change;
+        c["actions"] = json!(actions);
+        json!({ "address": address, "module_address": module, "type": r#type, "change": c })
+    }
+
+    fn show(resources: Vec<serde_json::Value>) -> serde_json::Value {
+        json!({ "resource_changes": resources })
+    }
+
+    #[test]
+    fn actions_are_read_and_no_ops_skipped() {
+        let plan = show(vec![
+            resource("module.kms.aws_kms_key.this", "module.kms", "aws_kms_key", &["create"], json!({})),
+            resource("module.kms.aws_kms_alias.this", "module.kms", "aws_kms_alias", &["no-op"], json!({})),
+            resource(
+                "module.database.aws_rds_cluster.this",
+                "module.database",
+                "aws_rds_cluster",
+                &["delete", "create"],
+                json!({"replace_paths": [["database_name"]]}),
+            ),
+            resource(
+                "module.secrets.aws_secretsmanager_secret.app",
+                "module.secrets",
+                "aws_secretsmanager_secret",
+                &["delete"],
+                json!({}),
+            ),
+        ]);
+        let summary = PlanSummary::from_show_json(&plan, false);
+        assert_eq!(summary.changes.len(), 3);
+        assert_eq!(summary.count(Action::Create), 1);
+        assert_eq!(summary.count(Action::Replace), 1);
+        assert_eq!(summary.count(Action::Delete), 1);
+        assert_eq!(summary.changes[0].replace_paths, ["database_name"], "sorted by module: database first");
+    }
+
+    #[test]
+    fn replacing_or_destroying_a_stateful_resource_is_destructive_and_other_changes_are_not() {
+        let plan = show(vec![
+            resource(
+                "module.database.aws_rds_cluster.this",
+                "module.database",
+                "aws_rds_cluster",
+                &["create", "delete"],
+                json!({}),
+            ),
+            resource(
+                "module.network_access.aws_security_group.this",
+                "module.network_access",
+                "aws_security_group",
+                &["delete", "create"],
+                json!({}),
+            ),
+            resource(
+                "module.kms.aws_kms_key.this",
+                "module.kms",
+                "aws_kms_key",
+                &["update"],
+                json!({"before": {"a": 1}, "after": {"a": 2}}),
+            ),
+        ]);
+        let summary = PlanSummary::from_show_json(&plan, false);
+        let destructive: Vec<&str> = summary.destructive().iter().map(|c| c.address.as_str()).collect();
+        assert_eq!(destructive, ["module.database.aws_rds_cluster.this"]);
+        let text = summary.render();
+        assert!(text.contains("DESTRUCTIVE: module.database.aws_rds_cluster.this will be replaced"), "{text}");
+        assert!(text.contains("Plan: 0 to add, 1 to change, 2 to replace, 0 to destroy."), "{text}");
+    }
+
+    #[test]
+    fn an_update_names_the_attributes_it_changes_but_not_derived_tags() {
+        let change = json!({
+            "before": {"backup_retention_period": 7, "tags_all": {"a": "1"}, "port": 5432, "endpoint": "e"},
+            "after": {"backup_retention_period": 30, "tags_all": {"a": "2"}, "port": 5432, "endpoint": "e"},
+            "after_unknown": {"endpoint": true}
+        });
+        let plan = show(vec![resource(
+            "module.database.aws_rds_cluster.this",
+            "module.database",
+            "aws_rds_cluster",
+            &["update"],
+            change,
+        )]);
+        let summary = PlanSummary::from_show_json(&plan, false);
+        assert_eq!(summary.changes[0].changed_attributes, ["backup_retention_period", "endpoint"]);
+        assert!(summary
+            .render()
+            .contains("~ module.database.aws_rds_cluster.this (backup_retention_period, endpoint)"));
+    }
+
+    #[test]
+    fn an_empty_plan_says_the_infrastructure_matches() {
+        let summary = PlanSummary::from_show_json(&show(vec![]), false);
+        assert!(summary.is_empty());
+        assert_eq!(summary.render(), "No changes: the infrastructure matches the environment file.\n");
+    }
+
+    #[test]
+    fn counts_are_grouped_by_module() {
+        let plan = show(vec![
+            resource("module.kms.aws_kms_key.this", "module.kms", "aws_kms_key", &["create"], json!({})),
+            resource("module.kms.aws_kms_alias.this", "module.kms", "aws_kms_alias", &["create"], json!({})),
+            resource(
+                "module.secrets.aws_secretsmanager_secret.app",
+                "module.secrets",
+                "aws_secretsmanager_secret",
+                &["create"],
+                json!({}),
+            ),
+        ]);
+        let text = PlanSummary::from_show_json(&plan, false).render();
+        assert!(text.starts_with("  module.kms      + 2\n  module.secrets  + 1\n"), "{text}");
+    }
+}
