@@ -1,4 +1,4 @@
-//! Command-line surface: what the user can type. Only shape and `--help`; meaning lives in `cmd/`.
+//! Command-line surface: what the user can type. Only shape and `--help`; meaning lives in `cmd/` and the stages.
 
 use std::path::PathBuf;
 
@@ -22,6 +22,7 @@ pub struct GlobalArgs {
     #[arg(long, global = true, env = "GLCTL_ROOT", default_value = ".", value_name = "DIR")]
     pub root: PathBuf,
     /// Connect the SQL stage here instead of the environment's endpoint (postgres://user@host:port/db).
+    /// Prefer the GLCTL_DATABASE_URL variable: a flag is visible to other users in the process list.
     #[arg(long, global = true, env = "GLCTL_DATABASE_URL", hide_env_values = true, value_name = "URL")]
     pub database_url: Option<String>,
     /// Never colour output (also when NO_COLOR is set).
@@ -45,7 +46,7 @@ pub enum Command {
     /// Replacing or destroying a stateful resource (cluster, instance, KMS key, secret) is flagged and makes
     /// `apply` refuse unless it is given --allow-destroy.
     Plan(PlanArgs),
-    /// Apply the saved plan (re-planning only when it is stale), then the migrations and the TimescaleDB
+    /// Apply the saved plan (re-planning only when it is stale), then the migrations and the time-series
     /// policies.
     Apply(ApplyArgs),
     /// Versioned SQL migrations (`sql/migrations/`): show their status or apply the pending ones.
@@ -81,7 +82,8 @@ pub struct PlanArgs {
     /// Output format of the summary.
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     pub output: ReportFormat,
-    /// Exit 1 when the plan has changes (0 when it has none), like `terraform plan -detailed-exitcode`.
+    /// Exit 1 when the plan has changes and 0 when it has none. (glctl's codes, not terraform's: 2 is a
+    /// configuration error, and 3 says part of the plan could not be checked, with or without this flag.)
     #[arg(long)]
     pub detailed_exitcode: bool,
     /// Plan one stage only: `infra` (Terraform) or `database` (migrations and policies).

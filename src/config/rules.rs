@@ -532,8 +532,10 @@ impl Rules<'_> {
             ),
             _ => {}
         }
+        // Also for an external server: without --database-url the SQL stage reads its credentials from
+        // this secret, and an external server has no RDS-managed master secret.
         let wanted = &self.env.connection.credentials_secret;
-        if self.provisioned() && !self.env.secrets.contains_key(wanted) {
+        if !self.env.secrets.contains_key(wanted) {
             let hint = did_you_mean(wanted, self.env.secrets.keys().map(String::as_str))
                 .map(|c| format!("; did you mean '{c}'?"))
                 .unwrap_or_default();

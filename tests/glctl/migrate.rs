@@ -322,3 +322,51 @@ fn the_native_schema_applies_with_pg_partman_and_keeps_the_audit_log_append_only
     let status = p.glctl_env("dev", &["migrate", "status"]);
     assert_eq!(status.code, 0, "{}", status.stdout);
 }
+
+/// pg_cron is installed on the stack's PostgreSQL but not in shared_preload_libraries (the common
+/// self-managed mistake): the preflight says what to set before the first migration runs.
+#[test]
+fn an_extension_that_is_installed_but_not_preloaded_is_reported_before_anything_runs() {
+    let p = Project::new("preload");
+    p.write("0001_first.sql", "CREATE TABLE first_one (id int);\n");
+    p.write("0002_cron.sql", "-- glctl:requires-extension pg_cron\nCREATE EXTENSION IF NOT EXISTS pg_cron;\n");
+    assert_eq!(
+        p.query("SELECT count(*) FROM pg_available_extensions WHERE name = 'pg_cron'"),
+        "1",
+        "pg_cron installed"
+    );
+    let out = p.glctl(&["apply"]);
+    assert_eq!(out.code, 1, "stdout: {}\nstderr: {}", out.stdout, out.stderr);
+    for expected in [
+        "has not loaded them at start",
+        "pg_cron, needed by 0002_cron.sql",
+        "add pg_cron to shared_preload_libraries in the server's postgresql.conf and restart it",
+        "nothing was run",
+    ] {
+        assert!(out.stderr.contains(expected), "missing '{expected}' in:\n{}", out.stderr);
+    }
+    assert_eq!(p.query("SELECT to_regclass('public.first_one') IS NULL"), "t", "0001 did not run either");
+}
+
+/// A database that cannot be reached is never reported as "no changes": the plan says what it could not
+/// check and exits 3, with or without --detailed-exitcode, in text and in JSON.
+#[test]
+fn an_unreachable_database_makes_plan_exit_incomplete() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let url = format!("postgres://nobody:pw@127.0.0.1:{closed}/nothing?sslmode=disable");
+    let env = repo().join("environments/local.yaml");
+    let env = env.to_str().unwrap();
+    for extra in [&["--detailed-exitcode"][..], &[][..]] {
+        let mut args = vec!["plan", "-e", env, "--only", "database", "--database-url", &url];
+        args.extend_from_slice(extra);
+        let out = glctl_in(&repo(), &args);
+        assert_eq!(out.code, 3, "{extra:?}: stdout: {}\nstderr: {}", out.stdout, out.stderr);
+        assert!(out.stdout.contains("NOT CHECKED: cannot connect to 127.0.0.1"), "{}", out.stdout);
+        assert!(!out.stdout.contains("pw"), "the password is not shown: {}", out.stdout);
+    }
+    let json =
+        glctl_in(&repo(), &["plan", "-e", env, "--only", "database", "--database-url", &url, "--output", "json"]);
+    assert_eq!(json.code, 3);
+    let value: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert!(value["not_checked"][0].as_str().unwrap().starts_with("database: cannot connect"), "{value}");
+}

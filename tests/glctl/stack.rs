@@ -145,9 +145,24 @@ fn a_stack_starts_and_stops_without_orphans() {
     for pid in &pids {
         assert!(alive(*pid), "pid {pid} should run");
     }
+    // moto dies first; a new start in the same directory stops the PostgreSQL still running from it before
+    // removing its files, instead of deleting a live cluster's data directory.
+    assert!(std::process::Command::new("kill").args(["-KILL", &pids[0].to_string()]).status().unwrap().success());
+    while alive(pids[0]) {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let again = std::process::Command::new(&script).args(["start", "--dir"]).arg(dir.path()).output().unwrap();
+    assert!(again.status.success(), "{}", String::from_utf8_lossy(&again.stderr));
+    for pid in &pids[1..] {
+        assert!(!alive(*pid), "pid {pid} of the earlier stack still runs");
+    }
+    let new_pids: Vec<i32> = ["moto.pid", "pglite.pid", "pg/postmaster.pid"]
+        .iter()
+        .map(|f| std::fs::read_to_string(dir.path().join(f)).unwrap().lines().next().unwrap().trim().parse().unwrap())
+        .collect();
     let stop = std::process::Command::new(&script).args(["stop", "--dir"]).arg(dir.path()).output().unwrap();
     assert!(stop.status.success(), "{}", String::from_utf8_lossy(&stop.stderr));
-    for pid in &pids {
+    for pid in &new_pids {
         assert!(!alive(*pid), "pid {pid} survived stop");
     }
 }

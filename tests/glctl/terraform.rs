@@ -471,3 +471,41 @@ fn checkov_finds_no_failed_check_in_production() {
         assert!(reason.len() > 20, "skip of {} on {} has no real reason", skip["check_id"], skip["resource"]);
     }
 }
+
+/// `glctl plan|apply -e local` run with credentials of another account (moto answering as 210987654321)
+/// stops before terraform or Secrets Manager is asked anything, naming both accounts; nothing is created.
+#[test]
+fn credentials_of_another_account_stop_plan_and_apply_before_anything_exists() {
+    let endpoint = crate::support::stack::dedicated_moto_for_account("210987654321");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("tf");
+    let out = out.to_str().unwrap();
+    for args in [
+        vec!["plan", "-e", "local", "--out", out],
+        vec!["apply", "-e", "local", "--out", out, "--yes"],
+        vec!["apply", "-e", "local", "--out", out, "--yes", "--only", "database"],
+    ] {
+        let run = glctl_aws(&endpoint, &repo(), &args);
+        assert_eq!(run.code, 2, "{args:?}: {}\n{}", run.stdout, run.stderr);
+        for expected in ["belong to account 210987654321", "lives in account 123456789012", "nothing was done"] {
+            assert!(run.stderr.contains(expected), "{args:?}: missing '{expected}' in {}", run.stderr);
+        }
+    }
+    assert!(!dir.path().join("tf/plan.tfplan").exists(), "terraform never planned");
+    runtime().block_on(async {
+        let config = aws_config(&endpoint).await;
+        let keys = aws_sdk_kms::Client::new(&config).list_keys().send().await.unwrap();
+        assert!(keys.keys().is_empty(), "no KMS key was created: {:?}", keys.keys());
+        let secrets = aws_sdk_secretsmanager::Client::new(&config).list_secrets().send().await.unwrap();
+        assert!(secrets.secret_list().is_empty(), "no secret was created");
+    });
+}
+
+/// terraform refuses on its own too: the rendered provider names the environment's account.
+#[test]
+fn the_rendered_provider_allows_only_the_environment_s_account() {
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(glctl(&["render", "-e", "prod", "--out", dir.path().to_str().unwrap()]).code, 0);
+    let versions = read(&dir.path().join("versions.tf"));
+    assert_eq!(versions.matches("allowed_account_ids = [\"123456789012\"]").count(), 2, "{versions}");
+}

@@ -107,10 +107,18 @@ fn run_while_tests_live(command: &str, cleanup: &str) {
 /// A moto server of one test's own, for work that moto cannot share (see its users). It lives until this
 /// process exits: a shell watchdog stops it then, however the process ends.
 pub fn dedicated_moto() -> String {
+    dedicated_moto_for_account("123456789012")
+}
+
+/// A moto of one test's own that answers as AWS account `account` (MOTO_ACCOUNT_ID).
+pub fn dedicated_moto_for_account(account: &str) -> String {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let moto = repo().join(".tools/venv/bin/moto_server");
     run_while_tests_live(
-        &format!("MOTO_IAM_LOAD_MANAGED_POLICIES=true '{}' -H 127.0.0.1 -p {port} >/dev/null 2>&1", moto.display()),
+        &format!(
+            "MOTO_ACCOUNT_ID={account} MOTO_IAM_LOAD_MANAGED_POLICIES=true '{}' -H 127.0.0.1 -p {port} >/dev/null 2>&1",
+            moto.display()
+        ),
         "",
     );
     let endpoint = format!("http://127.0.0.1:{port}");
