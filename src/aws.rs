@@ -38,11 +38,11 @@ pub struct AwsContext {
 impl AwsContext {
     /// Builds the SDK configuration for the environment's account and region. Nothing is called yet.
     pub async fn for_environment(loaded: &Loaded) -> AwsContext {
-        let region = loaded.env.aws.region.clone();
+        let region = loaded.environment.aws.region.clone();
         let config = aws_config::defaults(BehaviorVersion::latest()).region(Region::new(region.clone())).load().await;
         AwsContext {
             environment: loaded.name.clone(),
-            expected_account: loaded.env.aws.account_id.clone(),
+            expected_account: loaded.environment.aws.account_id.clone(),
             region,
             config,
             checked: OnceCell::new(),

@@ -11,7 +11,7 @@ use crate::config::diagnostics::Severity;
 use crate::config::Loaded;
 use crate::project::Project;
 use crate::terraform::plan_summary::PlanSummary;
-use crate::terraform::render::{self, Rendered};
+use crate::terraform::root_module::{self, RootModule};
 use crate::terraform::runner::{Applied, ApplyEvent, Terraform, TerraformError};
 use crate::terraform::{emulator, plugin_dir};
 
@@ -61,6 +61,9 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> InfraError + '_ {
 #[derive(Debug, Serialize, Deserialize)]
 pub struct PlanRecord {
     pub environment: String,
+    /// The AWS account and region the plan was made in (checked against the caller's credentials).
+    pub account_id: String,
+    pub region: String,
     /// Digest of the rendered files the plan was made from.
     pub digest: String,
     pub summary: PlanSummary,
@@ -68,34 +71,35 @@ pub struct PlanRecord {
     pub accepted_risks: Vec<String>,
 }
 
-/// Renders and normalises with `terraform fmt`, so the files are what `terraform fmt -check` expects.
-pub fn render(project: &Project, loaded: &Loaded) -> Result<Rendered, InfraError> {
-    let mut rendered = render::render(loaded, &project.templates()).map_err(InfraError::Template)?;
-    for (path, text) in rendered.files.iter_mut() {
+/// The environment's root module from the templates, normalised with `terraform fmt`, so the files are
+/// what `terraform fmt -check` expects.
+pub fn root_module(project: &Project, loaded: &Loaded) -> Result<RootModule, InfraError> {
+    let mut module = root_module::from_templates(loaded, &project.templates()).map_err(InfraError::Template)?;
+    for (path, text) in module.files.iter_mut() {
         if path.parent().is_some_and(|p| p.as_os_str().is_empty()) {
             *text = Terraform::fmt_stdin(text)?;
         }
     }
-    Ok(rendered)
+    Ok(module)
 }
 
-/// Renders into `dir` for review; returns how many files were written.
-pub fn render_into(project: &Project, loaded: &Loaded, dir: &Path) -> Result<usize, InfraError> {
-    let rendered = render(project, loaded)?;
-    rendered.write(dir).map_err(io(dir))?;
-    Ok(rendered.files.len())
+/// Writes the root module into `dir` for review; returns how many files were written.
+pub fn write_root_module(project: &Project, loaded: &Loaded, dir: &Path) -> Result<usize, InfraError> {
+    let module = root_module(project, loaded)?;
+    module.write(dir).map_err(io(dir))?;
+    Ok(module.files.len())
 }
 
 /// Renders into `dir`, runs init and plan, and saves the plan and its record there.
 pub fn plan(
     project: &Project,
     loaded: &Loaded,
-    _account: &VerifiedAccount,
+    account: &VerifiedAccount,
     dir: &Path,
 ) -> Result<PlanRecord, InfraError> {
-    let rendered = render(project, loaded)?;
+    let module = root_module(project, loaded)?;
     std::fs::create_dir_all(dir).map_err(io(dir))?;
-    rendered.write(dir).map_err(io(dir))?;
+    module.write(dir).map_err(io(dir))?;
     let _ = std::fs::remove_file(dir.join(PLAN_RECORD));
     let tf = Terraform::new(dir, plugin_dir(loaded));
     tf.init()?;
@@ -103,7 +107,9 @@ pub fn plan(
     let plan = tf.show_json(PLAN_FILE)?;
     let record = PlanRecord {
         environment: loaded.name.clone(),
-        digest: rendered.digest(),
+        account_id: account.account_id.clone(),
+        region: account.region.clone(),
+        digest: module.digest(),
         summary: PlanSummary::from_show_json(&plan, emulator::in_use()),
         accepted_risks: accepted_risks(loaded),
     };
@@ -130,12 +136,6 @@ pub struct ReadyPlan {
     dir: PathBuf,
 }
 
-impl ReadyPlan {
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-}
-
 /// Finds or makes the plan `apply` will apply, and refuses a destructive one without `allow_destroy`.
 pub fn ready_plan(
     project: &Project,
@@ -144,7 +144,7 @@ pub fn ready_plan(
     dir: &Path,
     allow_destroy: bool,
 ) -> Result<ReadyPlan, InfraError> {
-    let digest = render(project, loaded)?.digest();
+    let digest = root_module(project, loaded)?.digest();
     let saved: Option<PlanRecord> =
         std::fs::read_to_string(dir.join(PLAN_RECORD)).ok().and_then(|t| serde_json::from_str(&t).ok());
     let (record, replanned) = match saved {

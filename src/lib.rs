@@ -5,19 +5,24 @@
 //! account they run in) → `cmd` (one module per subcommand: call a stage, print its result). Nothing below
 //! `cmd` prints or imports it; every failure is an `error::Error` whose exit code is chosen in one place.
 
-pub mod aws;
-pub mod capabilities;
+pub(crate) mod aws;
+pub(crate) mod capabilities;
 pub mod cli;
-pub mod cmd;
-pub mod config;
-pub mod database;
+pub(crate) mod cmd;
+pub(crate) mod config;
+pub(crate) mod database;
 pub mod error;
-pub mod infra;
-pub mod output;
-pub mod project;
-pub mod terraform;
+pub(crate) mod infra;
+pub(crate) mod output;
+pub(crate) mod project;
+pub(crate) mod terraform;
 
 use cli::{Cli, Command};
+
+// What the integration tests drive directly, besides the binary: the SQL stage's connection.
+pub use config::model::TlsMode;
+pub use database::connect::{connect, ConnectError, Password, Target};
+pub use database::tls::load_roots;
 use error::{Error, Exit};
 
 /// Runs one parsed command line.

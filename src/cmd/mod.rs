@@ -20,7 +20,8 @@ use crate::project::Project;
 /// What every command needs, resolved once from the global flags.
 pub struct Context {
     pub project: Project,
-    pub env: Option<String>,
+    /// What `-e` named: an environment under `environments/` or a path to a file.
+    pub env_arg: Option<String>,
     pub database_url: Option<String>,
     pub style: Style,
 }
@@ -29,14 +30,14 @@ impl Context {
     pub fn new(global: GlobalArgs) -> Self {
         Context {
             project: Project::new(global.root),
-            env: global.env,
+            env_arg: global.env,
             database_url: global.database_url,
             style: Style::for_stderr(global.no_color),
         }
     }
 
     pub fn env_name(&self) -> Result<&str, Error> {
-        self.env.as_deref().ok_or_else(|| {
+        self.env_arg.as_deref().ok_or_else(|| {
             Error::Usage("no environment given; pass -e ENV (a name under environments/ or a path)".into())
         })
     }

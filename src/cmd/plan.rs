@@ -71,8 +71,14 @@ fn not_checked(database: Option<&DatabasePlan>) -> Vec<String> {
 }
 
 pub fn describe(record: &PlanRecord, dir: &Path) -> String {
-    let mut out = format!("Plan for {} ({}):\n", record.environment, dir.join(PLAN_FILE).display());
-    out.push_str(&record.summary.render());
+    let mut out = format!(
+        "Plan for {} in AWS account {} ({}) ({}):\n",
+        record.environment,
+        record.account_id,
+        record.region,
+        dir.join(PLAN_FILE).display()
+    );
+    out.push_str(&record.summary.describe());
     for risk in &record.accepted_risks {
         out.push_str(&format!("Weakened on purpose: {risk}\n"));
     }

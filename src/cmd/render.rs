@@ -8,7 +8,7 @@ use crate::infra;
 pub fn run(ctx: &Context, args: &RenderArgs) -> Result<Exit, Error> {
     let loaded = ctx.load()?;
     let dir = ctx.project.work_dir(&loaded, args.out.as_deref());
-    let files = infra::render_into(&ctx.project, &loaded, &dir)?;
+    let files = infra::write_root_module(&ctx.project, &loaded, &dir)?;
     println!("rendered {files} files for {} into {}", loaded.name, dir.display());
     Ok(Exit::Ok)
 }

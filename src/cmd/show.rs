@@ -9,7 +9,7 @@ use crate::output::redact_url;
 
 pub fn run(ctx: &Context, args: &ShowArgs) -> Result<Exit, Error> {
     let loaded = ctx.load_with_warnings()?;
-    let mut value = serde_json::to_value(&loaded.env).expect("the model serialises");
+    let mut value = serde_json::to_value(&loaded.environment).expect("the model serialises");
     if let Some(object) = value.as_object_mut() {
         object.remove("extends");
         object.insert("environment".into(), Value::from(loaded.name.clone()));

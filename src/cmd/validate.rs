@@ -70,7 +70,7 @@ pub fn run(ctx: &Context, args: &ValidateArgs) -> Result<Exit, Error> {
 }
 
 fn valid_summary(loaded: &Loaded) -> String {
-    let env = &loaded.env;
+    let env = &loaded.environment;
     let warnings = loaded.warnings.iter().filter(|d| d.severity == Severity::Warning).count();
     let engine =
         serde_json::to_value(env.engine.kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();

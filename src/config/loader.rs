@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use marked_yaml::types::{MarkedMappingNode, MarkedScalarNode};
+use marked_yaml::types::MarkedScalarNode;
 use marked_yaml::{LoadError, LoaderOptions, Node};
 
 use super::diagnostics::{did_you_mean, Diagnostic, FieldPath, Location, Seg, Severity};
@@ -277,9 +277,4 @@ pub fn nearest<'a>(tree: &'a Node, path: &FieldPath) -> &'a Node {
         }
     }
     node
-}
-
-/// The key node for the last segment of `path`, when it exists (unknown keys are reported at the key).
-pub fn key_node<'a>(map: &'a MarkedMappingNode, key: &str) -> Option<&'a MarkedScalarNode> {
-    map.keys().find(|k| k.as_str() == key)
 }

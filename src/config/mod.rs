@@ -8,7 +8,7 @@ pub mod reference;
 pub mod rules;
 pub mod structure;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use diagnostics::{Diagnostic, Severity};
 use model::Environment;
@@ -17,9 +17,7 @@ use model::Environment;
 #[derive(Debug)]
 pub struct Loaded {
     pub name: String,
-    pub file: PathBuf,
-    pub env: Environment,
-    pub tree: marked_yaml::Node,
+    pub environment: Environment,
     pub warnings: Vec<Diagnostic>,
 }
 
@@ -88,7 +86,7 @@ pub fn load(root: &Path, env: &str) -> Result<Loaded, ConfigError> {
     if !errors.is_empty() {
         return Err(invalid(sorted(errors.into_iter().chain(warnings).collect())));
     }
-    Ok(Loaded { name, file, env, tree: merged.tree, warnings: sorted(warnings) })
+    Ok(Loaded { name, environment: env, warnings: sorted(warnings) })
 }
 
 /// Errors before warnings, then by file and position, so output is stable.

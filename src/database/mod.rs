@@ -46,6 +46,19 @@ pub enum DatabaseError {
 }
 
 impl DatabaseError {
+    /// The database (or the secret that says how to reach it) could not be reached or read: a checking
+    /// command reports that part as not checked, rather than as a finding about the database.
+    pub fn is_unreachable(&self) -> bool {
+        matches!(
+            self,
+            DatabaseError::NoTarget(_)
+                | DatabaseError::Secret(_)
+                | DatabaseError::Connect(_)
+                | DatabaseError::Query { .. }
+                | DatabaseError::Aws(AwsError::Unreachable { .. })
+        )
+    }
+
     pub(crate) fn query(what: &'static str) -> impl FnOnce(tokio_postgres::Error) -> DatabaseError {
         move |e| DatabaseError::Query { what, reason: connect::reason(&e) }
     }

@@ -25,10 +25,6 @@ pub trait Progress {
     fn migrations_finished(&self) {}
 }
 
-/// Says nothing.
-pub struct Quiet;
-impl Progress for Quiet {}
-
 /// One environment's database: the migrations its backend runs and where they go.
 pub struct DatabaseStage<'a> {
     loaded: &'a Loaded,
@@ -47,7 +43,7 @@ impl<'a> DatabaseStage<'a> {
         work_dir: &Path,
         aws: &'a AwsContext,
     ) -> Result<Self, DatabaseError> {
-        let migrations = migrate::discover(&project.migrations(), loaded.env.timeseries.backend)
+        let migrations = migrate::discover(&project.migrations(), loaded.environment.timeseries.backend)
             .map_err(DatabaseError::Migrations)?;
         let source = match database_url {
             Some(url) => Source::Url(url),
@@ -70,24 +66,21 @@ impl<'a> DatabaseStage<'a> {
     /// Plans the database part. A database that cannot be reached or read is reported in the plan as not
     /// checked (never as "no changes"); only a configuration error fails.
     pub async fn plan(&self) -> Result<DatabasePlan, DatabaseError> {
-        let client = match self.connect().await {
-            Ok(client) => client,
-            Err(e @ (DatabaseError::BadUrl(_) | DatabaseError::Aws(crate::aws::AwsError::AccountMismatch { .. }))) => {
-                return Err(e)
-            }
-            Err(e) => return Ok(DatabasePlan::not_checked(e.to_string())),
+        let planned = match self.connect().await {
+            Ok(client) => self.plan_with(&client).await,
+            Err(e) => Err(e),
         };
-        match self.plan_with(&client).await {
-            Ok(plan) => Ok(plan),
-            Err(e) => Ok(DatabasePlan::not_checked(e.to_string())),
+        match planned {
+            Err(e) if e.is_unreachable() => Ok(DatabasePlan::not_checked(e.to_string())),
+            other => other,
         }
     }
 
     async fn plan_with(&self, client: &Client) -> Result<DatabasePlan, DatabaseError> {
         let status = self.status(client).await?;
-        let policies = match self.loaded.env.timeseries.backend {
+        let policies = match self.loaded.environment.timeseries.backend {
             Backend::Timescaledb => Some(
-                policies::plan(client, &self.loaded.env)
+                policies::plan(client, &self.loaded.environment)
                     .await
                     .map_err(DatabaseError::query("the time-series policies"))?,
             ),
@@ -120,7 +113,7 @@ impl<'a> DatabaseStage<'a> {
         let status = self.status(&client).await?;
         refuse_blocked(&status)?;
         let pending: Vec<&Migration> = status.pending.iter().collect();
-        preflight::check_extensions(&client, &pending, &self.loaded.env).await?;
+        preflight::check_extensions(&client, &pending, &self.loaded.environment).await?;
         migrate::lock(&client, options.lock_timeout, || progress.waiting_for_lock())
             .await
             .map_err(DatabaseError::Lock)?;
@@ -147,12 +140,13 @@ impl<'a> DatabaseStage<'a> {
             migrations_applied: applied?,
             migrations_already_applied: status.applied.len(),
             policy_changes: Vec::new(),
-            policies_reconciled: options.reconcile && self.loaded.env.timeseries.backend == Backend::Timescaledb,
+            policies_reconciled: options.reconcile
+                && self.loaded.environment.timeseries.backend == Backend::Timescaledb,
         };
         if outcome.policies_reconciled {
             let fail =
                 |message: String| DatabaseError::Policies { applied: outcome.migrations_applied.clone(), message };
-            let plan = policies::plan(client, &self.loaded.env).await.map_err(|e| fail(connect::reason(&e)))?;
+            let plan = policies::plan(client, &self.loaded.environment).await.map_err(|e| fail(connect::reason(&e)))?;
             if !plan.missing.is_empty() {
                 return Err(fail(format!(
                     "the environment declares {} but the database has no such hypertable or continuous aggregate; \

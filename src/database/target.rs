@@ -24,7 +24,7 @@ pub async fn resolve(loaded: &Loaded, source: &Source<'_>, aws: &AwsContext) -> 
         Source::Url(url) => return Target::from_url(url).map_err(DatabaseError::BadUrl),
         Source::Environment { work_dir } => work_dir,
     };
-    let env = &loaded.env;
+    let env = &loaded.environment;
     let conn = &env.connection;
     let outputs = read_outputs(work_dir);
     let output = |name: &str| outputs.as_ref().and_then(|o| o[name]["value"].as_str().map(str::to_string));

@@ -4,7 +4,7 @@
 pub mod emulator;
 pub mod parameters;
 pub mod plan_summary;
-pub mod render;
+pub mod root_module;
 pub mod runner;
 
 use std::path::PathBuf;
@@ -16,5 +16,5 @@ pub fn plugin_dir(loaded: &Loaded) -> Option<PathBuf> {
     std::env::var_os("GLCTL_TF_PLUGIN_DIR")
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)
-        .or_else(|| loaded.env.terraform.plugin_dir.as_ref().map(PathBuf::from))
+        .or_else(|| loaded.environment.terraform.plugin_dir.as_ref().map(PathBuf::from))
 }

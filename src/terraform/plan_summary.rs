@@ -108,7 +108,7 @@ impl PlanSummary {
     }
 
     /// Text for people: a line per module with its counts, then every destructive change.
-    pub fn render(&self) -> String {
+    pub fn describe(&self) -> String {
         if self.changes.is_empty() {
             return "No changes: the infrastructure matches the environment file.\n".into();
         }
@@ -174,13 +174,6 @@ fn changed_attributes(change: &Value) -> Vec<String> {
         .filter(|k| !matches!(k.as_str(), "tags_all")) // derived from tags and default_tags
         .cloned()
         .collect()
-}
-
-impl PlanSummary {
-    /// Changes that are not explained as emulator drift.
-    pub fn real_changes(&self) -> Vec<&Change> {
-        self.changes.iter().filter(|c| c.emulator_drift.is_none()).collect()
-    }
 }
 
 fn symbol(action: Action) -> &'static str {
@@ -269,7 +262,7 @@ mod tests {
         let summary = PlanSummary::from_show_json(&plan, false);
         let destructive: Vec<&str> = summary.destructive().iter().map(|c| c.address.as_str()).collect();
         assert_eq!(destructive, ["module.database.aws_rds_cluster.this"]);
-        let text = summary.render();
+        let text = summary.describe();
         assert!(text.contains("DESTRUCTIVE: module.database.aws_rds_cluster.this will be replaced"), "{text}");
         assert!(text.contains("Plan: 0 to add, 1 to change, 2 to replace, 0 to destroy."), "{text}");
     }
@@ -291,7 +284,7 @@ mod tests {
         let summary = PlanSummary::from_show_json(&plan, false);
         assert_eq!(summary.changes[0].changed_attributes, ["backup_retention_period", "endpoint"]);
         assert!(summary
-            .render()
+            .describe()
             .contains("~ module.database.aws_rds_cluster.this (backup_retention_period, endpoint)"));
     }
 
@@ -299,7 +292,7 @@ mod tests {
     fn an_empty_plan_says_the_infrastructure_matches() {
         let summary = PlanSummary::from_show_json(&show(vec![]), false);
         assert!(summary.is_empty());
-        assert_eq!(summary.render(), "No changes: the infrastructure matches the environment file.\n");
+        assert_eq!(summary.describe(), "No changes: the infrastructure matches the environment file.\n");
     }
 
     #[test]
@@ -315,7 +308,7 @@ mod tests {
                 json!({}),
             ),
         ]);
-        let text = PlanSummary::from_show_json(&plan, false).render();
+        let text = PlanSummary::from_show_json(&plan, false).describe();
         assert!(text.starts_with("  module.kms      + 2\n  module.secrets  + 1\n"), "{text}");
     }
 }

@@ -93,10 +93,6 @@ impl Terraform {
         self.run("init", &args).map(|_| ())
     }
 
-    pub fn validate(&self) -> Result<(), TerraformError> {
-        self.run("validate", &["validate", "-no-color"]).map(|_| ())
-    }
-
     pub fn plan(&self, plan_file: &str) -> Result<(), TerraformError> {
         self.run("plan", &["plan", "-input=false", "-no-color", "-lock-timeout=60s", &format!("-out={plan_file}")])
             .map(|_| ())

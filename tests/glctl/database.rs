@@ -3,8 +3,7 @@
 
 use std::path::PathBuf;
 
-use glctl::config::model::TlsMode;
-use glctl::database::connect::{connect, ConnectError, Password, Target};
+use glctl::{connect, ConnectError, Password, Target, TlsMode};
 
 use crate::support::runtime;
 use crate::support::stack::stack;

@@ -7,7 +7,7 @@ use crate::support::stack::{stack, timescaledb_connect, timescaledb_lock};
 use crate::support::{repo, runtime};
 
 fn tls_with_ca(ca: &str) -> tokio_postgres_rustls::MakeRustlsConnect {
-    let roots = glctl::database::tls::load_roots(std::path::Path::new(ca)).unwrap();
+    let roots = glctl::load_roots(std::path::Path::new(ca)).unwrap();
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()

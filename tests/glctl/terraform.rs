@@ -509,3 +509,44 @@ fn the_rendered_provider_allows_only_the_environment_s_account() {
     let versions = read(&dir.path().join("versions.tf"));
     assert_eq!(versions.matches("allowed_account_ids = [\"123456789012\"]").count(), 2, "{versions}");
 }
+
+/// Secrets Manager is read in the environment's region (`aws.region`), not the shell's AWS_REGION: the same
+/// secret name exists in both regions with different users, and glctl connects as the one from the file's.
+#[test]
+fn secrets_are_read_in_the_environment_s_region_not_the_shell_s() {
+    let endpoint = dedicated_moto();
+    runtime().block_on(async {
+        for (region, user) in [("us-east-1", "user_from_us_east_1"), ("eu-west-1", "user_from_eu_west_1")] {
+            let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+                .endpoint_url(&endpoint)
+                .region(aws_sdk_rds::config::Region::new(region))
+                .credentials_provider(aws_sdk_rds::config::Credentials::new("test", "test", None, None, "tests"))
+                .load()
+                .await;
+            let value = serde_json::json!({ "username": user, "password": "pw" }).to_string();
+            aws_sdk_secretsmanager::Client::new(&config)
+                .create_secret()
+                .name("greenlang/local/database/app")
+                .secret_string(value)
+                .send()
+                .await
+                .unwrap();
+        }
+    });
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_glctl"))
+        .args(["migrate", "status", "-e", "local"])
+        .current_dir(repo())
+        .env("NO_COLOR", "1")
+        .env_remove("GLCTL_DATABASE_URL")
+        .env("AWS_ENDPOINT_URL", &endpoint)
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_REGION", "eu-west-1")
+        .env("AWS_DEFAULT_REGION", "eu-west-1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // Nothing listens as local.yaml's database here: the status is incomplete, naming who it tried as.
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("NOT CHECKED: cannot connect to 127.0.0.1:5432 as user_from_us_east_1"), "{stderr}");
+}

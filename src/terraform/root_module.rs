@@ -14,11 +14,11 @@ use crate::config::model::{EngineKind, Environment};
 use crate::config::Loaded;
 
 /// Files of a rendered root module, by relative path, and their digest (what a saved plan was made from).
-pub struct Rendered {
+pub struct RootModule {
     pub files: BTreeMap<PathBuf, String>,
 }
 
-impl Rendered {
+impl RootModule {
     pub fn digest(&self) -> String {
         let mut hash = Sha256::new();
         for (path, text) in &self.files {
@@ -49,8 +49,8 @@ impl Rendered {
     }
 }
 
-pub fn render(loaded: &Loaded, templates: &Path) -> Result<Rendered, String> {
-    let context = context(&loaded.name, &loaded.env)?;
+pub fn from_templates(loaded: &Loaded, templates: &Path) -> Result<RootModule, String> {
+    let context = context(&loaded.name, &loaded.environment)?;
     let mut tera = tera::Tera::default();
     tera.register_filter("hcl", hcl_filter);
     let mut files = BTreeMap::new();
@@ -65,7 +65,7 @@ pub fn render(loaded: &Loaded, templates: &Path) -> Result<Rendered, String> {
         files.insert(PathBuf::from(name), squeeze_blank_lines(&text));
     }
     let modules = templates.join("modules");
-    for module in modules_used(&loaded.env) {
+    for module in modules_used(&loaded.environment) {
         let dir = modules.join(module);
         let mut entries: Vec<_> = std::fs::read_dir(&dir)
             .map_err(|e| format!("cannot read {}: {e}", dir.display()))?
@@ -78,7 +78,7 @@ pub fn render(loaded: &Loaded, templates: &Path) -> Result<Rendered, String> {
             files.insert(Path::new("modules").join(module).join(file.file_name().unwrap()), text);
         }
     }
-    Ok(Rendered { files })
+    Ok(RootModule { files })
 }
 
 fn error_chain(e: &dyn std::error::Error) -> String {
