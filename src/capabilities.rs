@@ -56,6 +56,39 @@ const RDS_FAMILIES: &[&str] = &[
     "r6i", "r6id", "r7g", "r7i", "r8g", "x2g", "x2iedn",
 ];
 
+/// Instance sizes in ascending order, as AWS names them.
+const SIZES: &[&str] = &[
+    "micro", "small", "medium", "large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge",
+    "32xlarge", "48xlarge",
+];
+
+/// The smallest and largest size of each family that RDS and Aurora offer (AWS: "Hardware specifications for
+/// DB instance classes"). A size outside that span (`db.r6g.999xlarge`, `db.t4g.4xlarge`) does not exist; the
+/// span can admit a size a family skips (a few jump from 24xlarge to 48xlarge), which AWS then refuses.
+const SIZE_SPANS: &[(&[&str], &str, &str)] = &[
+    (&["t3", "t4g"], "micro", "2xlarge"),
+    (&["m6g", "m6gd", "m7g", "r6g", "r6gd", "r7g", "x2g"], "large", "16xlarge"),
+    (&["m5", "m5d", "r5", "r5b", "r5d"], "large", "24xlarge"),
+    (&["m6i", "m6id", "r6i", "r6id"], "large", "32xlarge"),
+    (&["m7i", "m8g", "r7i", "r8g"], "large", "48xlarge"),
+    (&["x2iedn"], "xlarge", "32xlarge"),
+];
+
+/// Whether `db.<family>.<size>` exists; `None` when glctl does not know the family's sizes.
+pub fn instance_size_exists(family: &str, size: &str) -> Option<bool> {
+    let (_, smallest, largest) = SIZE_SPANS.iter().find(|(families, _, _)| families.contains(&family))?;
+    let position = |s: &str| SIZES.iter().position(|x| *x == s);
+    let (Some(low), Some(high)) = (position(smallest), position(largest)) else {
+        return Some(false);
+    };
+    Some(position(size).is_some_and(|p| p >= low && p <= high))
+}
+
+/// The sizes of `family`, for the message that refuses another.
+pub fn instance_sizes(family: &str) -> Vec<&'static str> {
+    SIZES.iter().copied().filter(|size| instance_size_exists(family, size) == Some(true)).collect()
+}
+
 pub const TABLE: &[Capabilities] = &[
     Capabilities {
         engine: EngineKind::AuroraPostgresql,
@@ -239,3 +272,25 @@ pub const PRELOADABLE_ON_RDS: &[&str] = &[
     "pglogical",
     "pg_tle",
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::{instance_size_exists, instance_sizes, AURORA_FAMILIES, RDS_FAMILIES};
+
+    #[test]
+    fn every_offered_family_has_known_sizes() {
+        for family in AURORA_FAMILIES.iter().chain(RDS_FAMILIES).filter(|f| **f != "serverless") {
+            assert!(instance_size_exists(family, "xlarge").is_some(), "{family} has no size span");
+        }
+    }
+
+    #[test]
+    fn sizes_outside_a_family_s_span_do_not_exist() {
+        assert_eq!(instance_size_exists("r6g", "2xlarge"), Some(true));
+        assert_eq!(instance_size_exists("r6g", "999xlarge"), Some(false));
+        assert_eq!(instance_size_exists("r6g", "micro"), Some(false));
+        assert_eq!(instance_size_exists("t4g", "4xlarge"), Some(false));
+        assert_eq!(instance_size_exists("t4g", "medium"), Some(true));
+        assert_eq!(instance_sizes("t3"), ["micro", "small", "medium", "large", "xlarge", "2xlarge"]);
+    }
+}

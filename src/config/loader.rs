@@ -59,7 +59,7 @@ pub fn resolve(root: &Path, env: &str) -> Result<PathBuf, String> {
     let looks_like_path = env.contains('/') || env.ends_with(".yaml") || env.ends_with(".yml");
     if looks_like_path {
         let path = PathBuf::from(env);
-        return if path.is_file() { Ok(path) } else { Err(format!("environment file '{env}' does not exist")) };
+        return if path.exists() { Ok(path) } else { Err(format!("environment file '{env}' does not exist")) };
     }
     let dir = root.join("environments");
     let candidate = dir.join(format!("{env}.yaml"));
@@ -107,17 +107,11 @@ pub fn load(path: &Path) -> Result<Merged, Vec<Diagnostic>> {
             let at = referenced_at.expect("the first file cannot close a cycle");
             return Err(vec![file_error(at, "extends", format!("`extends` forms a cycle: {}", cycle.join(" -> ")))]);
         }
-        let text = match std::fs::read_to_string(&file) {
+        let text = match read_environment_file(&file) {
             Ok(text) => text,
-            Err(e) => {
-                let message = match e.kind() {
-                    std::io::ErrorKind::NotFound => {
-                        format!("'{}' does not exist", relative_to_cwd(&file).display())
-                    }
-                    _ => format!("cannot read '{}': {e}", relative_to_cwd(&file).display()),
-                };
+            Err(message) => {
                 return Err(vec![match referenced_at {
-                    Some(at) => file_error(at, "extends", format!("parent {message}; expected an existing file")),
+                    Some(at) => file_error(at, "extends", format!("parent {message}")),
                     None => file_error(whole_file(&file), "", message),
                 }]);
             }
@@ -149,6 +143,57 @@ pub fn load(path: &Path) -> Result<Merged, Vec<Diagnostic>> {
     Ok(Merged { sources, tree: merged })
 }
 
+/// Environment files are small; anything larger is not one (and `/dev/zero` must not be read until memory
+/// runs out).
+pub const MAX_FILE_BYTES: u64 = 1024 * 1024;
+
+/// Reads an environment file: a regular file (symlinks followed) of at most `MAX_FILE_BYTES`, UTF-8, with a
+/// leading byte-order mark dropped. The error says what was expected.
+fn read_environment_file(file: &Path) -> Result<String, String> {
+    use std::io::Read;
+    let shown = relative_to_cwd(file).display().to_string();
+    let metadata = std::fs::metadata(file).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => format!("'{shown}' does not exist; expected an existing file"),
+        _ => format!("cannot read '{shown}': {e}"),
+    })?;
+    if !metadata.is_file() {
+        return Err(format!("'{shown}' is not a regular file; expected a YAML file"));
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(file)
+        .and_then(|f| f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(|e| format!("cannot read '{shown}': {e}"))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(format!("'{shown}' is larger than {} KiB; expected an environment file", MAX_FILE_BYTES / 1024));
+    }
+    let text = String::from_utf8(bytes).map_err(|e| format!("'{shown}' is not UTF-8 text ({e})"))?;
+    Ok(text.strip_prefix('\u{feff}').map(str::to_string).unwrap_or(text))
+}
+
+/// Problems the YAML parser would pass over: a NUL byte, and a second document after `---` (glctl reads
+/// one document per file, so the rest would be silently ignored).
+fn unread_content(text: &str) -> Option<(usize, usize, &'static str)> {
+    let mut content_seen = false;
+    for (index, line) in text.lines().enumerate() {
+        if let Some(column) = line.find('\0') {
+            return Some((index + 1, line[..column].chars().count() + 1, "a NUL byte; expected YAML text"));
+        }
+        let starts_document = line == "---" || line.starts_with("--- ") || line.starts_with("---\t");
+        if starts_document && content_seen {
+            return Some((
+                index + 1,
+                1,
+                "a second YAML document starts here; expected one document per environment file (use `extends` to layer files)",
+            ));
+        }
+        let trimmed = line.trim();
+        if !trimmed.is_empty() && !trimmed.starts_with('#') && !starts_document {
+            content_seen = true;
+        }
+    }
+    None
+}
+
 impl Sources {
     fn display_path_of(&self, path: &Path) -> String {
         relative_to_cwd(path).display().to_string()
@@ -172,6 +217,9 @@ fn parse(source: usize, text: &str, sources: &Sources) -> Result<Node, Vec<Diagn
             "",
             "the file is empty; expected a YAML mapping of environment settings (see `glctl validate --help`)".into(),
         )]);
+    }
+    if let Some((line, column, message)) = unread_content(text) {
+        return Err(vec![file_error(Location { file, line, column }, "", message.into())]);
     }
     let options = LoaderOptions::default().error_on_duplicate_keys(true);
     marked_yaml::parse_yaml_with_options(source, text, options).map_err(|e| {
@@ -277,4 +325,24 @@ pub fn nearest<'a>(tree: &'a Node, path: &FieldPath) -> &'a Node {
         }
     }
     node
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unread_content;
+
+    #[test]
+    fn a_second_document_is_found_but_a_leading_marker_is_fine() {
+        assert_eq!(unread_content("---\nproject: p\n"), None);
+        assert_eq!(unread_content("# c\n---\nproject: p\n"), None);
+        let (line, column, message) = unread_content("project: p\n---\ntier: x\n").unwrap();
+        assert_eq!((line, column), (2, 1));
+        assert!(message.starts_with("a second YAML document"));
+        assert_eq!(unread_content("description: |\n  ---\n  text\n"), None, "indented text is not a marker");
+    }
+
+    #[test]
+    fn a_nul_byte_is_found_where_it_is() {
+        assert_eq!(unread_content("project: p\ntier: a\0b\n").map(|(l, c, _)| (l, c)), Some((2, 8)));
+    }
 }

@@ -50,6 +50,15 @@ pub fn load(root: &Path, env: &str) -> Result<Loaded, ConfigError> {
     let name = file.file_stem().and_then(|s| s.to_str()).unwrap_or(env).to_string();
     let invalid = |diagnostics| ConfigError::Invalid { name: name.clone(), diagnostics };
     let merged = loader::load(&file).map_err(invalid)?;
+    // The file name is the environment's name and part of every AWS resource name: checked where it is chosen.
+    if !rules::is_resource_name_part(&name, 40) {
+        let location = merged.sources.location(&top_of_leaf_file(), 0);
+        let message = format!(
+            "the environment name '{name}' (the file name) cannot be part of AWS resource names; expected 1-40 \
+             characters of a-z, 0-9 and single '-', starting with a letter and not ending with '-' (rename the file)"
+        );
+        return Err(invalid(vec![Diagnostic { severity: Severity::Error, location, field: String::new(), message }]));
+    }
     let locate = |finding: diagnostics::Finding, span: &marked_yaml::Span| Diagnostic {
         severity: finding.severity,
         location: merged.sources.location(span, 0),
@@ -73,7 +82,9 @@ pub fn load(root: &Path, env: &str) -> Result<Loaded, ConfigError> {
         let span = inner.start_mark().map(marked_yaml::Span::new_start).unwrap_or_else(marked_yaml::Span::new_blank);
         invalid(vec![locate(diagnostics::Finding::error(path, inner.to_string()), &span)])
     })?;
-    let findings: Vec<Diagnostic> = rules::check(&env)
+    let mut findings = rules::check(&env);
+    findings.extend(rules::identifier_lengths(&env, &name));
+    let findings: Vec<Diagnostic> = findings
         .into_iter()
         .map(|f| {
             let node = loader::nearest(&merged.tree, &f.path);
@@ -140,6 +151,19 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn every_valid_fixture_loads() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let dir = root.join("tests/fixtures/valid");
+        let mut count = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            load(root, path.to_str().unwrap()).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            count += 1;
+        }
+        assert!(count >= 3, "{count} valid fixtures");
     }
 
     #[test]

@@ -69,12 +69,8 @@ impl Rules<'_> {
 
     fn identity(&mut self) {
         let project = &self.env.project;
-        if project.is_empty()
-            || project.len() > 20
-            || !project.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-            || !project.starts_with(|c: char| c.is_ascii_lowercase())
-        {
-            self.error(p("project"), format!("'{project}' is not usable in resource names; expected 1-20 characters of a-z, 0-9 and '-', starting with a letter"));
+        if !is_resource_name_part(project, 20) {
+            self.error(p("project"), format!("'{project}' is not usable in resource names; expected 1-20 characters of a-z, 0-9 and single '-', starting with a letter and not ending with '-'"));
         }
         let aws = &self.env.aws;
         if aws.account_id.len() != 12 || !aws.account_id.chars().all(|c| c.is_ascii_digit()) {
@@ -204,14 +200,21 @@ impl Rules<'_> {
     fn instance_class(&mut self, at: &FieldPath, class: &str) {
         let caps = capabilities::of(self.env.engine.kind);
         let parts: Vec<&str> = class.split('.').collect();
-        let size_ok = |size: &str| {
-            matches!(size, "micro" | "small" | "medium" | "large" | "xlarge" | "metal")
-                || size.strip_suffix("xlarge").is_some_and(|n| n.parse::<u32>().is_ok())
-        };
+        let offered = |family: &str| caps.instance_families.contains(&family);
         match parts.as_slice() {
-            ["db", family, size] if caps.instance_families.contains(family) && size_ok(size) => {}
-            ["db", "serverless"] if caps.instance_families.contains(&"serverless") => {}
-            ["db", family, _] if !caps.instance_families.contains(family) => {
+            ["db", "serverless"] if offered("serverless") => {}
+            ["db", family, size] if offered(family) => {
+                if capabilities::instance_size_exists(family, size) == Some(false) {
+                    self.error(
+                        at.clone(),
+                        format!(
+                            "'{class}': db.{family} has no size '{size}'; expected one of: {}",
+                            capabilities::instance_sizes(family).join(", ")
+                        ),
+                    );
+                }
+            }
+            ["db", family, _] => {
                 self.error(
                     at.clone(),
                     format!(
@@ -221,7 +224,7 @@ impl Rules<'_> {
                     ),
                 );
             }
-            [family, size] if caps.instance_families.contains(family) && size_ok(size) => {
+            [family, size] if offered(family) && capabilities::instance_size_exists(family, size) == Some(true) => {
                 self.error(at.clone(), format!("'{class}' is not an RDS instance class; did you mean 'db.{class}'?"));
             }
             _ => self.error(
@@ -829,13 +832,25 @@ impl Rules<'_> {
     }
 
     fn tags(&mut self) {
+        // glctl adds `Environment` when the file does not set it; AWS allows 50 tags per resource.
+        let total = self.env.tags.len() + usize::from(!self.env.tags.contains_key("Environment"));
+        if total > 50 {
+            self.error(p("tags"), format!("{total} tags (with Environment); AWS allows at most 50 per resource"));
+        }
         for (key, value) in &self.env.tags {
             let at = p("tags").key(key);
             if key.starts_with("aws:") {
                 self.error(at.clone(), "tag keys starting with 'aws:' are reserved by AWS");
             }
-            if key.len() > 128 || value.len() > 256 {
-                self.error(at, "too long; AWS allows 128-character keys and 256-character values");
+            // AWS counts characters (Unicode), not bytes.
+            let (key_chars, value_chars) = (key.chars().count(), value.chars().count());
+            if key_chars > 128 || value_chars > 256 {
+                self.error(
+                    at,
+                    format!(
+                        "too long ({key_chars}-character key, {value_chars}-character value); AWS allows 128-character keys and 256-character values"
+                    ),
+                );
             }
         }
     }
@@ -850,6 +865,49 @@ impl Rules<'_> {
             }
         }
     }
+}
+
+/// A piece of an RDS identifier (`<project>-<environment>-…`): up to `max_len` of a-z, 0-9 and single
+/// hyphens, starting with a letter and not ending with a hyphen (RDS refuses `--` and a trailing `-`; most
+/// other AWS names are laxer).
+pub fn is_resource_name_part(name: &str, max_len: usize) -> bool {
+    !name.is_empty()
+        && name.len() <= max_len
+        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && !name.ends_with('-')
+        && !name.contains("--")
+}
+
+/// RDS identifiers (clusters, instances, snapshots) are at most 63 characters.
+pub const MAX_RDS_IDENTIFIER: usize = 63;
+
+/// The RDS identifiers glctl derives for environment `name` (`<project>-<name>-<instance>`) that are too
+/// long, each reported at the field that makes it so: a replica at its name, the rest at `project`.
+pub fn identifier_lengths(env: &Environment, name: &str) -> Vec<Finding> {
+    if !capabilities::of(env.engine.kind).provisioned {
+        return Vec::new();
+    }
+    let prefix = format!("{}-{name}", env.project);
+    let too_long = |id: &str| {
+        format!(
+            "'{id}' ({} characters) would be an RDS identifier; RDS allows {MAX_RDS_IDENTIFIER}: shorten the project, \
+             the environment (file) name or this name",
+            id.len()
+        )
+    };
+    let mut out = Vec::new();
+    let own = ["writer", "primary", "final"].iter().map(|s| format!("{prefix}-{s}")).max_by_key(String::len);
+    if let Some(id) = own.filter(|id| id.len() > MAX_RDS_IDENTIFIER) {
+        out.push(Finding::error(p("project"), too_long(&id)));
+    }
+    for (i, replica) in env.engine.replicas.iter().enumerate() {
+        let id = format!("{prefix}-{}", replica.name);
+        if id.len() > MAX_RDS_IDENTIFIER {
+            out.push(Finding::error(p("engine.replicas").index(i).key("name"), too_long(&id)));
+        }
+    }
+    out
 }
 
 fn positive(out: &mut Vec<Finding>, at: FieldPath, interval: &Interval) {

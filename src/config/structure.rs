@@ -147,13 +147,17 @@ impl<'s> Checker<'s> {
 }
 
 fn check_integer(s: &MarkedScalarNode, schema: &Value, report: &mut impl FnMut(String)) {
-    let Ok(n) = s.as_str().parse::<i64>().map_err(|_| ()).and_then(|n| if s.may_coerce() { Ok(n) } else { Err(()) })
+    // i128 holds every whole number a YAML file can sensibly write, so a huge one is "out of range", not
+    // "not a number".
+    let Ok(n) = s.as_str().parse::<i128>().map_err(|_| ()).and_then(|n| if s.may_coerce() { Ok(n) } else { Err(()) })
     else {
         report(format!("expected a whole number, found '{}'", s.as_str()));
         return;
     };
-    let min = schema.get("minimum").and_then(Value::as_i64);
-    let max = schema.get("maximum").and_then(Value::as_i64);
+    // The model's own type bounds the value where the schema states no explicit range (a u32 field).
+    let (type_min, type_max) = format_range(schema.get("format").and_then(Value::as_str));
+    let min = schema.get("minimum").and_then(Value::as_i64).map(i128::from).or(type_min);
+    let max = schema.get("maximum").and_then(Value::as_i64).map(i128::from).or(type_max);
     if min.is_some_and(|m| n < m) || max.is_some_and(|m| n > m) {
         let range = match (min, max) {
             (Some(lo), Some(hi)) => format!("between {lo} and {hi}"),
@@ -162,6 +166,21 @@ fn check_integer(s: &MarkedScalarNode, schema: &Value, report: &mut impl FnMut(S
             (None, None) => unreachable!(),
         };
         report(format!("{n} is out of range; expected a whole number {range}"));
+    }
+}
+
+/// The range of the Rust type behind a schemars integer `format`.
+fn format_range(format: Option<&str>) -> (Option<i128>, Option<i128>) {
+    match format {
+        Some("uint8") => (Some(0), Some(u8::MAX.into())),
+        Some("uint16") => (Some(0), Some(u16::MAX.into())),
+        Some("uint32") => (Some(0), Some(u32::MAX.into())),
+        Some("uint64" | "uint") => (Some(0), Some(u64::MAX.into())),
+        Some("int8") => (Some(i8::MIN.into()), Some(i8::MAX.into())),
+        Some("int16") => (Some(i16::MIN.into()), Some(i16::MAX.into())),
+        Some("int32") => (Some(i32::MIN.into()), Some(i32::MAX.into())),
+        Some("int64" | "int") => (Some(i64::MIN.into()), Some(i64::MAX.into())),
+        _ => (None, None),
     }
 }
 

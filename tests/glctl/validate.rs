@@ -64,10 +64,10 @@ fn every_invalid_fixture_fails_with_its_located_messages() {
 #[test]
 fn every_line_of_an_invalid_report_names_file_line_and_column() {
     let dir = repo().join("tests/fixtures/invalid");
-    let out = glctl_in(&dir, &["validate", "-e", "./wrong_types.yaml"]);
+    let out = glctl_in(&dir, &["validate", "-e", "./wrong-types.yaml"]);
     let lines: Vec<&str> = out.stderr.lines().collect();
     let (summary, diagnostics) = lines.split_last().unwrap();
-    assert!(summary.starts_with("wrong_types: invalid (3 errors"), "{summary}");
+    assert!(summary.starts_with("wrong-types: invalid (3 errors"), "{summary}");
     for line in diagnostics {
         let mut parts = line.splitn(4, ':');
         let (file, row, col) = (parts.next().unwrap(), parts.next().unwrap(), parts.next().unwrap());
@@ -79,14 +79,14 @@ fn every_line_of_an_invalid_report_names_file_line_and_column() {
 #[test]
 fn an_inherited_mistake_is_reported_in_the_file_that_wrote_it() {
     let dir = repo().join("tests/fixtures/invalid");
-    let out = glctl_in(&dir, &["validate", "-e", "./aurora_storage_on_rds.yaml"]);
+    let out = glctl_in(&dir, &["validate", "-e", "./aurora-storage-on-rds.yaml"]);
     assert!(out.stderr.contains("../_valid.yaml:16:18: error: storage.type:"), "{}", out.stderr);
 }
 
 #[test]
 fn accepted_risks_pass_with_a_warning_per_weakening() {
     let dir = repo().join("tests/fixtures/valid");
-    let out = glctl_in(&dir, &["validate", "-e", "./accepted_risks.yaml"]);
+    let out = glctl_in(&dir, &["validate", "-e", "./accepted-risks.yaml"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(
         out.stderr.contains("warning: deletion_protection:")
@@ -104,14 +104,14 @@ fn accepted_risks_pass_with_a_warning_per_weakening() {
 #[test]
 fn json_report_lists_every_diagnostic_for_ci() {
     let dir = repo().join("tests/fixtures/invalid");
-    let out = glctl_in(&dir, &["validate", "-e", "./public_access.yaml", "--output", "json"]);
+    let out = glctl_in(&dir, &["validate", "-e", "./public-access.yaml", "--output", "json"]);
     assert_eq!(out.code, 2);
     let report: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     assert_eq!(report["valid"], false);
     let diagnostics = report["diagnostics"].as_array().unwrap();
     assert_eq!(diagnostics.len(), 2);
     assert_eq!(diagnostics[0]["severity"], "error");
-    assert_eq!(diagnostics[0]["file"], "public_access.yaml");
+    assert_eq!(diagnostics[0]["file"], "public-access.yaml");
     assert_eq!(diagnostics[0]["line"], 2);
     assert_eq!(diagnostics[0]["field"], "network.allowed_cidrs[0]");
 }

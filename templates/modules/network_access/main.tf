@@ -32,7 +32,9 @@ resource "aws_vpc_security_group_ingress_rule" "from_cidr" {
   ip_protocol       = "tcp"
   from_port         = 5432
   to_port           = 5432
-  cidr_ipv4         = each.value
+  # IPv6 blocks (they contain ':') go in cidr_ipv6; AWS refuses an IPv6 block in cidr_ipv4.
+  cidr_ipv4 = strcontains(each.value, ":") ? null : each.value
+  cidr_ipv6 = strcontains(each.value, ":") ? each.value : null
 }
 
 resource "aws_vpc_security_group_ingress_rule" "replication" {

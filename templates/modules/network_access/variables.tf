@@ -14,7 +14,7 @@ variable "allowed_security_group_ids" {
 }
 
 variable "allowed_cidrs" {
-  description = "CIDR blocks that may connect to PostgreSQL."
+  description = "CIDR blocks (IPv4 or IPv6) that may connect to PostgreSQL."
   type        = list(string)
 }
 
