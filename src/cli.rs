@@ -118,6 +118,9 @@ pub struct ApplyArgs {
     /// Seconds to wait for another glctl applying migrations to the same database.
     #[arg(long, default_value_t = 120, value_name = "SECONDS")]
     pub lock_timeout: u64,
+    /// Run a new migration even though it is numbered below the last applied one.
+    #[arg(long)]
+    pub allow_out_of_order: bool,
 }
 
 #[derive(Debug, Args)]
@@ -130,6 +133,9 @@ pub struct MigrateArgs {
     /// Seconds to wait for another glctl applying migrations to the same database.
     #[arg(long, global = true, default_value_t = 120, value_name = "SECONDS")]
     pub lock_timeout: u64,
+    /// With `apply`: run a new migration even though it is numbered below the last applied one.
+    #[arg(long, global = true)]
+    pub allow_out_of_order: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Subcommand)]

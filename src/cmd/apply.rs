@@ -54,6 +54,7 @@ pub fn run(ctx: &Context, args: &ApplyArgs) -> Result<Exit, Error> {
             lock_timeout: Duration::from_secs(args.lock_timeout),
             reconcile: true,
             allow_destroy: args.allow_destroy,
+            allow_out_of_order: args.allow_out_of_order,
         };
         let outcome = runtime.block_on(stage.apply(&options, &MigrationBar::default()))?;
         print!("{}", describe(&outcome, &loaded.name));

@@ -33,13 +33,13 @@ pub fn run(ctx: &Context, args: &MigrateArgs) -> Result<Exit, Error> {
                 for m in &status.pending {
                     println!("pending  {}", m.path.display());
                 }
-                for problem in status.blockers() {
+                for problem in status.blockers(false) {
                     println!("PROBLEM  {problem}");
                 }
                 Ok(if status.is_up_to_date() { Exit::Ok } else { Exit::Problems })
             }
             MigrateAction::Apply if args.dry_run => {
-                for m in stage.pending().await? {
+                for m in stage.pending(args.allow_out_of_order).await? {
                     let how = if m.no_transaction { "outside a transaction" } else { "in one transaction" };
                     println!("would apply {} ({how})", m.path.display());
                 }
@@ -50,6 +50,7 @@ pub fn run(ctx: &Context, args: &MigrateArgs) -> Result<Exit, Error> {
                     lock_timeout: Duration::from_secs(args.lock_timeout),
                     reconcile: false,
                     allow_destroy: false,
+                    allow_out_of_order: args.allow_out_of_order,
                 };
                 let outcome = stage.apply(&options, &MigrationBar::default()).await?;
                 for file in &outcome.migrations_applied {

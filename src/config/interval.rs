@@ -267,4 +267,33 @@ mod tests {
         let six_months_less_a_day = Interval::parse("6 months -1 day").unwrap();
         assert!(six_months_less_a_day.approx_seconds() < 2 * Interval::parse("3 months").unwrap().approx_seconds());
     }
+
+    mod properties {
+        use super::super::Interval;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn no_input_panics(text in ".{0,40}") {
+                let _ = Interval::parse(&text);
+                let _ = Interval::parse_postgres(&text);
+            }
+
+            #[test]
+            fn numbers_and_units_never_panic(n in any::<i64>(), unit in "(seconds|minutes|hours|days|weeks|months|years)") {
+                let _ = Interval::parse(&format!("{n} {unit}"));
+            }
+
+            #[test]
+            fn every_accepted_value_round_trips(
+                months in -1_000_000i64..1_000_000,
+                days in -1_000_000i64..1_000_000,
+                seconds in -1_000_000_000i64..1_000_000_000,
+            ) {
+                let interval = Interval { months, days, seconds };
+                let text = interval.to_string();
+                prop_assert_eq!(Interval::parse(&text), Ok(interval), "{}", text);
+            }
+        }
+    }
 }

@@ -122,7 +122,7 @@ pub struct Network {
     /// Security groups whose members may connect to port 5432 (`sg-…`), e.g. the EKS nodes.
     #[serde(default)]
     pub allowed_security_group_ids: Vec<String>,
-    /// CIDR blocks that may connect to port 5432. Keep empty where security groups suffice.
+    /// CIDR blocks (IPv4 or IPv6) that may connect to port 5432. Keep empty where security groups suffice.
     #[serde(default)]
     pub allowed_cidrs: Vec<String>,
     /// Prefix list of the S3 gateway endpoint, the only HTTPS egress the database security group allows.

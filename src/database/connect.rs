@@ -45,13 +45,27 @@ pub struct Target {
 impl Target {
     /// From a `postgres://` URL (or key=value string); `sslmode` and `sslrootcert` map to glctl's TLS modes.
     pub fn from_url(url: &str) -> Result<Target, String> {
-        // sslmode and sslrootcert are glctl's to interpret (tokio-postgres knows neither verify mode).
-        let (base, query) = url.split_once('?').unwrap_or((url, ""));
-        let kept: Vec<&str> = query
-            .split('&')
-            .filter(|kv| !kv.is_empty() && !kv.starts_with("sslmode=") && !kv.starts_with("sslrootcert="))
-            .collect();
-        let stripped = if kept.is_empty() { base.to_string() } else { format!("{base}?{}", kept.join("&")) };
+        // sslmode and sslrootcert are glctl's to interpret (tokio-postgres knows neither verify mode). In a URL
+        // they are query parameters; in a key=value string, words of their own.
+        let is_url = url.starts_with("postgres://") || url.starts_with("postgresql://");
+        let (base, query, separator) = if is_url {
+            let (base, query) = url.split_once('?').unwrap_or((url, ""));
+            (base, query.to_string(), "&")
+        } else {
+            let ssl: Vec<&str> = url.split_whitespace().filter(|w| is_ssl_setting(w)).collect();
+            (url, ssl.join("&"), " ")
+        };
+        let kept: Vec<&str> = if is_url {
+            query.split('&').filter(|kv| !kv.is_empty() && !is_ssl_setting(kv)).collect()
+        } else {
+            base.split_whitespace().filter(|w| !is_ssl_setting(w)).collect()
+        };
+        let stripped = match (is_url, kept.is_empty()) {
+            (true, true) => base.to_string(),
+            (true, false) => format!("{base}?{}", kept.join(separator)),
+            (false, _) => kept.join(separator),
+        };
+        let query = query.as_str();
         let config = Config::from_str(&stripped).map_err(|e| format!("--database-url is not a PostgreSQL URL: {e}"))?;
         let host = match config.get_hosts().first() {
             Some(Host::Tcp(h)) => h.clone(),
@@ -86,6 +100,28 @@ impl Target {
     fn describe(&self) -> String {
         format!("{}:{} as {} (database {})", self.host, self.port, self.user, self.database)
     }
+
+    /// The settings as a URL for people to read, built from what was parsed (never from the text given,
+    /// so no spelling of a password survives): the password, if any, is `***`.
+    pub fn redacted_url(&self) -> String {
+        let password = if self.password.is_some() { ":***" } else { "" };
+        let mode = match self.tls_mode {
+            TlsMode::Disable => "disable",
+            TlsMode::Require => "require",
+            TlsMode::VerifyCa => "verify-ca",
+            TlsMode::VerifyFull => "verify-full",
+        };
+        let mut url =
+            format!("postgres://{}{password}@{}:{}/{}?sslmode={mode}", self.user, self.host, self.port, self.database);
+        if let Some(ca) = &self.ca_bundle {
+            url.push_str(&format!("&sslrootcert={}", ca.display()));
+        }
+        url
+    }
+}
+
+fn is_ssl_setting(setting: &str) -> bool {
+    setting.starts_with("sslmode=") || setting.starts_with("sslrootcert=")
 }
 
 /// Why a connection failed, with where it was going; never the password.
@@ -141,4 +177,52 @@ pub(crate) fn reason(error: &tokio_postgres::Error) -> String {
         source = cause.source();
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Target;
+    use crate::config::model::TlsMode;
+
+    #[test]
+    fn a_url_is_shown_from_its_parsed_settings_with_the_password_hidden() {
+        let t =
+            Target::from_url("postgres://app:s3cret@db.internal:6432/climate?sslmode=verify-ca&sslrootcert=/ca.pem")
+                .unwrap();
+        assert_eq!(
+            (t.host.as_str(), t.port, t.user.as_str(), t.database.as_str()),
+            ("db.internal", 6432, "app", "climate")
+        );
+        assert_eq!(t.tls_mode, TlsMode::VerifyCa);
+        assert_eq!(
+            t.redacted_url(),
+            "postgres://app:***@db.internal:6432/climate?sslmode=verify-ca&sslrootcert=/ca.pem"
+        );
+    }
+
+    #[test]
+    fn a_password_with_an_unencoded_slash_never_shows() {
+        let url = "postgres://app:pa/ss@db/x";
+        let shown = Target::from_url(url).map(|t| t.redacted_url()).unwrap_or_default();
+        assert!(!shown.contains("pa/ss") && !shown.contains("ss@"), "{shown}");
+    }
+
+    #[test]
+    fn a_key_value_string_is_parsed_with_glctl_s_tls_modes_and_shown_redacted() {
+        let t = Target::from_url(
+            "host=db port=5433 user=app password=s3cret dbname=x sslmode=verify-full sslrootcert=/ca.pem",
+        )
+        .unwrap();
+        assert_eq!(t.tls_mode, TlsMode::VerifyFull);
+        assert_eq!(t.ca_bundle.as_deref(), Some(std::path::Path::new("/ca.pem")));
+        assert_eq!(t.redacted_url(), "postgres://app:***@db:5433/x?sslmode=verify-full&sslrootcert=/ca.pem");
+        assert!(!format!("{t:?}").contains("s3cret"), "Debug hides it too");
+    }
+
+    #[test]
+    fn no_password_shows_no_placeholder_and_plaintext_is_explicit() {
+        let t = Target::from_url("postgres://app@db/x?sslmode=disable").unwrap();
+        assert_eq!(t.redacted_url(), "postgres://app@db:5432/x?sslmode=disable");
+        assert!(Target::from_url("postgres://db/x?sslmode=sometimes").is_err());
+    }
 }

@@ -132,17 +132,15 @@ pub fn discover(dir: &Path, backend: Backend) -> Result<Vec<Migration>, String> 
             .filter_map(|l| l.trim().strip_prefix(REQUIRES_EXTENSION))
             .flat_map(|rest| rest.split([',', ' ']).filter(|s| !s.is_empty()).map(str::to_string))
             .collect();
-        migrations.push(Migration {
-            version,
-            name,
-            checksum: format!("{:x}", Sha256::digest(sql.as_bytes())),
-            path,
-            sql,
-            no_transaction,
-            requires,
-        });
+        migrations.push(Migration { version, name, checksum: checksum(&sql), path, sql, no_transaction, requires });
     }
     Ok(migrations)
+}
+
+/// The SHA-256 of a migration with CRLF line endings read as LF, so a Windows checkout
+/// (`core.autocrlf`) of an applied file is the same file, not a changed one.
+pub fn checksum(sql: &str) -> String {
+    format!("{:x}", Sha256::digest(sql.replace("\r\n", "\n").as_bytes()))
 }
 
 /// One row of the ledger.
@@ -165,16 +163,33 @@ pub struct Status {
     pub missing: Vec<LedgerRow>,
     /// No-transaction migrations that stopped part-way.
     pub partial: Vec<(Migration, i32)>,
+    /// Pending migrations numbered below the highest applied version: running them now would run them out
+    /// of order (they are also in `pending`).
+    pub out_of_order: Vec<Migration>,
+    /// The highest applied version.
+    pub last_applied: Option<i32>,
 }
 
 impl Status {
     pub fn is_up_to_date(&self) -> bool {
-        self.pending.is_empty() && self.blockers().is_empty()
+        self.pending.is_empty() && self.blockers(false).is_empty()
     }
 
-    /// Problems that stop every apply, one line each, naming the file.
-    pub fn blockers(&self) -> Vec<String> {
+    /// Problems that stop every apply, one line each, naming the file. A migration numbered below the last
+    /// applied one is one of them unless `allow_out_of_order` (Flyway's `outOfOrder`) says it may run now.
+    pub fn blockers(&self, allow_out_of_order: bool) -> Vec<String> {
         let mut out = Vec::new();
+        if !allow_out_of_order {
+            for m in &self.out_of_order {
+                out.push(format!(
+                    "{} is numbered below {:04}, the last applied migration, so it would run out of order; renumber \
+                     it after {:04}, or pass --allow-out-of-order if it is right to run it now",
+                    m.path.display(),
+                    self.last_applied.unwrap_or_default(),
+                    self.last_applied.unwrap_or_default()
+                ));
+            }
+        }
         for m in &self.changed {
             out.push(format!("{} was applied but has been modified since (checksum differs)", m.path.display()));
         }
@@ -247,6 +262,10 @@ pub fn compare(migrations: &[Migration], ledger: &[LedgerRow]) -> Status {
         if !migrations.iter().any(|m| m.version == row.version) {
             status.missing.push(row.clone());
         }
+    }
+    status.last_applied = ledger.iter().map(|r| r.version).max();
+    if let Some(last) = status.last_applied {
+        status.out_of_order = status.pending.iter().filter(|m| m.version < last).cloned().collect();
     }
     status
 }
@@ -496,7 +515,63 @@ fn strip_comments(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::split_statements;
+    use super::{checksum, compare, split_statements, LedgerRow, Migration};
+
+    fn migration(version: i32, sql: &str) -> Migration {
+        Migration {
+            version,
+            name: format!("m{version}"),
+            path: format!("sql/migrations/{version:04}_m{version}.sql").into(),
+            sql: sql.into(),
+            checksum: checksum(sql),
+            no_transaction: false,
+            requires: vec![],
+        }
+    }
+
+    fn applied(m: &Migration) -> LedgerRow {
+        LedgerRow {
+            version: m.version,
+            name: m.name.clone(),
+            checksum: m.checksum.clone(),
+            complete: true,
+            statements_done: 0,
+        }
+    }
+
+    #[test]
+    fn crlf_line_endings_do_not_change_the_checksum() {
+        assert_eq!(
+            checksum("CREATE TABLE a (id int);\r\nSELECT 1;\r\n"),
+            checksum("CREATE TABLE a (id int);\nSELECT 1;\n")
+        );
+        assert_ne!(checksum("SELECT 1;"), checksum("SELECT 2;"));
+    }
+
+    #[test]
+    fn a_new_migration_numbered_below_the_last_applied_is_refused_unless_allowed() {
+        let (one, three, two) = (migration(1, "a"), migration(3, "c"), migration(2, "b"));
+        let status = compare(&[one.clone(), two, three.clone()], &[applied(&one), applied(&three)]);
+        assert_eq!(status.out_of_order.len(), 1);
+        let blockers = status.blockers(false);
+        assert_eq!(blockers.len(), 1, "{blockers:?}");
+        assert!(blockers[0].contains("0002_m2.sql is numbered below 0003, the last applied migration"), "{blockers:?}");
+        assert!(status.blockers(true).is_empty());
+        assert!(!status.is_up_to_date());
+    }
+
+    #[test]
+    fn changed_missing_and_pending_are_told_apart() {
+        let (one, two) = (migration(1, "a"), migration(2, "b"));
+        let mut changed = applied(&one);
+        changed.checksum = "other".into();
+        let gone =
+            LedgerRow { version: 9, name: "gone".into(), checksum: "x".into(), complete: true, statements_done: 0 };
+        let status = compare(&[one, two], &[changed, gone]);
+        assert_eq!((status.changed.len(), status.missing.len(), status.pending.len()), (1, 1, 1));
+        assert_eq!(status.out_of_order.len(), 1, "0002 is below the missing 0009");
+        assert_eq!(status.blockers(true).len(), 2);
+    }
 
     #[test]
     fn splits_at_top_level_semicolons_only() {

@@ -89,16 +89,16 @@ impl<'a> DatabaseStage<'a> {
         Ok(DatabasePlan {
             not_checked: None,
             pending_migrations: status.pending.iter().map(Migration::file_name).collect(),
-            blockers: status.blockers(),
+            blockers: status.blockers(false),
             policies,
         })
     }
 
     /// What `migrate apply --dry-run` would run; refuses like `apply` when something blocks.
-    pub async fn pending(&self) -> Result<Vec<Migration>, DatabaseError> {
+    pub async fn pending(&self, allow_out_of_order: bool) -> Result<Vec<Migration>, DatabaseError> {
         let client = self.connect().await?;
         let status = self.status(&client).await?;
-        refuse_blocked(&status)?;
+        refuse_blocked(&status, allow_out_of_order)?;
         Ok(status.pending)
     }
 
@@ -111,7 +111,7 @@ impl<'a> DatabaseStage<'a> {
     ) -> Result<DatabaseOutcome, DatabaseError> {
         let mut client = self.connect().await?;
         let status = self.status(&client).await?;
-        refuse_blocked(&status)?;
+        refuse_blocked(&status, options.allow_out_of_order)?;
         let pending: Vec<&Migration> = status.pending.iter().collect();
         preflight::check_extensions(&client, &pending, &self.loaded.environment).await?;
         migrate::lock(&client, options.lock_timeout, || progress.waiting_for_lock())
@@ -170,8 +170,8 @@ impl<'a> DatabaseStage<'a> {
 }
 
 /// Fails, naming every problem, when an applied file changed or is missing or one stopped part-way.
-pub fn refuse_blocked(status: &Status) -> Result<(), DatabaseError> {
-    match status.blockers() {
+pub fn refuse_blocked(status: &Status, allow_out_of_order: bool) -> Result<(), DatabaseError> {
+    match status.blockers(allow_out_of_order) {
         blockers if blockers.is_empty() => Ok(()),
         blockers => Err(DatabaseError::Blocked(blockers)),
     }
@@ -211,6 +211,8 @@ pub struct ApplyOptions {
     pub reconcile: bool,
     /// Allow policy changes that drop data sooner (a shorter retention).
     pub allow_destroy: bool,
+    /// Run migrations numbered below the last applied one.
+    pub allow_out_of_order: bool,
 }
 
 /// What the database stage of `apply` did.

@@ -246,4 +246,32 @@ mod tests {
         assert_eq!(value("rds.force_ssl", "on"), "1");
         assert_eq!(value("pgaudit.log", "ddl,role"), "ddl,role");
     }
+
+    mod properties {
+        use super::super::for_parameter_group;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn no_input_panics(name in "(shared_buffers|work_mem|checkpoint_timeout|log_connections|ssl_min_protocol_version|autovacuum_vacuum_cost_delay|x)", value in ".{0,30}") {
+                let _ = for_parameter_group(&name, &value);
+            }
+
+            #[test]
+            fn memory_in_any_unit_comes_back_in_the_parameter_s_unit(mb in 1i64..2_000_000) {
+                // work_mem is counted in kB: n MB is n × 1024 kB, and n × 1024 kB written back is the same.
+                let converted = for_parameter_group("work_mem", &format!("{mb}MB")).unwrap().value;
+                prop_assert_eq!(&converted, &(mb * 1024).to_string());
+                let again = for_parameter_group("work_mem", &format!("{converted}kB")).unwrap().value;
+                prop_assert_eq!(again, converted);
+            }
+
+            #[test]
+            fn times_in_any_unit_come_back_in_the_parameter_s_unit(minutes in 1i64..=35_791) {
+                // statement_timeout is counted in ms, at most 2147483647 (35791 minutes).
+                let converted = for_parameter_group("statement_timeout", &format!("{minutes}min")).unwrap().value;
+                prop_assert_eq!(converted, (minutes * 60_000).to_string());
+            }
+        }
+    }
 }

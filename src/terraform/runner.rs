@@ -27,9 +27,22 @@ impl TerraformError {
     }
 }
 
-/// Variables glctl's own credentials may travel in; terraform needs none of them, so no child gets them.
-pub const WITHHELD_FROM_CHILDREN: &[&str] =
-    &["GLCTL_DATABASE_URL", "PGPASSWORD", "PGPASSFILE", "GLCTL_PG_PASSWORD", "DATABASE_URL"];
+/// Variables database credentials may travel in; terraform needs none of them, so no child gets them.
+/// (Every `GLCTL_*` variable is withheld too.)
+const WITHHELD_FROM_CHILDREN: &[&str] = &["PGPASSWORD", "PGPASSFILE", "PGSERVICEFILE", "DATABASE_URL"];
+
+/// `terraform` with glctl's and PostgreSQL's credentials removed from its environment.
+fn terraform_command() -> Command {
+    let mut command = Command::new("terraform");
+    let glctl_vars = std::env::vars_os().map(|(k, _)| k).filter(|k| k.to_string_lossy().starts_with("GLCTL_"));
+    for var in glctl_vars.collect::<Vec<_>>() {
+        command.env_remove(var);
+    }
+    for var in WITHHELD_FROM_CHILDREN {
+        command.env_remove(var);
+    }
+    command
+}
 
 /// One step of `terraform apply -json`, as it happens.
 #[derive(Debug)]
@@ -58,16 +71,13 @@ impl Terraform {
     }
 
     fn command(&self, args: &[&str]) -> Command {
-        let mut command = Command::new("terraform");
+        let mut command = terraform_command();
         command
             .args(args)
             .current_dir(&self.dir)
             .env("TF_IN_AUTOMATION", "1")
             .env("TF_INPUT", "0")
             .stdin(Stdio::null());
-        for var in WITHHELD_FROM_CHILDREN {
-            command.env_remove(var);
-        }
         command
     }
 
@@ -167,15 +177,19 @@ impl Terraform {
 
     pub fn fmt_stdin(text: &str) -> Result<String, TerraformError> {
         use std::io::Write;
-        let mut child = Command::new("terraform")
+        let mut child = terraform_command()
             .args(["fmt", "-no-color", "-"])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .map_err(|e| TerraformError::new("fmt", format!("cannot run terraform ({e})")))?;
-        child.stdin.take().expect("piped").write_all(text.as_bytes()).expect("terraform fmt reads stdin");
+        // A terraform that exits without reading its input must not take glctl down with a broken pipe.
+        let written = child.stdin.take().expect("piped").write_all(text.as_bytes());
         let out = child.wait_with_output().map_err(|e| TerraformError::new("fmt", e.to_string()))?;
+        if let (Err(e), true) = (written, out.status.success()) {
+            return Err(TerraformError::new("fmt", format!("could not send the file to terraform fmt: {e}")));
+        }
         if out.status.success() {
             Ok(String::from_utf8_lossy(&out.stdout).into_owned())
         } else {

@@ -6,6 +6,7 @@ mod database;
 mod migrate;
 mod readme;
 mod schema;
+mod secrets;
 mod show;
 mod stack;
 mod terraform;

@@ -370,3 +370,53 @@ fn an_unreachable_database_makes_plan_exit_incomplete() {
     let value: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
     assert!(value["not_checked"][0].as_str().unwrap().starts_with("database: cannot connect"), "{value}");
 }
+
+/// A Windows checkout (`core.autocrlf`) of an applied migration is the same migration, not a changed one.
+#[test]
+fn crlf_line_endings_do_not_make_an_applied_migration_changed() {
+    let p = Project::new("crlf");
+    p.write("0001_first.sql", "CREATE TABLE first_one (id int);\nCREATE TABLE second_one (id int);\n");
+    assert_ok(&p.glctl(&["apply"]));
+    p.write("0001_first.sql", "CREATE TABLE first_one (id int);\r\nCREATE TABLE second_one (id int);\r\n");
+    let status = p.glctl(&["status"]);
+    assert_eq!(status.code, 0, "{}{}", status.stdout, status.stderr);
+    assert!(status.stdout.contains("applied  ") && !status.stdout.contains("PROBLEM"), "{}", status.stdout);
+}
+
+/// A migration numbered below the last applied one (a branch merged late) is refused by default, naming the
+/// file, and runs with --allow-out-of-order.
+#[test]
+fn a_migration_numbered_below_the_last_applied_is_refused_unless_allowed() {
+    let p = Project::new("order");
+    p.write("0001_first.sql", "CREATE TABLE first_one (id int);\n");
+    p.write("0003_third.sql", "CREATE TABLE third_one (id int);\n");
+    assert_ok(&p.glctl(&["apply"]));
+    p.write("0002_second.sql", "CREATE TABLE second_one (id int);\n");
+    let refused = p.glctl(&["apply"]);
+    assert_eq!(refused.code, 1, "{}{}", refused.stdout, refused.stderr);
+    assert!(refused.stderr.contains("0002_second.sql is numbered below 0003"), "{}", refused.stderr);
+    assert!(refused.stderr.contains("--allow-out-of-order"), "{}", refused.stderr);
+    assert_eq!(p.query("SELECT to_regclass('public.second_one') IS NULL"), "t", "nothing ran");
+    assert_eq!(p.glctl(&["status"]).code, 1);
+    assert_ok(&p.glctl(&["apply", "--allow-out-of-order"]));
+    assert_eq!(p.query("SELECT to_regclass('public.second_one') IS NOT NULL"), "t");
+}
+
+/// A retention beyond PostgreSQL's interval range (which once wrapped to '8 months' in release builds) is
+/// refused by validate before any connection: the database at the URL is never asked anything.
+#[test]
+fn an_overflowing_retention_never_reaches_the_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = dir.path().join("huge.yaml");
+    let local = std::fs::read_to_string(repo().join("environments/local.yaml")).unwrap();
+    let text = local.replacen("retention: 30 days", "retention: 1537228672809129302 years", 1);
+    assert_ne!(text, local);
+    std::fs::write(&env, text).unwrap();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let url = format!("postgres://x:y@127.0.0.1:{closed}/z?sslmode=disable");
+    let out =
+        glctl_in(dir.path(), &["apply", "-e", env.to_str().unwrap(), "--only", "database", "--database-url", &url]);
+    assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+    assert!(out.stderr.contains("retention: expected an interval PostgreSQL can hold"), "{}", out.stderr);
+    assert!(!out.stderr.contains("cannot connect"), "nothing was connected to: {}", out.stderr);
+}
