@@ -550,3 +550,57 @@ fn secrets_are_read_in_the_environment_s_region_not_the_shell_s() {
     assert_eq!(out.status.code(), Some(3), "{stderr}");
     assert!(stderr.contains("NOT CHECKED: cannot connect to 127.0.0.1:5432 as user_from_us_east_1"), "{stderr}");
 }
+
+/// An IPv6 block is planned into `cidr_ipv6` (AWS refuses one in `cidr_ipv4`), next to an IPv4 block.
+#[test]
+fn ipv6_and_ipv4_cidrs_are_planned_into_their_own_attributes() {
+    let endpoint = stack().var("AWS_ENDPOINT_URL").to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let name = format!("ipsix{}", std::process::id());
+    let parent = overlay(&endpoint, dir.path(), &format!("{name}-base"), "dev.yaml");
+    let env = dir.path().join(format!("{name}.yaml"));
+    std::fs::write(
+        &env,
+        format!(
+            "extends: {}\nnetwork:\n  allowed_cidrs: [\"10.20.0.0/16\", \"2001:db8:1234::/48\"]\n",
+            parent.display()
+        ),
+    )
+    .unwrap();
+    let out = dir.path().join("tf");
+    let plan = glctl_aws(
+        &endpoint,
+        &repo(),
+        &["plan", "-e", env.to_str().unwrap(), "--out", out.to_str().unwrap(), "--only", "infra"],
+    );
+    assert_eq!(plan.code, 0, "{}\n{}", plan.stdout, plan.stderr);
+    let show = std::process::Command::new("terraform")
+        .args(["show", "-json", "plan.tfplan"])
+        .current_dir(&out)
+        .output()
+        .unwrap();
+    assert!(show.status.success(), "{}", String::from_utf8_lossy(&show.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&show.stdout).unwrap();
+    let rules: Vec<(String, serde_json::Value, serde_json::Value)> = json["resource_changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|rc| rc["address"].as_str().unwrap_or_default().contains("from_cidr"))
+        .map(|rc| {
+            let after = &rc["change"]["after"];
+            (
+                rc["index"].as_str().unwrap_or_default().to_string(),
+                after["cidr_ipv4"].clone(),
+                after["cidr_ipv6"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(rules.len(), 2, "{rules:?}");
+    for (index, v4, v6) in rules {
+        if index.contains(':') {
+            assert_eq!((v4, v6), (serde_json::Value::Null, serde_json::Value::from(index.clone())), "{index}");
+        } else {
+            assert_eq!((v4, v6), (serde_json::Value::from(index.clone()), serde_json::Value::Null), "{index}");
+        }
+    }
+}
