@@ -95,6 +95,9 @@ fn describe(outcome: &DatabaseOutcome, environment: &str) -> String {
     if !outcome.policies_reconciled {
         return out;
     }
+    for problem in &outcome.policy_problems {
+        out.push_str(&format!("PROBLEM {problem}\n"));
+    }
     if outcome.policy_changes.is_empty() {
         out.push_str(&format!("policies: no changes, {environment} matches its environment file\n"));
     } else {

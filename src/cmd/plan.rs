@@ -102,25 +102,31 @@ fn describe_database(plan: &DatabasePlan) -> String {
             out.push_str(&format!("    + {file}\n"));
         }
     }
-    match &plan.policies {
-        None => out.push_str("  policies: not managed by glctl on the native backend (pg_partman's part_config)\n"),
-        Some(p) if p.changes.is_empty() => out.push_str("  policies: match the environment file\n"),
-        Some(p) => {
+    if let Some(p) = &plan.policies {
+        if p.changes.is_empty() && p.missing.is_empty() {
+            out.push_str("  policies: match the environment file\n");
+        } else if !p.changes.is_empty() {
             out.push_str(&format!("  policies: {} change(s)\n", p.changes.len()));
             for change in &p.changes {
                 out.push_str(&format!("    {}\n", change.describe()));
             }
-            if !p.missing.is_empty() {
-                out.push_str(&format!(
-                    "    (not in the database yet, created by the migrations: {})\n",
-                    p.missing.join(", ")
-                ));
-            }
+        }
+        if !p.missing.is_empty() {
+            out.push_str(&format!(
+                "  not in the database yet (the migrations create them): {}\n",
+                p.missing.join(", ")
+            ));
         }
     }
     if let Some(p) = &plan.policies {
         if !p.unmanaged.is_empty() {
             out.push_str(&format!("  left alone (not in the environment file): {}\n", p.unmanaged.join(", ")));
+        }
+        for problem in &p.problems {
+            out.push_str(&format!("  PROBLEM {problem}\n"));
+        }
+        for note in &p.notes {
+            out.push_str(&format!("  note: {note}\n"));
         }
     }
     out

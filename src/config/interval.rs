@@ -115,6 +115,33 @@ impl Interval {
     pub fn has_months(&self) -> bool {
         self.months != 0
     }
+
+    /// The pg_cron schedule that runs every `self`: a whole number of minutes that divides an hour, hours
+    /// that divide a day, or one day. pg_cron 1.4 (what Debian and older RDS versions have) knows no seconds.
+    pub fn as_cron_schedule(&self) -> Result<String, String> {
+        let refuse = || {
+            format!(
+                "'{self}' has no cron schedule; expected minutes that divide an hour (1, 5, 15, 30 …), hours that \
+                 divide a day (1, 2, 6, 12 …) or 1 day"
+            )
+        };
+        if self.months != 0 || !self.is_positive() {
+            return Err(refuse());
+        }
+        let seconds = self.days.checked_mul(86_400).and_then(|d| d.checked_add(self.seconds)).ok_or_else(refuse)?;
+        if seconds % 60 != 0 {
+            return Err(refuse());
+        }
+        let minutes = seconds / 60;
+        Ok(match minutes {
+            1 => "* * * * *".into(),
+            m if m < 60 && 60 % m == 0 => format!("*/{m} * * * *"),
+            60 => "0 * * * *".into(),
+            m if m % 60 == 0 && m < 1440 && 1440 % m == 0 => format!("0 */{} * * *", m / 60),
+            1440 => "0 0 * * *".into(),
+            _ => return Err(refuse()),
+        })
+    }
 }
 
 fn out_of_range(text: &str) -> String {
@@ -259,6 +286,19 @@ mod tests {
             let parsed = Interval::parse(text).unwrap();
             assert_eq!(parsed.to_string(), text);
             assert_eq!(Interval::parse(&parsed.to_string()).unwrap(), parsed);
+        }
+    }
+
+    #[test]
+    fn schedules_become_cron_expressions_or_are_refused() {
+        let cron = |t: &str| Interval::parse(t).unwrap().as_cron_schedule();
+        assert_eq!(cron("15 minutes").unwrap(), "*/15 * * * *");
+        assert_eq!(cron("1 minute").unwrap(), "* * * * *");
+        assert_eq!(cron("1 hour").unwrap(), "0 * * * *");
+        assert_eq!(cron("6 hours").unwrap(), "0 */6 * * *");
+        assert_eq!(cron("1 day").unwrap(), "0 0 * * *");
+        for refused in ["7 minutes", "90 minutes", "5 hours", "2 days", "1 month", "30 seconds"] {
+            assert!(cron(refused).is_err(), "{refused}");
         }
     }
 

@@ -3,6 +3,7 @@
 
 pub mod connect;
 pub mod migrate;
+pub mod native;
 pub mod policies;
 pub mod preflight;
 pub mod stage;

@@ -1,5 +1,10 @@
-//! The TimescaleDB policy reconciler: makes the live chunk intervals, compression settings, compression
-//! and retention policies and continuous-aggregate refresh policies match the environment file.
+//! The time-series policy reconcilers share one result: `PolicyPlan`, a list of `Change`s (each with the
+//! statement that makes it), what is missing, what is left alone, and problems found on the way. This
+//! module is the TimescaleDB one; `native` is the pg_partman + pg_cron one. Both read the live state, diff it
+//! against the environment with a pure function (unit-tested without a server), and apply the changes.
+//!
+//! TimescaleDB: makes the live chunk intervals, compression settings, compression and retention policies
+//! and continuous-aggregate refresh policies match the environment file.
 //!
 //! It reads the live state from `timescaledb_information.*`, compares it with the environment and returns
 //! the differences as changes, each with the one statement that makes it. `add_*_policy(if_not_exists =>
@@ -35,10 +40,19 @@ pub struct Change {
     pub destructive: bool,
     #[serde(skip)]
     pub statement: String,
+    /// The statement runs in pg_cron's database (`cron.database_name`), not the application's.
+    #[serde(skip)]
+    pub on_cron_database: bool,
 }
 
 impl Change {
-    fn new(object: &str, setting: &str, from: Option<String>, to: Option<String>, statement: String) -> Change {
+    pub(crate) fn new(
+        object: &str,
+        setting: &str,
+        from: Option<String>,
+        to: Option<String>,
+        statement: String,
+    ) -> Change {
         Change {
             object: object.to_string(),
             setting: setting.to_string(),
@@ -47,6 +61,7 @@ impl Change {
             note: None,
             destructive: false,
             statement,
+            on_cron_database: false,
         }
     }
 
@@ -76,6 +91,12 @@ pub struct PolicyPlan {
     pub unmanaged: Vec<String>,
     /// Declared objects the database does not have yet (a pending migration creates them).
     pub missing: Vec<String>,
+    /// Findings that are not a difference from the file (rows stuck in a default partition, no scheduler).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<String>,
+    /// What the plan chose where the file is silent, and the state of scheduled jobs, one line each.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// The live state of one hypertable.
@@ -195,7 +216,10 @@ pub async fn plan(client: &Client, env: &Environment) -> Result<PolicyPlan, toki
 }
 
 /// Runs every change in one transaction.
-pub async fn apply(client: &mut Client, changes: &[Change]) -> Result<(), String> {
+pub async fn apply(client: &mut Client, changes: &[&Change]) -> Result<(), String> {
+    if changes.is_empty() {
+        return Ok(());
+    }
     let tx = client.transaction().await.map_err(|e| e.to_string())?;
     for change in changes {
         tx.batch_execute(&change.statement).await.map_err(|e| {
@@ -386,11 +410,11 @@ fn policy_change(
 }
 
 /// Compares a catalog interval with the environment's exactly (a month is not 30 days to TimescaleDB).
-fn same_interval(live: Option<&str>, wanted: &Interval) -> bool {
+pub(crate) fn same_interval(live: Option<&str>, wanted: &Interval) -> bool {
     live.and_then(|text| Interval::parse_postgres(text).ok()).is_some_and(|i| i == *wanted)
 }
 
-fn shown(live: Option<&str>) -> String {
+pub(crate) fn shown(live: Option<&str>) -> String {
     match live.map(|t| (t, Interval::parse_postgres(t))) {
         Some((_, Ok(interval))) => interval.to_string(),
         Some((text, Err(_))) => text.to_string(),
@@ -422,7 +446,7 @@ fn normalise_order(item: &str) -> String {
     format!("{} {} {nulls}", column.trim_matches('"'), if descending { "DESC" } else { "ASC" })
 }
 
-fn qualified(name: &str) -> String {
+pub(crate) fn qualified(name: &str) -> String {
     format!("{}.{}", ident(SCHEMA), ident(name))
 }
 
@@ -430,7 +454,7 @@ fn ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
-fn literal(text: &str) -> String {
+pub(crate) fn literal(text: &str) -> String {
     format!("'{}'", text.replace('\'', "''"))
 }
 

@@ -12,7 +12,7 @@ use crate::config::model::{EngineKind, Environment};
 
 /// Extensions whose library must be in `shared_preload_libraries`, and a setting that exists exactly when
 /// the library is loaded (some servers load it without listing it there, as PGlite does TimescaleDB).
-const PRELOADED: &[(&str, &str)] = &[("timescaledb", "timescaledb."), ("pg_cron", "cron.")];
+const PRELOADED: &[(&str, &str)] = &[("timescaledb", "timescaledb."), ("pg_cron", "cron."), ("pgaudit", "pgaudit.")];
 
 /// What the server says about one needed extension.
 #[derive(Debug, PartialEq, Eq)]

@@ -7,8 +7,10 @@ use std::time::Duration;
 use serde::Serialize;
 use tokio_postgres::Client;
 
+use super::connect::Target;
 use super::migrate::{self, Migration, Status};
-use super::policies::{self, PolicyPlan};
+use super::native;
+use super::policies::{self, Change, PolicyPlan};
 use super::target::{self, Source};
 use super::{connect, preflight, DatabaseError};
 use crate::aws::AwsContext;
@@ -53,8 +55,40 @@ impl<'a> DatabaseStage<'a> {
     }
 
     pub async fn connect(&self) -> Result<Client, DatabaseError> {
+        Ok(self.connect_with_target().await?.0)
+    }
+
+    async fn connect_with_target(&self) -> Result<(Client, Target), DatabaseError> {
         let target = target::resolve(self.loaded, &self.source, self.aws).await?;
-        Ok(connect::connect(&target).await?)
+        Ok((connect::connect(&target).await?, target))
+    }
+
+    /// On the native backend, a connection to pg_cron's database when that is not the application's
+    /// (`cron.database_name`); jobs are created and read there.
+    async fn cron_client(&self, app: &Client, target: &Target) -> Result<Option<Client>, DatabaseError> {
+        if self.loaded.environment.timeseries.backend != Backend::Native {
+            return Ok(None);
+        }
+        let row = app
+            .query_one("SELECT current_setting('cron.database_name', true), current_database()::text", &[])
+            .await
+            .map_err(DatabaseError::query("cron.database_name"))?;
+        match row.get::<_, Option<String>>(0) {
+            Some(cron_database) if cron_database != row.get::<_, String>(1) => {
+                let elsewhere = Target { database: cron_database, ..target.clone() };
+                Ok(Some(connect::connect(&elsewhere).await?))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// The time-series policies of the environment's backend against the database.
+    async fn read_policies(&self, app: &Client, cron: Option<&Client>) -> Result<PolicyPlan, tokio_postgres::Error> {
+        let env = &self.loaded.environment;
+        match env.timeseries.backend {
+            Backend::Timescaledb => policies::plan(app, env).await,
+            Backend::Native => Ok(native::diff(env, &native::read_live(app, cron).await?)),
+        }
     }
 
     /// The files on disk against the ledger in the database.
@@ -66,8 +100,8 @@ impl<'a> DatabaseStage<'a> {
     /// Plans the database part. A database that cannot be reached or read is reported in the plan as not
     /// checked (never as "no changes"); only a configuration error fails.
     pub async fn plan(&self) -> Result<DatabasePlan, DatabaseError> {
-        let planned = match self.connect().await {
-            Ok(client) => self.plan_with(&client).await,
+        let planned = match self.connect_with_target().await {
+            Ok((client, target)) => self.plan_with(&client, &target).await,
             Err(e) => Err(e),
         };
         match planned {
@@ -76,16 +110,14 @@ impl<'a> DatabaseStage<'a> {
         }
     }
 
-    async fn plan_with(&self, client: &Client) -> Result<DatabasePlan, DatabaseError> {
+    async fn plan_with(&self, client: &Client, target: &Target) -> Result<DatabasePlan, DatabaseError> {
         let status = self.status(client).await?;
-        let policies = match self.loaded.environment.timeseries.backend {
-            Backend::Timescaledb => Some(
-                policies::plan(client, &self.loaded.environment)
-                    .await
-                    .map_err(DatabaseError::query("the time-series policies"))?,
-            ),
-            Backend::Native => None,
-        };
+        let cron = self.cron_client(client, target).await?;
+        let policies = Some(
+            self.read_policies(client, cron.as_ref())
+                .await
+                .map_err(DatabaseError::query("the time-series policies"))?,
+        );
         Ok(DatabasePlan {
             not_checked: None,
             pending_migrations: status.pending.iter().map(Migration::file_name).collect(),
@@ -109,7 +141,7 @@ impl<'a> DatabaseStage<'a> {
         options: &ApplyOptions,
         progress: &dyn Progress,
     ) -> Result<DatabaseOutcome, DatabaseError> {
-        let mut client = self.connect().await?;
+        let (mut client, target) = self.connect_with_target().await?;
         let status = self.status(&client).await?;
         refuse_blocked(&status, options.allow_out_of_order)?;
         let pending: Vec<&Migration> = status.pending.iter().collect();
@@ -117,7 +149,7 @@ impl<'a> DatabaseStage<'a> {
         migrate::lock(&client, options.lock_timeout, || progress.waiting_for_lock())
             .await
             .map_err(DatabaseError::Lock)?;
-        let result = self.migrate_and_reconcile(&mut client, options, progress).await;
+        let result = self.migrate_and_reconcile(&mut client, &target, options, progress).await;
         migrate::unlock(&client).await;
         result
     }
@@ -125,6 +157,7 @@ impl<'a> DatabaseStage<'a> {
     async fn migrate_and_reconcile(
         &self,
         client: &mut Client,
+        target: &Target,
         options: &ApplyOptions,
         progress: &dyn Progress,
     ) -> Result<DatabaseOutcome, DatabaseError> {
@@ -140,13 +173,14 @@ impl<'a> DatabaseStage<'a> {
             migrations_applied: applied?,
             migrations_already_applied: status.applied.len(),
             policy_changes: Vec::new(),
-            policies_reconciled: options.reconcile
-                && self.loaded.environment.timeseries.backend == Backend::Timescaledb,
+            policy_problems: Vec::new(),
+            policies_reconciled: options.reconcile,
         };
         if outcome.policies_reconciled {
             let fail =
                 |message: String| DatabaseError::Policies { applied: outcome.migrations_applied.clone(), message };
-            let plan = policies::plan(client, &self.loaded.environment).await.map_err(|e| fail(connect::reason(&e)))?;
+            let mut cron = self.cron_client(client, target).await.map_err(|e| fail(e.to_string()))?;
+            let plan = self.read_policies(client, cron.as_ref()).await.map_err(|e| fail(connect::reason(&e)))?;
             if !plan.missing.is_empty() {
                 return Err(fail(format!(
                     "the environment declares {} but the database has no such hypertable or continuous aggregate; \
@@ -162,8 +196,14 @@ impl<'a> DatabaseStage<'a> {
                     destructive.join("\n  ")
                 )));
             }
-            policies::apply(client, &plan.changes).await.map_err(fail)?;
+            let (on_cron, on_app): (Vec<&Change>, Vec<&Change>) = plan.changes.iter().partition(|c| c.on_cron_database);
+            policies::apply(client, &on_app).await.map_err(fail)?;
+            // The schedule is pg_cron's, in its own database: after the tables it maintains are in place.
+            policies::apply(cron.as_mut().unwrap_or(client), &on_cron)
+                .await
+                .map_err(|e| fail(format!("{e} (the partition and summary changes before it were applied)")))?;
             outcome.policy_changes = plan.changes.iter().map(|c| c.describe()).collect();
+            outcome.policy_problems = plan.problems.clone();
         }
         Ok(outcome)
     }
@@ -186,7 +226,7 @@ pub struct DatabasePlan {
     pub pending_migrations: Vec<String>,
     /// Problems that stop every migration (a changed or missing file, a partial migration).
     pub blockers: Vec<String>,
-    /// `None` where glctl does not reconcile policies (the native backend).
+    /// The time-series policies (TimescaleDB or native), when the database was read.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub policies: Option<PolicyPlan>,
 }
@@ -199,7 +239,7 @@ impl DatabasePlan {
     pub fn has_changes(&self) -> bool {
         !self.pending_migrations.is_empty()
             || !self.blockers.is_empty()
-            || self.policies.as_ref().is_some_and(|p| !p.changes.is_empty())
+            || self.policies.as_ref().is_some_and(|p| !p.changes.is_empty() || !p.problems.is_empty())
     }
 }
 
@@ -221,7 +261,9 @@ pub struct DatabaseOutcome {
     pub migrations_applied: Vec<String>,
     pub migrations_already_applied: usize,
     pub policy_changes: Vec<String>,
-    /// False on the native backend and for `migrate apply`.
+    /// What the reconciler found that applying does not change (rows in a default partition).
+    pub policy_problems: Vec<String>,
+    /// False for `migrate apply`.
     pub policies_reconciled: bool,
 }
 

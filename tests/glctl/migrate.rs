@@ -307,7 +307,7 @@ fn the_native_schema_applies_with_pg_partman_and_keeps_the_audit_log_append_only
     p.use_repository_migrations();
     let out = p.glctl_env("dev", &["apply", "--only", "database"]);
     assert_eq!(out.code, 0, "stdout: {}\nstderr: {}", out.stdout, out.stderr);
-    assert!(out.stdout.contains("migrations: 5 applied"), "{}", out.stdout);
+    assert!(out.stdout.contains("migrations: 6 applied"), "{}", out.stdout);
     assert_eq!(
         p.query("SELECT string_agg(parent_table || ' ' || partition_interval, ', ' ORDER BY parent_table) FROM partman.part_config"),
         "public.audit_logs 1 day, public.calculation_results 7 days, public.emission_measurements 7 days, public.sensor_readings 1 day"
@@ -323,24 +323,24 @@ fn the_native_schema_applies_with_pg_partman_and_keeps_the_audit_log_append_only
     assert_eq!(status.code, 0, "{}", status.stdout);
 }
 
-/// pg_cron is installed on the stack's PostgreSQL but not in shared_preload_libraries (the common
+/// pgaudit is installed on the stack's PostgreSQL but not in shared_preload_libraries (the common
 /// self-managed mistake): the preflight says what to set before the first migration runs.
 #[test]
 fn an_extension_that_is_installed_but_not_preloaded_is_reported_before_anything_runs() {
     let p = Project::new("preload");
     p.write("0001_first.sql", "CREATE TABLE first_one (id int);\n");
-    p.write("0002_cron.sql", "-- glctl:requires-extension pg_cron\nCREATE EXTENSION IF NOT EXISTS pg_cron;\n");
+    p.write("0002_audit.sql", "-- glctl:requires-extension pgaudit\nCREATE EXTENSION IF NOT EXISTS pgaudit;\n");
     assert_eq!(
-        p.query("SELECT count(*) FROM pg_available_extensions WHERE name = 'pg_cron'"),
+        p.query("SELECT count(*) FROM pg_available_extensions WHERE name = 'pgaudit'"),
         "1",
-        "pg_cron installed"
+        "pgaudit installed"
     );
     let out = p.glctl(&["apply"]);
     assert_eq!(out.code, 1, "stdout: {}\nstderr: {}", out.stdout, out.stderr);
     for expected in [
         "has not loaded them at start",
-        "pg_cron, needed by 0002_cron.sql",
-        "add pg_cron to shared_preload_libraries in the server's postgresql.conf and restart it",
+        "pgaudit, needed by 0002_audit.sql",
+        "add pgaudit to shared_preload_libraries in the server's postgresql.conf and restart it",
         "nothing was run",
     ] {
         assert!(out.stderr.contains(expected), "missing '{expected}' in:\n{}", out.stderr);
