@@ -161,11 +161,11 @@ pub const BACKENDS: &[BackendFeatures] = &[
     },
     BackendFeatures {
         backend: Backend::Native,
-        partitioning: "range partitions managed by pg_partman",
+        partitioning: "range partitions made a week ahead by pg_partman, maintained hourly by pg_cron",
         compression: false,
-        retention: "pg_partman retention (drop old partitions)",
-        continuous_aggregates: "materialized views, refreshed in full",
-        needs: &["pg_partman"],
+        retention: "pg_partman retention (old partitions dropped)",
+        continuous_aggregates: "materialized views, populated at apply, refreshed in full and concurrently by pg_cron on the refresh schedule (no real-time rows)",
+        needs: &["pg_partman", "pg_cron"],
     },
 ];
 

@@ -742,15 +742,6 @@ impl Rules<'_> {
                 continue;
             };
             let c_at = at.key("compression");
-            if !features.compression {
-                self.warning(
-                    c_at.clone(),
-                    format!(
-                        "the `{}` backend cannot compress; this setting is ignored",
-                        capabilities::backend_label(backend)
-                    ),
-                );
-            }
             positive(&mut self.out, c_at.key("after"), &compression.after);
             if let Some(retention) = &table.retention {
                 if compression.after.approx_seconds() >= retention.approx_seconds() {
@@ -777,9 +768,18 @@ impl Rules<'_> {
                 }
             }
         }
+        self.unprovided_features(features.compression);
         for (name, cagg) in &self.env.continuous_aggregates {
             let at = p("continuous_aggregates").key(name);
             identifier(&mut self.out, at.clone(), name);
+            if backend == Backend::Native {
+                if let Err(why) = cagg.refresh.schedule_interval.as_cron_schedule() {
+                    self.error(
+                        at.key("refresh").key("schedule_interval"),
+                        format!("{why}; on the native backend pg_cron runs the refresh"),
+                    );
+                }
+            }
             if !self.env.hypertables.contains_key(&cagg.source) {
                 let hint = did_you_mean(&cagg.source, self.env.hypertables.keys().map(String::as_str))
                     .map(|c| format!("; did you mean '{c}'?"))
@@ -808,6 +808,31 @@ impl Rules<'_> {
                     self.warning(r_at.key("start_offset"), format!("the refresh window reaches past the source's retention ('{retention}'); refreshing would erase aggregates of dropped data"));
                 }
             }
+        }
+    }
+
+    /// Everything declared that the backend cannot provide, in one warning at `timeseries.backend`, with
+    /// what to do instead (once, not once per table).
+    fn unprovided_features(&mut self, compresses: bool) {
+        let backend = self.env.timeseries.backend;
+        let mut lost = Vec::new();
+        let compressed: Vec<&str> =
+            self.env.hypertables.iter().filter(|(_, t)| t.compression.is_some()).map(|(n, _)| n.as_str()).collect();
+        if !compresses && !compressed.is_empty() {
+            lost.push(format!(
+                "compression (declared for {}; ignored: plan storage for uncompressed data, or shorten retention)",
+                compressed.join(", ")
+            ));
+        }
+        if !lost.is_empty() {
+            self.warning(
+                p("timeseries.backend"),
+                format!(
+                    "the `{}` backend cannot provide: {}; for these, run TimescaleDB on an `external` engine",
+                    capabilities::backend_label(backend),
+                    lost.join("; ")
+                ),
+            );
         }
     }
 

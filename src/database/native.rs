@@ -385,6 +385,13 @@ pub fn diff(env: &Environment, live: &NativeLive) -> PolicyPlan {
             Some(true) => {}
         }
     }
+    if !env.continuous_aggregates.is_empty() {
+        plan.notes.push(
+            "summaries are materialized views refreshed in full on their schedule: no real-time rows, and \
+             refresh.start_offset/end_offset are not used"
+                .into(),
+        );
+    }
     for name in live.partitioned.iter().chain(live.summaries.keys()) {
         if !env.hypertables.contains_key(name) && !env.continuous_aggregates.contains_key(name) {
             plan.unmanaged.push(name.clone());

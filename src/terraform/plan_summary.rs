@@ -34,6 +34,10 @@ pub struct Change {
     /// Why this change is not a real difference (known gaps of an emulator); shown, never hidden.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub emulator_drift: Option<String>,
+    /// Static parameters (`pending-reboot`) this parameter-group change sets: they take effect only after
+    /// the instances reboot.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reboot_needed_for: Vec<String>,
 }
 
 impl Change {
@@ -81,7 +85,14 @@ impl PlanSummary {
             } else {
                 None
             };
+            let reboot_needed_for =
+                if action == Action::Update && r#type.ends_with("parameter_group") && emulator_drift.is_none() {
+                    static_parameters_changed(&rc["change"])
+                } else {
+                    vec![]
+                };
             changes.push(Change {
+                reboot_needed_for,
                 address: rc["address"].as_str().unwrap_or_default().to_string(),
                 module: rc["module_address"].as_str().unwrap_or("(root)").to_string(),
                 r#type,
@@ -134,6 +145,12 @@ impl PlanSummary {
             if let Some(drift) = &c.emulator_drift {
                 out.push_str(&format!("      emulator drift, not a real difference: {drift}\n"));
             }
+            if !c.reboot_needed_for.is_empty() {
+                out.push_str(&format!(
+                    "      REBOOT PENDING: {} take effect only after the instances reboot (static parameters)\n",
+                    c.reboot_needed_for.join(", ")
+                ));
+            }
         }
         for c in self.destructive() {
             out.push_str(&format!(
@@ -158,6 +175,20 @@ impl PlanSummary {
         }
         out
     }
+}
+
+/// Names of `pending-reboot` parameters whose entry the update adds or changes.
+fn static_parameters_changed(change: &Value) -> Vec<String> {
+    let entries = |side: &str| -> Vec<Value> { change[side]["parameter"].as_array().cloned().unwrap_or_default() };
+    let before = entries("before");
+    let mut names: Vec<String> = entries("after")
+        .iter()
+        .filter(|p| p["apply_method"] == "pending-reboot" && !before.contains(p))
+        .filter_map(|p| p["name"].as_str().map(str::to_string))
+        .collect();
+    names.sort();
+    names.dedup();
+    names
 }
 
 /// Top-level attributes whose planned value differs from the current one (or is not known yet).
@@ -286,6 +317,28 @@ mod tests {
         assert!(summary
             .describe()
             .contains("~ module.database.aws_rds_cluster.this (backup_retention_period, endpoint)"));
+    }
+
+    #[test]
+    fn a_changed_static_parameter_says_a_reboot_is_pending() {
+        let change = json!({
+            "before": {"parameter": [
+                {"name": "shared_preload_libraries", "value": "pg_stat_statements", "apply_method": "pending-reboot"},
+                {"name": "work_mem", "value": "4096", "apply_method": "immediate"}]},
+            "after": {"parameter": [
+                {"name": "shared_preload_libraries", "value": "pg_stat_statements,pg_cron", "apply_method": "pending-reboot"},
+                {"name": "work_mem", "value": "8192", "apply_method": "immediate"}]}
+        });
+        let plan = show(vec![resource(
+            "module.database.aws_db_parameter_group.this",
+            "module.database",
+            "aws_db_parameter_group",
+            &["update"],
+            change,
+        )]);
+        let summary = PlanSummary::from_show_json(&plan, false);
+        assert_eq!(summary.changes[0].reboot_needed_for, ["shared_preload_libraries"]);
+        assert!(summary.describe().contains("REBOOT PENDING: shared_preload_libraries take effect only after"));
     }
 
     #[test]

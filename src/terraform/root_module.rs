@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 
 use super::parameters::for_parameter_group;
 use crate::capabilities;
-use crate::config::model::{EngineKind, Environment};
+use crate::config::model::{Backend, EngineKind, Environment};
 use crate::config::Loaded;
 
 /// Files of a rendered root module, by relative path, and their digest (what a saved plan was made from).
@@ -180,8 +180,10 @@ fn database_context(prefix: &str, env: &Environment) -> Result<Value, String> {
     let writer = env.engine.writer.as_ref().ok_or("a provisioned engine needs engine.writer")?;
     let major = env.engine.version.split('.').next().unwrap_or_default();
     let family = format!("{}{major}", capabilities::of(env.engine.kind).parameter_family_prefix);
-    let parameters: Vec<_> =
-        env.parameters.iter().map(|(name, value)| for_parameter_group(name, &value.0)).collect::<Result<_, _>>()?;
+    let parameters: Vec<_> = parameters_with_backend_needs(env)
+        .iter()
+        .map(|(name, value)| for_parameter_group(name, value))
+        .collect::<Result<_, _>>()?;
     let replicas: BTreeMap<&String, Value> = env
         .engine
         .replicas
@@ -230,6 +232,23 @@ fn database_context(prefix: &str, env: &Environment) -> Result<Value, String> {
     }))
 }
 
+/// The environment's parameters plus what its time-series backend needs loaded: on `native`, pg_cron in
+/// `shared_preload_libraries` and `cron.database_name` set to the application database, so the jobs glctl
+/// schedules run where the tables are. A value the file sets itself is kept (pg_cron is appended).
+pub fn parameters_with_backend_needs(env: &Environment) -> BTreeMap<String, String> {
+    let mut parameters: BTreeMap<String, String> =
+        env.parameters.iter().map(|(name, value)| (name.clone(), value.0.clone())).collect();
+    if env.timeseries.backend == Backend::Native {
+        let libraries = parameters.entry("shared_preload_libraries".into()).or_default();
+        let listed = libraries.split(',').any(|l| l.trim().trim_matches('\'') == "pg_cron");
+        if !listed {
+            *libraries = if libraries.trim().is_empty() { "pg_cron".into() } else { format!("{libraries},pg_cron") };
+        }
+        parameters.entry("cron.database_name".into()).or_insert_with(|| env.connection.database.clone());
+    }
+    parameters
+}
+
 /// Renders a JSON value as an HCL expression: strings quoted (with `${`/`%{` escaped so nothing
 /// interpolates), lists and objects in HCL syntax, null as `null`.
 fn hcl_filter(value: &Value, _: &std::collections::HashMap<String, Value>) -> tera::Result<Value> {
@@ -265,8 +284,29 @@ pub fn hcl(value: &Value) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::hcl;
+    use super::{hcl, parameters_with_backend_needs};
+    use crate::config::model::Environment;
     use serde_json::json;
+
+    fn env(backend: &str, parameters: &str) -> Environment {
+        let yaml = format!(
+            "project: p\ntier: non-production\naws: {{ account_id: '123456789012', region: us-east-1 }}\n\
+             engine: {{ kind: rds-postgresql, version: '16.6' }}\ntimeseries: {{ backend: {backend} }}\n\
+             connection: {{ database: climate }}\nparameters: {{ {parameters} }}\n"
+        );
+        serde_yaml_ng::from_str(&yaml).unwrap()
+    }
+
+    #[test]
+    fn the_native_backend_loads_pg_cron_in_the_application_database() {
+        let p = parameters_with_backend_needs(&env("native", "shared_preload_libraries: pg_stat_statements"));
+        assert_eq!(p["shared_preload_libraries"], "pg_stat_statements,pg_cron");
+        assert_eq!(p["cron.database_name"], "climate");
+        let p = parameters_with_backend_needs(&env("native", "shared_preload_libraries: 'pg_cron,pgaudit'"));
+        assert_eq!(p["shared_preload_libraries"], "pg_cron,pgaudit", "already listed");
+        let p = parameters_with_backend_needs(&env("timescaledb", "work_mem: 64MB"));
+        assert!(!p.contains_key("cron.database_name") && !p.contains_key("shared_preload_libraries"));
+    }
 
     #[test]
     fn strings_never_interpolate() {

@@ -4,6 +4,7 @@ mod support;
 
 mod database;
 mod migrate;
+mod native;
 mod readme;
 mod schema;
 mod secrets;

@@ -9,14 +9,14 @@ use crate::support::stack::stack;
 use crate::support::{glctl_in, repo, Output};
 
 /// A project root with its own `sql/migrations/` and a database of its own on the stack's PostgreSQL.
-struct Project {
-    root: TempDir,
+pub(crate) struct Project {
+    pub(crate) root: TempDir,
     url: String,
-    database: String,
+    pub(crate) database: String,
 }
 
 impl Project {
-    fn new(name: &str) -> Project {
+    pub(crate) fn new(name: &str) -> Project {
         let s = stack();
         let database = format!("mig_{name}_{}", std::process::id());
         let admin = format!(
@@ -62,8 +62,9 @@ impl Project {
     }
 
     /// glctl with `-e ENV` (from the repository's environments) against this project's database.
-    fn glctl_env(&self, env: &str, args: &[&str]) -> Output {
-        let env = repo().join(format!("environments/{env}.yaml"));
+    /// `env` is a name under the repository's environments or a path.
+    pub(crate) fn glctl_env(&self, env: &str, args: &[&str]) -> Output {
+        let env = if env.contains('/') { PathBuf::from(env) } else { repo().join(format!("environments/{env}.yaml")) };
         let root = self.root.path().to_str().unwrap();
         let mut all = vec!["--root", root, "-e", env.to_str().unwrap(), "--database-url", &self.url];
         all.extend_from_slice(args);
@@ -71,14 +72,14 @@ impl Project {
     }
 
     /// Copies the repository's own migrations into this project.
-    fn use_repository_migrations(&self) {
+    pub(crate) fn use_repository_migrations(&self) {
         for entry in std::fs::read_dir(repo().join("sql/migrations")).unwrap() {
             let path = entry.unwrap().path();
             std::fs::copy(&path, self.root.path().join("sql/migrations").join(path.file_name().unwrap())).unwrap();
         }
     }
 
-    fn query(&self, sql: &str) -> String {
+    pub(crate) fn query(&self, sql: &str) -> String {
         let out = std::process::Command::new("psql").args([self.libpq().as_str(), "-At", "-c", sql]).output().unwrap();
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         String::from_utf8_lossy(&out.stdout).trim().to_string()

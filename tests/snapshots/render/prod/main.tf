@@ -102,6 +102,10 @@ module "database" {
     "value"        = "2"
     "apply_method" = "immediate"
     }, {
+    "name"         = "cron.database_name"
+    "value"        = "greenlang"
+    "apply_method" = "pending-reboot"
+    }, {
     "name"         = "default_statistics_target"
     "value"        = "500"
     "apply_method" = "immediate"

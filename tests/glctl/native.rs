@@ -1,0 +1,133 @@
+//! The native backend as RDS and Aurora run it (no TimescaleDB): the stack's PostgreSQL 15 with Debian's
+//! pg_partman 4.7 and pg_cron 1.4 (preloaded, jobs in the database `glctl`), driven by the shipped dev file.
+
+use crate::migrate::Project;
+use crate::support::stack::stack;
+
+/// Rows of `sql` in pg_cron's database, one line each.
+fn in_cron_database(sql: &str) -> String {
+    let s = stack();
+    let conninfo = format!(
+        "host=localhost port={} user={} password={} dbname=glctl sslmode=require",
+        s.var("GLCTL_PG_PORT"),
+        s.var("GLCTL_PG_USER"),
+        s.var("GLCTL_PG_PASSWORD")
+    );
+    let out = std::process::Command::new("psql").args([conninfo.as_str(), "-At", "-c", sql]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+fn sensor_row(at: &str) -> String {
+    format!(
+        "INSERT INTO sensor_readings (reading_time, organization_id, facility_id, device_id, metric_type, value, unit)
+         VALUES ({at}, gen_random_uuid(), gen_random_uuid(), gen_random_uuid(), 'kwh', 1, 'kWh')"
+    )
+}
+
+#[test]
+fn the_native_backend_keeps_partitions_retention_summaries_and_jobs_as_the_file_says() {
+    let p = Project::new("native_full");
+    p.use_repository_migrations();
+    let apply = p.glctl_env("dev", &["apply", "--only", "database"]);
+    assert_eq!(apply.code, 0, "{}\n{}", apply.stdout, apply.stderr);
+
+    // pg_partman configured from the environment file (dev's retentions, base's intervals).
+    assert_eq!(
+        p.query(
+            "SELECT string_agg(concat_ws(' ', parent_table, partition_interval, premake, retention, retention_keep_table,
+                     infinite_time_partitions, ignore_default_data), ', ' ORDER BY parent_table) FROM partman.part_config"
+        ),
+        "public.audit_logs 1 day 7 90 days f t t, public.calculation_results 7 days 4 90 days f t t, \
+         public.emission_measurements 7 days 4 8 months f t t, public.sensor_readings 1 day 7 14 days f t t"
+    );
+
+    // Partitions ahead of now for the premake horizon: tomorrow and six days out land in real partitions, ten
+    // days out (past 7 × 1 day) in the default partition, which plan reports as a problem.
+    for at in ["now() + interval '1 day'", "now() + interval '6 days'", "now() + interval '10 days'"] {
+        p.query(&sensor_row(at));
+    }
+    assert_eq!(p.query("SELECT count(*) FROM ONLY sensor_readings_default"), "1");
+    let plan = p.glctl_env("dev", &["plan", "--only", "database", "--detailed-exitcode"]);
+    assert_eq!(plan.code, 1, "{}", plan.stdout);
+    assert!(
+        plan.stdout.contains("PROBLEM 1 row(s) of sensor_readings are in its default partition"),
+        "{}",
+        plan.stdout
+    );
+    p.query("DELETE FROM ONLY sensor_readings_default");
+
+    // Retention: a month-old row moved out of the default partition into its own partition is dropped with
+    // that partition by maintenance (14 days in dev); recent rows stay.
+    p.query(&sensor_row("now() - interval '30 days'"));
+    p.query("CALL partman.partition_data_proc('public.sensor_readings')");
+    assert_eq!(p.query("SELECT count(*) FROM sensor_readings WHERE reading_time < now() - interval '14 days'"), "1");
+    p.query("SELECT partman.run_maintenance('public.sensor_readings')");
+    assert_eq!(p.query("SELECT count(*) FROM sensor_readings WHERE reading_time < now() - interval '14 days'"), "0");
+    assert_eq!(p.query("SELECT count(*) FROM sensor_readings"), "2", "recent rows are kept");
+
+    // Summaries are selectable right after apply, and the jobs' concurrent refresh gives the aggregates.
+    assert_eq!(p.query("SELECT count(*) FROM emissions_hourly_summary"), "0");
+    p.query(
+        "INSERT INTO emission_measurements (measurement_time, organization_id, facility_id, scope, activity_type,
+             activity_value, activity_unit, co2_equivalent_kg, emission_factor_id, emission_factor_value,
+             emission_factor_unit, calculation_method, lineage_hash)
+         SELECT date_trunc('hour', now()) + (i || ' minutes')::interval, '00000000-0000-0000-0000-000000000001',
+             '00000000-0000-0000-0000-000000000002', 'scope1', 'fuel', 1, 'l', i * 10, gen_random_uuid(), 1, 'kg/l',
+             'factor', 'h'
+         FROM generate_series(1, 3) AS i",
+    );
+    p.query("REFRESH MATERIALIZED VIEW CONCURRENTLY emissions_hourly_summary");
+    assert_eq!(p.query("SELECT total_co2e_kg::int || ' ' || measurement_count FROM emissions_hourly_summary"), "60 3");
+
+    // pg_cron jobs, in pg_cron's database, for this database, with the declared schedules.
+    let prefix = format!("glctl:{}:", p.database);
+    assert_eq!(
+        in_cron_database(&format!(
+            "SELECT string_agg(jobname || ' ' || schedule || ' ' || database, ', ' ORDER BY jobname) FROM cron.job
+             WHERE jobname LIKE '{prefix}%'"
+        )),
+        format!(
+            "{prefix}partman-maintenance 7 * * * * {db}, {prefix}refresh:emissions_daily_summary */15 * * * * {db}, \
+             {prefix}refresh:emissions_hourly_summary 0 * * * * {db}, {prefix}refresh:emissions_quarterly_report 0 * * * * {db}",
+            db = p.database
+        )
+    );
+
+    // A second apply has nothing to do.
+    let again = p.glctl_env("dev", &["plan", "--only", "database", "--detailed-exitcode"]);
+    assert_eq!(again.code, 0, "{}", again.stdout);
+    assert!(again.stdout.contains("policies: match the environment file"), "{}", again.stdout);
+    assert!(again.stdout.contains("note: sensor_readings: premake 7"), "the plan states its premake: {}", again.stdout);
+
+    // A longer retention in the file plans and applies exactly one change; a shorter one needs --allow-destroy.
+    let changed = |retention: &str| {
+        let file = p.root.path().join("dev-changed.yaml");
+        let dev = crate::support::repo().join("environments/dev.yaml");
+        std::fs::write(
+            &file,
+            format!("extends: {}\nhypertables:\n  sensor_readings: {{ retention: {retention} }}\n", dev.display()),
+        )
+        .unwrap();
+        file.to_str().unwrap().to_string()
+    };
+    let longer = changed("30 days");
+    let plan = p.glctl_env(&longer, &["plan", "--only", "database", "--output", "json"]);
+    let json: serde_json::Value = serde_json::from_str(&plan.stdout).unwrap_or_else(|e| panic!("{e}: {}", plan.stdout));
+    let changes = json["database"]["policies"]["changes"].as_array().unwrap();
+    assert_eq!(changes.len(), 1, "{changes:#?}");
+    assert_eq!(
+        (changes[0]["object"].as_str(), changes[0]["setting"].as_str()),
+        (Some("sensor_readings"), Some("retention"))
+    );
+    assert_eq!(p.glctl_env(&longer, &["apply", "--only", "database"]).code, 0);
+    assert_eq!(
+        p.query("SELECT retention FROM partman.part_config WHERE parent_table = 'public.sensor_readings'"),
+        "30 days"
+    );
+    let shorter = changed("7 days");
+    let refused = p.glctl_env(&shorter, &["apply", "--only", "database"]);
+    assert_eq!(refused.code, 1, "{}", refused.stderr);
+    assert!(refused.stderr.contains("drops partitions older than 7 days"), "{}", refused.stderr);
+    assert_eq!(p.glctl_env(&shorter, &["apply", "--only", "database", "--allow-destroy"]).code, 0);
+}
