@@ -34,6 +34,9 @@ pub struct Migration {
     pub no_transaction: bool,
     /// Extensions the file needs (its `-- glctl:requires-extension` lines).
     pub requires: Vec<String>,
+    /// The checksums of this version's variants for the other backends, to recognise a database that ran
+    /// one of them.
+    pub other_variants: Vec<(Backend, String)>,
 }
 
 impl Migration {
@@ -108,7 +111,13 @@ pub fn discover(dir: &Path, backend: Backend) -> Result<Vec<Migration>, String> 
             continue;
         }
         match group.iter().find(|(f, _)| f.backend.is_none() || f.backend == Some(backend)) {
-            Some((_, path)) => chosen.push((version, group[0].0.name.clone(), path.clone())),
+            Some((_, path)) => {
+                let others: Vec<(Backend, PathBuf)> = group
+                    .iter()
+                    .filter_map(|(f, p)| f.backend.filter(|b| *b != backend).map(|b| (b, p.clone())))
+                    .collect();
+                chosen.push((version, group[0].0.name.clone(), path.clone(), others))
+            }
             None => problems.push(format!(
                 "version {version:04} ({}) has no variant for the {b} backend: add {:04}_{}.{b}.sql next to {}",
                 group[0].0.name,
@@ -123,8 +132,12 @@ pub fn discover(dir: &Path, backend: Backend) -> Result<Vec<Migration>, String> 
         return Err(problems.join("\n"));
     }
     let mut migrations = Vec::new();
-    for (version, name, path) in chosen {
-        let sql = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    for (version, name, path, others) in chosen {
+        let read =
+            |path: &Path| std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()));
+        let sql = read(&path)?;
+        let other_variants =
+            others.iter().map(|(b, p)| Ok((*b, checksum(&read(p)?)))).collect::<Result<Vec<_>, String>>()?;
         let header: Vec<&str> = sql.lines().take_while(|l| l.trim().is_empty() || l.starts_with("--")).collect();
         let no_transaction = header.iter().any(|l| l.trim() == NO_TRANSACTION);
         let requires = header
@@ -132,7 +145,16 @@ pub fn discover(dir: &Path, backend: Backend) -> Result<Vec<Migration>, String> 
             .filter_map(|l| l.trim().strip_prefix(REQUIRES_EXTENSION))
             .flat_map(|rest| rest.split([',', ' ']).filter(|s| !s.is_empty()).map(str::to_string))
             .collect();
-        migrations.push(Migration { version, name, checksum: checksum(&sql), path, sql, no_transaction, requires });
+        migrations.push(Migration {
+            version,
+            name,
+            checksum: checksum(&sql),
+            path,
+            sql,
+            no_transaction,
+            requires,
+            other_variants,
+        });
     }
     Ok(migrations)
 }
@@ -168,6 +190,8 @@ pub struct Status {
     pub out_of_order: Vec<Migration>,
     /// The highest applied version.
     pub last_applied: Option<i32>,
+    /// Applied as another backend's variant: the database was set up for that backend.
+    pub other_backend: Vec<(Migration, Backend)>,
 }
 
 impl Status {
@@ -179,6 +203,16 @@ impl Status {
     /// applied one is one of them unless `allow_out_of_order` (Flyway's `outOfOrder`) says it may run now.
     pub fn blockers(&self, allow_out_of_order: bool) -> Vec<String> {
         let mut out = Vec::new();
+        for (m, ran) in &self.other_backend {
+            let ran = crate::capabilities::backend_label(*ran);
+            out.push(format!(
+                "version {:04} ({}) ran here as its `{ran}` variant: this database was set up for the `{ran}` \
+                 time-series backend and the environment now says otherwise. Switching backends after migrations \
+                 ran is refused, since the tables and summaries have another shape; keep `timeseries.backend: {ran}` \
+                 for this database, or move the data into a new database set up for the new backend",
+                m.version, m.name
+            ));
+        }
         if !allow_out_of_order {
             for m in &self.out_of_order {
                 out.push(format!(
@@ -254,6 +288,10 @@ pub fn compare(migrations: &[Migration], ledger: &[LedgerRow]) -> Status {
         match ledger.iter().find(|r| r.version == m.version) {
             None => status.pending.push(m.clone()),
             Some(row) if !row.complete => status.partial.push((m.clone(), row.statements_done)),
+            Some(row) if row.checksum != m.checksum && m.other_variants.iter().any(|(_, c)| *c == row.checksum) => {
+                let (backend, _) = m.other_variants.iter().find(|(_, c)| *c == row.checksum).expect("found above");
+                status.other_backend.push((m.clone(), *backend));
+            }
             Some(row) if row.checksum != m.checksum => status.changed.push(m.clone()),
             Some(_) => status.applied.push(m.clone()),
         }
@@ -526,6 +564,7 @@ mod tests {
             checksum: checksum(sql),
             no_transaction: false,
             requires: vec![],
+            other_variants: vec![],
         }
     }
 
@@ -558,6 +597,19 @@ mod tests {
         assert!(blockers[0].contains("0002_m2.sql is numbered below 0003, the last applied migration"), "{blockers:?}");
         assert!(status.blockers(true).is_empty());
         assert!(!status.is_up_to_date());
+    }
+
+    #[test]
+    fn a_database_set_up_for_the_other_backend_is_refused_with_an_explanation() {
+        let mut native = migration(2, "CREATE TABLE t () PARTITION BY RANGE (x);");
+        native.other_variants =
+            vec![(crate::config::model::Backend::Timescaledb, checksum("SELECT create_hypertable();"))];
+        let ran_timescaledb = LedgerRow { checksum: checksum("SELECT create_hypertable();"), ..applied(&native) };
+        let status = compare(&[native], &[ran_timescaledb]);
+        assert!(status.changed.is_empty(), "not reported as an edited file");
+        let blockers = status.blockers(false);
+        assert!(blockers[0].contains("ran here as its `timescaledb` variant"), "{blockers:?}");
+        assert!(blockers[0].contains("keep `timeseries.backend: timescaledb`"), "{blockers:?}");
     }
 
     #[test]

@@ -130,4 +130,10 @@ fn the_native_backend_keeps_partitions_retention_summaries_and_jobs_as_the_file_
     assert_eq!(refused.code, 1, "{}", refused.stderr);
     assert!(refused.stderr.contains("drops partitions older than 7 days"), "{}", refused.stderr);
     assert_eq!(p.glctl_env(&shorter, &["apply", "--only", "database", "--allow-destroy"]).code, 0);
+
+    // The same database under an environment that says `timescaledb` is refused, with the reason.
+    let switched = p.glctl_env("local", &["apply", "--only", "database"]);
+    assert_eq!(switched.code, 1, "{}", switched.stdout);
+    assert!(switched.stderr.contains("nothing was run"), "{}", switched.stderr);
+    assert!(switched.stderr.contains("ran here as its `native` variant"), "{}", switched.stderr);
 }
