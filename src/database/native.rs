@@ -222,9 +222,8 @@ struct WantedJob {
 }
 
 fn wanted_jobs(env: &Environment, live: &NativeLive, partman_schema: &str) -> Vec<WantedJob> {
-    let prefix = job_prefix(&live.database);
     let mut jobs = vec![WantedJob {
-        name: format!("{prefix}partman-maintenance"),
+        name: job_name(&live.database, "partman-maintenance"),
         schedule: MAINTENANCE_SCHEDULE.into(),
         command: format!("CALL {}.run_maintenance_proc()", ident(partman_schema)),
     }];
@@ -232,7 +231,7 @@ fn wanted_jobs(env: &Environment, live: &NativeLive, partman_schema: &str) -> Ve
         // Validate refuses a schedule with no cron equivalent; a stray one is skipped rather than guessed.
         let Ok(schedule) = cagg.refresh.schedule_interval.as_cron_schedule() else { continue };
         jobs.push(WantedJob {
-            name: format!("{prefix}refresh:{name}"),
+            name: job_name(&live.database, &format!("refresh:{name}")),
             schedule,
             command: format!("REFRESH MATERIALIZED VIEW CONCURRENTLY {}", qualified(name)),
         });
@@ -240,8 +239,25 @@ fn wanted_jobs(env: &Environment, live: &NativeLive, partman_schema: &str) -> Ve
     jobs
 }
 
-fn job_prefix(database: &str) -> String {
-    format!("glctl:{database}:")
+/// `glctl:<database>:<what>`, at most 63 bytes (pg_cron keeps job names as `name`, which truncates): a
+/// longer one is cut and ends in a hash of the whole, so it stays unique and the same on every run.
+fn job_name(database: &str, what: &str) -> String {
+    const MAX: usize = 63;
+    let full = format!("glctl:{database}:{what}");
+    if full.len() <= MAX {
+        return full;
+    }
+    let hash = format!("{:x}", <sha2::Sha256 as sha2::Digest>::digest(full.as_bytes()));
+    let mut cut = MAX - 9;
+    while !full.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}~{}", &full[..cut], &hash[..8])
+}
+
+/// glctl's jobs for this database: named `glctl:…` and running in it.
+fn is_ours(job: &CronJob, database: &str) -> bool {
+    job.name.starts_with("glctl:") && job.database == database
 }
 
 /// Lists what differs between `env` and `live`, each with its statement.
@@ -427,7 +443,6 @@ fn cron_changes(env: &Environment, live: &NativeLive, partman_schema: &str, plan
         }
         Cron::Ready { database, jobs } => (database, jobs.as_slice()),
     };
-    let prefix = job_prefix(&live.database);
     for want in &wanted {
         let target = format!("{} every '{}'", want.command, want.schedule);
         let change = match jobs.iter().find(|j| j.name == want.name) {
@@ -478,7 +493,7 @@ fn cron_changes(env: &Environment, live: &NativeLive, partman_schema: &str, plan
         plan.changes.push(change);
     }
     for job in jobs {
-        if job.name.starts_with(&prefix) && !wanted.iter().any(|w| w.name == job.name) {
+        if is_ours(job, &live.database) && !wanted.iter().any(|w| w.name == job.name) {
             let mut c = Change::new(
                 &job.name,
                 "cron job",
@@ -488,7 +503,7 @@ fn cron_changes(env: &Environment, live: &NativeLive, partman_schema: &str, plan
             );
             c.on_cron_database = true;
             plan.changes.push(c);
-        } else if !job.name.starts_with("glctl:") && job.database == live.database {
+        } else if !is_ours(job, &live.database) && job.database == live.database {
             plan.unmanaged.push(format!(
                 "cron job {} ({})",
                 job.id,
@@ -561,6 +576,15 @@ mod tests {
                 ],
             },
         }
+    }
+
+    #[test]
+    fn job_names_fit_pg_cron_s_63_bytes_and_stay_unique() {
+        assert_eq!(job_name("app", "refresh:hourly"), "glctl:app:refresh:hourly");
+        let long = job_name("mig_native_staging_9405", "refresh:emissions_quarterly_report");
+        assert_eq!(long.len(), 63, "{long}");
+        assert_ne!(long, job_name("mig_native_staging_9405", "refresh:emissions_quarterly_reporx"));
+        assert_eq!(long, job_name("mig_native_staging_9405", "refresh:emissions_quarterly_report"), "stable");
     }
 
     #[test]
@@ -655,7 +679,10 @@ mod tests {
         jobs[1].schedule = "0 * * * *".into();
         jobs.push(job(3, "glctl:app:refresh:gone", "0 0 * * *", "REFRESH MATERIALIZED VIEW CONCURRENTLY x"));
         jobs.push(job(4, "nightly-vacuum", "0 3 * * *", "VACUUM"));
-        jobs.push(job(5, "glctl:other_db:partman-maintenance", "7 * * * *", "CALL x()"));
+        jobs.push(CronJob {
+            database: "other_db".into(),
+            ..job(5, "glctl:other_db:partman-maintenance", "7 * * * *", "CALL x()")
+        });
         jobs.remove(0);
         let plan = diff(&env("    retention: 30 days\n"), &live);
         let described: Vec<String> =

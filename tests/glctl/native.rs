@@ -27,7 +27,7 @@ fn sensor_row(at: &str) -> String {
 
 #[test]
 fn the_native_backend_keeps_partitions_retention_summaries_and_jobs_as_the_file_says() {
-    let p = Project::new("native_full");
+    let p = Project::new("nat");
     p.use_repository_migrations();
     let apply = p.glctl_env("dev", &["apply", "--only", "database"]);
     assert_eq!(apply.code, 0, "{}\n{}", apply.stdout, apply.stderr);
@@ -136,4 +136,70 @@ fn the_native_backend_keeps_partitions_retention_summaries_and_jobs_as_the_file_
     assert_eq!(switched.code, 1, "{}", switched.stdout);
     assert!(switched.stderr.contains("nothing was run"), "{}", switched.stderr);
     assert!(switched.stderr.contains("ran here as its `native` variant"), "{}", switched.stderr);
+}
+
+/// The same rows give the same summaries on both backends: materialized views on PostgreSQL 15 with
+/// pg_partman, continuous aggregates on TimescaleDB (PGlite).
+#[test]
+fn both_backends_summarise_the_same_rows_alike() {
+    let rows = "INSERT INTO emission_measurements (measurement_time, organization_id, facility_id, scope, \
+        activity_type, activity_value, activity_unit, co2_equivalent_kg, emission_factor_id, emission_factor_value, \
+        emission_factor_unit, calculation_method, lineage_hash, category, uncertainty_pct, data_quality_score) \
+        SELECT timestamptz '2026-11-20 00:00:00+00' + make_interval(mins => i * 37), \
+        '00000000-0000-0000-0000-000000000001', ('00000000-0000-0000-0000-00000000000' || (i % 3))::uuid, \
+        CASE WHEN i % 2 = 0 THEN 'scope_1' ELSE 'scope_2' END, 'diesel', i, 'l', i * 2.5, \
+        '00000000-0000-0000-0000-0000000000ef', 2.68, 'kg/l', 'tier_1', 'h', \
+        CASE WHEN i % 5 = 0 THEN NULL ELSE 'fuel' END, i % 7, i % 5 \
+        FROM generate_series(1, 400) AS i";
+    let queries = [
+        "SELECT bucket, organization_id, facility_id, scope, round(total_co2e_kg, 4), measurement_count, \
+         round(avg_uncertainty, 4), min_quality, max_quality FROM emissions_hourly_summary ORDER BY 1, 2, 3, 4",
+        "SELECT bucket, organization_id, facility_id, scope, coalesce(category, '-'), round(total_co2e_kg, 4), measurement_count, \
+         round(avg_uncertainty, 4), round(p95_co2e::numeric, 4) FROM emissions_daily_summary ORDER BY 1, 2, 3, 4, 5",
+        "SELECT quarter, organization_id, scope, coalesce(category, '-'), round(total_co2e_kg, 4), facility_count, measurement_count, \
+         round(avg_quality, 4) FROM emissions_quarterly_report ORDER BY 1, 2, 3, 4",
+    ];
+
+    let p = Project::new("native_alike");
+    p.use_repository_migrations();
+    let apply = p.glctl_env("dev", &["apply", "--only", "database"]);
+    assert_eq!(apply.code, 0, "{}\n{}", apply.stdout, apply.stderr);
+    p.query(rows);
+    for view in ["emissions_hourly_summary", "emissions_daily_summary", "emissions_quarterly_report"] {
+        p.query(&format!("REFRESH MATERIALIZED VIEW CONCURRENTLY {view}"));
+    }
+    // psql answers the SET with a line of its own.
+    let native: Vec<String> = queries
+        .iter()
+        .map(|q| {
+            p.query(&format!("SET TIME ZONE 'UTC'; {q}")).lines().filter(|l| *l != "SET").collect::<Vec<_>>().join("\n")
+        })
+        .collect();
+
+    let tsdb = crate::schema::Database::migrated();
+    tsdb.rows(rows);
+    for view in ["emissions_hourly_summary", "emissions_daily_summary", "emissions_quarterly_report"] {
+        tsdb.rows(&format!("CALL refresh_continuous_aggregate('{view}', NULL, NULL)"));
+    }
+    for (query, native) in queries.iter().zip(native) {
+        let timescaledb = tsdb.rows(&format!("SET TIME ZONE 'UTC'; {query}")).join("\n");
+        assert!(native.lines().count() > 3, "{query}: {} rows", native.lines().count());
+        let first_difference = native.lines().zip(timescaledb.lines()).find(|(a, b)| a != b);
+        assert_eq!(first_difference, None, "{query}: native | timescaledb");
+        assert_eq!(native.lines().count(), timescaledb.lines().count(), "{query}");
+    }
+}
+
+/// The shipped staging and prod files (dev is above) apply to the native backend and plan clean afterwards.
+#[test]
+fn staging_and_prod_apply_on_the_native_backend_and_plan_clean() {
+    for env in ["staging", "prod"] {
+        let p = Project::new(&format!("native_{env}"));
+        p.use_repository_migrations();
+        let apply = p.glctl_env(env, &["apply", "--only", "database"]);
+        assert_eq!(apply.code, 0, "{env}: {}\n{}", apply.stdout, apply.stderr);
+        let plan = p.glctl_env(env, &["plan", "--only", "database", "--detailed-exitcode"]);
+        assert_eq!(plan.code, 0, "{env}: {}", plan.stdout);
+        assert_eq!(p.query("SELECT count(*) FROM partman.part_config WHERE infinite_time_partitions"), "4", "{env}");
+    }
 }

@@ -7,14 +7,14 @@ use std::path::{Path, PathBuf};
 use crate::support::stack::{dedicated_timescaledb, timescaledb_connect_to};
 use crate::support::{glctl_in, repo, runtime, Output};
 
-struct Database {
+pub(crate) struct Database {
     port: u16,
     url: String,
 }
 
 impl Database {
     /// A fresh TimescaleDB with the repository's migrations and local's policies applied.
-    fn migrated() -> Database {
+    pub(crate) fn migrated() -> Database {
         let port = dedicated_timescaledb();
         let db =
             Database { port, url: format!("postgres://postgres:postgres@127.0.0.1:{port}/postgres?sslmode=disable") };
@@ -31,7 +31,7 @@ impl Database {
     }
 
     /// Rows of `sql` as text, columns joined with `|`.
-    fn rows(&self, sql: &str) -> Vec<String> {
+    pub(crate) fn rows(&self, sql: &str) -> Vec<String> {
         runtime().block_on(async {
             let (client, task) = timescaledb_connect_to(self.port).await;
             let messages = client.simple_query(sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));

@@ -45,7 +45,8 @@ fn show_redacts_the_password_of_a_database_url_override() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(!out.stdout.contains("hunter2") && !out.stderr.contains("hunter2"));
     let env: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
-    assert_eq!(env["connection"]["database_url"], "postgres://app:***@127.0.0.1:5432/greenlang");
+    // Shown from the parsed settings: the TLS mode glctl will use is part of it.
+    assert_eq!(env["connection"]["database_url"], "postgres://app:***@127.0.0.1:5432/greenlang?sslmode=verify-full");
 }
 
 #[test]
