@@ -51,6 +51,11 @@ pub enum Command {
     Apply(ApplyArgs),
     /// Versioned SQL migrations (`sql/migrations/`): show their status or apply the pending ones.
     Migrate(MigrateArgs),
+    /// Check the environment against the acceptance criteria of PRD §10, each with its evidence.
+    ///
+    /// Exit 0 when nothing failed, 1 when a check failed, 3 when nothing failed but a check could not be
+    /// decided. Every run is saved under `.glctl/ENV/verify/`.
+    Verify(VerifyArgs),
     /// Print what each engine and time-series backend can do (the capability table).
     Engines,
     /// Print the reference of every environment field as Markdown (generated from the model).
@@ -144,6 +149,42 @@ pub enum MigrateAction {
     Status,
     /// Apply the pending migrations in order, each in its own transaction.
     Apply,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Directory holding the environment's Terraform outputs (default `.glctl/ENV/`).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// What to print on stdout.
+    #[arg(long, value_enum, default_value_t = VerifyFormat::Table)]
+    pub format: VerifyFormat,
+    /// Also write a report, e.g. `--report junit=verify.xml --report markdown=signoff.md` (repeatable).
+    #[arg(long = "report", value_name = "FORMAT=FILE")]
+    pub reports: Vec<String>,
+    /// Run only these checks: IDs or prefixes, comma-separated (`ST-,FA-01`).
+    #[arg(long, value_delimiter = ',', value_name = "IDS")]
+    pub only: Vec<String>,
+    /// Leave these checks out: IDs or prefixes, comma-separated.
+    #[arg(long, value_delimiter = ',', value_name = "IDS")]
+    pub skip: Vec<String>,
+    /// Run the drills that change the target (failover, restore).
+    #[arg(long)]
+    pub drills: bool,
+    /// Run the performance benchmarks (PB-*).
+    #[arg(long)]
+    pub bench: bool,
+    /// List the checks and exit.
+    #[arg(long)]
+    pub list: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum VerifyFormat {
+    Table,
+    Json,
+    Junit,
+    Markdown,
 }
 
 #[derive(Debug, Args)]

@@ -16,6 +16,7 @@ pub(crate) mod infra;
 pub(crate) mod output;
 pub(crate) mod project;
 pub(crate) mod terraform;
+pub(crate) mod verify;
 
 use cli::{Cli, Command};
 
@@ -35,6 +36,7 @@ pub fn run(cli: Cli) -> Result<Exit, Error> {
         Command::Plan(args) => cmd::plan::run(&ctx, args),
         Command::Apply(args) => cmd::apply::run(&ctx, args),
         Command::Migrate(args) => cmd::migrate::run(&ctx, args),
+        Command::Verify(args) => cmd::verify::run(&ctx, args),
         Command::Engines => cmd::engines::run(),
         Command::Fields => cmd::fields::run(),
     }

@@ -28,4 +28,18 @@ impl Style {
     pub fn warning(&self, text: &str) -> String {
         self.paint("1;33", text)
     }
+
+    pub fn ok(&self, text: &str) -> String {
+        self.paint("1;32", text)
+    }
+
+    pub fn quiet(&self, text: &str) -> String {
+        self.paint("2", text)
+    }
+
+    /// Colour only when stdout is a terminal (reports go to stdout).
+    pub fn for_stdout(no_color: bool) -> Self {
+        let colour = !no_color && std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal();
+        Style { colour }
+    }
 }

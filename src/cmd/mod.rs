@@ -9,6 +9,7 @@ pub mod progress;
 pub mod render;
 pub mod show;
 pub mod validate;
+pub mod verify;
 
 use crate::cli::GlobalArgs;
 use crate::config::diagnostics::{Diagnostic, Severity};
@@ -24,6 +25,8 @@ pub struct Context {
     pub env_arg: Option<String>,
     pub database_url: Option<String>,
     pub style: Style,
+    /// Colours for what goes to stdout (verify's table).
+    pub stdout_style: Style,
 }
 
 impl Context {
@@ -33,6 +36,7 @@ impl Context {
             env_arg: global.env,
             database_url: global.database_url,
             style: Style::for_stderr(global.no_color),
+            stdout_style: Style::for_stdout(global.no_color),
         }
     }
 

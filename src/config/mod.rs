@@ -84,6 +84,15 @@ pub fn load(root: &Path, env: &str) -> Result<Loaded, ConfigError> {
     })?;
     let mut findings = rules::check(&env);
     findings.extend(rules::identifier_lengths(&env, &name));
+    let (now, _) = crate::verify::facts::now();
+    for (i, message, is_error) in crate::verify::waiver_findings(&env, now.get(..10).unwrap_or_default()) {
+        let at = diagnostics::FieldPath::parse("acceptance.waivers").index(i);
+        findings.push(if is_error {
+            diagnostics::Finding::error(at, message)
+        } else {
+            diagnostics::Finding::warning(at, message)
+        });
+    }
     let findings: Vec<Diagnostic> = findings
         .into_iter()
         .map(|f| {

@@ -560,6 +560,21 @@ pub struct Acceptance {
     /// BR-08: hours to restore 500 GB.
     #[serde(default = "br08")]
     pub restore_hours_per_500gb: u32,
+    /// Checks `glctl verify` skips on purpose until a date, each with why.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub waivers: Vec<Waiver>,
+}
+
+/// One check of `glctl verify` waived: SKIP (waived) until `expires`, then it runs again.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Waiver {
+    /// The check's ID, e.g. `ST-01` (see `glctl verify --list`).
+    pub check: String,
+    /// Why the check does not apply or cannot pass yet, for the sign-off.
+    pub reason: String,
+    /// Last day the waiver holds, `YYYY-MM-DD`.
+    pub expires: String,
 }
 
 fn pb01() -> u32 {
@@ -606,6 +621,7 @@ impl Default for Acceptance {
             pool_acquire_ms: pb08(),
             failover_rto_seconds: ha_rto(),
             restore_hours_per_500gb: br08(),
+            waivers: Vec::new(),
         }
     }
 }

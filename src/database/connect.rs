@@ -165,6 +165,25 @@ pub async fn connect(target: &Target) -> Result<Client, ConnectError> {
     Ok(client)
 }
 
+/// Connects offering only TLS 1.2, to find out whether the server refuses versions below its minimum
+/// (verify). The certificate is checked as `target.tls_mode` says.
+pub async fn connect_tls12_only(target: &Target) -> Result<Client, ConnectError> {
+    let fail = |reason: String| ConnectError { target: target.describe(), reason };
+    let tls = tls::connector_with_versions(target.tls_mode, target.ca_bundle.as_deref(), &[&rustls::version::TLS12])
+        .map_err(fail)?
+        .ok_or_else(|| fail("TLS is disabled for this target".into()))?;
+    let mut config = Config::new();
+    config.host(&target.host).port(target.port).user(&target.user).dbname(&target.database);
+    config.application_name("glctl-verify").connect_timeout(std::time::Duration::from_secs(15));
+    config.ssl_mode(SslMode::Require);
+    if let Some(password) = &target.password {
+        config.password(password.0.as_bytes());
+    }
+    let (client, connection) = config.connect(tls).await.map_err(|e| fail(reason(&e)))?;
+    tokio::spawn(connection);
+    Ok(client)
+}
+
 /// The most telling message in an error chain: the server's message, else the innermost cause.
 pub(crate) fn reason(error: &tokio_postgres::Error) -> String {
     if let Some(db) = error.as_db_error() {

@@ -58,14 +58,14 @@ impl<'a> DatabaseStage<'a> {
         Ok(self.connect_with_target().await?.0)
     }
 
-    async fn connect_with_target(&self) -> Result<(Client, Target), DatabaseError> {
+    pub(crate) async fn connect_with_target(&self) -> Result<(Client, Target), DatabaseError> {
         let target = target::resolve(self.loaded, &self.source, self.aws).await?;
         Ok((connect::connect(&target).await?, target))
     }
 
     /// On the native backend, a connection to pg_cron's database when that is not the application's
     /// (`cron.database_name`); jobs are created and read there.
-    async fn cron_client(&self, app: &Client, target: &Target) -> Result<Option<Client>, DatabaseError> {
+    pub(crate) async fn cron_client(&self, app: &Client, target: &Target) -> Result<Option<Client>, DatabaseError> {
         if self.loaded.environment.timeseries.backend != Backend::Native {
             return Ok(None);
         }
@@ -80,6 +80,12 @@ impl<'a> DatabaseStage<'a> {
             }
             _ => Ok(None),
         }
+    }
+
+    /// The reconciler's diff for `app`, with pg_cron's database where that is another one.
+    pub(crate) async fn policy_plan(&self, app: &Client, target: &Target) -> Result<PolicyPlan, DatabaseError> {
+        let cron = self.cron_client(app, target).await?;
+        self.read_policies(app, cron.as_ref()).await.map_err(DatabaseError::query("the time-series policies"))
     }
 
     /// The time-series policies of the environment's backend against the database.

@@ -33,9 +33,17 @@ pub fn load_roots(bundle: &Path) -> Result<RootCertStore, String> {
 
 /// A connector for `mode`; `None` for `disable`.
 pub fn connector(mode: TlsMode, ca_bundle: Option<&Path>) -> Result<Option<MakeRustlsConnect>, String> {
-    let builder = ClientConfig::builder_with_provider(provider())
-        .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?;
+    connector_with_versions(mode, ca_bundle, rustls::DEFAULT_VERSIONS)
+}
+
+/// A connector offering only `versions` (verify tries a version below the server's minimum).
+pub fn connector_with_versions(
+    mode: TlsMode,
+    ca_bundle: Option<&Path>,
+    versions: &[&'static rustls::SupportedProtocolVersion],
+) -> Result<Option<MakeRustlsConnect>, String> {
+    let builder =
+        ClientConfig::builder_with_provider(provider()).with_protocol_versions(versions).map_err(|e| e.to_string())?;
     let config = match mode {
         TlsMode::Disable => return Ok(None),
         TlsMode::VerifyFull => {

@@ -1,0 +1,109 @@
+//! `glctl verify`: the acceptance checks against the environment's target, printed and saved.
+
+use std::path::Path;
+
+use sha2::{Digest, Sha256};
+
+use super::progress::with_spinner;
+use super::Context;
+use crate::aws::AwsContext;
+use crate::cli::{VerifyArgs, VerifyFormat};
+use crate::database::stage::DatabaseStage;
+use crate::error::{Error, Exit};
+use crate::verify::{self, checks::CHECKS, facts, report, Selection, Status, VerifyRun};
+
+pub fn run(ctx: &Context, args: &VerifyArgs) -> Result<Exit, Error> {
+    if args.list {
+        for c in CHECKS {
+            println!("{:<6} §{:<6} {:<13} {}", c.id, c.section, c.category(), c.title);
+        }
+        return Ok(Exit::Ok);
+    }
+    let selection =
+        Selection { only: args.only.clone(), skip: args.skip.clone(), drills: args.drills, bench: args.bench };
+    let unknown = selection.unknown_patterns();
+    if !unknown.is_empty() {
+        return Err(Error::Usage(format!(
+            "--only/--skip name no check: {}; see `glctl verify --list`",
+            unknown.join(", ")
+        )));
+    }
+    let reports = args.reports.iter().map(|r| parse_report(r)).collect::<Result<Vec<_>, _>>()?;
+    let loaded = ctx.load_with_warnings()?;
+    let dir = ctx.project.work_dir(&loaded, args.out.as_deref());
+    let runtime = crate::runtime();
+    let aws = runtime.block_on(AwsContext::for_environment(&loaded));
+    let stage = DatabaseStage::new(&ctx.project, &loaded, ctx.database_url.as_deref(), &dir, &aws)?;
+    let facts = with_spinner(&format!("verifying {}", loaded.name), || {
+        runtime.block_on(facts::gather(&loaded, &stage, &aws, &dir))
+    });
+    let today = facts.at.get(..10).unwrap_or_default().to_string();
+    let results = verify::decide(&loaded.environment, &facts, &selection, &today);
+    let configuration = serde_json::to_string(&loaded.environment).expect("the model serialises");
+    let run = VerifyRun {
+        environment: loaded.name.clone(),
+        at: facts.at.clone(),
+        git_commit: git_commit(&ctx.project.root),
+        configuration_hash: format!("{:x}", Sha256::digest(configuration.as_bytes())),
+        terraform_hash: crate::infra::root_module(&ctx.project, &loaded).ok().map(|m| m.digest()),
+        migrations: stage.migrations.iter().map(|m| (m.file_name(), m.checksum.clone())).collect(),
+        results,
+    };
+    print!("{}", render(&run, args.format, ctx));
+    for (format, file) in &reports {
+        std::fs::write(file, render(&run, *format, ctx))
+            .map_err(|e| Error::Usage(format!("cannot write the report {}: {e}", file.display())))?;
+    }
+    save(&dir, &run)?;
+    Ok(run.exit())
+}
+
+fn render(run: &VerifyRun, format: VerifyFormat, ctx: &Context) -> String {
+    match format {
+        VerifyFormat::Table => report::table(run, &|status, text| match status {
+            Status::Pass => ctx.stdout_style.ok(text),
+            Status::Fail => ctx.stdout_style.error(text),
+            Status::Error => ctx.stdout_style.warning(text),
+            Status::Skip => ctx.stdout_style.quiet(text),
+        }),
+        VerifyFormat::Json => format!("{}\n", report::json(run)),
+        VerifyFormat::Junit => report::junit(run),
+        VerifyFormat::Markdown => report::markdown(run),
+    }
+}
+
+/// `FORMAT=FILE` of `--report`.
+fn parse_report(text: &str) -> Result<(VerifyFormat, std::path::PathBuf), Error> {
+    let bad = || Error::Usage(format!("--report '{text}': expected FORMAT=FILE with FORMAT json, junit or markdown"));
+    let (format, file) = text.split_once('=').ok_or_else(bad)?;
+    let format = match format {
+        "json" => VerifyFormat::Json,
+        "junit" => VerifyFormat::Junit,
+        "markdown" | "md" => VerifyFormat::Markdown,
+        "table" => VerifyFormat::Table,
+        _ => return Err(bad()),
+    };
+    if file.is_empty() {
+        return Err(bad());
+    }
+    Ok((format, file.into()))
+}
+
+/// Every run is kept for promotion to check later: `.glctl/ENV/verify/<time>.json`.
+fn save(dir: &Path, run: &VerifyRun) -> Result<(), Error> {
+    let folder = dir.join("verify");
+    let name = format!("{}.json", run.at.replace(':', "-"));
+    std::fs::create_dir_all(&folder)
+        .and_then(|_| std::fs::write(folder.join(&name), report::json(run)))
+        .map_err(|e| Error::Usage(format!("cannot save the run in {}: {e}", folder.display())))
+}
+
+fn git_commit(root: &Path) -> Option<String> {
+    let out = std::process::Command::new("git")
+        .args(["rev-parse", "HEAD"])
+        .current_dir(root)
+        .env_remove("GLCTL_DATABASE_URL")
+        .output()
+        .ok()?;
+    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+}

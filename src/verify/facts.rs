@@ -1,0 +1,459 @@
+//! What `verify` decides on, gathered once per run from the target: database facts from the catalog and the
+//! policy reconcilers, behaviour found by trying (connections that must be refused, writes the application
+//! must not make), and AWS facts from the SDK. A source that cannot be read is kept as the reason, so every
+//! check that needs it is an ERROR with that reason, never a PASS.
+
+use std::collections::BTreeMap;
+
+use tokio_postgres::Client;
+
+use crate::aws::AwsContext;
+use crate::config::model::{Backend, EngineKind, TlsMode};
+use crate::config::Loaded;
+use crate::database::connect::{self, Password, Target};
+use crate::database::policies::PolicyPlan;
+use crate::database::stage::DatabaseStage;
+
+/// A source of facts, or why it could not be read.
+pub type Gathered<T> = Result<T, String>;
+
+#[derive(Debug)]
+pub struct Facts {
+    /// When the facts were gathered (RFC 3339, UTC).
+    pub at: String,
+    pub database: Gathered<DbFacts>,
+    pub behaviour: Gathered<BehaviourFacts>,
+    pub aws: Gathered<AwsFacts>,
+}
+
+#[derive(Debug, Default)]
+pub struct DbFacts {
+    pub server_version: String,
+    /// Installed extensions (name → version), including pg_cron's in its own database.
+    pub extensions: BTreeMap<String, String>,
+    /// The reconciler's diff: what differs from the environment file.
+    pub policies: PolicyPlan,
+    /// Scheduled jobs: TimescaleDB policies or pg_cron jobs.
+    pub jobs: Vec<JobFact>,
+    /// Rows of `pg_stat_replication` (RDS, self-managed) or `aurora_replica_status()` (Aurora readers).
+    pub replicas: Vec<String>,
+    /// `log_statement` and `pgaudit.log` (when pgaudit is loaded).
+    pub log_statement: String,
+    pub pgaudit_log: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct JobFact {
+    pub name: String,
+    /// The summary (or table) it works on.
+    pub target: String,
+    pub schedule_seconds: i64,
+    /// Seconds since its last successful run; `None` when it never succeeded.
+    pub seconds_since_success: Option<i64>,
+    pub last_status: Option<String>,
+}
+
+/// The outcome of trying something against the server.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Attempt {
+    Succeeded(String),
+    Refused(String),
+}
+
+#[derive(Debug)]
+pub struct BehaviourFacts {
+    /// Where the tries went (host, port, user), for the evidence.
+    pub target: String,
+    pub tls_mode: TlsMode,
+    /// A connection with the environment's own settings.
+    pub configured: Attempt,
+    /// The same without TLS.
+    pub plaintext: Attempt,
+    /// The same user with a wrong password.
+    pub wrong_password: Attempt,
+    /// TLS 1.2 where the server's minimum is TLS 1.3; `None` when no lower version can be offered.
+    pub below_minimum_tls: Option<(String, Attempt)>,
+    /// UPDATE, DELETE and TRUNCATE of `audit_logs` as the application role, each rolled back.
+    pub append_only: Vec<(String, Attempt)>,
+}
+
+#[derive(Debug, Default)]
+pub struct AwsFacts {
+    pub account: String,
+    pub kms_key_arn: Option<String>,
+    pub kms_rotation: Option<bool>,
+    pub secrets: Vec<SecretFact>,
+    pub instances: Vec<InstanceFact>,
+    pub cluster: Option<ClusterFact>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SecretFact {
+    pub name: String,
+    pub declared_rotation_days: Option<u32>,
+    pub rotation_enabled: bool,
+    pub rotation_days: Option<i64>,
+    pub days_since_rotation: Option<i64>,
+    pub days_since_creation: Option<i64>,
+    pub kms_key: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct InstanceFact {
+    pub id: String,
+    pub availability_zone: Option<String>,
+    pub publicly_accessible: Option<bool>,
+    pub encrypted: Option<bool>,
+    pub kms_key: Option<String>,
+    pub iam_auth: Option<bool>,
+    pub deletion_protection: Option<bool>,
+    pub backup_retention_days: Option<i32>,
+    pub multi_az: Option<bool>,
+    pub parameter_status: Vec<String>,
+    pub minutes_since_restorable: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ClusterFact {
+    pub id: String,
+    pub encrypted: Option<bool>,
+    pub kms_key: Option<String>,
+    pub iam_auth: Option<bool>,
+    pub deletion_protection: Option<bool>,
+    pub backup_retention_days: Option<i32>,
+    pub minutes_since_restorable: Option<i64>,
+}
+
+/// Now as RFC 3339 UTC, and as seconds since the epoch.
+pub fn now() -> (String, i64) {
+    let now = aws_sdk_rds::primitives::DateTime::from(std::time::SystemTime::now());
+    (now.fmt(aws_sdk_rds::primitives::DateTimeFormat::DateTime).unwrap_or_default(), now.secs())
+}
+
+/// Gathers everything `verify` decides on. Never fails: a source that cannot be read is kept as its reason.
+pub async fn gather(loaded: &Loaded, stage: &DatabaseStage<'_>, aws: &AwsContext, work_dir: &std::path::Path) -> Facts {
+    let (at, now_secs) = now();
+    let connected = stage.connect_with_target().await;
+    let (database, behaviour) = match connected {
+        Err(e) => (Err(e.to_string()), Err(e.to_string())),
+        Ok((client, target)) => {
+            let database = database_facts(loaded, stage, &client, &target, now_secs).await;
+            let (min_tls, append_only) = session_facts(loaded, &client).await;
+            // Connection attempts come after this session ends: a single-client server (PGlite) would
+            // refuse them for being busy, which proves nothing.
+            drop(client);
+            let behaviour = behaviour_facts(&target, min_tls, append_only).await;
+            (database, Ok(behaviour))
+        }
+    };
+    let aws = aws_facts(loaded, aws, work_dir, now_secs).await;
+    Facts { at, database, behaviour, aws }
+}
+
+async fn database_facts(
+    loaded: &Loaded,
+    stage: &DatabaseStage<'_>,
+    client: &Client,
+    target: &Target,
+    now_secs: i64,
+) -> Gathered<DbFacts> {
+    let read = |what: &'static str| move |e: tokio_postgres::Error| format!("reading {what}: {}", connect::reason(&e));
+    let mut facts = DbFacts {
+        server_version: client.query_one("SHOW server_version", &[]).await.map_err(read("the version"))?.get(0),
+        ..DbFacts::default()
+    };
+    for row in
+        client.query("SELECT extname::text, extversion FROM pg_extension", &[]).await.map_err(read("extensions"))?
+    {
+        facts.extensions.insert(row.get(0), row.get(1));
+    }
+    facts.policies = stage.policy_plan(client, target).await.map_err(|e| e.to_string())?;
+    facts.log_statement = client.query_one("SHOW log_statement", &[]).await.map_err(read("log_statement"))?.get(0);
+    facts.pgaudit_log =
+        client.query_one("SELECT current_setting('pgaudit.log', true)", &[]).await.map_err(read("pgaudit.log"))?.get(0);
+    let env = &loaded.environment;
+    match env.timeseries.backend {
+        Backend::Timescaledb if facts.extensions.contains_key("timescaledb") => {
+            for row in client
+                .query(
+                    "SELECT j.job_id::text, j.hypertable_name::text, extract(epoch FROM j.schedule_interval)::bigint,
+                            extract(epoch FROM now() - s.last_successful_finish)::bigint, s.last_run_status
+                     FROM timescaledb_information.jobs j
+                     LEFT JOIN timescaledb_information.job_stats s ON s.job_id = j.job_id
+                     WHERE j.proc_name = 'policy_refresh_continuous_aggregate'",
+                    &[],
+                )
+                .await
+                .map_err(read("timescaledb_information.jobs"))?
+            {
+                facts.jobs.push(JobFact {
+                    name: format!("job {}", row.get::<_, String>(0)),
+                    target: row.get(1),
+                    schedule_seconds: row.get(2),
+                    seconds_since_success: row.get(3),
+                    last_status: row.get(4),
+                });
+            }
+        }
+        Backend::Native => {
+            let database: String =
+                client.query_one("SELECT current_database()::text", &[]).await.map_err(read("the database"))?.get(0);
+            if let Some(cron) = stage.cron_client(client, target).await.map_err(|e| e.to_string())? {
+                native_jobs(&cron, &database, now_secs, &mut facts).await.map_err(read("cron.job"))?;
+            } else if facts.extensions.contains_key("pg_cron") {
+                native_jobs(client, &database, now_secs, &mut facts).await.map_err(read("cron.job"))?;
+            }
+        }
+        Backend::Timescaledb => {}
+    }
+    facts.replicas = match env.engine.kind {
+        EngineKind::AuroraPostgresql => client
+            .query("SELECT server_id || ' lag ' || coalesce(replica_lag_in_msec::text, '?') || ' ms' FROM aurora_replica_status() WHERE session_id <> 'MASTER_SESSION_ID'", &[])
+            .await
+            .map(|rows| rows.iter().map(|r| r.get(0)).collect())
+            .unwrap_or_default(),
+        _ => client
+            .query(
+                "SELECT coalesce(application_name, '') || ' ' || state || ' ' || sync_state || ' replay lag ' || coalesce(replay_lag::text, '0')
+                 FROM pg_stat_replication",
+                &[],
+            )
+            .await
+            .map(|rows| rows.iter().map(|r| r.get(0)).collect())
+            .unwrap_or_default(),
+    };
+    Ok(facts)
+}
+
+/// glctl's pg_cron jobs for `database`, with their last successful run.
+async fn native_jobs(
+    cron: &Client,
+    database: &str,
+    now_secs: i64,
+    facts: &mut DbFacts,
+) -> Result<(), tokio_postgres::Error> {
+    if let Some(row) = cron.query_opt("SELECT extversion FROM pg_extension WHERE extname = 'pg_cron'", &[]).await? {
+        facts.extensions.insert("pg_cron".into(), row.get(0));
+    }
+    for row in cron
+        .query(
+            "SELECT j.jobname::text, j.schedule, j.database,
+                    (SELECT extract(epoch FROM max(end_time))::bigint FROM cron.job_run_details r
+                      WHERE r.jobid = j.jobid AND r.status = 'succeeded'),
+                    (SELECT status FROM cron.job_run_details r WHERE r.jobid = j.jobid ORDER BY start_time DESC LIMIT 1)
+             FROM cron.job j WHERE j.jobname LIKE 'glctl:%'",
+            &[],
+        )
+        .await?
+    {
+        let name: String = row.get(0);
+        let db: String = row.get(2);
+        if db != database {
+            continue;
+        }
+        let last_success: Option<i64> = row.get(3);
+        facts.jobs.push(JobFact {
+            target: name.rsplit(':').next().unwrap_or_default().to_string(),
+            schedule_seconds: cron_period_seconds(&row.get::<_, String>(1)),
+            seconds_since_success: last_success.map(|t| now_secs - t),
+            last_status: row.get(4),
+            name,
+        });
+    }
+    Ok(())
+}
+
+/// The period of the cron schedules glctl writes (`*/15 * * * *`, `0 */6 * * *`, `7 * * * *`, `0 0 * * *`).
+pub fn cron_period_seconds(schedule: &str) -> i64 {
+    let fields: Vec<&str> = schedule.split_whitespace().collect();
+    match fields.as_slice() {
+        ["*", ..] => 60,
+        [m, "*", "*", "*", "*"] => m.strip_prefix("*/").and_then(|n| n.parse::<i64>().ok()).map_or(3600, |n| n * 60),
+        [_, h, "*", "*", "*"] => h.strip_prefix("*/").and_then(|n| n.parse::<i64>().ok()).map_or(86_400, |n| n * 3600),
+        _ => 86_400,
+    }
+}
+
+/// What the verifying session itself finds: the server's TLS minimum, and whether the application role can
+/// change audit rows (each try rolled back).
+async fn session_facts(loaded: &Loaded, client: &Client) -> (String, Vec<(String, Attempt)>) {
+    let min_tls: String = client
+        .query_one("SELECT current_setting('ssl_min_protocol_version', true)", &[])
+        .await
+        .ok()
+        .and_then(|r| r.get::<_, Option<String>>(0))
+        .unwrap_or_default();
+    let mut append_only = Vec::new();
+    let role_exists =
+        client.query_opt("SELECT 1 FROM pg_roles WHERE rolname = 'app_service'", &[]).await.ok().flatten().is_some();
+    if role_exists && loaded.environment.hypertables.contains_key("audit_logs") {
+        for statement in ["UPDATE audit_logs SET hash = hash", "DELETE FROM audit_logs", "TRUNCATE audit_logs"] {
+            let sql = format!("BEGIN; SET LOCAL ROLE app_service; {statement};");
+            let attempt = match client.batch_execute(&sql).await {
+                Ok(()) => Attempt::Succeeded(format!("{statement} was allowed")),
+                Err(e) => Attempt::Refused(connect::reason(&e)),
+            };
+            let _ = client.batch_execute("ROLLBACK").await;
+            append_only.push((statement.to_string(), attempt));
+        }
+    }
+    (min_tls, append_only)
+}
+
+/// Connection attempts against the target, one at a time.
+async fn behaviour_facts(target: &Target, min_tls: String, append_only: Vec<(String, Attempt)>) -> BehaviourFacts {
+    let try_connect = |t: Target| async move {
+        match connect::connect(&t).await {
+            Ok(_) => Attempt::Succeeded(format!("connected as {}", t.user)),
+            Err(e) => Attempt::Refused(e.reason),
+        }
+    };
+    let configured = try_connect(target.clone()).await;
+    let plaintext = try_connect(Target { tls_mode: TlsMode::Disable, ..target.clone() }).await;
+    let wrong = Target { password: Some(Password::new("glctl-verify-wrong-password")), ..target.clone() };
+    let wrong_password = try_connect(wrong).await;
+    let below_minimum_tls = if min_tls == "TLSv1.3" && target.tls_mode != TlsMode::Disable {
+        let attempt = match connect::connect_tls12_only(target).await {
+            Ok(_) => Attempt::Succeeded("a TLS 1.2 handshake was accepted".into()),
+            Err(e) => Attempt::Refused(e.reason),
+        };
+        Some((min_tls, attempt))
+    } else {
+        None
+    };
+    BehaviourFacts {
+        target: format!("{}:{} as {}", target.host, target.port, target.user),
+        tls_mode: target.tls_mode,
+        configured,
+        plaintext,
+        wrong_password,
+        below_minimum_tls,
+        append_only,
+    }
+}
+
+async fn aws_facts(loaded: &Loaded, aws: &AwsContext, work_dir: &std::path::Path, now_secs: i64) -> Gathered<AwsFacts> {
+    let config = aws.config().await.map_err(|e| e.to_string())?;
+    let account = aws.verify().await.map_err(|e| e.to_string())?.account_id.clone();
+    let outputs: Option<serde_json::Value> = std::fs::read_to_string(work_dir.join(crate::infra::OUTPUTS_FILE))
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok());
+    let Some(outputs) = outputs else {
+        return Err(format!(
+            "no Terraform outputs in {} (run `glctl apply -e {}` first)",
+            work_dir.display(),
+            loaded.name
+        ));
+    };
+    let api = |e: &dyn std::fmt::Display| e.to_string();
+    let mut facts = AwsFacts { account, ..AwsFacts::default() };
+    facts.kms_key_arn = outputs["kms_key_arn"]["value"].as_str().map(str::to_string);
+    let kms = aws_sdk_kms::Client::new(config);
+    if let Some(key) = &facts.kms_key_arn {
+        let status = kms
+            .get_key_rotation_status()
+            .key_id(key)
+            .send()
+            .await
+            .map_err(|e| format!("KMS GetKeyRotationStatus: {}", aws_sdk_kms::error::DisplayErrorContext(&e)))?;
+        facts.kms_rotation = Some(status.key_rotation_enabled());
+    }
+    let secrets = aws_sdk_secretsmanager::Client::new(config);
+    let days = |t: Option<&aws_sdk_secretsmanager::primitives::DateTime>| t.map(|d| (now_secs - d.secs()) / 86_400);
+    for (role, declared) in &loaded.environment.secrets {
+        let provisioned = loaded.environment.engine.kind != EngineKind::External;
+        let id = if role == "master" && provisioned {
+            match outputs["master_secret_arn"]["value"].as_str() {
+                Some(arn) => arn.to_string(),
+                None => continue,
+            }
+        } else {
+            declared.name.clone()
+        };
+        let described = secrets.describe_secret().secret_id(&id).send().await.map_err(|e| {
+            format!("Secrets Manager DescribeSecret {id}: {}", aws_sdk_secretsmanager::error::DisplayErrorContext(&e))
+        })?;
+        facts.secrets.push(SecretFact {
+            name: declared.name.clone(),
+            declared_rotation_days: declared.rotation_days,
+            rotation_enabled: described.rotation_enabled().unwrap_or(false),
+            rotation_days: described.rotation_rules().and_then(|r| r.automatically_after_days()),
+            days_since_rotation: days(described.last_rotated_date()),
+            days_since_creation: days(described.created_date()),
+            kms_key: described.kms_key_id().map(str::to_string),
+        });
+    }
+    if loaded.environment.engine.kind == EngineKind::External {
+        return Ok(facts);
+    }
+    let rds = aws_sdk_rds::Client::new(config);
+    let minutes = |t: Option<&aws_sdk_rds::primitives::DateTime>| t.map(|d| (now_secs - d.secs()) / 60);
+    let ids: Vec<String> = outputs["instance_identifiers"]["value"]
+        .as_object()
+        .map(|m| m.values().filter_map(|v| v.as_str().map(str::to_string)).collect())
+        .unwrap_or_default();
+    for id in ids {
+        let found = rds.describe_db_instances().db_instance_identifier(&id).send().await.map_err(|e| {
+            format!("RDS DescribeDBInstances {id}: {}", api(&aws_sdk_rds::error::DisplayErrorContext(&e)))
+        })?;
+        let Some(i) = found.db_instances().first() else { continue };
+        facts.instances.push(InstanceFact {
+            id,
+            availability_zone: i.availability_zone().map(str::to_string),
+            publicly_accessible: i.publicly_accessible(),
+            encrypted: i.storage_encrypted(),
+            kms_key: i.kms_key_id().map(str::to_string),
+            iam_auth: i.iam_database_authentication_enabled(),
+            deletion_protection: i.deletion_protection(),
+            backup_retention_days: i.backup_retention_period(),
+            multi_az: i.multi_az(),
+            parameter_status: i
+                .db_parameter_groups()
+                .iter()
+                .map(|g| {
+                    format!(
+                        "{}: {}",
+                        g.db_parameter_group_name().unwrap_or("?"),
+                        g.parameter_apply_status().unwrap_or("?")
+                    )
+                })
+                .collect(),
+            minutes_since_restorable: minutes(i.latest_restorable_time()),
+        });
+    }
+    if loaded.environment.engine.kind == EngineKind::AuroraPostgresql {
+        let id = format!("{}-{}", loaded.environment.project, loaded.name);
+        let found = rds
+            .describe_db_clusters()
+            .db_cluster_identifier(&id)
+            .send()
+            .await
+            .map_err(|e| format!("RDS DescribeDBClusters {id}: {}", aws_sdk_rds::error::DisplayErrorContext(&e)))?;
+        if let Some(c) = found.db_clusters().first() {
+            facts.cluster = Some(ClusterFact {
+                id,
+                encrypted: c.storage_encrypted(),
+                kms_key: c.kms_key_id().map(str::to_string),
+                iam_auth: c.iam_database_authentication_enabled(),
+                deletion_protection: c.deletion_protection(),
+                backup_retention_days: c.backup_retention_period(),
+                minutes_since_restorable: minutes(c.latest_restorable_time()),
+            });
+        }
+    }
+    Ok(facts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cron_period_seconds;
+
+    #[test]
+    fn the_period_of_glctl_s_cron_schedules() {
+        assert_eq!(cron_period_seconds("*/15 * * * *"), 900);
+        assert_eq!(cron_period_seconds("7 * * * *"), 3600);
+        assert_eq!(cron_period_seconds("0 */6 * * *"), 21_600);
+        assert_eq!(cron_period_seconds("0 0 * * *"), 86_400);
+        assert_eq!(cron_period_seconds("* * * * *"), 60);
+    }
+}

@@ -1,0 +1,293 @@
+//! `verify`: the acceptance criteria of PRD §10 (and a reviewer's additions) as checks decided against the
+//! target, each with the evidence it was decided on. Facts are gathered once (`facts`), every check is a
+//! pure decision over them (`checks`), and one result model is rendered four ways (`report`).
+
+pub mod checks;
+pub mod facts;
+pub mod report;
+
+use serde::Serialize;
+
+use crate::config::model::Environment;
+use crate::error::Exit;
+use checks::{Check, CHECKS};
+use facts::Facts;
+
+/// What a check observed, against what, from where, and when.
+#[derive(Clone, Debug, Serialize)]
+pub struct Evidence {
+    pub observed: String,
+    pub expected: String,
+    /// The API call or SQL that produced `observed`.
+    pub source: String,
+    pub at: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Skip {
+    /// Does not apply to this engine or backend (the reason says why).
+    NotApplicable,
+    /// Waived in the environment file (or an accepted risk) until its expiry.
+    Waived,
+    NeedsDrills,
+    NeedsBench,
+    /// glctl cannot decide it yet (the reason says what is missing).
+    NotYet,
+}
+
+/// A check's decision.
+#[derive(Debug)]
+pub enum Outcome {
+    Pass(Vec<Evidence>),
+    Fail(String, Vec<Evidence>),
+    Skip(Skip, String),
+    /// Could not be decided; the reason says why.
+    Error(String),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Status {
+    Pass,
+    Fail,
+    Skip,
+    Error,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct CheckResult {
+    pub id: &'static str,
+    pub section: &'static str,
+    pub category: &'static str,
+    pub title: &'static str,
+    pub method: &'static str,
+    pub status: Status,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skip: Option<Skip>,
+    /// Why it failed, was skipped or could not be decided.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub evidence: Vec<Evidence>,
+}
+
+/// One verify run: what was verified and every result.
+#[derive(Clone, Debug, Serialize)]
+pub struct VerifyRun {
+    pub environment: String,
+    pub at: String,
+    pub git_commit: Option<String>,
+    /// SHA-256 of the effective configuration (as `glctl show --output json` prints it).
+    pub configuration_hash: String,
+    /// SHA-256 of the rendered Terraform root module.
+    pub terraform_hash: Option<String>,
+    /// Migration file → checksum, as verified.
+    pub migrations: Vec<(String, String)>,
+    pub results: Vec<CheckResult>,
+}
+
+impl VerifyRun {
+    pub fn count(&self, status: Status) -> usize {
+        self.results.iter().filter(|r| r.status == status).count()
+    }
+
+    /// 0 when nothing failed and everything was decided, 1 when something failed, 3 when nothing failed but
+    /// something could not be decided.
+    pub fn exit(&self) -> Exit {
+        if self.count(Status::Fail) > 0 {
+            Exit::Problems
+        } else if self.count(Status::Error) > 0 {
+            Exit::Incomplete
+        } else {
+            Exit::Ok
+        }
+    }
+}
+
+/// Which checks run: `--only`/`--skip` by ID or prefix (`ST-`), and whether drills and benchmarks may.
+#[derive(Debug, Default)]
+pub struct Selection {
+    pub only: Vec<String>,
+    pub skip: Vec<String>,
+    pub drills: bool,
+    pub bench: bool,
+}
+
+impl Selection {
+    fn matches(pattern: &str, id: &str) -> bool {
+        id.eq_ignore_ascii_case(pattern) || (pattern.ends_with('-') && id.starts_with(&pattern.to_ascii_uppercase()))
+    }
+
+    pub fn includes(&self, id: &str) -> bool {
+        (self.only.is_empty() || self.only.iter().any(|p| Self::matches(p, id)))
+            && !self.skip.iter().any(|p| Self::matches(p, id))
+    }
+
+    /// Patterns that name no check (a typo would silently verify nothing).
+    pub fn unknown_patterns(&self) -> Vec<String> {
+        self.only.iter().chain(&self.skip).filter(|p| !CHECKS.iter().any(|c| Self::matches(p, c.id))).cloned().collect()
+    }
+}
+
+/// Decides every selected check over `facts`. Waivers in the environment file hold until their expiry date.
+pub fn decide(env: &Environment, facts: &Facts, selection: &Selection, today: &str) -> Vec<CheckResult> {
+    CHECKS
+        .iter()
+        .filter(|c| selection.includes(c.id))
+        .map(|check| {
+            let waiver = env
+                .acceptance
+                .waivers
+                .iter()
+                .find(|w| w.check.eq_ignore_ascii_case(check.id) && w.expires.as_str() >= today);
+            let outcome = match waiver {
+                Some(w) => Outcome::Skip(Skip::Waived, format!("waived until {}: {}", w.expires, w.reason)),
+                None => match (check.decide)(env, facts) {
+                    Outcome::Skip(Skip::NeedsDrills, _) if selection.drills => {
+                        Outcome::Error("--drills was given, but glctl has no drill for this check yet".into())
+                    }
+                    Outcome::Skip(Skip::NeedsBench, _) if selection.bench => {
+                        Outcome::Error("--bench was given, but glctl's load generator does not exist yet".into())
+                    }
+                    other => other,
+                },
+            };
+            result(check, outcome, &facts.at)
+        })
+        .collect()
+}
+
+fn result(check: &Check, outcome: Outcome, at: &str) -> CheckResult {
+    let stamp = |mut evidence: Vec<Evidence>| {
+        for e in &mut evidence {
+            e.at = at.to_string();
+        }
+        evidence
+    };
+    let (status, skip, reason, evidence) = match outcome {
+        Outcome::Pass(e) => (Status::Pass, None, None, stamp(e)),
+        Outcome::Fail(why, e) => (Status::Fail, None, Some(why), stamp(e)),
+        Outcome::Skip(kind, why) => (Status::Skip, Some(kind), Some(why), vec![]),
+        Outcome::Error(why) => (Status::Error, None, Some(why), vec![]),
+    };
+    CheckResult {
+        id: check.id,
+        section: check.section,
+        category: check.category(),
+        title: check.title,
+        method: check.method,
+        status,
+        skip,
+        reason,
+        evidence,
+    }
+}
+
+/// Waivers that name no check, and expired ones: validate reports them.
+pub fn waiver_findings(env: &Environment, today: &str) -> Vec<(usize, String, bool)> {
+    let mut out = Vec::new();
+    for (i, w) in env.acceptance.waivers.iter().enumerate() {
+        if !CHECKS.iter().any(|c| c.id.eq_ignore_ascii_case(&w.check)) {
+            out.push((i, format!("'{}' is not a check of `glctl verify` (e.g. ST-01, FA-08)", w.check), true));
+        } else if !is_date(&w.expires) {
+            out.push((i, format!("expires '{}' is not a date; expected YYYY-MM-DD", w.expires), true));
+        } else if w.expires.as_str() < today {
+            out.push((i, format!("the waiver of {} expired on {}; {} runs again", w.check, w.expires, w.check), false));
+        }
+    }
+    out
+}
+
+fn is_date(text: &str) -> bool {
+    let parts: Vec<&str> = text.split('-').collect();
+    matches!(parts.as_slice(), [y, m, d] if y.len() == 4 && m.len() == 2 && d.len() == 2
+        && [y, m, d].iter().all(|p| p.chars().all(|c| c.is_ascii_digit()))
+        && (1..=12).contains(&m.parse::<u32>().unwrap_or(0)) && (1..=31).contains(&d.parse::<u32>().unwrap_or(0)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use facts::{AwsFacts, DbFacts};
+
+    fn env(waivers: &str) -> Environment {
+        let yaml = format!(
+            "project: p\ntier: non-production\naws: {{ account_id: '123456789012', region: us-east-1 }}\n\
+             engine: {{ kind: external, version: '16.6' }}\ntimeseries: {{ backend: native }}\n\
+             acceptance:\n  waivers: [{waivers}]\n"
+        );
+        serde_yaml_ng::from_str(&yaml).unwrap()
+    }
+
+    fn unreachable() -> Facts {
+        Facts { at: "t".into(), database: Err("down".into()), behaviour: Err("down".into()), aws: Err("down".into()) }
+    }
+
+    #[test]
+    fn only_and_skip_take_ids_and_prefixes() {
+        let s =
+            Selection { only: vec!["st-".into(), "FA-01".into()], skip: vec!["ST-03".into()], ..Default::default() };
+        assert!(s.includes("ST-01") && s.includes("FA-01"));
+        assert!(!s.includes("ST-03") && !s.includes("FA-02"));
+        let typo = Selection { only: vec!["SX-".into()], ..Default::default() };
+        assert_eq!(typo.unknown_patterns(), ["SX-"]);
+    }
+
+    #[test]
+    fn a_waiver_holds_until_its_expiry_then_the_check_runs_again() {
+        let e = env("{ check: ST-01, reason: 'PGlite speaks no TLS', expires: '2027-03-31' }");
+        let only = Selection { only: vec!["ST-01".into()], ..Default::default() };
+        let before = decide(&e, &unreachable(), &only, "2027-03-31");
+        assert_eq!((before[0].status, before[0].skip), (Status::Skip, Some(Skip::Waived)));
+        assert!(before[0].reason.as_deref().unwrap().contains("PGlite speaks no TLS"));
+        let after = decide(&e, &unreachable(), &only, "2027-04-01");
+        assert_eq!(after[0].status, Status::Error, "runs again, and cannot decide without a database");
+        assert_eq!(
+            waiver_findings(&e, "2027-04-01"),
+            [(0, "the waiver of ST-01 expired on 2027-03-31; ST-01 runs again".into(), false)]
+        );
+    }
+
+    #[test]
+    fn waivers_of_unknown_checks_or_with_bad_dates_are_errors() {
+        let e = env("{ check: ST-99, reason: r, expires: '2027-01-01' }, { check: ST-01, reason: r, expires: 'soon' }");
+        let findings = waiver_findings(&e, "2026-01-01");
+        assert_eq!(findings.len(), 2);
+        assert!(findings.iter().all(|(_, _, error)| *error));
+    }
+
+    #[test]
+    fn exit_is_problems_on_a_failure_and_incomplete_when_only_undecided() {
+        let e = env("");
+        let results = decide(&e, &unreachable(), &Selection::default(), "2026-11-26");
+        let run = |results: Vec<CheckResult>| VerifyRun {
+            environment: "e".into(),
+            at: "t".into(),
+            git_commit: None,
+            configuration_hash: "h".into(),
+            terraform_hash: None,
+            migrations: vec![],
+            results,
+        };
+        let unreachable_run = run(results);
+        assert_eq!(unreachable_run.count(Status::Pass), 0, "nothing passes without facts");
+        assert_eq!(unreachable_run.exit(), Exit::Incomplete);
+        let mut facts = unreachable();
+        facts.database = Ok(DbFacts::default());
+        facts.aws = Ok(AwsFacts { account: "999999999999".into(), ..AwsFacts::default() });
+        assert_eq!(run(decide(&e, &facts, &Selection::default(), "2026-11-26")).exit(), Exit::Problems);
+    }
+
+    #[test]
+    fn drills_and_benchmarks_never_pretend() {
+        let e = env("");
+        let with =
+            Selection { only: vec!["HA-01".into(), "PB-01".into()], drills: true, bench: true, ..Default::default() };
+        let results = decide(&e, &unreachable(), &with, "2026-11-26");
+        assert!(results.iter().all(|r| r.status == Status::Error), "{results:?}");
+        let without = Selection { only: vec!["HA-01".into(), "PB-01".into()], ..Default::default() };
+        let results = decide(&e, &unreachable(), &without, "2026-11-26");
+        assert_eq!(results[0].skip, Some(Skip::NeedsBench));
+        assert_eq!(results[1].skip, Some(Skip::NeedsDrills));
+    }
+}

@@ -1,0 +1,198 @@
+//! One verify run, rendered four ways: a table for people, JSON for programs, JUnit XML for CI (one testcase
+//! per check, `classname` ENV.CATEGORY, evidence in system-out, at most one failure each) and Markdown for the
+//! sign-off.
+
+use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+
+use super::{CheckResult, Status, VerifyRun};
+
+fn evidence_lines(r: &CheckResult) -> Vec<String> {
+    r.evidence
+        .iter()
+        .map(|e| format!("observed: {} | expected: {} | from: {} | at: {}", e.observed, e.expected, e.source, e.at))
+        .collect()
+}
+
+fn summary(run: &VerifyRun) -> String {
+    format!(
+        "{}: {} passed, {} failed, {} skipped, {} could not be decided",
+        run.environment,
+        run.count(Status::Pass),
+        run.count(Status::Fail),
+        run.count(Status::Skip),
+        run.count(Status::Error)
+    )
+}
+
+/// A table, one line per check with what it found; `paint` colours the status on a terminal.
+pub fn table(run: &VerifyRun, paint: &dyn Fn(Status, &str) -> String) -> String {
+    let mut out = String::new();
+    for r in &run.results {
+        let status = match r.status {
+            Status::Pass => "PASS ",
+            Status::Fail => "FAIL ",
+            Status::Skip => "SKIP ",
+            Status::Error => "ERROR",
+        };
+        let detail = match (&r.reason, r.evidence.first()) {
+            (Some(reason), _) => reason.clone(),
+            (None, Some(e)) => e.observed.clone(),
+            (None, None) => String::new(),
+        };
+        out.push_str(&format!("{} {:<6} {:<58} {}\n", paint(r.status, status), r.id, r.title, detail));
+        if r.status == Status::Fail {
+            for line in evidence_lines(r) {
+                out.push_str(&format!("             {line}\n"));
+            }
+        }
+    }
+    out.push_str(&summary(run));
+    out.push('\n');
+    out
+}
+
+pub fn json(run: &VerifyRun) -> String {
+    serde_json::to_string_pretty(run).expect("the run serialises")
+}
+
+pub fn junit(run: &VerifyRun) -> String {
+    let mut report = Report::new(format!("glctl verify {}", run.environment));
+    let mut suite = TestSuite::new(format!("{} acceptance", run.environment));
+    suite.add_property(("configuration_hash", run.configuration_hash.as_str()));
+    if let Some(commit) = &run.git_commit {
+        suite.add_property(("git_commit", commit.as_str()));
+    }
+    for r in &run.results {
+        let mut status = match r.status {
+            Status::Pass => TestCaseStatus::success(),
+            Status::Fail => TestCaseStatus::non_success(NonSuccessKind::Failure),
+            Status::Error => TestCaseStatus::non_success(NonSuccessKind::Error),
+            Status::Skip => TestCaseStatus::skipped(),
+        };
+        if let Some(reason) = &r.reason {
+            status.set_message(reason.as_str());
+        }
+        let mut case = TestCase::new(format!("{} {}", r.id, r.title), status);
+        case.set_classname(format!("{}.{}", run.environment, r.category));
+        let mut out = vec![format!("{} (PRD §{}): {}", r.id, r.section, r.method)];
+        out.extend(evidence_lines(r));
+        case.set_system_out(out.join("\n"));
+        suite.add_test_case(case);
+    }
+    report.add_test_suite(suite);
+    report.to_string().expect("JUnit XML serialises")
+}
+
+/// The sign-off document.
+pub fn markdown(run: &VerifyRun) -> String {
+    let mut out = format!("# Acceptance verification: {}\n\n", run.environment);
+    out.push_str("| | |\n|---|---|\n");
+    out.push_str(&format!("| Environment | `{}` |\n| Verified at | {} |\n", run.environment, run.at));
+    out.push_str(&format!("| Git commit | `{}` |\n", run.git_commit.as_deref().unwrap_or("(not a git checkout)")));
+    out.push_str(&format!("| Configuration (SHA-256) | `{}` |\n", run.configuration_hash));
+    out.push_str(&format!(
+        "| Rendered Terraform (SHA-256) | `{}` |\n",
+        run.terraform_hash.as_deref().unwrap_or("(not rendered)")
+    ));
+    out.push_str(&format!("| Result | {} |\n\n", summary(run)));
+    out.push_str("## Migrations verified\n\n| file | SHA-256 |\n|---|---|\n");
+    for (file, checksum) in &run.migrations {
+        out.push_str(&format!("| `{file}` | `{checksum}` |\n"));
+    }
+    out.push_str("\n## Criteria\n\n| ID | PRD | criterion | result | evidence or reason |\n|---|---|---|---|---|\n");
+    for r in &run.results {
+        let detail = match (&r.reason, r.evidence.is_empty()) {
+            (Some(reason), true) => reason.clone(),
+            (reason, _) => {
+                let mut lines = evidence_lines(r);
+                if let Some(reason) = reason {
+                    lines.insert(0, reason.clone());
+                }
+                lines.join("<br>")
+            }
+        };
+        let status = format!("{:?}", r.status).to_uppercase();
+        out.push_str(&format!(
+            "| {} | §{} | {} | **{status}** | {} |\n",
+            r.id,
+            r.section,
+            r.title,
+            detail.replace('|', "\\|").replace('\n', " ")
+        ));
+    }
+    out.push_str(
+        "\n## Sign-off\n\n| role | name | date | signature |\n|---|---|---|---|\n| Platform engineer | | | |\n| \
+         Security reviewer | | | |\n| Service owner | | | |\n",
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::verify::{Evidence, Skip};
+
+    fn run() -> VerifyRun {
+        let result = |id, status, reason: Option<&str>, evidence: Vec<Evidence>| CheckResult {
+            id,
+            section: "10.5",
+            category: "security",
+            title: "A connection without TLS is refused",
+            method: "connect with sslmode=disable",
+            status,
+            skip: (status == Status::Skip).then_some(Skip::Waived),
+            reason: reason.map(str::to_string),
+            evidence,
+        };
+        let e = Evidence {
+            observed: "connected | as app".into(),
+            expected: "refused".into(),
+            source: "connect".into(),
+            at: "t".into(),
+        };
+        VerifyRun {
+            environment: "prod".into(),
+            at: "2026-11-26T12:00:00Z".into(),
+            git_commit: Some("abc123".into()),
+            configuration_hash: "c0ffee".into(),
+            terraform_hash: None,
+            migrations: vec![("0001_roles.sql".into(), "ab".into())],
+            results: vec![
+                result("ST-01", Status::Fail, Some("a plaintext connection was accepted"), vec![e.clone()]),
+                result("ST-02", Status::Pass, None, vec![e]),
+                result("ST-03", Status::Skip, Some("waived until 2027-01-01: r"), vec![]),
+                result("ST-04", Status::Error, Some("AWS could not be read"), vec![]),
+            ],
+        }
+    }
+
+    #[test]
+    fn junit_has_one_testcase_per_check_with_classname_and_one_failure_each() {
+        let xml = junit(&run());
+        assert_eq!(xml.matches("<testcase ").count(), 4, "{xml}");
+        assert_eq!(xml.matches("classname=\"prod.security\"").count(), 4);
+        assert_eq!(xml.matches("<failure").count(), 1);
+        assert_eq!(xml.matches("<error").count(), 1);
+        assert!(xml.contains("<skipped message=\"waived until 2027-01-01: r\""), "{xml}");
+        assert!(xml.contains("<system-out>ST-01 (PRD §10.5)"), "{xml}");
+        assert!(xml.contains("name=\"configuration_hash\" value=\"c0ffee\""), "{xml}");
+    }
+
+    #[test]
+    fn markdown_is_a_sign_off_with_evidence_and_escaped_cells() {
+        let md = markdown(&run());
+        assert!(md.starts_with("# Acceptance verification: prod\n"));
+        assert!(md.contains("| Git commit | `abc123` |"));
+        assert!(md.contains("| `0001_roles.sql` | `ab` |"));
+        assert!(md.contains("| ST-01 | §10.5 | A connection without TLS is refused | **FAIL** | a plaintext connection was accepted<br>observed: connected \\| as app"), "{md}");
+        assert!(md.contains("## Sign-off"));
+    }
+
+    #[test]
+    fn the_table_shows_failure_evidence_and_a_summary() {
+        let text = table(&run(), &|_, s| s.to_string());
+        assert!(text.contains("FAIL  ST-01"), "{text}");
+        assert!(text.contains("observed: connected | as app | expected: refused"), "{text}");
+        assert!(text.ends_with("prod: 1 passed, 1 failed, 1 skipped, 1 could not be decided\n"), "{text}");
+    }
+}
