@@ -728,11 +728,30 @@ fn gl07(b: &BehaviourFacts) -> Outcome {
         })
         .collect::<Vec<_>>()
         .join("; ");
-    let ev = evidence(observed, "all three refused", "as app_service, each in a transaction rolled back");
-    if allowed.is_empty() {
-        pass(ev)
-    } else {
+    let disabled: Vec<&str> = b.append_only_triggers.iter().filter(|(_, on)| !on).map(|(t, _)| t.as_str()).collect();
+    let triggers = b
+        .append_only_triggers
+        .iter()
+        .map(|(t, on)| format!("{t} {}", if *on { "enabled" } else { "DISABLED" }))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let ev = evidence(
+        format!("{observed}; triggers: {}", if triggers.is_empty() { "none" } else { &triggers }),
+        "all three refused; the append-only triggers enabled",
+        "as app_service, each in a transaction rolled back; pg_trigger of audit_logs",
+    );
+    if !allowed.is_empty() {
         fail(format!("the application may {}", allowed.join(", ")), ev)
+    } else if b.append_only_triggers.is_empty() || !disabled.is_empty() {
+        fail(
+            format!(
+                "audit_logs is not append-only for every role: trigger(s) missing or disabled: {}",
+                disabled.join(", ")
+            ),
+            ev,
+        )
+    } else {
+        pass(ev)
     }
 }
 
@@ -804,6 +823,7 @@ mod tests {
             wrong_password: Attempt::Refused("password authentication failed (28P01)".into()),
             below_minimum_tls: Some(("TLSv1.3".into(), Attempt::Refused("protocol version".into()))),
             append_only: vec![("UPDATE audit_logs SET hash = hash".into(), Attempt::Refused("append-only".into()))],
+            append_only_triggers: vec![("audit_logs_no_update".into(), true)],
         }
     }
 
@@ -878,6 +898,10 @@ mod tests {
         let Outcome::Fail(why, evidence) = (by_id("GL-07").decide)(&e, &f) else { panic!() };
         assert_eq!(why, "the application may TRUNCATE audit_logs");
         assert!(evidence[0].observed.contains("TRUNCATE audit_logs: ALLOWED"));
+        let mut f = facts();
+        f.behaviour.as_mut().unwrap().append_only_triggers[0].1 = false;
+        let Outcome::Fail(why, _) = (by_id("GL-07").decide)(&e, &f) else { panic!() };
+        assert!(why.ends_with("disabled: audit_logs_no_update"), "{why}");
     }
 
     #[test]

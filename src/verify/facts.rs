@@ -75,6 +75,8 @@ pub struct BehaviourFacts {
     pub below_minimum_tls: Option<(String, Attempt)>,
     /// UPDATE, DELETE and TRUNCATE of `audit_logs` as the application role, each rolled back.
     pub append_only: Vec<(String, Attempt)>,
+    /// The triggers that keep `audit_logs` append-only for every role, and whether each is enabled.
+    pub append_only_triggers: Vec<(String, bool)>,
 }
 
 #[derive(Debug, Default)]
@@ -138,11 +140,12 @@ pub async fn gather(loaded: &Loaded, stage: &DatabaseStage<'_>, aws: &AwsContext
         Err(e) => (Err(e.to_string()), Err(e.to_string())),
         Ok((client, target)) => {
             let database = database_facts(loaded, stage, &client, &target, now_secs).await;
-            let (min_tls, append_only) = session_facts(loaded, &client).await;
+            let (min_tls, append_only, triggers) = session_facts(loaded, &client).await;
             // Connection attempts come after this session ends: a single-client server (PGlite) would
             // refuse them for being busy, which proves nothing.
             drop(client);
-            let behaviour = behaviour_facts(&target, min_tls, append_only).await;
+            let mut behaviour = behaviour_facts(&target, min_tls, append_only).await;
+            behaviour.append_only_triggers = triggers;
             (database, Ok(behaviour))
         }
     };
@@ -276,7 +279,7 @@ pub fn cron_period_seconds(schedule: &str) -> i64 {
 
 /// What the verifying session itself finds: the server's TLS minimum, and whether the application role can
 /// change audit rows (each try rolled back).
-async fn session_facts(loaded: &Loaded, client: &Client) -> (String, Vec<(String, Attempt)>) {
+async fn session_facts(loaded: &Loaded, client: &Client) -> (String, Vec<(String, Attempt)>, Vec<(String, bool)>) {
     let min_tls: String = client
         .query_one("SELECT current_setting('ssl_min_protocol_version', true)", &[])
         .await
@@ -297,7 +300,16 @@ async fn session_facts(loaded: &Loaded, client: &Client) -> (String, Vec<(String
             append_only.push((statement.to_string(), attempt));
         }
     }
-    (min_tls, append_only)
+    let triggers = client
+        .query(
+            "SELECT tgname::text, tgenabled <> 'D' FROM pg_trigger
+             WHERE tgrelid = to_regclass('public.audit_logs') AND NOT tgisinternal ORDER BY tgname",
+            &[],
+        )
+        .await
+        .map(|rows| rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+        .unwrap_or_default();
+    (min_tls, append_only, triggers)
 }
 
 /// Connection attempts against the target, one at a time.
@@ -329,6 +341,7 @@ async fn behaviour_facts(target: &Target, min_tls: String, append_only: Vec<(Str
         wrong_password,
         below_minimum_tls,
         append_only,
+        append_only_triggers: Vec::new(),
     }
 }
 

@@ -12,3 +12,4 @@ mod show;
 mod stack;
 mod terraform;
 mod validate;
+mod verify;
