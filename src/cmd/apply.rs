@@ -7,39 +7,36 @@ use std::time::Duration;
 
 use super::progress::{with_spinner, MigrationBar, ResourceSpinners};
 use super::{plan, Context};
-use crate::aws::AwsContext;
 use crate::cli::{ApplyArgs, Stage};
-use crate::database::stage::{ApplyOptions, DatabaseOutcome, DatabaseStage};
+use crate::database::stage::{ApplyOptions, DatabaseOutcome};
 use crate::error::{Error, Exit};
 use crate::infra;
 
 pub fn run(ctx: &Context, args: &ApplyArgs) -> Result<Exit, Error> {
-    let loaded = ctx.load_with_warnings()?;
-    let dir = ctx.project.work_dir(&loaded, args.out.as_deref());
-    let runtime = crate::runtime();
-    let aws = runtime.block_on(AwsContext::for_environment(&loaded));
+    let session = ctx.session(args.out.as_deref())?;
+    let (loaded, dir, runtime, aws) = (&session.loaded, &session.dir, &session.runtime, &session.aws);
     // Checked before anything is applied: a missing backend variant must not stop us half-way.
     let database = match args.only {
         Some(Stage::Infra) => None,
-        _ => Some(DatabaseStage::new(&ctx.project, &loaded, ctx.database_url.as_deref(), &dir, &aws)?),
+        _ => Some(session.database_stage(ctx)?),
     };
     if args.only != Some(Stage::Database) {
         let account = runtime.block_on(aws.verify())?;
         let ready = with_spinner(&format!("checking the saved plan of {}", loaded.name), || {
-            infra::ready_plan(&ctx.project, &loaded, account, &dir, args.allow_destroy)
+            infra::ready_plan(&ctx.project, loaded, account, dir, args.allow_destroy)
         })?;
         if ready.replanned {
             eprintln!("No saved plan for these files; planned again:");
-            eprint!("{}", plan::describe(&ready.record, &dir));
+            eprint!("{}", plan::describe(&ready.record, dir));
         }
         let changes = ready.record.summary.changes.len();
         if changes == 0 {
-            infra::apply(&loaded, ready, |_| {})?;
+            infra::apply(loaded, ready, |_| {})?;
             println!("infrastructure: no changes, {} already matches its environment file", loaded.name);
         } else {
             confirm(args.yes, &format!("Apply {changes} change(s) to {}?", loaded.name))?;
             let mut spinners = ResourceSpinners::default();
-            let applied = infra::apply(&loaded, ready, |event| spinners.on_event(event))?;
+            let applied = infra::apply(loaded, ready, |event| spinners.on_event(event))?;
             println!(
                 "infrastructure: applied {} resource operation(s) to {} (longest {:.0}s); outputs in {}",
                 applied.operations.len(),

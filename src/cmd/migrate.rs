@@ -4,18 +4,14 @@ use std::time::Duration;
 
 use super::progress::MigrationBar;
 use super::Context;
-use crate::aws::AwsContext;
 use crate::cli::{MigrateAction, MigrateArgs};
-use crate::database::stage::{ApplyOptions, DatabaseStage};
+use crate::database::stage::ApplyOptions;
 use crate::error::{Error, Exit};
 
 pub fn run(ctx: &Context, args: &MigrateArgs) -> Result<Exit, Error> {
-    let loaded = ctx.load()?;
-    let runtime = crate::runtime();
-    let aws = runtime.block_on(AwsContext::for_environment(&loaded));
-    let dir = ctx.project.work_dir(&loaded, None);
-    let stage = DatabaseStage::new(&ctx.project, &loaded, ctx.database_url.as_deref(), &dir, &aws)?;
-    runtime.block_on(async {
+    let session = ctx.session(None)?;
+    let stage = session.database_stage(ctx)?;
+    session.runtime.block_on(async {
         match args.action {
             MigrateAction::Status => {
                 let client = match stage.connect().await {

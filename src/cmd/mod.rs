@@ -11,12 +11,31 @@ pub mod show;
 pub mod validate;
 pub mod verify;
 
+use std::path::{Path, PathBuf};
+
+use crate::aws::AwsContext;
 use crate::cli::GlobalArgs;
 use crate::config::diagnostics::{Diagnostic, Severity};
 use crate::config::{self, Loaded};
+use crate::database::stage::DatabaseStage;
 use crate::error::Error;
 use crate::output::Style;
 use crate::project::Project;
+
+/// One command's hold on an environment's target.
+pub struct Session {
+    pub loaded: Loaded,
+    pub dir: PathBuf,
+    pub runtime: tokio::runtime::Runtime,
+    pub aws: AwsContext,
+}
+
+impl Session {
+    /// The database stage of the environment: its migrations read (and checked) before anything connects.
+    pub fn database_stage<'a>(&'a self, ctx: &'a Context) -> Result<DatabaseStage<'a>, Error> {
+        Ok(DatabaseStage::new(&ctx.project, &self.loaded, ctx.database_url.as_deref(), &self.dir, &self.aws)?)
+    }
+}
 
 /// What every command needs, resolved once from the global flags.
 pub struct Context {
@@ -58,6 +77,16 @@ impl Context {
             eprintln!("{}", self.diagnostic_line(warning));
         }
         Ok(loaded)
+    }
+
+    /// The environment (its warnings shown), its work directory, a runtime and its AWS context: what every
+    /// command that reaches the environment's target starts from.
+    pub fn session(&self, out: Option<&Path>) -> Result<Session, Error> {
+        let loaded = self.load_with_warnings()?;
+        let dir = self.project.work_dir(&loaded, out);
+        let runtime = crate::runtime();
+        let aws = runtime.block_on(AwsContext::for_environment(&loaded));
+        Ok(Session { loaded, dir, runtime, aws })
     }
 
     pub fn diagnostic_line(&self, d: &Diagnostic) -> String {

@@ -4,28 +4,25 @@ use std::path::Path;
 
 use super::progress::with_spinner;
 use super::Context;
-use crate::aws::AwsContext;
 use crate::cli::{PlanArgs, ReportFormat, Stage};
-use crate::database::stage::{DatabasePlan, DatabaseStage};
+use crate::database::stage::DatabasePlan;
 use crate::error::{Error, Exit};
 use crate::infra::{self, PlanRecord, PLAN_FILE};
 
 pub fn run(ctx: &Context, args: &PlanArgs) -> Result<Exit, Error> {
-    let loaded = ctx.load_with_warnings()?;
-    let dir = ctx.project.work_dir(&loaded, args.out.as_deref());
-    let runtime = crate::runtime();
-    let aws = runtime.block_on(AwsContext::for_environment(&loaded));
+    let session = ctx.session(args.out.as_deref())?;
+    let (loaded, dir, runtime, aws) = (&session.loaded, &session.dir, &session.runtime, &session.aws);
     // Migration files are checked first: a missing backend variant is a plan-time problem.
     let database = match args.only {
         Some(Stage::Infra) => None,
-        _ => Some(DatabaseStage::new(&ctx.project, &loaded, ctx.database_url.as_deref(), &dir, &aws)?),
+        _ => Some(session.database_stage(ctx)?),
     };
     let record = match args.only {
         Some(Stage::Database) => None,
         _ => {
             let account = runtime.block_on(aws.verify())?;
             let message = format!("terraform init and plan for {}", loaded.name);
-            Some(with_spinner(&message, || infra::plan(&ctx.project, &loaded, account, &dir))?)
+            Some(with_spinner(&message, || infra::plan(&ctx.project, loaded, account, dir))?)
         }
     };
     let database = match database {
@@ -49,7 +46,7 @@ pub fn run(ctx: &Context, args: &PlanArgs) -> Result<Exit, Error> {
         }
         ReportFormat::Text => {
             if let Some(record) = &record {
-                print!("{}", describe(record, &dir));
+                print!("{}", describe(record, dir));
             }
             if let Some(db) = &database {
                 print!("{}", describe_database(db));

@@ -6,9 +6,7 @@ use sha2::{Digest, Sha256};
 
 use super::progress::with_spinner;
 use super::Context;
-use crate::aws::AwsContext;
 use crate::cli::{VerifyArgs, VerifyFormat};
-use crate::database::stage::DatabaseStage;
 use crate::error::{Error, Exit};
 use crate::verify::{self, checks::CHECKS, facts, report, Selection, Status, VerifyRun};
 
@@ -29,13 +27,11 @@ pub fn run(ctx: &Context, args: &VerifyArgs) -> Result<Exit, Error> {
         )));
     }
     let reports = args.reports.iter().map(|r| parse_report(r)).collect::<Result<Vec<_>, _>>()?;
-    let loaded = ctx.load_with_warnings()?;
-    let dir = ctx.project.work_dir(&loaded, args.out.as_deref());
-    let runtime = crate::runtime();
-    let aws = runtime.block_on(AwsContext::for_environment(&loaded));
-    let stage = DatabaseStage::new(&ctx.project, &loaded, ctx.database_url.as_deref(), &dir, &aws)?;
+    let session = ctx.session(args.out.as_deref())?;
+    let (loaded, dir) = (&session.loaded, &session.dir);
+    let stage = session.database_stage(ctx)?;
     let facts = with_spinner(&format!("verifying {}", loaded.name), || {
-        runtime.block_on(facts::gather(&loaded, &stage, &aws, &dir))
+        session.runtime.block_on(facts::gather(loaded, &stage, &session.aws, dir))
     });
     let today = facts.at.get(..10).unwrap_or_default().to_string();
     let results = verify::decide(&loaded.environment, &facts, &selection, &today);
@@ -45,7 +41,7 @@ pub fn run(ctx: &Context, args: &VerifyArgs) -> Result<Exit, Error> {
         at: facts.at.clone(),
         git_commit: git_commit(&ctx.project.root),
         configuration_hash: format!("{:x}", Sha256::digest(configuration.as_bytes())),
-        terraform_hash: crate::infra::root_module(&ctx.project, &loaded).ok().map(|m| m.digest()),
+        terraform_hash: crate::infra::root_module(&ctx.project, loaded).ok().map(|m| m.digest()),
         migrations: stage.migrations.iter().map(|m| (m.file_name(), m.checksum.clone())).collect(),
         results,
     };
@@ -54,7 +50,7 @@ pub fn run(ctx: &Context, args: &VerifyArgs) -> Result<Exit, Error> {
         std::fs::write(file, render(&run, *format, ctx))
             .map_err(|e| Error::Usage(format!("cannot write the report {}: {e}", file.display())))?;
     }
-    save(&dir, &run)?;
+    save(dir, &run)?;
     Ok(run.exit())
 }
 
