@@ -604,3 +604,44 @@ fn ipv6_and_ipv4_cidrs_are_planned_into_their_own_attributes() {
         }
     }
 }
+
+/// CloudWatch can publish to the alarm topic only if the key that encrypts the topic lets it: the applied
+/// topic uses the environment's key, and that key's policy grants the CloudWatch service Decrypt and
+/// GenerateDataKey (SNS developer guide, encrypted topics and AWS event sources).
+#[test]
+fn the_alarm_topic_s_key_lets_cloudwatch_publish() {
+    let prod = prod();
+    let topic = output(prod, "alarm_topic_arn");
+    let key = output(prod, "kms_key_arn");
+    runtime().block_on(async {
+        let config = aws_config(&prod.endpoint).await;
+        let sns = topic_key_id(&prod.endpoint, &topic);
+        assert!(sns.ends_with(key.rsplit('/').next().unwrap()) || sns == key, "topic key {sns} vs {key}");
+        let kms = aws_sdk_kms::Client::new(&config);
+        let policy = kms.get_key_policy().key_id(&key).policy_name("default").send().await.unwrap();
+        let policy: serde_json::Value = serde_json::from_str(policy.policy().unwrap()).unwrap();
+        let grant = policy["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["Principal"]["Service"] == "cloudwatch.amazonaws.com")
+            .unwrap_or_else(|| panic!("no CloudWatch statement in {policy:#}"));
+        let actions: Vec<&str> = grant["Action"].as_array().unwrap().iter().filter_map(|a| a.as_str()).collect();
+        assert!(actions.contains(&"kms:Decrypt") && actions.contains(&"kms:GenerateDataKey*"), "{grant}");
+        assert_eq!(grant["Effect"], "Allow");
+    });
+}
+
+/// The topic's KmsMasterKeyId, read with boto3 from the moto virtualenv (glctl itself needs no SNS crate).
+fn topic_key_id(endpoint: &str, topic: &str) -> String {
+    let python = repo().join(".tools/venv/bin/python");
+    let script = "import boto3,sys; print(boto3.client('sns').get_topic_attributes(TopicArn=sys.argv[1])['Attributes']['KmsMasterKeyId'])";
+    let out = std::process::Command::new(python)
+        .args(["-c", script, topic])
+        .env("AWS_ENDPOINT_URL", endpoint)
+        .envs(aws_env())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}

@@ -7,8 +7,8 @@ locals {
 }
 
 # PRD §5.1, narrowed: the account root keeps control (so the key can never become unmanageable), RDS,
-# Performance Insights and Secrets Manager may use the key only on behalf of this account, administrators
-# manage it, users encrypt and decrypt.
+# Performance Insights and Secrets Manager may use the key only on behalf of this account, CloudWatch may
+# publish alarms to the topic it encrypts, administrators manage it, users encrypt and decrypt.
 data "aws_iam_policy_document" "key" {
   #checkov:skip=CKV_AWS_111:In a key policy, Resource "*" means this key only; writes are limited to the named principals
   #checkov:skip=CKV_AWS_356:In a key policy, Resource "*" means this key only
@@ -43,6 +43,19 @@ data "aws_iam_policy_document" "key" {
         "rds.${data.aws_region.current.name}.amazonaws.com",
         "secretsmanager.${data.aws_region.current.name}.amazonaws.com",
       ]
+    }
+  }
+
+  # The alarm topic is encrypted with this key: CloudWatch can publish to it only when the key policy lets the
+  # CloudWatch service use the key (SNS developer guide, "compatibility between event sources from AWS
+  # services and encrypted topics"). Without this every alarm fires and nothing is delivered.
+  statement {
+    sid       = "CloudWatchAlarmsPublishToTheEncryptedTopic"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey*"]
+    resources = ["*"]
+    principals {
+      type        = "Service"
+      identifiers = ["cloudwatch.amazonaws.com"]
     }
   }
 
