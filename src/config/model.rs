@@ -513,6 +513,10 @@ pub struct ContinuousAggregate {
     pub bucket: Interval,
     /// Refresh policy.
     pub refresh: RefreshPolicy,
+    /// Queries also see rows newer than the last refresh (TimescaleDB real-time aggregation,
+    /// `materialized_only = false`). Off by default, as TimescaleDB creates aggregates since 2.13.
+    #[serde(default)]
+    pub real_time: bool,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]

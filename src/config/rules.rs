@@ -824,6 +824,15 @@ impl Rules<'_> {
                 compressed.join(", ")
             ));
         }
+        let real_time: Vec<&str> =
+            self.env.continuous_aggregates.iter().filter(|(_, a)| a.real_time).map(|(n, _)| n.as_str()).collect();
+        if backend == Backend::Native && !real_time.is_empty() {
+            lost.push(format!(
+                "real-time rows (declared for {}; a materialized view is as fresh as its last refresh, so refresh it \
+                 more often)",
+                real_time.join(", ")
+            ));
+        }
         if !lost.is_empty() {
             self.warning(
                 p("timeseries.backend"),

@@ -121,6 +121,8 @@ struct Job {
 struct Live {
     hypertables: BTreeMap<String, LiveHypertable>,
     aggregates: BTreeMap<String, Option<Job>>,
+    /// `materialized_only` of each continuous aggregate (false: real-time).
+    materialized_only: BTreeMap<String, bool>,
 }
 
 /// Whether the server has TimescaleDB installed in this database.
@@ -173,12 +175,14 @@ async fn read_live(client: &Client) -> Result<Live, tokio_postgres::Error> {
     }
     for row in client
         .query(
-            "SELECT view_name::text FROM timescaledb_information.continuous_aggregates WHERE view_schema = $1",
+            "SELECT view_name::text, materialized_only FROM timescaledb_information.continuous_aggregates
+             WHERE view_schema = $1",
             &[&SCHEMA],
         )
         .await?
     {
         live.aggregates.insert(row.get(0), None);
+        live.materialized_only.insert(row.get(0), row.get(1));
     }
     for row in client
         .query(
@@ -248,6 +252,22 @@ fn diff(env: &Environment, live: &Live) -> PolicyPlan {
                 None
             }
         };
+        if let Some(materialized_only) = live.materialized_only.get(name) {
+            if *materialized_only == wanted.real_time {
+                let shown = |real: bool| if real { "real-time" } else { "materialized only" }.to_string();
+                plan.changes.push(Change::new(
+                    name,
+                    "real_time",
+                    Some(shown(!*materialized_only)),
+                    Some(shown(wanted.real_time)),
+                    format!(
+                        "ALTER MATERIALIZED VIEW {} SET (timescaledb.materialized_only = {});",
+                        qualified(name),
+                        !wanted.real_time
+                    ),
+                ));
+            }
+        }
         let r = &wanted.refresh;
         let want = format!("{} to {} every {}", r.start_offset, r.end_offset, r.schedule_interval);
         let regclass = literal(&qualified(name));
@@ -498,7 +518,21 @@ mod tests {
             "hourly".into(),
             job(1002, serde_json::json!({"start_offset": "03:00:00", "end_offset": "01:00:00"}), "01:00:00"),
         );
+        live.materialized_only.insert("hourly".into(), true);
         live
+    }
+
+    #[test]
+    fn a_real_time_aggregate_is_switched_in_place() {
+        let mut real_time = env("    retention: 30 days\n");
+        real_time.continuous_aggregates.get_mut("hourly").unwrap().real_time = true;
+        let plan = diff(&real_time, &matching_live());
+        assert_eq!(plan.changes.len(), 1, "{:#?}", plan.changes);
+        assert_eq!(plan.changes[0].describe(), "~ hourly real_time: materialized only -> real-time");
+        assert_eq!(
+            plan.changes[0].statement,
+            "ALTER MATERIALIZED VIEW \"public\".\"hourly\" SET (timescaledb.materialized_only = false);"
+        );
     }
 
     #[test]

@@ -136,6 +136,11 @@ fn the_prd_schema_and_local_policies_apply_and_a_second_apply_changes_nothing() 
         ]
     );
 
+    // PRD §4.5's real-time hourly summary (local.yaml `real_time: true`); the others materialized only.
+    let real_time =
+        db.rows("SELECT view_name, materialized_only FROM timescaledb_information.continuous_aggregates ORDER BY 1");
+    assert_eq!(real_time, ["emissions_daily_summary|t", "emissions_hourly_summary|f", "emissions_quarterly_report|t"]);
+
     let again = db.glctl(&repo().join("environments/local.yaml"), &["apply", "--only", "database"]);
     assert_eq!(again.code, 0, "{}", again.stderr);
     assert!(again.stdout.contains("migrations: none to apply (6 already applied)"), "{}", again.stdout);
