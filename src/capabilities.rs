@@ -48,6 +48,9 @@ pub struct Capabilities {
     pub max_backup_retention_days: u32,
     /// Parameter-group family prefix (`aurora-postgresql16`, `postgres16`).
     pub parameter_family_prefix: &'static str,
+    /// The longest failover AWS documents for the engine's standby topology, seconds (`None`: no automatic
+    /// failover without a standby, or not glctl's to know).
+    pub documented_failover_seconds: Option<u32>,
 }
 
 const AURORA_FAMILIES: &[&str] = &["t3", "t4g", "r5", "r6g", "r6i", "r6gd", "r7g", "r7i", "r8g", "x2g", "serverless"];
@@ -103,6 +106,8 @@ pub const TABLE: &[Capabilities] = &[
         max_replicas: 15,
         max_backup_retention_days: 35,
         parameter_family_prefix: "aurora-postgresql",
+        // Aurora User Guide, high availability: failover "typically under 60 seconds" (often under 30).
+        documented_failover_seconds: Some(60),
     },
     Capabilities {
         engine: EngineKind::RdsPostgresql,
@@ -117,6 +122,8 @@ pub const TABLE: &[Capabilities] = &[
         max_replicas: 15,
         max_backup_retention_days: 35,
         parameter_family_prefix: "postgres",
+        // RDS User Guide, Multi-AZ DB instance deployments: failover "typically 60–120 seconds".
+        documented_failover_seconds: Some(120),
     },
     Capabilities {
         engine: EngineKind::External,
@@ -131,6 +138,7 @@ pub const TABLE: &[Capabilities] = &[
         max_replicas: 0,
         max_backup_retention_days: 0,
         parameter_family_prefix: "",
+        documented_failover_seconds: None,
     },
 ];
 

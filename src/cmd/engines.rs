@@ -11,7 +11,7 @@ pub fn run() -> Result<Exit, Error> {
 /// The capability table as Markdown (also embedded in the README).
 pub fn markdown() -> String {
     let mut out = String::from(
-        "| engine | TimescaleDB | pg_partman | pg_cron | time-series backends | storage | max replicas | backup retention |\n|---|---|---|---|---|---|---|---|\n",
+        "| engine | TimescaleDB | pg_partman | pg_cron | time-series backends | storage | max replicas | backup retention | failover (AWS documented) |\n|---|---|---|---|---|---|---|---|---|\n",
     );
     for caps in TABLE {
         let backends: Vec<&str> = BACKENDS
@@ -27,7 +27,7 @@ pub fn markdown() -> String {
         let engine =
             serde_json::to_value(caps.engine).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
         out.push_str(&format!(
-            "| `{engine}` | {} | {} | {} | {} | {} | {} | {} |\n",
+            "| `{engine}` | {} | {} | {} | {} | {} | {} | {} | {} |\n",
             caps.timescaledb.label(),
             caps.pg_partman.label(),
             caps.pg_cron.label(),
@@ -35,6 +35,7 @@ pub fn markdown() -> String {
             if storage.is_empty() { "—".into() } else { storage.join(", ") },
             if caps.provisioned { caps.max_replicas.to_string() } else { "—".into() },
             if caps.provisioned { format!("1–{} days", caps.max_backup_retention_days) } else { "—".into() },
+            caps.documented_failover_seconds.map_or("—".into(), |s| format!("up to {s} s")),
         ));
     }
     out.push_str("\n| backend | partitioning | compression | retention | continuous aggregates | needs |\n|---|---|---|---|---|---|\n");

@@ -176,6 +176,22 @@ mod tests {
     }
 
     #[test]
+    fn targets_the_topology_cannot_meet_are_warned_with_what_would() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let loaded = load(root, "tests/fixtures/valid/recovery-targets.yaml").unwrap();
+        let warnings: Vec<String> = loaded.warnings.iter().map(|w| format!("{}: {}", w.field, w.message)).collect();
+        assert!(
+            warnings.iter().any(|w| w.starts_with("acceptance.failover_rto_seconds: 30 s is below what AWS documents")
+                && w.contains("up to 120 s")),
+            "{warnings:#?}"
+        );
+        assert!(
+            warnings.iter().any(|w| w.starts_with("acceptance.dr_rpo_minutes: 15 minutes cannot be met by a daily")),
+            "{warnings:#?}"
+        );
+    }
+
+    #[test]
     fn every_shipped_environment_is_valid() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
         for env in ["dev", "staging", "prod", "local"] {

@@ -564,6 +564,9 @@ pub struct Acceptance {
     /// BR-08: hours to restore 500 GB.
     #[serde(default = "br08")]
     pub restore_hours_per_500gb: u32,
+    /// Disaster recovery: most minutes of data the DR region may lack (recovery point objective).
+    #[serde(default = "dr_rpo")]
+    pub dr_rpo_minutes: u32,
     /// Checks `glctl verify` skips on purpose until a date, each with why.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub waivers: Vec<Waiver>,
@@ -608,6 +611,9 @@ fn pb08() -> u32 {
 fn ha_rto() -> u32 {
     30
 }
+fn dr_rpo() -> u32 {
+    15
+}
 fn br08() -> u32 {
     2
 }
@@ -625,6 +631,7 @@ impl Default for Acceptance {
             pool_acquire_ms: pb08(),
             failover_rto_seconds: ha_rto(),
             restore_hours_per_500gb: br08(),
+            dr_rpo_minutes: dr_rpo(),
             waivers: Vec::new(),
         }
     }

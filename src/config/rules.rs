@@ -23,6 +23,7 @@ pub fn check(env: &Environment) -> Vec<Finding> {
     r.timeseries();
     r.terraform();
     r.tags();
+    r.recovery_targets();
     r.unused_risks();
     r.out
 }
@@ -808,6 +809,57 @@ impl Rules<'_> {
                     self.warning(r_at.key("start_offset"), format!("the refresh window reaches past the source's retention ('{retention}'); refreshing would erase aggregates of dropped data"));
                 }
             }
+        }
+    }
+
+    /// Acceptance targets the topology cannot meet, with what would (warnings: the target may be a goal).
+    fn recovery_targets(&mut self) {
+        let env = self.env;
+        let caps = capabilities::of(env.engine.kind);
+        if !caps.provisioned {
+            return;
+        }
+        let rto = env.acceptance.failover_rto_seconds;
+        let standby = env.engine.kind == EngineKind::AuroraPostgresql && !env.engine.replicas.is_empty()
+            || env.engine.kind == EngineKind::RdsPostgresql && env.engine.multi_az;
+        match caps.documented_failover_seconds {
+            _ if !standby => self.warning(
+                p("acceptance.failover_rto_seconds"),
+                format!(
+                    "{rto} s cannot be met: with no standby ({}) there is no automatic failover, only instance \
+                     recovery; add a Multi-AZ standby or an Aurora reader",
+                    if env.engine.kind == EngineKind::AuroraPostgresql {
+                        "no reader"
+                    } else {
+                        "engine.multi_az: false"
+                    }
+                ),
+            ),
+            Some(documented) if documented > rto => self.warning(
+                p("acceptance.failover_rto_seconds"),
+                format!(
+                    "{rto} s is below what AWS documents for {} failover (up to {documented} s); expect HA drills \
+                     to miss it, or move to {}",
+                    capabilities::engine_label(env.engine.kind),
+                    if env.engine.kind == EngineKind::RdsPostgresql {
+                        "an RDS Multi-AZ DB cluster (under 35 s) or Aurora"
+                    } else {
+                        "a target of at least 60 s"
+                    }
+                ),
+            ),
+            _ => {}
+        }
+        let copy = &env.backup.cross_region_copy;
+        if copy.enabled && env.acceptance.dr_rpo_minutes < 24 * 60 {
+            self.warning(
+                p("acceptance.dr_rpo_minutes"),
+                format!(
+                    "{} minutes cannot be met by a daily AWS Backup copy (up to 24 h of data lost); use Aurora Global \
+                     Database or RDS cross-region automated-backup replication for minutes",
+                    env.acceptance.dr_rpo_minutes
+                ),
+            );
         }
     }
 

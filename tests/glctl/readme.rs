@@ -72,3 +72,28 @@ fn readme_quickstart_has_exactly_two_commands_and_ci_runs_the_test_one() {
         .collect();
     assert_eq!(ci_commands, ["scripts/test"]);
 }
+
+/// PRD queries that do not run on TimescaleDB 2.23 never appear in what glctl ships or runs (SQL, README).
+#[test]
+fn no_shipped_query_uses_the_prd_forms_timescaledb_refuses() {
+    let mut files = vec![repo().join("README.md")];
+    for dir in ["sql/migrations", "src/database", "src/verify"] {
+        for entry in std::fs::read_dir(repo().join(dir)).unwrap() {
+            files.push(entry.unwrap().path());
+        }
+    }
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        // In the README only the examples (fenced blocks) are queries; its prose names the wrong forms.
+        let code: String = if file.ends_with("README.md") {
+            text.split("```").skip(1).step_by(2).collect::<Vec<_>>().join("\n")
+        } else {
+            text
+        };
+        for wrong in
+            ["time_bucket('1 quarter'", "FROM hypertable_compression_stats", "information.compression_settings"]
+        {
+            assert!(!code.contains(wrong), "{} uses `{wrong}`", file.display());
+        }
+    }
+}
