@@ -219,9 +219,10 @@ pub fn backend_label(backend: Backend) -> &'static str {
     }
 }
 
-/// Parameters a managed engine sets itself or refuses in a parameter group, with the reason.
-/// Sending them to AWS fails the apply half-way, so `validate` rejects them.
-pub fn managed_parameter(engine: EngineKind, name: &str) -> Option<&'static str> {
+/// Parameters a managed engine sets itself or refuses in a parameter group, with the reason (the engine's
+/// parameter list in the RDS/Aurora user guides: "Working with parameters", "Aurora PostgreSQL parameters").
+/// Sending them to AWS fails the apply half-way, so `validate` rejects them. `value` matters for a few.
+pub fn managed_parameter(engine: EngineKind, name: &str, value: &str) -> Option<&'static str> {
     if !of(engine).provisioned {
         return None;
     }
@@ -230,8 +231,12 @@ pub fn managed_parameter(engine: EngineKind, name: &str) -> Option<&'static str>
         "archive_command" | "archive_mode" | "restore_command" => {
             "WAL archiving is managed by the service (automated backups and PITR); it cannot be set"
         }
-        "logging_collector" | "log_directory" | "log_filename" | "log_destination" => {
+        "logging_collector" | "log_directory" | "log_filename" => {
             "logging is managed by the service; export logs with `monitoring.log_exports` instead"
+        }
+        // RDS and Aurora take stderr and csvlog (the CSV log is exported like the other).
+        "log_destination" if value.split(',').any(|d| !matches!(d.trim().trim_matches('\''), "stderr" | "csvlog")) => {
+            "the service accepts only stderr and csvlog; export logs with `monitoring.log_exports`"
         }
         "ssl" | "ssl_cert_file" | "ssl_key_file" | "ssl_ca_file" | "ssl_ciphers" => {
             "TLS certificates are managed by the service; require TLS with `rds.force_ssl` instead"
@@ -243,9 +248,8 @@ pub fn managed_parameter(engine: EngineKind, name: &str) -> Option<&'static str>
         "synchronous_standby_names" => {
             "replication topology is managed by the service (Multi-AZ / Aurora storage), not by standby names"
         }
-        "max_wal_senders" | "wal_keep_size" | "superuser_reserved_connections"
-            if engine == EngineKind::AuroraPostgresql =>
-        {
+        // max_wal_senders stays settable on Aurora: AWS documents it for logical replication.
+        "wal_keep_size" | "superuser_reserved_connections" if engine == EngineKind::AuroraPostgresql => {
             "Aurora does not use PostgreSQL streaming replication for its readers; the parameter is not modifiable"
         }
         "max_wal_size"
@@ -257,6 +261,7 @@ pub fn managed_parameter(engine: EngineKind, name: &str) -> Option<&'static str>
         | "bgwriter_delay"
         | "bgwriter_lru_maxpages"
         | "bgwriter_lru_multiplier"
+        | "log_checkpoints"
             if engine == EngineKind::AuroraPostgresql =>
         {
             "Aurora has no local WAL checkpoints or background writer (its storage layer does that); not modifiable"
@@ -269,16 +274,22 @@ pub fn managed_parameter(engine: EngineKind, name: &str) -> Option<&'static str>
     Some(reason)
 }
 
-/// `shared_preload_libraries` values a managed engine accepts.
+/// `shared_preload_libraries` values RDS and Aurora PostgreSQL accept (the allowed values of the parameter in
+/// the RDS user guide's PostgreSQL extensions table). pg_partman's background worker is not among them: on
+/// RDS, pg_cron runs its maintenance.
 pub const PRELOADABLE_ON_RDS: &[&str] = &[
-    "pg_stat_statements",
-    "pg_cron",
-    "pg_partman_bgw",
-    "pgaudit",
     "auto_explain",
+    "pg_cron",
     "pg_hint_plan",
-    "pglogical",
+    "pg_prewarm",
+    "pg_similarity",
+    "pg_stat_statements",
     "pg_tle",
+    "pg_transport",
+    "pgaudit",
+    "pglogical",
+    "plprofiler",
+    "plrust",
 ];
 
 #[cfg(test)]

@@ -438,7 +438,7 @@ impl Rules<'_> {
                 );
                 continue;
             }
-            if let Some(reason) = managed_parameter(kind, name) {
+            if let Some(reason) = managed_parameter(kind, name, &value.0) {
                 self.error(at.clone(), format!("cannot be set on {}: {reason}", capabilities::engine_label(kind)));
                 continue;
             }
@@ -447,6 +447,20 @@ impl Rules<'_> {
                     self.error(at.clone(), e);
                     continue;
                 }
+            }
+            let major: u32 = self.env.engine.version.split('.').next().and_then(|m| m.parse().ok()).unwrap_or(0);
+            if name == "ssl_min_protocol_version"
+                && value.0.trim_matches('\'') == "TLSv1.3"
+                && kind == EngineKind::RdsPostgresql
+                && major < 16
+            {
+                self.error(at.clone(), format!("TLSv1.3 needs RDS for PostgreSQL 16 or later (engine.version is {}); expected TLSv1.2, or a newer engine", self.env.engine.version));
+            }
+            if name == "synchronous_commit"
+                && value.0.trim_matches('\'') == "remote_apply"
+                && capabilities::of(kind).provisioned
+            {
+                self.warning(at.clone(), format!("remote_apply waits for a synchronous standby, which {} does not let you configure; it behaves like `on` there", capabilities::engine_label(kind)));
             }
             if name == "shared_preload_libraries" && capabilities::of(kind).provisioned {
                 for lib in value.0.split(',').map(|l| l.trim().trim_matches('\'')).filter(|l| !l.is_empty()) {

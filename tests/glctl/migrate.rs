@@ -308,7 +308,7 @@ fn the_native_schema_applies_with_pg_partman_and_keeps_the_audit_log_append_only
     p.use_repository_migrations();
     let out = p.glctl_env("dev", &["apply", "--only", "database"]);
     assert_eq!(out.code, 0, "stdout: {}\nstderr: {}", out.stdout, out.stderr);
-    assert!(out.stdout.contains("migrations: 6 applied"), "{}", out.stdout);
+    assert!(out.stdout.contains("migrations: 7 applied"), "{}", out.stdout);
     assert_eq!(
         p.query("SELECT string_agg(parent_table || ' ' || partition_interval, ', ' ORDER BY parent_table) FROM partman.part_config"),
         "public.audit_logs 1 day, public.calculation_results 7 days, public.emission_measurements 7 days, public.sensor_readings 1 day"

@@ -143,7 +143,7 @@ fn the_prd_schema_and_local_policies_apply_and_a_second_apply_changes_nothing() 
 
     let again = db.glctl(&repo().join("environments/local.yaml"), &["apply", "--only", "database"]);
     assert_eq!(again.code, 0, "{}", again.stderr);
-    assert!(again.stdout.contains("migrations: none to apply (6 already applied)"), "{}", again.stdout);
+    assert!(again.stdout.contains("migrations: none to apply (7 already applied)"), "{}", again.stdout);
     assert!(again.stdout.contains("policies: no changes"), "{}", again.stdout);
     let plan =
         db.glctl(&repo().join("environments/local.yaml"), &["plan", "--only", "database", "--detailed-exitcode"]);

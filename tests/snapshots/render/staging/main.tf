@@ -147,6 +147,18 @@ module "database" {
     "value"        = "500"
     "apply_method" = "pending-reboot"
     }, {
+    "name"         = "pgaudit.log"
+    "value"        = "ddl,write"
+    "apply_method" = "immediate"
+    }, {
+    "name"         = "pgaudit.log_parameter"
+    "value"        = "0"
+    "apply_method" = "immediate"
+    }, {
+    "name"         = "pgaudit.role"
+    "value"        = "rds_pgaudit"
+    "apply_method" = "immediate"
+    }, {
     "name"         = "random_page_cost"
     "value"        = "1.1"
     "apply_method" = "immediate"
@@ -160,7 +172,7 @@ module "database" {
     "apply_method" = "pending-reboot"
     }, {
     "name"         = "shared_preload_libraries"
-    "value"        = "pg_stat_statements,pg_cron"
+    "value"        = "pg_stat_statements,pg_cron,pgaudit"
     "apply_method" = "pending-reboot"
     }, {
     "name"         = "work_mem"
