@@ -87,6 +87,37 @@ pub fn instance_size_exists(family: &str, size: &str) -> Option<bool> {
     Some(position(size).is_some_and(|p| p >= low && p <= high))
 }
 
+/// Memory of an instance class in GiB (AWS "Hardware specifications for DB instance classes"): burstable
+/// classes by size; the others by vCPUs (large 2, xlarge 4, Nxlarge 4N) times the family's GiB per vCPU.
+pub fn instance_memory_gib(class: &str) -> Option<u64> {
+    let parts: Vec<&str> = class.split('.').collect();
+    let ["db", family, size] = parts.as_slice() else { return None };
+    if matches!(*family, "t3" | "t4g") {
+        return Some(match *size {
+            "micro" => 1,
+            "small" => 2,
+            "medium" => 4,
+            "large" => 8,
+            "xlarge" => 16,
+            "2xlarge" => 32,
+            _ => return None,
+        });
+    }
+    let per_vcpu = match family.chars().next()? {
+        'm' => 4,
+        'r' => 8,
+        'x' if family.starts_with("x2iedn") => 32,
+        'x' => 16,
+        _ => return None,
+    };
+    let vcpus = match *size {
+        "large" => 2,
+        "xlarge" => 4,
+        other => other.strip_suffix("xlarge")?.parse::<u64>().ok()? * 4,
+    };
+    Some(vcpus * per_vcpu)
+}
+
 /// The sizes of `family`, for the message that refuses another.
 pub fn instance_sizes(family: &str) -> Vec<&'static str> {
     SIZES.iter().copied().filter(|size| instance_size_exists(family, size) == Some(true)).collect()
@@ -301,6 +332,18 @@ mod tests {
         for family in AURORA_FAMILIES.iter().chain(RDS_FAMILIES).filter(|f| **f != "serverless") {
             assert!(instance_size_exists(family, "xlarge").is_some(), "{family} has no size span");
         }
+    }
+
+    #[test]
+    fn instance_memory_follows_aws_s_tables() {
+        use super::instance_memory_gib;
+        assert_eq!(instance_memory_gib("db.r6g.large"), Some(16));
+        assert_eq!(instance_memory_gib("db.r6g.xlarge"), Some(32));
+        assert_eq!(instance_memory_gib("db.r6g.16xlarge"), Some(512));
+        assert_eq!(instance_memory_gib("db.t4g.medium"), Some(4));
+        assert_eq!(instance_memory_gib("db.m6g.2xlarge"), Some(32));
+        assert_eq!(instance_memory_gib("db.x2g.large"), Some(32));
+        assert_eq!(instance_memory_gib("db.serverless"), None);
     }
 
     #[test]

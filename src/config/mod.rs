@@ -192,6 +192,27 @@ mod tests {
     }
 
     #[test]
+    fn an_absolute_memory_value_beyond_a_reader_is_warned_and_formulas_are_not() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let loaded = load(root, "tests/fixtures/valid/memory-beyond-a-reader.yaml").unwrap();
+        let warning = loaded.warnings.iter().find(|w| w.field == "parameters.effective_cache_size").expect("a warning");
+        assert!(
+            warning.message.starts_with("24GB is more than the memory of db.r6g.large (16 GiB)"),
+            "{}",
+            warning.message
+        );
+        assert!(!warning.message.contains("2xlarge"), "the writer has room: {}", warning.message);
+        for env in ["dev", "staging", "prod"] {
+            let loaded = load(root, env).unwrap();
+            assert!(
+                !loaded.warnings.iter().any(|w| w.field.starts_with("parameters.")),
+                "{env}: {:?}",
+                loaded.warnings
+            );
+        }
+    }
+
+    #[test]
     fn every_shipped_environment_is_valid() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
         for env in ["dev", "staging", "prod", "local"] {

@@ -443,9 +443,12 @@ impl Rules<'_> {
                 continue;
             }
             if capabilities::of(kind).provisioned {
-                if let Err(e) = crate::terraform::parameters::for_parameter_group(name, &value.0) {
-                    self.error(at.clone(), e);
-                    continue;
+                match crate::terraform::parameters::for_parameter_group(name, &value.0) {
+                    Err(e) => {
+                        self.error(at.clone(), e);
+                        continue;
+                    }
+                    Ok(converted) => self.memory_fits(&at, name, &value.0, &converted.value),
                 }
             }
             let major: u32 = self.env.engine.version.split('.').next().and_then(|m| m.parse().ok()).unwrap_or(0);
@@ -823,6 +826,32 @@ impl Rules<'_> {
                     self.warning(r_at.key("start_offset"), format!("the refresh window reaches past the source's retention ('{retention}'); refreshing would erase aggregates of dropped data"));
                 }
             }
+        }
+    }
+
+    /// A memory parameter given in absolute units goes to every instance of the parameter group: warn where it
+    /// exceeds an instance's memory (a formula over DBInstanceClassMemory scales instead).
+    fn memory_fits(&mut self, at: &FieldPath, name: &str, written: &str, converted: &str) {
+        let Some(unit) = crate::terraform::parameters::memory_unit_bytes(name) else { return };
+        let Ok(units) = converted.parse::<u64>() else { return };
+        let bytes = units.saturating_mul(unit);
+        let engine = &self.env.engine;
+        let classes =
+            engine.writer.iter().map(|w| &w.instance_class).chain(engine.replicas.iter().map(|r| &r.instance_class));
+        let mut too_small: Vec<String> = classes
+            .filter_map(|class| capabilities::instance_memory_gib(class).map(|gib| (class, gib)))
+            .filter(|(_, gib)| bytes > gib.saturating_mul(1 << 30))
+            .map(|(class, gib)| format!("{class} ({gib} GiB)"))
+            .collect();
+        too_small.dedup();
+        if !too_small.is_empty() {
+            self.warning(
+                at.clone(),
+                format!(
+                    "{written} is more than the memory of {}, which gets the same parameter group; use a formula such as {{DBInstanceClassMemory*3/32768}} (75% in 8 kB pages) that scales with each instance",
+                    too_small.join(", ")
+                ),
+            );
         }
     }
 

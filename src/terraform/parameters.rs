@@ -59,12 +59,48 @@ pub struct GroupParameter {
     pub apply_method: &'static str,
 }
 
+/// An AWS parameter formula over the instance's memory, `{DBInstanceClassMemory*3/32768}`: the multiplier
+/// and divisor, when `raw` is one. The result is in the parameter's own unit, as AWS computes it.
+pub fn memory_formula(raw: &str) -> Option<Result<(u64, u64), String>> {
+    let body = raw.strip_prefix('{')?.strip_suffix('}')?;
+    let rest = body.strip_prefix("DBInstanceClassMemory")?;
+    let number = |t: &str| t.trim().parse::<u64>().ok().filter(|n| *n > 0);
+    let parsed = match (rest.split_once('/'), rest.trim()) {
+        (_, "") => Some((1, 1)),
+        (Some((mul, div)), _) => {
+            let mul = match mul.trim() {
+                "" => Some(1),
+                m => m.strip_prefix('*').and_then(number),
+            };
+            mul.zip(number(div))
+        }
+        (None, other) => other.strip_prefix('*').and_then(number).map(|m| (m, 1)),
+    };
+    Some(parsed.ok_or_else(|| {
+        format!("'{raw}' is not a formula AWS takes; expected e.g. {{DBInstanceClassMemory/32768}} or {{DBInstanceClassMemory*3/32768}}")
+    }))
+}
+
+/// Bytes in one unit of a memory parameter (`8kB` → 8192), `None` for a parameter that is not memory.
+pub fn memory_unit_bytes(name: &str) -> Option<u64> {
+    let unit = settings().get(name)?.unit;
+    let (size, table) = unit_scale(unit)?;
+    std::ptr::eq(table, MEMORY).then(|| u64::try_from(size).ok()).flatten()
+}
+
 /// Converts `name = value` for a parameter group, or says what was expected.
 pub fn for_parameter_group(name: &str, value: &str) -> Result<GroupParameter, String> {
     let setting = settings().get(name);
     let restart = setting.map_or(STATIC_OUTSIDE_CORE.contains(&name), |s| s.context == "postmaster");
     let apply_method = if restart { "pending-reboot" } else { "immediate" };
     let raw = value.trim().trim_matches('\'');
+    if let Some(formula) = memory_formula(raw) {
+        formula?;
+        if memory_unit_bytes(name).is_none() {
+            return Err(format!("'{value}' is a memory formula, but {name} is not a memory parameter"));
+        }
+        return Ok(GroupParameter { name: name.to_string(), value: raw.to_string(), apply_method });
+    }
     let converted = match setting {
         Some(s) => convert(raw, s).map_err(|e| format!("'{value}' {e}"))?,
         // Not a core parameter (rds.*, pgaudit.*, …): RDS takes booleans as 1/0, the rest as written.
@@ -239,6 +275,16 @@ mod tests {
         assert!(error("log_connections", "maybe").contains("expected on or off"));
         assert_eq!(value("ssl_min_protocol_version", "tlsv1.3"), "TLSv1.3");
         assert!(error("ssl_min_protocol_version", "TLSv9").contains("is not one of TLSv1, TLSv1.1, TLSv1.2, TLSv1.3"));
+    }
+
+    #[test]
+    fn memory_formulas_pass_as_aws_takes_them() {
+        assert_eq!(value("shared_buffers", "{DBInstanceClassMemory/32768}"), "{DBInstanceClassMemory/32768}");
+        assert_eq!(value("effective_cache_size", "{DBInstanceClassMemory*3/32768}"), "{DBInstanceClassMemory*3/32768}");
+        assert!(error("shared_buffers", "{DBInstanceClassMemory/0}").contains("not a formula AWS takes"));
+        assert!(error("shared_buffers", "{Memory/4}").contains("has unit"), "not a formula: a unit error");
+        assert!(error("max_connections", "{DBInstanceClassMemory/9531392}").contains("not a memory parameter"));
+        assert_eq!(super::memory_formula("{DBInstanceClassMemory*3/32768}"), Some(Ok((3, 32768))));
     }
 
     #[test]

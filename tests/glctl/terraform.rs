@@ -237,7 +237,14 @@ fn dev_applies_to_moto_and_reads_back_as_configured() {
             .iter()
             .find(|p| p.parameter_name() == Some("shared_buffers"))
             .expect("shared_buffers set");
-        assert_eq!(shared_buffers.parameter_value(), Some("131072"), "1GB in 8 kB pages");
+        assert_eq!(
+            shared_buffers.parameter_value(),
+            Some("{DBInstanceClassMemory/32768}"),
+            "25% of the instance's memory in 8 kB pages, as AWS computes formulas"
+        );
+        let work_mem =
+            params.parameters().iter().find(|p| p.parameter_name() == Some("work_mem")).expect("work_mem set");
+        assert_eq!(work_mem.parameter_value(), Some("65536"), "64MB in kB");
 
         let kms = aws_sdk_kms::Client::new(&config);
         assert!(kms.get_key_rotation_status().key_id(&kms_key).send().await.unwrap().key_rotation_enabled());

@@ -107,7 +107,7 @@ module "database" {
     "apply_method" = "immediate"
     }, {
     "name"         = "effective_cache_size"
-    "value"        = "393216"
+    "value"        = "{DBInstanceClassMemory*3/32768}"
     "apply_method" = "immediate"
     }, {
     "name"         = "log_connections"
@@ -163,7 +163,7 @@ module "database" {
     "apply_method" = "immediate"
     }, {
     "name"         = "shared_buffers"
-    "value"        = "131072"
+    "value"        = "{DBInstanceClassMemory/32768}"
     "apply_method" = "pending-reboot"
     }, {
     "name"         = "shared_preload_libraries"

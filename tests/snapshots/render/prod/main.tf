@@ -110,10 +110,6 @@ module "database" {
     "value"        = "500"
     "apply_method" = "immediate"
     }, {
-    "name"         = "effective_cache_size"
-    "value"        = "3145728"
-    "apply_method" = "immediate"
-    }, {
     "name"         = "log_connections"
     "value"        = "1"
     "apply_method" = "immediate"
@@ -165,10 +161,6 @@ module "database" {
     "name"         = "rds.force_ssl"
     "value"        = "1"
     "apply_method" = "immediate"
-    }, {
-    "name"         = "shared_buffers"
-    "value"        = "1048576"
-    "apply_method" = "pending-reboot"
     }, {
     "name"         = "shared_preload_libraries"
     "value"        = "pg_stat_statements,pg_cron,pgaudit"

@@ -112,7 +112,7 @@ module "database" {
     "apply_method" = "immediate"
     }, {
     "name"         = "effective_cache_size"
-    "value"        = "1572864"
+    "value"        = "{DBInstanceClassMemory*3/32768}"
     "apply_method" = "immediate"
     }, {
     "name"         = "log_connections"
@@ -168,7 +168,7 @@ module "database" {
     "apply_method" = "immediate"
     }, {
     "name"         = "shared_buffers"
-    "value"        = "524288"
+    "value"        = "{DBInstanceClassMemory/32768}"
     "apply_method" = "pending-reboot"
     }, {
     "name"         = "shared_preload_libraries"
