@@ -197,12 +197,18 @@ fn database_context(prefix: &str, env: &Environment) -> Result<Value, String> {
         })
         .collect();
     let writer_role = if aurora { "writer" } else { "primary" };
+    // Memory in bytes per instance, for the FreeableMemory (and Aurora FreeLocalStorage) thresholds.
+    let memory = |class: &str| capabilities::instance_memory_gib(class).map(|gib| gib.saturating_mul(1 << 30));
     let mut alarm_instances = BTreeMap::new();
-    alarm_instances
-        .insert(writer_role.to_string(), json!({ "identifier": format!("{prefix}-{writer_role}"), "replica": false }));
+    alarm_instances.insert(
+        writer_role.to_string(),
+        json!({ "identifier": format!("{prefix}-{writer_role}"), "replica": false, "memory_bytes": memory(&writer.instance_class) }),
+    );
     for r in &env.engine.replicas {
-        alarm_instances
-            .insert(r.name.clone(), json!({ "identifier": format!("{prefix}-{}", r.name), "replica": true }));
+        alarm_instances.insert(
+            r.name.clone(),
+            json!({ "identifier": format!("{prefix}-{}", r.name), "replica": true, "memory_bytes": memory(&r.instance_class) }),
+        );
     }
     let storage = &env.storage;
     let master_rotation = env.secrets.get("master").and_then(|s| s.rotation_days).unwrap_or(7);

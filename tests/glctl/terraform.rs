@@ -652,3 +652,34 @@ fn topic_key_id(endpoint: &str, topic: &str) -> String {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
+
+/// Alarms that tell the truth (issue: alarms that lie): a reader's replica-lag alarm does not fire when the
+/// metric stops (a promoted reader reports none), and every instance has FreeableMemory alarms sized from its
+/// class (r6g.large: 16 GiB → warning under 1.6 GiB), and on Aurora FreeLocalStorage ones. Read with boto3.
+#[test]
+fn alarms_are_sized_per_instance_and_missing_lag_is_not_breaching() {
+    let prod = prod();
+    let python = repo().join(".tools/venv/bin/python");
+    let script = "import boto3,json,sys\n\
+        alarms=boto3.client('cloudwatch').describe_alarms(AlarmNamePrefix=sys.argv[1])['MetricAlarms']\n\
+        print(json.dumps({a['AlarmName']:[a['MetricName'],a['Threshold'],a['TreatMissingData']] for a in alarms}))";
+    let out = std::process::Command::new(python)
+        .args(["-c", script, &format!("greenlang-{}-", prod.name)])
+        .env("AWS_ENDPOINT_URL", &prod.endpoint)
+        .envs(aws_env())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let alarms: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let alarm = |suffix: &str| {
+        let name = format!("greenlang-{}-{suffix}", prod.name);
+        alarms.get(&name).cloned().unwrap_or_else(|| panic!("no alarm {name} in {alarms:#}"))
+    };
+    let lag = alarm("replica2-replica_lag-critical");
+    assert_eq!(lag[2], "notBreaching", "{lag}");
+    assert_eq!(alarm("writer-cpu-critical")[2], "breaching");
+    let memory = alarm("replica2-freeable_memory-warning");
+    assert_eq!(memory[0], "FreeableMemory");
+    assert_eq!(memory[1].as_f64(), Some(16.0 * 1073741824.0 * 0.10), "10% of a db.r6g.large");
+    assert_eq!(alarm("writer-free_local_storage-critical")[0], "FreeLocalStorage");
+}

@@ -9,8 +9,8 @@ variable "kms_key_arn" {
 }
 
 variable "instances" {
-  description = "DB instance identifiers by role, and whether each is a replica."
-  type        = map(object({ identifier = string, replica = bool }))
+  description = "DB instance identifiers by role, whether each is a replica, and its memory in bytes (null: unknown)."
+  type        = map(object({ identifier = string, replica = bool, memory_bytes = optional(number) }))
 }
 
 variable "aurora" {

@@ -202,8 +202,9 @@ module "alarms" {
   allocated_storage_gb = 50
   instances = {
     "primary" = {
-      "identifier" = "greenlang-dev-primary"
-      "replica"    = false
+      "identifier"   = "greenlang-dev-primary"
+      "replica"      = false
+      "memory_bytes" = 4294967296
     }
   }
   subscriptions = []

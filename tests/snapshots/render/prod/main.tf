@@ -209,20 +209,23 @@ module "alarms" {
 
   name                 = local.name
   kms_key_arn          = module.kms.key_arn
-  aurora               = false
+  aurora               = true
   allocated_storage_gb = null
   instances = {
     "replica1" = {
-      "identifier" = "greenlang-prod-replica1"
-      "replica"    = true
+      "identifier"   = "greenlang-prod-replica1"
+      "replica"      = true
+      "memory_bytes" = 34359738368
     }
     "replica2" = {
-      "identifier" = "greenlang-prod-replica2"
-      "replica"    = true
+      "identifier"   = "greenlang-prod-replica2"
+      "replica"      = true
+      "memory_bytes" = 17179869184
     }
     "writer" = {
-      "identifier" = "greenlang-prod-writer"
-      "replica"    = false
+      "identifier"   = "greenlang-prod-writer"
+      "replica"      = false
+      "memory_bytes" = 34359738368
     }
   }
   subscriptions = []

@@ -207,12 +207,14 @@ module "alarms" {
   allocated_storage_gb = 200
   instances = {
     "primary" = {
-      "identifier" = "greenlang-staging-primary"
-      "replica"    = false
+      "identifier"   = "greenlang-staging-primary"
+      "replica"      = false
+      "memory_bytes" = 17179869184
     }
     "replica1" = {
-      "identifier" = "greenlang-staging-replica1"
-      "replica"    = true
+      "identifier"   = "greenlang-staging-replica1"
+      "replica"      = true
+      "memory_bytes" = 17179869184
     }
   }
   subscriptions = []
