@@ -95,6 +95,21 @@ fn describe(outcome: &DatabaseOutcome, environment: &str) -> String {
     for problem in &outcome.policy_problems {
         out.push_str(&format!("PROBLEM {problem}\n"));
     }
+    match &outcome.logins {
+        None => out.push_str(
+            "logins: not managed with --database-url (glctl sets them over the environment's own connection)\n",
+        ),
+        Some(done) if done.is_empty() => out.push_str("logins: as the environment file says\n"),
+        Some(done) => {
+            out.push_str(&format!("logins: {} change(s)\n", done.len()));
+            for line in done {
+                out.push_str(&format!("  {line}\n"));
+            }
+        }
+    }
+    for note in &outcome.login_notes {
+        out.push_str(&format!("  note: {note}\n"));
+    }
     if outcome.policy_changes.is_empty() {
         out.push_str(&format!("policies: no changes, {environment} matches its environment file\n"));
     } else {

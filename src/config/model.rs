@@ -317,6 +317,19 @@ pub struct Secret {
     /// Days between automatic rotations (1–1000). Omit to leave rotation off (a warning in production).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rotation_days: Option<u32>,
+    /// How the login authenticates: `password` (kept in this secret, set first by glctl, then rotated) or
+    /// `iam` (an IAM token; the role gets `rds_iam`, the secret is not created, and Terraform outputs the
+    /// `rds-db:connect` policy the platform attaches). A role with `rds_iam` cannot use a password.
+    #[serde(default)]
+    pub auth: LoginAuth,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum LoginAuth {
+    #[default]
+    Password,
+    Iam,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]

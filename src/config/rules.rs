@@ -516,6 +516,22 @@ impl Rules<'_> {
     fn secrets(&mut self) {
         for (role, secret) in &self.env.secrets {
             let at = p("secrets").key(role);
+            if secret.auth == LoginAuth::Iam {
+                if !self.provisioned() {
+                    self.error(
+                        at.key("auth"),
+                        "an external server has no IAM database authentication; expected `password`",
+                    );
+                } else if role == "master" || role == &self.env.connection.credentials_secret {
+                    self.error(at.key("auth"), "glctl connects with this secret's password; expected `password`");
+                }
+                if secret.rotation_days.is_some() {
+                    self.error(
+                        at.key("rotation_days"),
+                        "an IAM login has no password to rotate; remove rotation_days or use `auth: password`",
+                    );
+                }
+            }
             let name_ok = !secret.name.is_empty()
                 && secret.name.len() <= 512
                 && secret.name.chars().all(|c| c.is_ascii_alphanumeric() || "/_+=.@-".contains(c));

@@ -12,7 +12,7 @@ use super::migrate::{self, Migration, Status};
 use super::native;
 use super::policies::{self, Change, PolicyPlan};
 use super::target::{self, Source};
-use super::{connect, preflight, DatabaseError};
+use super::{connect, logins, preflight, DatabaseError};
 use crate::aws::AwsContext;
 use crate::config::model::Backend;
 use crate::config::Loaded;
@@ -181,6 +181,8 @@ impl<'a> DatabaseStage<'a> {
             policy_changes: Vec::new(),
             policy_problems: Vec::new(),
             policies_reconciled: options.reconcile,
+            logins: None,
+            login_notes: Vec::new(),
         };
         if outcome.policies_reconciled {
             let fail =
@@ -210,6 +212,16 @@ impl<'a> DatabaseStage<'a> {
                 .map_err(|e| fail(format!("{e} (the partition and summary changes before it were applied)")))?;
             outcome.policy_changes = plan.changes.iter().map(|c| c.describe()).collect();
             outcome.policy_problems = plan.problems.clone();
+            match self.source {
+                Source::Environment { .. } => {
+                    let (done, notes) = logins::reconcile(client, &self.loaded.environment, self.aws)
+                        .await
+                        .map_err(|e| fail(e.to_string()))?;
+                    outcome.logins = Some(done);
+                    outcome.login_notes = notes;
+                }
+                Source::Url(_) => {}
+            }
         }
         Ok(outcome)
     }
@@ -271,6 +283,10 @@ pub struct DatabaseOutcome {
     pub policy_problems: Vec<String>,
     /// False for `migrate apply`.
     pub policies_reconciled: bool,
+    /// What was done to the application's logins; `None` when glctl did not manage them (`--database-url`,
+    /// or `migrate apply`).
+    pub logins: Option<Vec<String>>,
+    pub login_notes: Vec<String>,
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 
 use super::parameters::for_parameter_group;
 use crate::capabilities;
-use crate::config::model::{Backend, EngineKind, Environment};
+use crate::config::model::{Backend, EngineKind, Environment, LoginAuth};
 use crate::config::Loaded;
 
 /// Files of a rendered root module, by relative path, and their digest (what a saved plan was made from).
@@ -133,9 +133,17 @@ fn context(name: &str, env: &Environment) -> Result<Value, String> {
     tags.entry("Environment".into()).or_insert_with(|| name.to_string());
     let provisioned = caps.provisioned;
     // The RDS-managed master secret is created by RDS itself; glctl declares the other roles' secrets.
+    // IAM logins have no password, so no secret; the platform attaches the rds-db:connect policy instead.
+    let iam_logins: Vec<String> = env
+        .secrets
+        .iter()
+        .filter(|(_, s)| s.auth == LoginAuth::Iam)
+        .map(|(role, s)| s.username.clone().unwrap_or_else(|| role.clone()))
+        .collect();
     let role_secrets: BTreeMap<&String, Value> = env
         .secrets
         .iter()
+        .filter(|(_, s)| s.auth == LoginAuth::Password)
         .filter(|(role, _)| !(provisioned && role.as_str() == "master"))
         .map(|(role, s)| {
             let username = s.username.clone().unwrap_or_else(|| role.clone());
@@ -167,6 +175,7 @@ fn context(name: &str, env: &Environment) -> Result<Value, String> {
         },
         "kms": env.kms,
         "role_secrets": role_secrets,
+        "iam_logins": iam_logins,
         "rotation_lambda_arn": env.rotation_lambda_arn,
         "network": env.network,
         "connection": env.connection,

@@ -3,6 +3,7 @@
 mod support;
 
 mod database;
+mod logins;
 mod migrate;
 mod native;
 mod readme;

@@ -683,3 +683,39 @@ fn alarms_are_sized_per_instance_and_missing_lag_is_not_breaching() {
     assert_eq!(memory[1].as_f64(), Some(16.0 * 1073741824.0 * 0.10), "10% of a db.r6g.large");
     assert_eq!(alarm("writer-free_local_storage-critical")[0], "FreeLocalStorage");
 }
+
+/// An IAM login (issue: logins that cannot log in) gets no password secret, and the root module outputs the
+/// `rds-db:connect` policy for it, scoped to the cluster's resource id; the module validates with the provider.
+#[test]
+fn an_iam_login_gets_the_connect_policy_instead_of_a_password_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = dir.path().join("prod-iam.yaml");
+    std::fs::write(
+        &env,
+        format!(
+            "extends: {}\nsecrets:\n  readonly: {{ auth: iam, rotation_days: null }}\n",
+            repo().join("environments/prod.yaml").display()
+        ),
+    )
+    .unwrap();
+    let out = dir.path().join("tf");
+    let render = glctl(&["render", "-e", env.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert_eq!(render.code, 0, "{}", render.stderr);
+    let outputs = read(&out.join("outputs.tf"));
+    assert!(outputs.contains("output \"iam_connect_policy\""), "{outputs}");
+    assert!(outputs.contains("rds-db:connect") && outputs.contains("[\"readonly_analytics\"]"), "{outputs}");
+    assert!(outputs.contains("dbuser:${module.database.resource_id}/${user}"), "{outputs}");
+    let main = read(&out.join("main.tf"));
+    assert!(!main.contains("greenlang/prod/database/readonly"), "no secret for the IAM login");
+    assert!(main.contains("greenlang/prod/database/app"), "the password login keeps its secret");
+    let plugin_dir = std::env::var("GLCTL_TF_PLUGIN_DIR").unwrap_or_else(|_| "/opt/tf-plugins".into());
+    let init = std::process::Command::new("terraform")
+        .args(["init", "-backend=false", "-input=false", "-no-color", &format!("-plugin-dir={plugin_dir}")])
+        .current_dir(&out)
+        .output()
+        .unwrap();
+    assert!(init.status.success(), "{}", String::from_utf8_lossy(&init.stderr));
+    let validate =
+        std::process::Command::new("terraform").args(["validate", "-no-color"]).current_dir(&out).output().unwrap();
+    assert!(validate.status.success(), "{}", String::from_utf8_lossy(&validate.stdout));
+}

@@ -32,3 +32,8 @@ output "arn" {
   description = "ARN of the Aurora cluster."
   value       = aws_rds_cluster.this.arn
 }
+
+output "resource_id" {
+  description = "The cluster's resource id (cluster-…), the scope of rds-db:connect."
+  value       = aws_rds_cluster.this.cluster_resource_id
+}

@@ -32,3 +32,8 @@ output "arn" {
   description = "ARN of the primary instance."
   value       = aws_db_instance.primary.arn
 }
+
+output "resource_id" {
+  description = "The primary's resource id (db-…), the scope of rds-db:connect."
+  value       = aws_db_instance.primary.resource_id
+}
