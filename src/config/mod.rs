@@ -213,6 +213,23 @@ mod tests {
     }
 
     #[test]
+    fn shipped_rds_and_aurora_environments_audit_ddl_and_writes_without_role_statements() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        for env in ["dev", "staging", "prod"] {
+            let loaded = load(root, env).unwrap();
+            let p = &loaded.environment.parameters;
+            assert!(p["shared_preload_libraries"].0.split(',').any(|l| l == "pgaudit"), "{env}");
+            let classes: Vec<&str> = p["pgaudit.log"].0.split(',').collect();
+            assert!(classes.contains(&"ddl") && classes.contains(&"write"), "{env}: ST-07 needs DDL and DML");
+            assert!(
+                !classes.contains(&"role") && !classes.contains(&"all"),
+                "{env}: ALTER ROLE … PASSWORD carries secrets"
+            );
+            assert_eq!(p["pgaudit.log_parameter"].0, "0", "{env}: bind parameters may carry secrets");
+        }
+    }
+
+    #[test]
     fn every_shipped_environment_is_valid() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
         for env in ["dev", "staging", "prod", "local"] {
