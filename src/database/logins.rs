@@ -7,6 +7,7 @@
 use tokio_postgres::Client;
 
 use super::connect;
+use super::policies::{ident, literal};
 use super::DatabaseError;
 use crate::aws::AwsContext;
 use crate::config::model::{Environment, LoginAuth};
@@ -183,14 +184,6 @@ fn generate_password() -> Result<String, DatabaseError> {
         .fill(&mut bytes)
         .map_err(|_| DatabaseError::Secret("the operating system gave no random bytes for a password".into()))?;
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
-}
-
-fn ident(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
-}
-
-fn literal(text: &str) -> String {
-    format!("'{}'", text.replace('\'', "''"))
 }
 
 #[cfg(test)]

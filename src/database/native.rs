@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use tokio_postgres::Client;
 
-use super::policies::{literal, qualified, same_interval, shown, Change, PolicyPlan};
+use super::policies::{ident, literal, qualified, same_interval, shown, Change, PolicyPlan};
 use crate::config::interval::Interval;
 use crate::config::model::Environment;
 
@@ -511,10 +511,6 @@ fn cron_changes(env: &Environment, live: &NativeLive, partman_schema: &str, plan
             ));
         }
     }
-}
-
-fn ident(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
 }
 
 #[cfg(test)]

@@ -470,7 +470,7 @@ pub(crate) fn qualified(name: &str) -> String {
     format!("{}.{}", ident(SCHEMA), ident(name))
 }
 
-fn ident(name: &str) -> String {
+pub(crate) fn ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
