@@ -401,6 +401,7 @@ fn a_credential_in_a_secret_never_reaches_state_files_plans_or_logs() {
         .args(["state", "pull"])
         .current_dir(&prod.out)
         .env("AWS_ENDPOINT_URL", &prod.endpoint)
+        .env("AWS_DEFAULT_REGION", "us-east-1") // boto3 reads this, not AWS_REGION
         .envs(aws_env())
         .output()
         .unwrap();
@@ -646,6 +647,7 @@ fn topic_key_id(endpoint: &str, topic: &str) -> String {
     let out = std::process::Command::new(python)
         .args(["-c", script, topic])
         .env("AWS_ENDPOINT_URL", endpoint)
+        .env("AWS_DEFAULT_REGION", "us-east-1") // boto3 reads this, not AWS_REGION
         .envs(aws_env())
         .output()
         .unwrap();
@@ -666,6 +668,7 @@ fn alarms_are_sized_per_instance_and_missing_lag_is_not_breaching() {
     let out = std::process::Command::new(python)
         .args(["-c", script, &format!("greenlang-{}-", prod.name)])
         .env("AWS_ENDPOINT_URL", &prod.endpoint)
+        .env("AWS_DEFAULT_REGION", "us-east-1") // boto3 reads this, not AWS_REGION
         .envs(aws_env())
         .output()
         .unwrap();
