@@ -118,12 +118,7 @@ impl<'a> DatabaseStage<'a> {
 
     async fn plan_with(&self, client: &Client, target: &Target) -> Result<DatabasePlan, DatabaseError> {
         let status = self.status(client).await?;
-        let cron = self.cron_client(client, target).await?;
-        let policies = Some(
-            self.read_policies(client, cron.as_ref())
-                .await
-                .map_err(DatabaseError::query("the time-series policies"))?,
-        );
+        let policies = Some(self.policy_plan(client, target).await?);
         Ok(DatabasePlan {
             not_checked: None,
             pending_migrations: status.pending.iter().map(Migration::file_name).collect(),

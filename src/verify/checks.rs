@@ -447,18 +447,11 @@ fn each_member<T: std::fmt::Debug>(
     all
 }
 
-fn all_members(
-    a: &AwsFacts,
-    source: &str,
-    expected: &str,
-    values: Vec<(String, String)>,
-    ok: impl Fn(&str) -> bool,
-) -> Outcome {
+fn all_members(source: &str, expected: &str, values: Vec<(String, String)>, ok: impl Fn(&str) -> bool) -> Outcome {
     if values.is_empty() {
         return Outcome::Error("no cluster or instance was found for the environment".into());
     }
     let observed = values.iter().map(|(id, v)| format!("{id}: {v}")).collect::<Vec<_>>().join("; ");
-    let _ = a;
     let ev = evidence(observed, expected, source);
     if values.iter().all(|(_, v)| ok(v)) {
         pass(ev)
@@ -471,7 +464,7 @@ fn fa10(e: &Environment, f: &Facts) -> Outcome {
     aws(e, f, |a| {
         let values =
             each_member(a, |c| c.iam_auth, |i| i.iam_auth).into_iter().map(|(id, v)| (id, format!("{v:?}"))).collect();
-        all_members(a, "RDS IAMDatabaseAuthenticationEnabled", "Some(true)", values, |v| v == "Some(true)")
+        all_members("RDS IAMDatabaseAuthenticationEnabled", "Some(true)", values, |v| v == "Some(true)")
     })
 }
 
@@ -559,7 +552,7 @@ fn st04(e: &Environment, f: &Facts) -> Outcome {
             .into_iter()
             .map(|(id, (enc, k))| (id, format!("encrypted {enc:?} with {}", k.unwrap_or_default())))
             .collect();
-        all_members(a, "RDS StorageEncrypted, KmsKeyId", &format!("encrypted Some(true) with {key}"), values, |v| {
+        all_members("RDS StorageEncrypted, KmsKeyId", &format!("encrypted Some(true) with {key}"), values, |v| {
             v == format!("encrypted Some(true) with {key}")
         })
     })
@@ -569,11 +562,11 @@ fn st05(e: &Environment, f: &Facts) -> Outcome {
     aws(e, f, |a| {
         let values =
             a.instances.iter().map(|i| (i.id.clone(), format!("{:?}", i.publicly_accessible))).collect::<Vec<_>>();
-        all_members(a, "RDS PubliclyAccessible", "Some(false)", values, |v| v == "Some(false)")
+        all_members("RDS PubliclyAccessible", "Some(false)", values, |v| v == "Some(false)")
     })
 }
 
-fn st06(e: &Environment, f: &Facts) -> Outcome {
+fn st06(_: &Environment, f: &Facts) -> Outcome {
     aws_any(f, |a| {
         let declared: Vec<_> = a.secrets.iter().filter(|s| s.declared_rotation_days.is_some()).collect();
         if declared.is_empty() {
@@ -598,7 +591,6 @@ fn st06(e: &Environment, f: &Facts) -> Outcome {
             }
             observed.push(line);
         }
-        let _ = e;
         let ev = evidence(
             observed.join("; "),
             "rotation on, on the declared schedule, last rotation within it",
@@ -670,7 +662,7 @@ fn gl03(e: &Environment, f: &Facts) -> Outcome {
             .filter(|(id, _)| a.cluster.as_ref().is_none_or(|c| c.id == *id))
             .map(|(id, v)| (id, format!("{v:?}")))
             .collect();
-        all_members(a, "RDS DeletionProtection", "Some(true)", values, |v| v == "Some(true)")
+        all_members("RDS DeletionProtection", "Some(true)", values, |v| v == "Some(true)")
     })
 }
 
@@ -683,7 +675,7 @@ fn gl04(e: &Environment, f: &Facts) -> Outcome {
             .filter(|(id, _)| !e.engine.replicas.iter().any(|r| id.ends_with(&format!("-{}", r.name))))
             .map(|(id, v)| (id, format!("{v:?}")))
             .collect();
-        all_members(a, "RDS BackupRetentionPeriod", &wanted, values, |v| v == wanted)
+        all_members("RDS BackupRetentionPeriod", &wanted, values, |v| v == wanted)
     })
 }
 
@@ -698,14 +690,14 @@ fn gl05(_: &Environment, f: &Facts) -> Outcome {
             .iter()
             .map(|s| (s.name.clone(), s.kms_key.clone().unwrap_or_else(|| "(AWS managed key)".into())))
             .collect();
-        all_members(a, "Secrets Manager DescribeSecret KmsKeyId", &key, values, |v| v == key)
+        all_members("Secrets Manager DescribeSecret KmsKeyId", &key, values, |v| v == key)
     })
 }
 
 fn gl06(e: &Environment, f: &Facts) -> Outcome {
     aws(e, f, |a| {
         let values = a.instances.iter().map(|i| (i.id.clone(), i.parameter_status.join(", "))).collect();
-        all_members(a, "RDS DBParameterGroups.ParameterApplyStatus", "in-sync", values, |v| {
+        all_members("RDS DBParameterGroups.ParameterApplyStatus", "in-sync", values, |v| {
             !v.is_empty() && v.split(", ").all(|s| s.ends_with(": in-sync"))
         })
     })

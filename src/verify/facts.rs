@@ -358,7 +358,6 @@ async fn aws_facts(loaded: &Loaded, aws: &AwsContext, work_dir: &std::path::Path
             loaded.name
         ));
     };
-    let api = |e: &dyn std::fmt::Display| e.to_string();
     let mut facts = AwsFacts { account, ..AwsFacts::default() };
     facts.kms_key_arn = outputs["kms_key_arn"]["value"].as_str().map(str::to_string);
     let kms = aws_sdk_kms::Client::new(config);
@@ -406,9 +405,10 @@ async fn aws_facts(loaded: &Loaded, aws: &AwsContext, work_dir: &std::path::Path
         .map(|m| m.values().filter_map(|v| v.as_str().map(str::to_string)).collect())
         .unwrap_or_default();
     for id in ids {
-        let found = rds.describe_db_instances().db_instance_identifier(&id).send().await.map_err(|e| {
-            format!("RDS DescribeDBInstances {id}: {}", api(&aws_sdk_rds::error::DisplayErrorContext(&e)))
-        })?;
+        let found =
+            rds.describe_db_instances().db_instance_identifier(&id).send().await.map_err(|e| {
+                format!("RDS DescribeDBInstances {id}: {}", aws_sdk_rds::error::DisplayErrorContext(&e))
+            })?;
         let Some(i) = found.db_instances().first() else { continue };
         facts.instances.push(InstanceFact {
             id,
