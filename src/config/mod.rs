@@ -192,6 +192,22 @@ mod tests {
     }
 
     #[test]
+    fn a_ceiling_under_26_percent_above_the_allocation_is_warned_and_the_shipped_ones_are_not() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let loaded = load(root, "tests/fixtures/valid/autoscaling-ceiling-close.yaml").unwrap();
+        let warning = loaded.warnings.iter().find(|w| w.field == "storage.max_allocated_gb").expect("a warning");
+        assert!(
+            warning.message.contains("RDS-EVENT-0225") && warning.message.contains("126 GiB"),
+            "{}",
+            warning.message
+        );
+        for env in ["dev", "staging"] {
+            let loaded = load(root, env).unwrap();
+            assert!(!loaded.warnings.iter().any(|w| w.field.starts_with("storage.")), "{env}: {:?}", loaded.warnings);
+        }
+    }
+
+    #[test]
     fn an_absolute_memory_value_beyond_a_reader_is_warned_and_formulas_are_not() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
         let loaded = load(root, "tests/fixtures/valid/memory-beyond-a-reader.yaml").unwrap();

@@ -365,9 +365,7 @@ impl Rules<'_> {
             self.error(p("storage.allocated_gb"), format!("{allocated} GiB is out of range; expected 20 to 65536"));
         }
         if let Some(max) = s.max_allocated_gb {
-            if max < allocated {
-                self.error(p("storage.max_allocated_gb"), format!("{max} GiB is below allocated_gb ({allocated}); expected a ceiling at or above the initial size"));
-            }
+            self.autoscaling_ceiling(allocated, max);
         }
         match s.r#type {
             StorageType::Gp3 => {
@@ -401,6 +399,13 @@ impl Rules<'_> {
                 if s.iops.is_none() {
                     self.error(p("storage.iops"), "missing; io1/io2 storage needs provisioned IOPS");
                 }
+                // AWS: with autoscaling on Provisioned IOPS, IOPS per GiB of the ceiling must be 0.5 to 50.
+                if let (Some(iops), Some(max)) = (s.iops, s.max_allocated_gb.filter(|&max| max > allocated)) {
+                    let (iops, max) = (u64::from(iops), u64::from(max));
+                    if iops * 2 < max || iops > max * 50 {
+                        self.error(p("storage.max_allocated_gb"), format!("{max} GiB with {iops} IOPS is outside AWS's 0.5 to 50 IOPS per GiB of the autoscaling ceiling; expected a ceiling from {} to {} GiB", iops.div_ceil(50), iops * 2));
+                    }
+                }
                 if s.throughput_mibps.is_some() {
                     self.error(
                         p("storage.throughput_mibps"),
@@ -409,6 +414,29 @@ impl Rules<'_> {
                 }
             }
             _ => {}
+        }
+    }
+
+    /// RDS storage autoscaling (user guide, "Managing capacity automatically"): a ceiling equal to the allocation
+    /// turns autoscaling off; one above it must be at least 10% above (RDS refuses less as "Invalid max storage
+    /// size"), and under 26% above, RDS reports RDS-EVENT-0225 (allocation at 80% of the ceiling) from day one —
+    /// an event glctl routes to the alarm topic.
+    fn autoscaling_ceiling(&mut self, allocated: u32, max: u32) {
+        let at = p("storage.max_allocated_gb");
+        let (allocated_wide, max_wide) = (u64::from(allocated), u64::from(max));
+        if max < allocated {
+            self.error(
+                at,
+                format!(
+                    "{max} GiB is below allocated_gb ({allocated}); expected a ceiling at or above the initial size"
+                ),
+            );
+        } else if max > allocated && max_wide * 10 < allocated_wide * 11 {
+            let least = (allocated_wide * 11).div_ceil(10);
+            self.error(at, format!("{max} GiB is less than 10% above allocated_gb ({allocated}), which RDS refuses; expected at least {least} GiB, or {allocated} to turn storage autoscaling off"));
+        } else if max > allocated && max_wide * 100 < allocated_wide * 126 {
+            let advised = (allocated_wide * 126).div_ceil(100);
+            self.warning(at, format!("{max} GiB is less than 26% above allocated_gb ({allocated}): the allocation is already at 80% of the ceiling or more, so RDS raises RDS-EVENT-0225 (\"approaching the maximum storage threshold\") on the alarm topic from the start; AWS advises at least {advised} GiB"));
         }
     }
 

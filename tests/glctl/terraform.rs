@@ -640,19 +640,27 @@ fn the_alarm_topic_s_key_lets_cloudwatch_publish() {
     });
 }
 
-/// The topic's KmsMasterKeyId, read with boto3 from the moto virtualenv (glctl itself needs no SNS crate).
+/// The topic's KmsMasterKeyId (glctl itself needs no SNS crate).
 fn topic_key_id(endpoint: &str, topic: &str) -> String {
+    let script = "import boto3,json,sys; print(json.dumps(boto3.client('sns').get_topic_attributes(TopicArn=sys.argv[1])['Attributes']['KmsMasterKeyId']))";
+    boto3_json(endpoint, script, &[topic]).as_str().unwrap().to_string()
+}
+
+/// Runs a Python script with boto3 from the moto virtualenv against `endpoint` and parses what it prints
+/// as JSON: for services glctl has no SDK crate for (SNS, CloudWatch, EventBridge).
+fn boto3_json(endpoint: &str, script: &str, args: &[&str]) -> serde_json::Value {
     let python = repo().join(".tools/venv/bin/python");
-    let script = "import boto3,sys; print(boto3.client('sns').get_topic_attributes(TopicArn=sys.argv[1])['Attributes']['KmsMasterKeyId'])";
     let out = std::process::Command::new(python)
-        .args(["-c", script, topic])
+        .arg("-c")
+        .arg(script)
+        .args(args)
         .env("AWS_ENDPOINT_URL", endpoint)
         .env("AWS_DEFAULT_REGION", "us-east-1") // boto3 reads this, not AWS_REGION
         .envs(aws_env())
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
 }
 
 /// Alarms that tell the truth (issue: alarms that lie): a reader's replica-lag alarm does not fire when the
@@ -661,19 +669,7 @@ fn topic_key_id(endpoint: &str, topic: &str) -> String {
 #[test]
 fn alarms_are_sized_per_instance_and_missing_lag_is_not_breaching() {
     let prod = prod();
-    let python = repo().join(".tools/venv/bin/python");
-    let script = "import boto3,json,sys\n\
-        alarms=boto3.client('cloudwatch').describe_alarms(AlarmNamePrefix=sys.argv[1])['MetricAlarms']\n\
-        print(json.dumps({a['AlarmName']:[a['MetricName'],a['Threshold'],a['TreatMissingData']] for a in alarms}))";
-    let out = std::process::Command::new(python)
-        .args(["-c", script, &format!("greenlang-{}-", prod.name)])
-        .env("AWS_ENDPOINT_URL", &prod.endpoint)
-        .env("AWS_DEFAULT_REGION", "us-east-1") // boto3 reads this, not AWS_REGION
-        .envs(aws_env())
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let alarms: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let alarms = alarms_by_name(&prod.endpoint, &format!("greenlang-{}-", prod.name));
     let alarm = |suffix: &str| {
         let name = format!("greenlang-{}-{suffix}", prod.name);
         alarms.get(&name).cloned().unwrap_or_else(|| panic!("no alarm {name} in {alarms:#}"))
@@ -685,6 +681,92 @@ fn alarms_are_sized_per_instance_and_missing_lag_is_not_breaching() {
     assert_eq!(memory[0], "FreeableMemory");
     assert_eq!(memory[1].as_f64(), Some(16.0 * 1073741824.0 * 0.10), "10% of a db.r6g.large");
     assert_eq!(alarm("writer-free_local_storage-critical")[0], "FreeLocalStorage");
+}
+
+/// Alarm name => [metric, threshold, treat-missing-data] for the alarms whose names start with `prefix`.
+fn alarms_by_name(endpoint: &str, prefix: &str) -> serde_json::Value {
+    let script = "import boto3,json,sys\n\
+        alarms=boto3.client('cloudwatch').describe_alarms(AlarmNamePrefix=sys.argv[1])['MetricAlarms']\n\
+        print(json.dumps({a['AlarmName']:[a['MetricName'],a['Threshold'],a['TreatMissingData']] for a in alarms}))";
+    boto3_json(endpoint, script, &[prefix])
+}
+
+/// Storage under RDS storage autoscaling (issue: alarms that lie). Dev allocates 50 GiB with a 200 GiB
+/// ceiling: its free-storage alarm is a single critical one under 5% of the allocation (autoscaling acts at
+/// 10% of the current one, so no normal step fires it), and the RDS events that say autoscaling cannot help
+/// reach the alarm topic: the applied rule's pattern, evaluated by moto's EventBridge matcher against
+/// events shaped like AWS's documented RDS DB Instance Event, takes RDS-EVENT-0225/0224/0007 from dev's
+/// instance and leaves the normal autoscaling events (0089 low storage, 0217 autoscaling step) and other
+/// instances alone; the topic policy and the key let EventBridge publish to the encrypted topic.
+#[test]
+fn storage_that_autoscaling_cannot_save_reaches_the_alarm_topic_and_normal_steps_do_not() {
+    let dev = dev();
+    let name = format!("greenlang-{}", dev.name);
+    let alarms = alarms_by_name(&dev.endpoint, &format!("{name}-primary-free_storage"));
+    let critical = &alarms[format!("{name}-primary-free_storage-critical")];
+    assert_eq!(critical[1].as_f64(), Some(50.0 * 0.05 * 1073741824.0), "{alarms:#}");
+    assert!(alarms.get(format!("{name}-primary-free_storage-warning")).is_none(), "{alarms:#}");
+
+    let script = r#"
+import boto3, json, sys
+from moto.events.models import EventPattern
+name, topic = sys.argv[1], sys.argv[2]
+account = boto3.client('sts').get_caller_identity()['Account']
+events = boto3.client('events')
+rule = events.describe_rule(Name=name + '-database-storage')
+targets = [t['Arn'] for t in events.list_targets_by_rule(Rule=rule['Name'])['Targets']]
+pattern = EventPattern.load(rule['EventPattern'])
+def event(event_id, instance=name + '-primary', detail_type='RDS DB Instance Event'):
+    arn = 'arn:aws:rds:us-east-1:%s:db:%s' % (account, instance)
+    return {'version': '0', 'id': '1', 'detail-type': detail_type, 'source': 'aws.rds', 'account': account,
+            'time': '2026-11-26T12:00:00Z', 'region': 'us-east-1', 'resources': [arn],
+            'detail': {'EventCategories': ['notification'], 'SourceType': 'DB_INSTANCE', 'SourceArn': arn,
+                       'Date': '2026-11-26T12:00:00.000Z', 'Message': '', 'SourceIdentifier': 'rds:' + instance,
+                       'EventID': event_id}}
+cases = {
+    'approaching the ceiling': event('RDS-EVENT-0225'),
+    'a step would reach the ceiling': event('RDS-EVENT-0224'),
+    'storage exhausted': event('RDS-EVENT-0007'),
+    'normal low storage before a step': event('RDS-EVENT-0089'),
+    'a normal autoscaling step': event('RDS-EVENT-0217'),
+    'another instance': event('RDS-EVENT-0225', instance='greenlang-elsewhere-primary'),
+    'a cluster event': event('RDS-EVENT-0225', detail_type='RDS DB Cluster Event'),
+}
+key = boto3.client('sns').get_topic_attributes(TopicArn=topic)['Attributes']
+print(json.dumps({
+    'rule_arn': rule['Arn'],
+    'targets': targets,
+    'matches': {case: pattern.matches_event(e) for case, e in cases.items()},
+    'topic_policy': json.loads(key['Policy']),
+    'key_policy': json.loads(boto3.client('kms').get_key_policy(KeyId=key['KmsMasterKeyId'], PolicyName='default')['Policy']),
+}))
+"#;
+    let topic = output(dev, "alarm_topic_arn");
+    let seen = boto3_json(&dev.endpoint, script, &[&name, &topic]);
+    assert_eq!(seen["targets"], serde_json::json!([topic]), "{seen:#}");
+    let matches = &seen["matches"];
+    for case in ["approaching the ceiling", "a step would reach the ceiling", "storage exhausted"] {
+        assert_eq!(matches[case], true, "{case}: {matches:#}");
+    }
+    for case in ["normal low storage before a step", "a normal autoscaling step", "another instance", "a cluster event"]
+    {
+        assert_eq!(matches[case], false, "{case}: {matches:#}");
+    }
+    let statement = |policy: &serde_json::Value, service: &str| {
+        policy["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["Principal"]["Service"] == service)
+            .cloned()
+            .unwrap_or_else(|| panic!("no statement for {service} in {policy:#}"))
+    };
+    let publish = statement(&seen["topic_policy"], "events.amazonaws.com");
+    assert_eq!(publish["Condition"]["ArnEquals"]["aws:SourceArn"], seen["rule_arn"], "{publish:#}");
+    assert!(statement(&seen["topic_policy"], "cloudwatch.amazonaws.com")["Action"].to_string().contains("SNS:Publish"));
+    let key = statement(&seen["key_policy"], "events.amazonaws.com");
+    let actions = key["Action"].to_string();
+    assert!(actions.contains("kms:Decrypt") && actions.contains("kms:GenerateDataKey*"), "{key:#}");
 }
 
 /// An IAM login (issue: logins that cannot log in) gets no password secret, and the root module outputs the

@@ -24,6 +24,12 @@ variable "allocated_storage_gb" {
   default     = null
 }
 
+variable "max_allocated_storage_gb" {
+  description = "RDS storage autoscaling ceiling; null or equal to allocated_storage_gb when autoscaling is off."
+  type        = number
+  default     = null
+}
+
 variable "subscriptions" {
   description = "Email addresses or HTTPS URLs subscribed to the alarm topic."
   type        = list(string)

@@ -7,8 +7,8 @@ locals {
 }
 
 # PRD §5.1, narrowed: the account root keeps control (so the key can never become unmanageable), RDS,
-# Performance Insights and Secrets Manager may use the key only on behalf of this account, CloudWatch may
-# publish alarms to the topic it encrypts, administrators manage it, users encrypt and decrypt.
+# Performance Insights and Secrets Manager may use the key only on behalf of this account, CloudWatch and
+# EventBridge may publish to the alarm topic it encrypts, administrators manage it, users encrypt and decrypt.
 data "aws_iam_policy_document" "key" {
   #checkov:skip=CKV_AWS_111:In a key policy, Resource "*" means this key only; writes are limited to the named principals
   #checkov:skip=CKV_AWS_356:In a key policy, Resource "*" means this key only
@@ -56,6 +56,17 @@ data "aws_iam_policy_document" "key" {
     principals {
       type        = "Service"
       identifiers = ["cloudwatch.amazonaws.com"]
+    }
+  }
+
+  # Likewise for the EventBridge rule that forwards RDS storage events to that topic.
+  statement {
+    sid       = "EventBridgePublishesToTheEncryptedTopic"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey*"]
+    resources = ["*"]
+    principals {
+      type        = "Service"
+      identifiers = ["events.amazonaws.com"]
     }
   }
 

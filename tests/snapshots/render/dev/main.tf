@@ -196,10 +196,11 @@ module "database" {
 module "alarms" {
   source = "./modules/alarms"
 
-  name                 = local.name
-  kms_key_arn          = module.kms.key_arn
-  aurora               = false
-  allocated_storage_gb = 50
+  name                     = local.name
+  kms_key_arn              = module.kms.key_arn
+  aurora                   = false
+  allocated_storage_gb     = 50
+  max_allocated_storage_gb = 200
   instances = {
     "primary" = {
       "identifier"   = "greenlang-dev-primary"

@@ -207,10 +207,11 @@ module "backup_copy" {
 module "alarms" {
   source = "./modules/alarms"
 
-  name                 = local.name
-  kms_key_arn          = module.kms.key_arn
-  aurora               = true
-  allocated_storage_gb = null
+  name                     = local.name
+  kms_key_arn              = module.kms.key_arn
+  aurora                   = true
+  allocated_storage_gb     = null
+  max_allocated_storage_gb = null
   instances = {
     "replica1" = {
       "identifier"   = "greenlang-prod-replica1"

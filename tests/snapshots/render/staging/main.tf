@@ -201,10 +201,11 @@ module "database" {
 module "alarms" {
   source = "./modules/alarms"
 
-  name                 = local.name
-  kms_key_arn          = module.kms.key_arn
-  aurora               = false
-  allocated_storage_gb = 200
+  name                     = local.name
+  kms_key_arn              = module.kms.key_arn
+  aurora                   = false
+  allocated_storage_gb     = 200
+  max_allocated_storage_gb = 1000
   instances = {
     "primary" = {
       "identifier"   = "greenlang-staging-primary"
