@@ -2,7 +2,9 @@
 //! each decided by a pure function of the environment and the gathered facts, so the rules are unit-tested
 //! without a server. A check never passes on a fact it could not read.
 
-use super::facts::{Attempt, AwsFacts, BehaviourFacts, DbFacts, Facts, InstanceFact};
+use std::collections::BTreeSet;
+
+use super::facts::{Attempt, AwsFacts, BehaviourFacts, DbFacts, Facts, IngressRule, InstanceFact, NetworkFacts};
 use super::{Evidence, Outcome, Skip};
 use crate::config::model::{Backend, EngineKind, Environment, Risk, TlsMode};
 
@@ -156,12 +158,13 @@ pub const CHECKS: &[Check] = &[
         "connect as the same user with a wrong password",
         |_, f| behaviour(f, st02)
     ),
-    check!("ST-03", "10.5", "Unauthorised security groups cannot connect", "EC2 security-group rules", |_, _| {
-        Outcome::Skip(
-            Skip::NotYet,
-            "needs the EC2 API (security-group rules), which glctl does not call yet; GL-10 is the same".into(),
-        )
-    }),
+    check!(
+        "ST-03",
+        "10.5",
+        "Unauthorised security groups cannot connect",
+        "EC2 DescribeSecurityGroupRules of the groups RDS reports attached: every source admitted to 5432 is declared",
+        st03
+    ),
     check!(
         "ST-04",
         "10.5",
@@ -223,9 +226,13 @@ pub const CHECKS: &[Check] = &[
         "RDS DescribeDBInstances AvailabilityZone",
         gl09
     ),
-    check!("GL-10", "5.5", "Security-group ingress is exactly as declared", "EC2 security-group rules", |_, _| {
-        Outcome::Skip(Skip::NotYet, "needs the EC2 API (security-group rules), which glctl does not call yet".into())
-    }),
+    check!(
+        "GL-10",
+        "5.5",
+        "Security-group ingress is exactly as declared",
+        "RDS VpcSecurityGroups and EC2 DescribeSecurityGroupRules against network.allowed_*",
+        gl10
+    ),
 ];
 
 fn na(why: &str) -> Outcome {
@@ -793,6 +800,106 @@ fn gl09(e: &Environment, f: &Facts) -> Outcome {
     })
 }
 
+fn network(e: &Environment, f: &Facts, decide: impl FnOnce(&NetworkFacts) -> Outcome) -> Outcome {
+    aws(e, f, |a| match &a.network {
+        Some(Ok(n)) => decide(n),
+        Some(Err(why)) => Outcome::Error(format!("the security groups could not be read: {why}")),
+        None => Outcome::Error("the security groups were not read".into()),
+    })
+}
+
+/// The sources the environment admits to PostgreSQL: its allowed groups and CIDR blocks, and the managed
+/// group itself (replication between members).
+fn declared_sources(e: &Environment, n: &NetworkFacts) -> BTreeSet<String> {
+    let network = &e.network;
+    network
+        .allowed_security_group_ids
+        .iter()
+        .chain(&network.allowed_cidrs)
+        .chain(&n.managed_group)
+        .map(|s| s.to_ascii_lowercase())
+        .collect()
+}
+
+fn listed(items: &[String]) -> String {
+    if items.is_empty() {
+        "none".into()
+    } else {
+        items.join("; ")
+    }
+}
+
+/// PRD ST-03 as a property of the rules: a member of any group (or address) not declared cannot reach 5432
+/// when no ingress rule of an attached group admits it. A group's self-reference admits its members, so only
+/// the managed group's counts as declared (a default group's "all traffic from itself" does not).
+fn st03(e: &Environment, f: &Facts) -> Outcome {
+    network(e, f, |n| {
+        let declared = declared_sources(e, n);
+        let admitting: Vec<&IngressRule> = n.ingress.iter().filter(|r| r.admits_postgres()).collect();
+        let undeclared: Vec<String> =
+            admitting.iter().filter(|r| !declared.contains(&r.source)).map(|r| r.to_string()).collect();
+        let ev = evidence(
+            listed(&admitting.iter().map(|r| r.to_string()).collect::<Vec<_>>()),
+            format!("5432 only from: {}", declared.iter().cloned().collect::<Vec<_>>().join(", ")),
+            format!("EC2 DescribeSecurityGroupRules, groups {}", n.attached_groups.join(", ")),
+        );
+        if undeclared.is_empty() {
+            pass(ev)
+        } else {
+            fail(format!("PostgreSQL is open to undeclared sources: {}", undeclared.join("; ")), ev)
+        }
+    })
+}
+
+/// GL-10: the instances carry only the managed group, and its ingress is exactly the declared rules (TCP 5432
+/// from each allowed group and CIDR block, and from itself): nothing added by hand, nothing missing.
+fn gl10(e: &Environment, f: &Facts) -> Outcome {
+    network(e, f, |n| {
+        let Some(managed) = &n.managed_group else {
+            return Outcome::Error("no Terraform output `security_group_id` names the managed group".into());
+        };
+        let declared: BTreeSet<String> = declared_sources(e, n)
+            .into_iter()
+            .map(|source| IngressRule {
+                group_id: managed.clone(),
+                protocol: "tcp".into(),
+                from_port: 5432,
+                to_port: 5432,
+                source,
+            })
+            .map(|r| r.to_string())
+            .collect();
+        let live: BTreeSet<String> = n.ingress.iter().map(|r| r.to_string()).collect();
+        let foreign: Vec<String> = n.attached_groups.iter().filter(|g| *g != managed).cloned().collect();
+        let extra: Vec<String> = live.difference(&declared).cloned().collect();
+        let missing: Vec<String> = declared.difference(&live).cloned().collect();
+        let ev = evidence(
+            format!(
+                "attached {}; ingress {}",
+                n.attached_groups.join(", "),
+                listed(&live.into_iter().collect::<Vec<_>>())
+            ),
+            format!("attached {managed}; ingress {}", declared.into_iter().collect::<Vec<_>>().join("; ")),
+            "RDS DescribeDBInstances VpcSecurityGroups, EC2 DescribeSecurityGroupRules",
+        );
+        let mut problems = Vec::new();
+        if !foreign.is_empty() {
+            problems.push(format!("groups attached that glctl does not manage: {}", foreign.join(", ")));
+        }
+        if !extra.is_empty() {
+            problems.push(format!("rules not declared: {}", extra.join("; ")));
+        }
+        if !missing.is_empty() {
+            problems.push(format!("declared rules missing: {}", missing.join("; ")));
+        }
+        if problems.is_empty() {
+            pass(ev)
+        } else {
+            fail(problems.join("; "), ev)
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -917,10 +1024,96 @@ mod tests {
         assert!(matches!((by_id("ST-06").decide)(&e, &f), Outcome::Fail(..)));
     }
 
+    fn rds_env(network: &str) -> Environment {
+        let yaml = format!(
+            "project: p\ntier: production\naws: {{ account_id: '123456789012', region: us-east-1 }}\n\
+             engine: {{ kind: rds-postgresql, version: '16.6' }}\ntimeseries: {{ backend: native }}\nnetwork: {network}\n"
+        );
+        serde_yaml_ng::from_str(&yaml).unwrap()
+    }
+
+    fn rule(group: &str, protocol: &str, ports: (i32, i32), source: &str) -> IngressRule {
+        IngressRule {
+            group_id: group.into(),
+            protocol: protocol.into(),
+            from_port: ports.0,
+            to_port: ports.1,
+            source: source.into(),
+        }
+    }
+
+    /// The managed group sg-db admitting the declared EKS group and CIDR, and itself.
+    fn network_facts() -> NetworkFacts {
+        NetworkFacts {
+            managed_group: Some("sg-db".into()),
+            attached_groups: vec!["sg-db".into()],
+            ingress: vec![
+                rule("sg-db", "tcp", (5432, 5432), "sg-eks"),
+                rule("sg-db", "tcp", (5432, 5432), "10.0.0.0/16"),
+                rule("sg-db", "tcp", (5432, 5432), "sg-db"),
+            ],
+        }
+    }
+
+    fn with_network(network: Result<NetworkFacts, String>) -> Facts {
+        let mut f = facts();
+        f.aws.as_mut().unwrap().network = Some(network);
+        f
+    }
+
+    #[test]
+    fn security_groups_pass_only_with_exactly_the_declared_sources() {
+        let e = rds_env("{ allowed_security_group_ids: [sg-eks], allowed_cidrs: [10.0.0.0/16] }");
+        let decide = |id: &str, f: &Facts| (by_id(id).decide)(&e, f);
+        let f = with_network(Ok(network_facts()));
+        assert!(matches!(decide("ST-03", &f), Outcome::Pass(_)));
+        assert!(matches!(decide("GL-10", &f), Outcome::Pass(_)));
+
+        // A rule added by hand that opens 5432 to the world: both fail and name it.
+        let mut open = network_facts();
+        open.ingress.push(rule("sg-db", "tcp", (0, 65535), "0.0.0.0/0"));
+        let f = with_network(Ok(open));
+        let Outcome::Fail(why, _) = decide("ST-03", &f) else { panic!("ST-03 must fail") };
+        assert_eq!(why, "PostgreSQL is open to undeclared sources: sg-db: tcp 0-65535 from 0.0.0.0/0");
+        let Outcome::Fail(why, _) = decide("GL-10", &f) else { panic!("GL-10 must fail") };
+        assert_eq!(why, "rules not declared: sg-db: tcp 0-65535 from 0.0.0.0/0");
+
+        // A rule that does not reach 5432 is not ST-03's business, but it is not declared either.
+        let mut ssh = network_facts();
+        ssh.ingress.push(rule("sg-db", "tcp", (22, 22), "0.0.0.0/0"));
+        let f = with_network(Ok(ssh));
+        assert!(matches!(decide("ST-03", &f), Outcome::Pass(_)));
+        assert!(matches!(decide("GL-10", &f), Outcome::Fail(..)));
+
+        // A declared rule gone: nothing undeclared can connect, but the state is not as declared.
+        let mut missing = network_facts();
+        missing.ingress.retain(|r| r.source != "10.0.0.0/16");
+        let f = with_network(Ok(missing));
+        assert!(matches!(decide("ST-03", &f), Outcome::Pass(_)));
+        let Outcome::Fail(why, _) = decide("GL-10", &f) else { panic!("GL-10 must fail") };
+        assert_eq!(why, "declared rules missing: sg-db: tcp 5432 from 10.0.0.0/16");
+
+        // A default group attached too: its "all traffic from itself" admits every member of it.
+        let mut default = network_facts();
+        default.attached_groups.push("sg-default".into());
+        default.ingress.push(rule("sg-default", "-1", (-1, -1), "sg-default"));
+        let f = with_network(Ok(default));
+        let Outcome::Fail(why, _) = decide("ST-03", &f) else { panic!("ST-03 must fail") };
+        assert!(why.ends_with("sg-default: all traffic from sg-default"), "{why}");
+        let Outcome::Fail(why, _) = decide("GL-10", &f) else { panic!("GL-10 must fail") };
+        assert!(why.starts_with("groups attached that glctl does not manage: sg-default"), "{why}");
+
+        // Rules that could not be read decide nothing.
+        let f = with_network(Err("UnauthorizedOperation".into()));
+        assert!(matches!(decide("ST-03", &f), Outcome::Error(why) if why.contains("UnauthorizedOperation")));
+        assert!(matches!(decide("GL-10", &f), Outcome::Error(_)));
+    }
+
     #[test]
     fn aws_posture_of_an_external_server_is_not_applicable_and_accepted_risks_are_waived() {
         let f = facts();
         assert!(matches!((by_id("ST-04").decide)(&env(""), &f), Outcome::Skip(Skip::NotApplicable, _)));
+        assert!(matches!((by_id("ST-03").decide)(&env(""), &f), Outcome::Skip(Skip::NotApplicable, _)));
         let risky = env("accepted_risks: [no-deletion-protection]\ndeletion_protection: false\n");
         assert!(matches!((by_id("GL-03").decide)(&risky, &f), Outcome::Skip(Skip::Waived, _)));
         assert!(matches!((by_id("HA-06").decide)(&env(""), &f), Outcome::Skip(Skip::NotApplicable, _)));

@@ -87,6 +87,49 @@ pub struct AwsFacts {
     pub secrets: Vec<SecretFact>,
     pub instances: Vec<InstanceFact>,
     pub cluster: Option<ClusterFact>,
+    /// The security groups in front of the instances; `None` for a server glctl does not provision.
+    pub network: Option<Gathered<NetworkFacts>>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct NetworkFacts {
+    /// The group glctl manages (Terraform output `security_group_id`).
+    pub managed_group: Option<String>,
+    /// Every group attached to the instances or the cluster, as RDS reports them.
+    pub attached_groups: Vec<String>,
+    /// The ingress rules of the attached groups, as EC2 reports them.
+    pub ingress: Vec<IngressRule>,
+}
+
+/// One ingress rule of a security group.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct IngressRule {
+    pub group_id: String,
+    /// `tcp`, `udp`, `icmp`, … or `-1` for all traffic.
+    pub protocol: String,
+    /// -1 when the protocol has no ports.
+    pub from_port: i32,
+    pub to_port: i32,
+    /// A security group (`sg-…`), a CIDR block, or a prefix list (`pl-…`).
+    pub source: String,
+}
+
+impl IngressRule {
+    /// Whether the rule lets a connection to PostgreSQL's port through.
+    pub fn admits_postgres(&self) -> bool {
+        self.protocol == "-1" || (self.protocol == "tcp" && (self.from_port..=self.to_port).contains(&5432))
+    }
+}
+
+impl std::fmt::Display for IngressRule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let what = match (self.protocol.as_str(), self.from_port, self.to_port) {
+            ("-1", _, _) => "all traffic".to_string(),
+            (p, from, to) if from == to => format!("{p} {from}"),
+            (p, from, to) => format!("{p} {from}-{to}"),
+        };
+        write!(f, "{}: {what} from {}", self.group_id, self.source)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -113,6 +156,7 @@ pub struct InstanceFact {
     pub multi_az: Option<bool>,
     pub parameter_status: Vec<String>,
     pub minutes_since_restorable: Option<i64>,
+    pub security_groups: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -124,6 +168,7 @@ pub struct ClusterFact {
     pub deletion_protection: Option<bool>,
     pub backup_retention_days: Option<i32>,
     pub minutes_since_restorable: Option<i64>,
+    pub security_groups: Vec<String>,
 }
 
 /// Now as RFC 3339 UTC, and as seconds since the epoch.
@@ -432,6 +477,7 @@ async fn aws_facts(loaded: &Loaded, aws: &AwsContext, work_dir: &std::path::Path
                 })
                 .collect(),
             minutes_since_restorable: minutes(i.latest_restorable_time()),
+            security_groups: group_ids(i.vpc_security_groups()),
         });
     }
     if loaded.environment.engine.kind == EngineKind::AuroraPostgresql {
@@ -451,10 +497,77 @@ async fn aws_facts(loaded: &Loaded, aws: &AwsContext, work_dir: &std::path::Path
                 deletion_protection: c.deletion_protection(),
                 backup_retention_days: c.backup_retention_period(),
                 minutes_since_restorable: minutes(c.latest_restorable_time()),
+                security_groups: group_ids(c.vpc_security_groups()),
             });
         }
     }
+    let managed_group = outputs["security_group_id"]["value"].as_str().map(str::to_string);
+    facts.network = Some(network_facts(config, managed_group, &facts).await);
     Ok(facts)
+}
+
+fn group_ids(groups: &[aws_sdk_rds::types::VpcSecurityGroupMembership]) -> Vec<String> {
+    groups.iter().filter_map(|g| g.vpc_security_group_id()).map(str::to_string).collect()
+}
+
+/// The ingress rules of every security group RDS reports on the instances and the cluster. Read on its own:
+/// a caller without EC2 read access loses the two network checks, not every AWS check.
+async fn network_facts(
+    config: &aws_config::SdkConfig,
+    managed_group: Option<String>,
+    facts: &AwsFacts,
+) -> Gathered<NetworkFacts> {
+    let mut attached: Vec<String> = facts
+        .instances
+        .iter()
+        .flat_map(|i| i.security_groups.iter())
+        .chain(facts.cluster.iter().flat_map(|c| c.security_groups.iter()))
+        .cloned()
+        .collect();
+    attached.sort();
+    attached.dedup();
+    if attached.is_empty() {
+        return Err("RDS reports no VPC security group on the instances".into());
+    }
+    let ec2 = aws_sdk_ec2::Client::new(config);
+    let filter = aws_sdk_ec2::types::Filter::builder().name("group-id").set_values(Some(attached.clone())).build();
+    let mut ingress = Vec::new();
+    let mut next: Option<String> = None;
+    loop {
+        let page = ec2
+            .describe_security_group_rules()
+            .filters(filter.clone())
+            .set_next_token(next.take())
+            .send()
+            .await
+            .map_err(|e| format!("EC2 DescribeSecurityGroupRules: {}", aws_sdk_ec2::error::DisplayErrorContext(&e)))?;
+        for rule in page.security_group_rules().iter().filter(|r| r.is_egress() != Some(true)) {
+            let source = rule
+                .referenced_group_info()
+                .and_then(|g| g.group_id())
+                .or(rule.cidr_ipv4())
+                .or(rule.cidr_ipv6())
+                .or(rule.prefix_list_id())
+                .unwrap_or("?");
+            ingress.push(IngressRule {
+                group_id: rule.group_id().unwrap_or("?").to_string(),
+                protocol: match rule.ip_protocol().unwrap_or("?") {
+                    "6" => "tcp".to_string(), // EC2 keeps a protocol given by number as that number
+                    "17" => "udp".to_string(),
+                    other => other.to_ascii_lowercase(),
+                },
+                from_port: rule.from_port().unwrap_or(-1),
+                to_port: rule.to_port().unwrap_or(-1),
+                source: source.to_ascii_lowercase(),
+            });
+        }
+        match page.next_token() {
+            Some(token) if !token.is_empty() => next = Some(token.to_string()),
+            _ => break,
+        }
+    }
+    ingress.sort();
+    Ok(NetworkFacts { managed_group, attached_groups: attached, ingress })
 }
 
 #[cfg(test)]

@@ -32,8 +32,6 @@ pub enum Skip {
     Waived,
     NeedsDrills,
     NeedsBench,
-    /// glctl cannot decide it yet (the reason says what is missing).
-    NotYet,
 }
 
 /// A check's decision.

@@ -288,7 +288,80 @@ fn a_second_plan_after_applying_prod_has_no_real_changes() {
 
 #[test]
 fn a_second_plan_after_applying_dev_has_no_real_changes() {
+    let _state = dev_state();
     assert_second_plan_is_clean(dev());
+}
+
+/// Tests that change dev's applied resources by hand run one at a time, and never during its second plan.
+fn dev_state() -> std::sync::MutexGuard<'static, ()> {
+    static STATE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    STATE.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// ST-03 and GL-10 judge the live rules (RDS VpcSecurityGroups, EC2 DescribeSecurityGroupRules): dev as
+/// applied passes both; a rule added by hand that opens 5432 to 0.0.0.0/0 fails both, naming it; once it
+/// is revoked they pass again. The database is not reachable on moto, so only these two checks are selected.
+#[test]
+fn verify_judges_the_live_security_group_rules_and_fails_on_one_added_by_hand() {
+    let dev = dev();
+    let _state = dev_state();
+    let group = output(dev, "security_group_id");
+    let verify = || {
+        let args = [
+            "verify",
+            "-e",
+            dev.env_file.to_str().unwrap(),
+            "--out",
+            dev.out.to_str().unwrap(),
+            "--only",
+            "ST-03,GL-10",
+            "--format",
+            "json",
+        ];
+        let out = glctl_aws(&dev.endpoint, &repo(), &args);
+        let run: serde_json::Value =
+            serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}\n{}", out.stdout, out.stderr));
+        let results = run["results"].as_array().unwrap().clone();
+        let status = |id: &str| {
+            let r = results.iter().find(|r| r["id"] == id).unwrap_or_else(|| panic!("no {id} in {results:#?}"));
+            (r["status"].as_str().unwrap().to_string(), r["reason"].as_str().unwrap_or("").to_string())
+        };
+        (out.code, status("ST-03"), status("GL-10"))
+    };
+    let (code, st03, gl10) = verify();
+    assert_eq!((code, st03.0.as_str(), gl10.0.as_str()), (0, "PASS", "PASS"), "{st03:?} {gl10:?}");
+
+    let ec2 = |add: bool| {
+        let group = group.clone();
+        runtime().block_on(async move {
+            let config = aws_config(&dev.endpoint).await;
+            let ec2 = aws_sdk_ec2::Client::new(&config);
+            let range = aws_sdk_ec2::types::IpRange::builder().cidr_ip("0.0.0.0/0").build();
+            let permission = aws_sdk_ec2::types::IpPermission::builder()
+                .ip_protocol("tcp")
+                .from_port(5432)
+                .to_port(5432)
+                .ip_ranges(range)
+                .build();
+            use aws_sdk_ec2::error::DisplayErrorContext as Shown;
+            let done = if add {
+                let call = ec2.authorize_security_group_ingress().group_id(group).ip_permissions(permission);
+                call.send().await.map(|_| ()).map_err(|e| Shown(e).to_string())
+            } else {
+                let call = ec2.revoke_security_group_ingress().group_id(group).ip_permissions(permission);
+                call.send().await.map(|_| ()).map_err(|e| Shown(e).to_string())
+            };
+            done.unwrap_or_else(|e| panic!("{e}"))
+        })
+    };
+    ec2(true);
+    let (code, st03, gl10) = verify();
+    ec2(false);
+    assert_eq!((code, st03.0.as_str(), gl10.0.as_str()), (1, "FAIL", "FAIL"), "{st03:?} {gl10:?}");
+    let opened = format!("{group}: tcp 5432 from 0.0.0.0/0");
+    assert!(st03.1.contains(&opened) && gl10.1.contains(&opened), "{st03:?} {gl10:?}");
+    let (code, st03, gl10) = verify();
+    assert_eq!((code, st03.0.as_str(), gl10.0.as_str()), (0, "PASS", "PASS"), "{st03:?} {gl10:?}");
 }
 
 #[test]
