@@ -123,7 +123,7 @@ locals {
   # A fixed allocation: disk usage > 70% / 85% is free space < 30% / 15% of it. Under storage autoscaling RDS
   # grows the disk when free space falls to 10% of the *current* allocation, which no CloudWatch metric
   # reports: thresholds from the initial size fire at every normal autoscaling step, and a percentage of the
-  # ceiling exceeds the whole disk until the ceiling is reached. The storage events below say when
+  # ceiling exceeds the whole disk until the ceiling is reached. The storage-event rule above says when
   # autoscaling cannot help; this alarm is the last resort: free space under 5% of the initial allocation is
   # under 5% of every later one, past the point where autoscaling acts. No warning level (null: no alarm).
   free_storage_thresholds = (local.autoscaling
