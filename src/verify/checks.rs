@@ -711,15 +711,18 @@ fn gl06(e: &Environment, f: &Facts) -> Outcome {
 }
 
 fn gl07(b: &BehaviourFacts) -> Outcome {
-    if b.append_only.is_empty() {
+    let tries = match &b.append_only {
+        Ok(tries) => tries,
+        Err(why) => return Outcome::Error(format!("the changes were not tried: {why}")),
+    };
+    if tries.is_empty() {
         return Outcome::Error(
             "the application role app_service or audit_logs does not exist yet (migrations 0001, 0002)".into(),
         );
     }
     let allowed: Vec<&str> =
-        b.append_only.iter().filter(|(_, a)| matches!(a, Attempt::Succeeded(_))).map(|(s, _)| s.as_str()).collect();
-    let observed = b
-        .append_only
+        tries.iter().filter(|(_, a)| matches!(a, Attempt::Succeeded(_))).map(|(s, _)| s.as_str()).collect();
+    let observed = tries
         .iter()
         .map(|(s, a)| match a {
             Attempt::Refused(why) => format!("{s}: refused ({why})"),
@@ -921,7 +924,7 @@ mod tests {
             plaintext: Attempt::Refused("no pg_hba.conf entry for host, no encryption (28000)".into()),
             wrong_password: Attempt::Refused("password authentication failed (28P01)".into()),
             below_minimum_tls: Some(("TLSv1.3".into(), Attempt::Refused("protocol version".into()))),
-            append_only: vec![("UPDATE audit_logs SET hash = hash".into(), Attempt::Refused("append-only".into()))],
+            append_only: Ok(vec![("UPDATE audit_logs SET hash = hash".into(), Attempt::Refused("append-only".into()))]),
             append_only_triggers: vec![("audit_logs_no_update".into(), true)],
         }
     }
@@ -993,6 +996,8 @@ mod tests {
             .as_mut()
             .unwrap()
             .append_only
+            .as_mut()
+            .unwrap()
             .push(("TRUNCATE audit_logs".into(), Attempt::Succeeded("allowed".into())));
         let Outcome::Fail(why, evidence) = (by_id("GL-07").decide)(&e, &f) else { panic!() };
         assert_eq!(why, "the application may TRUNCATE audit_logs");
@@ -1001,6 +1006,16 @@ mod tests {
         f.behaviour.as_mut().unwrap().append_only_triggers[0].1 = false;
         let Outcome::Fail(why, _) = (by_id("GL-07").decide)(&e, &f) else { panic!() };
         assert!(why.ends_with("disabled: audit_logs_no_update"), "{why}");
+    }
+
+    /// A verifying user that may not act as app_service tried nothing: that is undecided, never a refusal.
+    #[test]
+    fn audit_changes_that_could_not_be_tried_decide_nothing() {
+        let mut f = facts();
+        f.behaviour.as_mut().unwrap().append_only =
+            Err("could not act as app_service: permission denied to set role \"app_service\" (42501)".into());
+        let Outcome::Error(why) = (by_id("GL-07").decide)(&env(""), &f) else { panic!("GL-07 must be undecided") };
+        assert!(why.contains("permission denied to set role"), "{why}");
     }
 
     #[test]

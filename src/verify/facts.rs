@@ -73,8 +73,9 @@ pub struct BehaviourFacts {
     pub wrong_password: Attempt,
     /// TLS 1.2 where the server's minimum is TLS 1.3; `None` when no lower version can be offered.
     pub below_minimum_tls: Option<(String, Attempt)>,
-    /// UPDATE, DELETE and TRUNCATE of `audit_logs` as the application role, each rolled back.
-    pub append_only: Vec<(String, Attempt)>,
+    /// UPDATE, DELETE and TRUNCATE of `audit_logs` as the application role, each rolled back; why they
+    /// could not be tried (acting as the role was refused, the session broke) is not a refusal.
+    pub append_only: Result<Vec<(String, Attempt)>, String>,
     /// The triggers that keep `audit_logs` append-only for every role, and whether each is enabled.
     pub append_only_triggers: Vec<(String, bool)>,
 }
@@ -185,13 +186,11 @@ pub async fn gather(loaded: &Loaded, stage: &DatabaseStage<'_>, aws: &AwsContext
         Err(e) => (Err(e.to_string()), Err(e.to_string())),
         Ok((client, target)) => {
             let database = database_facts(loaded, stage, &client, &target, now_secs).await;
-            let (min_tls, append_only, triggers) = session_facts(loaded, &client).await;
+            let session = session_facts(loaded, &client).await;
             // Connection attempts come after this session ends: a single-client server (PGlite) would
             // refuse them for being busy, which proves nothing.
             drop(client);
-            let mut behaviour = behaviour_facts(&target, min_tls, append_only).await;
-            behaviour.append_only_triggers = triggers;
-            (database, Ok(behaviour))
+            (database, Ok(behaviour_facts(&target, session).await))
         }
     };
     let aws = aws_facts(loaded, aws, work_dir, now_secs).await;
@@ -322,29 +321,30 @@ pub fn cron_period_seconds(schedule: &str) -> i64 {
     }
 }
 
+/// What the verifying session itself finds before the connection attempts.
+struct SessionFacts {
+    /// The server's `ssl_min_protocol_version`.
+    min_tls: String,
+    append_only: Result<Vec<(String, Attempt)>, String>,
+    triggers: Vec<(String, bool)>,
+}
+
 /// What the verifying session itself finds: the server's TLS minimum, and whether the application role can
 /// change audit rows (each try rolled back).
-async fn session_facts(loaded: &Loaded, client: &Client) -> (String, Vec<(String, Attempt)>, Vec<(String, bool)>) {
+async fn session_facts(loaded: &Loaded, client: &Client) -> SessionFacts {
     let min_tls: String = client
         .query_one("SELECT current_setting('ssl_min_protocol_version', true)", &[])
         .await
         .ok()
         .and_then(|r| r.get::<_, Option<String>>(0))
         .unwrap_or_default();
-    let mut append_only = Vec::new();
     let role_exists =
         client.query_opt("SELECT 1 FROM pg_roles WHERE rolname = 'app_service'", &[]).await.ok().flatten().is_some();
-    if role_exists && loaded.environment.hypertables.contains_key("audit_logs") {
-        for statement in ["UPDATE audit_logs SET hash = hash", "DELETE FROM audit_logs", "TRUNCATE audit_logs"] {
-            let sql = format!("BEGIN; SET LOCAL ROLE app_service; {statement};");
-            let attempt = match client.batch_execute(&sql).await {
-                Ok(()) => Attempt::Succeeded(format!("{statement} was allowed")),
-                Err(e) => Attempt::Refused(connect::reason(&e)),
-            };
-            let _ = client.batch_execute("ROLLBACK").await;
-            append_only.push((statement.to_string(), attempt));
-        }
-    }
+    let append_only = if role_exists && loaded.environment.hypertables.contains_key("audit_logs") {
+        try_audit_changes(client).await
+    } else {
+        Ok(Vec::new())
+    };
     let triggers = client
         .query(
             "SELECT tgname::text, tgenabled <> 'D' FROM pg_trigger
@@ -354,11 +354,33 @@ async fn session_facts(loaded: &Loaded, client: &Client) -> (String, Vec<(String
         .await
         .map(|rows| rows.iter().map(|r| (r.get(0), r.get(1))).collect())
         .unwrap_or_default();
-    (min_tls, append_only, triggers)
+    SessionFacts { min_tls, append_only, triggers }
+}
+
+/// UPDATE, DELETE and TRUNCATE of `audit_logs` as `app_service`, each in a transaction rolled back. Only the
+/// server's error on the statement itself is a refusal: if the verifying user may not act as the role, or the
+/// session breaks, nothing was tried.
+async fn try_audit_changes(client: &Client) -> Result<Vec<(String, Attempt)>, String> {
+    let mut tries = Vec::new();
+    for statement in ["UPDATE audit_logs SET hash = hash", "DELETE FROM audit_logs", "TRUNCATE audit_logs"] {
+        if let Err(e) = client.batch_execute("BEGIN; SET LOCAL ROLE app_service").await {
+            let _ = client.batch_execute("ROLLBACK").await;
+            return Err(format!("could not act as app_service: {}", connect::reason(&e)));
+        }
+        let attempt = match client.batch_execute(statement).await {
+            Ok(()) => Ok(Attempt::Succeeded(format!("{statement} was allowed"))),
+            Err(e) if e.as_db_error().is_some() => Ok(Attempt::Refused(connect::reason(&e))),
+            Err(e) => Err(format!("{statement} could not be tried: {}", connect::reason(&e))),
+        };
+        let _ = client.batch_execute("ROLLBACK").await;
+        tries.push((statement.to_string(), attempt?));
+    }
+    Ok(tries)
 }
 
 /// Connection attempts against the target, one at a time.
-async fn behaviour_facts(target: &Target, min_tls: String, append_only: Vec<(String, Attempt)>) -> BehaviourFacts {
+async fn behaviour_facts(target: &Target, session: SessionFacts) -> BehaviourFacts {
+    let SessionFacts { min_tls, append_only, triggers } = session;
     let try_connect = |t: Target| async move {
         match connect::connect(&t).await {
             Ok(_) => Attempt::Succeeded(format!("connected as {}", t.user)),
@@ -386,7 +408,7 @@ async fn behaviour_facts(target: &Target, min_tls: String, append_only: Vec<(Str
         wrong_password,
         below_minimum_tls,
         append_only,
-        append_only_triggers: Vec::new(),
+        append_only_triggers: triggers,
     }
 }
 
