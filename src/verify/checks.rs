@@ -770,8 +770,14 @@ fn gl08(b: &BehaviourFacts) -> Outcome {
         Some((minimum, attempt)) => {
             let source = format!("a TLS 1.2-only handshake with {}", b.target);
             match attempt {
-                Attempt::Refused(why) => {
+                // Only the server's TLS alert is evidence; a network error says nothing about the minimum.
+                Attempt::Refused(why)
+                    if why.to_ascii_lowercase().contains("alert") || why.to_ascii_lowercase().contains("protocol") =>
+                {
                     pass(evidence(format!("refused: {why}"), format!("refused (minimum {minimum})"), source))
+                }
+                Attempt::Refused(why) => {
+                    Outcome::Error(format!("the TLS 1.2 attempt failed, but not with the server's refusal: {why}"))
                 }
                 Attempt::Succeeded(how) => {
                     fail("TLS 1.2 was accepted", evidence(how.as_str(), format!("refused (minimum {minimum})"), source))
@@ -1006,6 +1012,14 @@ mod tests {
         f.behaviour.as_mut().unwrap().append_only_triggers[0].1 = false;
         let Outcome::Fail(why, _) = (by_id("GL-07").decide)(&e, &f) else { panic!() };
         assert!(why.ends_with("disabled: audit_logs_no_update"), "{why}");
+    }
+
+    #[test]
+    fn a_tls_attempt_lost_to_the_network_is_not_a_refusal() {
+        let mut f = facts();
+        f.behaviour.as_mut().unwrap().below_minimum_tls =
+            Some(("TLSv1.3".into(), Attempt::Refused("error connecting to server: Connection refused".into())));
+        assert!(matches!((by_id("GL-08").decide)(&env(""), &f), Outcome::Error(_)));
     }
 
     /// A verifying user that may not act as app_service tried nothing: that is undecided, never a refusal.
