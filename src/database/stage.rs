@@ -85,7 +85,16 @@ impl<'a> DatabaseStage<'a> {
     /// The reconciler's diff for `app`, with pg_cron's database where that is another one.
     pub(crate) async fn policy_plan(&self, app: &Client, target: &Target) -> Result<PolicyPlan, DatabaseError> {
         let cron = self.cron_client(app, target).await?;
-        self.read_policies(app, cron.as_ref()).await.map_err(DatabaseError::query("the time-series policies"))
+        self.policy_plan_using(app, cron.as_ref()).await
+    }
+
+    /// The same diff with pg_cron's connection already open (`cron_client`), for a caller that reads more there.
+    pub(crate) async fn policy_plan_using(
+        &self,
+        app: &Client,
+        cron: Option<&Client>,
+    ) -> Result<PolicyPlan, DatabaseError> {
+        self.read_policies(app, cron).await.map_err(DatabaseError::query("the time-series policies"))
     }
 
     /// The time-series policies of the environment's backend against the database.

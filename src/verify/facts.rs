@@ -214,7 +214,9 @@ async fn database_facts(
     {
         facts.extensions.insert(row.get(0), row.get(1));
     }
-    facts.policies = stage.policy_plan(client, target).await.map_err(|e| e.to_string())?;
+    // pg_cron's database, when it is another one, is opened once for the policies and the jobs.
+    let cron = stage.cron_client(client, target).await.map_err(|e| e.to_string())?;
+    facts.policies = stage.policy_plan_using(client, cron.as_ref()).await.map_err(|e| e.to_string())?;
     facts.log_statement = client.query_one("SHOW log_statement", &[]).await.map_err(read("log_statement"))?.get(0);
     facts.pgaudit_log =
         client.query_one("SELECT current_setting('pgaudit.log', true)", &[]).await.map_err(read("pgaudit.log"))?.get(0);
@@ -245,8 +247,8 @@ async fn database_facts(
         Backend::Native => {
             let database: String =
                 client.query_one("SELECT current_database()::text", &[]).await.map_err(read("the database"))?.get(0);
-            if let Some(cron) = stage.cron_client(client, target).await.map_err(|e| e.to_string())? {
-                native_jobs(&cron, &database, now_secs, &mut facts).await.map_err(read("cron.job"))?;
+            if let Some(cron) = &cron {
+                native_jobs(cron, &database, now_secs, &mut facts).await.map_err(read("cron.job"))?;
             } else if facts.extensions.contains_key("pg_cron") {
                 native_jobs(client, &database, now_secs, &mut facts).await.map_err(read("cron.job"))?;
             }
