@@ -56,6 +56,18 @@ pub enum Command {
     /// Exit 0 when nothing failed, 1 when a check failed, 3 when nothing failed but a check could not be
     /// decided. Every run is saved under `.glctl/ENV/verify/`.
     Verify(VerifyArgs),
+    /// Promote what was verified in SRC to DST: the gates, DST's plan and the environment diff, then
+    /// apply, verify DST and write a promotion record.
+    ///
+    /// Exit 2 when a gate refuses (naming it; nothing is changed), 3 when a gate could not be checked, 1
+    /// when DST's verify fails after the apply.
+    Promote(PromoteArgs),
+    /// What changed outside glctl: infrastructure, migration ledger, policies and the objects the
+    /// migrations made, each a list of named differences.
+    ///
+    /// Exit 0 no drift, 1 drift found, 3 a layer could not be read. Acknowledged drift (the file's
+    /// `drift.acknowledged`) is listed and does not count.
+    Drift(DriftArgs),
     /// Print what each engine and time-series backend can do (the capability table).
     Engines,
     /// Print the reference of every environment field as Markdown (generated from the model).
@@ -204,4 +216,48 @@ pub enum ReportFormat {
 pub enum DataFormat {
     Yaml,
     Json,
+}
+
+#[derive(Debug, Args)]
+pub struct DriftArgs {
+    /// Directory holding the environment's rendered module and Terraform state (default `.glctl/ENV/`).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub output: ReportFormat,
+    /// Read one stage only: `infra` (Terraform) or `database` (ledger, policies, objects).
+    #[arg(long, value_enum)]
+    pub only: Option<Stage>,
+    /// Seconds to wait for a glctl applying migrations to the same database.
+    #[arg(long, default_value_t = 120, value_name = "SECONDS")]
+    pub lock_timeout: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct PromoteArgs {
+    /// The environment whose verified bundle is promoted.
+    #[arg(long, value_name = "SRC")]
+    pub from: String,
+    /// The environment promoted into (its `promotion.from` must be SRC).
+    #[arg(long, value_name = "DST")]
+    pub to: String,
+    /// DST's work directory (default `.glctl/DST/`).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Promote without asking (required when not on a terminal).
+    #[arg(long)]
+    pub yes: bool,
+    /// Allow a DST plan that replaces or destroys stateful resources or drops data sooner.
+    #[arg(long)]
+    pub allow_destroy: bool,
+    /// Refuse when SRC and DST differ in a field DST's `promotion.differs` does not declare.
+    #[arg(long)]
+    pub strict: bool,
+    /// Seconds to wait for another promotion into DST, or a glctl applying migrations there.
+    #[arg(long, default_value_t = 600, value_name = "SECONDS")]
+    pub lock_timeout: u64,
+    /// Reports of DST's verify, as `glctl verify --report` (repeatable).
+    #[arg(long = "report", value_name = "FORMAT=FILE")]
+    pub reports: Vec<String>,
 }

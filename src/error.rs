@@ -43,6 +43,12 @@ pub enum Error {
     /// The user or a safety rule stopped the command before it changed anything.
     #[error("{0}")]
     Refused(String),
+    /// A promotion gate refused (the target is unchanged).
+    #[error("{0}")]
+    Gate(String),
+    /// A promotion gate could not be checked (the target is unchanged).
+    #[error("{0}")]
+    GateNotChecked(String),
     #[error(transparent)]
     Config(#[from] ConfigError),
     #[error(transparent)]
@@ -57,7 +63,8 @@ impl Error {
     /// The one map from kinds of failure to exit codes.
     pub fn exit(&self) -> Exit {
         match self {
-            Error::Usage(_) | Error::Config(_) => Exit::Usage,
+            Error::Usage(_) | Error::Config(_) | Error::Gate(_) => Exit::Usage,
+            Error::GateNotChecked(_) => Exit::Incomplete,
             Error::Refused(_) => Exit::Problems,
             Error::Aws(e) => match e {
                 // Credentials for another account, or an account id glctl cannot use: configuration.

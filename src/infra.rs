@@ -101,8 +101,9 @@ pub fn plan(
     std::fs::create_dir_all(dir).map_err(io(dir))?;
     module.write(dir).map_err(io(dir))?;
     let _ = std::fs::remove_file(dir.join(PLAN_RECORD));
-    let tf = Terraform::new(dir, plugin_dir(loaded));
-    tf.init()?;
+    let plugins = plugin_dir(loaded);
+    let tf = Terraform::new(dir, plugins.clone());
+    crate::terraform::init_cache::init_if_needed(&tf, dir, plugins.as_deref())?;
     tf.plan(PLAN_FILE)?;
     let plan = tf.show_json(PLAN_FILE)?;
     let record = PlanRecord {

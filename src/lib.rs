@@ -6,15 +6,18 @@
 //! `cmd` prints or imports it; every failure is an `error::Error` whose exit code is chosen in one place.
 
 pub(crate) mod aws;
+pub(crate) mod bundle;
 pub(crate) mod capabilities;
 pub mod cli;
 pub(crate) mod cmd;
 pub(crate) mod config;
 pub(crate) mod database;
+pub(crate) mod drift;
 pub mod error;
 pub(crate) mod infra;
 pub(crate) mod output;
 pub(crate) mod project;
+pub(crate) mod promote;
 pub(crate) mod terraform;
 pub(crate) mod verify;
 
@@ -37,6 +40,8 @@ pub fn run(cli: Cli) -> Result<Exit, Error> {
         Command::Apply(args) => cmd::apply::run(&ctx, args),
         Command::Migrate(args) => cmd::migrate::run(&ctx, args),
         Command::Verify(args) => cmd::verify::run(&ctx, args),
+        Command::Drift(args) => cmd::drift::run(&ctx, args),
+        Command::Promote(args) => cmd::promote::run(&ctx, args),
         Command::Engines => cmd::engines::run(),
         Command::Fields => cmd::fields::run(),
     }

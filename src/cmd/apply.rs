@@ -56,11 +56,15 @@ pub fn run(ctx: &Context, args: &ApplyArgs) -> Result<Exit, Error> {
         let outcome = runtime.block_on(stage.apply(&options, &MigrationBar::default()))?;
         print!("{}", describe(&outcome, &loaded.name));
     }
+    // When it was applied, for a promotion's soak time.
+    let (now, _) = crate::verify::facts::now();
+    crate::promote::history::record_apply(dir, &loaded.name, &now)
+        .map_err(|e| Error::Usage(format!("applied, but cannot record it: {e}")))?;
     Ok(Exit::Ok)
 }
 
 /// Asks on a terminal; elsewhere nobody can answer, so only `--yes` goes ahead.
-fn confirm(yes: bool, question: &str) -> Result<(), Error> {
+pub(crate) fn confirm(yes: bool, question: &str) -> Result<(), Error> {
     if yes {
         return Ok(());
     }

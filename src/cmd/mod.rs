@@ -1,11 +1,13 @@
 //! One module per subcommand; each parses nothing itself, calls one stage and prints its result.
 
 pub mod apply;
+pub mod drift;
 pub mod engines;
 pub mod fields;
 pub mod migrate;
 pub mod plan;
 pub mod progress;
+pub mod promote;
 pub mod render;
 pub mod show;
 pub mod validate;

@@ -6,8 +6,10 @@ use sha2::{Digest, Sha256};
 
 use super::progress::with_spinner;
 use super::Context;
+use crate::bundle;
 use crate::cli::{VerifyArgs, VerifyFormat};
 use crate::error::{Error, Exit};
+use crate::promote::history;
 use crate::verify::{self, checks::CHECKS, facts, report, Selection, Status, VerifyRun};
 
 pub fn run(ctx: &Context, args: &VerifyArgs) -> Result<Exit, Error> {
@@ -43,6 +45,10 @@ pub fn run(ctx: &Context, args: &VerifyArgs) -> Result<Exit, Error> {
         configuration_hash: format!("{:x}", Sha256::digest(configuration.as_bytes())),
         terraform_hash: crate::infra::root_module(&ctx.project, loaded).ok().map(|m| m.digest()),
         migrations: stage.migrations.iter().map(|m| (m.file_name(), m.checksum.clone())).collect(),
+        bundle: Some(
+            bundle::compute(&ctx.project, loaded, ctx.env_name()?, &stage.migrations)
+                .map_err(|e| Error::Usage(e.to_string()))?,
+        ),
         results,
     };
     print!("{}", render(&run, args.format, ctx));
@@ -85,16 +91,14 @@ fn parse_report(text: &str) -> Result<(VerifyFormat, std::path::PathBuf), Error>
     Ok((format, file.into()))
 }
 
-/// Every run is kept for promotion to check later: `.glctl/ENV/verify/<time>.json`.
+/// Every run is kept for promotion to check later: `.glctl/ENV/verify/<time>.json`, with its checksum.
 fn save(dir: &Path, run: &VerifyRun) -> Result<(), Error> {
-    let folder = dir.join("verify");
-    let name = format!("{}.json", run.at.replace(':', "-"));
-    std::fs::create_dir_all(&folder)
-        .and_then(|_| std::fs::write(folder.join(&name), report::json(run)))
-        .map_err(|e| Error::Usage(format!("cannot save the run in {}: {e}", folder.display())))
+    history::save(dir, history::VERIFY_DIR, &run.at, &report::json(run))
+        .map(|_| ())
+        .map_err(|e| Error::Usage(format!("cannot save the run: {e}")))
 }
 
-fn git_commit(root: &Path) -> Option<String> {
+pub(crate) fn git_commit(root: &Path) -> Option<String> {
     let out = std::process::Command::new("git")
         .args(["rev-parse", "HEAD"])
         .current_dir(root)

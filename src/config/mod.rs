@@ -1,9 +1,11 @@
 //! The environment model and everything that turns a YAML file into a checked `Environment`.
 
 pub mod diagnostics;
+pub mod drift;
 pub mod interval;
 pub mod loader;
 pub mod model;
+pub mod promotion;
 pub mod reference;
 pub mod rules;
 pub mod structure;
@@ -93,6 +95,8 @@ pub fn load(root: &Path, env: &str) -> Result<Loaded, ConfigError> {
             diagnostics::Finding::warning(at, message)
         });
     }
+    findings.extend(promotion::findings(&env, &name));
+    findings.extend(drift::findings(&env, now.get(..10).unwrap_or_default()));
     let findings: Vec<Diagnostic> = findings
         .into_iter()
         .map(|f| {

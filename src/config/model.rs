@@ -81,6 +81,12 @@ pub struct Environment {
     /// a warning instead of an error, and shows in the plan.
     #[serde(default)]
     pub accepted_risks: Vec<Risk>,
+    /// How this environment is promoted into from the previous stage (`glctl promote`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub promotion: Option<super::promotion::Promotion>,
+    /// Drift `glctl drift` knows about and accepts until a date.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drift: Option<super::drift::DriftSettings>,
 }
 
 fn yes() -> bool {

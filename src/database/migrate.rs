@@ -345,6 +345,30 @@ pub async fn lock(client: &Client, wait: Duration, on_wait: impl Fn()) -> Result
     }
 }
 
+/// The same lock taken shared, by a reader (`drift`) that must not see an apply half-way: it waits for an
+/// applier and lets other readers in.
+pub async fn lock_shared(client: &Client, wait: Duration) -> Result<(), String> {
+    let started = Instant::now();
+    loop {
+        let got: bool = client
+            .query_one("SELECT pg_try_advisory_lock_shared($1)", &[&LOCK_KEY])
+            .await
+            .map_err(|e| db_error(&e))?
+            .get(0);
+        if got {
+            return Ok(());
+        }
+        if started.elapsed() >= wait {
+            return Err(format!("another glctl is applying migrations; gave up waiting after {} s", wait.as_secs()));
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+pub async fn unlock_shared(client: &Client) {
+    let _ = client.query_one("SELECT pg_advisory_unlock_shared($1)", &[&LOCK_KEY]).await;
+}
+
 pub async fn unlock(client: &Client) {
     let _ = client.query_one("SELECT pg_advisory_unlock($1)", &[&LOCK_KEY]).await;
 }

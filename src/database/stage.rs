@@ -12,7 +12,7 @@ use super::migrate::{self, Migration, Status};
 use super::native;
 use super::policies::{self, Change, PolicyPlan};
 use super::target::{self, Source};
-use super::{connect, logins, preflight, DatabaseError};
+use super::{connect, logins, objects, preflight, refreshes, DatabaseError};
 use crate::aws::AwsContext;
 use crate::config::model::Backend;
 use crate::config::Loaded;
@@ -187,6 +187,7 @@ impl<'a> DatabaseStage<'a> {
             policies_reconciled: options.reconcile,
             logins: None,
             login_notes: Vec::new(),
+            summaries_populated: Vec::new(),
         };
         if outcome.policies_reconciled {
             let fail =
@@ -214,6 +215,19 @@ impl<'a> DatabaseStage<'a> {
             policies::apply(cron.as_mut().unwrap_or(client), &on_cron)
                 .await
                 .map_err(|e| fail(format!("{e} (the partition and summary changes before it were applied)")))?;
+            // apply's own populate is a refresh: recorded so verify judges a fresh summary as fresh.
+            let populated = match self.loaded.environment.timeseries.backend {
+                Backend::Native => {
+                    plan.changes.iter().filter(|c| c.setting == "populated").map(|c| c.object.clone()).collect()
+                }
+                Backend::Timescaledb => {
+                    refreshes::populate_timescaledb(client, &self.loaded.environment).await.map_err(fail)?
+                }
+            };
+            refreshes::record(client, &populated, "glctl apply").await.map_err(|e| fail(connect::reason(&e)))?;
+            outcome.summaries_populated = populated;
+            // What the migrations and policies made, as drift will compare it.
+            objects::save_baseline(client).await.map_err(|e| fail(connect::reason(&e)))?;
             outcome.policy_changes = plan.changes.iter().map(|c| c.describe()).collect();
             outcome.policy_problems = plan.problems.clone();
             match self.source {
@@ -291,6 +305,8 @@ pub struct DatabaseOutcome {
     /// or `migrate apply`).
     pub logins: Option<Vec<String>>,
     pub login_notes: Vec<String>,
+    /// Summaries apply refreshed itself (never refreshed before), recorded in `glctl.summary_refreshes`.
+    pub summaries_populated: Vec<String>,
 }
 
 #[cfg(test)]

@@ -108,6 +108,15 @@ impl Terraform {
             .map(|_| ())
     }
 
+    /// A refresh-only plan: what changed in the real resources since the last apply, changing nothing.
+    pub fn plan_refresh_only(&self, plan_file: &str) -> Result<(), TerraformError> {
+        self.run(
+            "plan -refresh-only",
+            &["plan", "-refresh-only", "-input=false", "-no-color", "-lock-timeout=60s", &format!("-out={plan_file}")],
+        )
+        .map(|_| ())
+    }
+
     pub fn show_json(&self, plan_file: &str) -> Result<Value, TerraformError> {
         let text = self.run("show", &["show", "-json", "-no-color", plan_file])?;
         serde_json::from_str(&text).map_err(|e| TerraformError::new("show", format!("unreadable JSON: {e}")))

@@ -418,24 +418,37 @@ fn fa08(e: &Environment, d: &DbFacts) -> Outcome {
     let mut problems = differences(d, &["populated", "refresh", "cron job"]);
     let mut observed = Vec::new();
     for name in e.continuous_aggregates.keys() {
-        match d.jobs.iter().find(|j| j.target == *name) {
-            None => problems.push(format!("{name}: no refresh job")),
-            Some(job) => match job.seconds_since_success {
-                Some(age) if age <= 2 * job.schedule_seconds => {
-                    observed.push(format!("{name}: refreshed {age} s ago (every {} s)", job.schedule_seconds))
-                }
-                Some(age) => {
-                    problems.push(format!("{name}: last refreshed {age} s ago, every {} s", job.schedule_seconds))
-                }
-                None => problems.push(format!(
-                    "{name}: {} has never refreshed successfully (last status {})",
-                    job.name,
-                    job.last_status.as_deref().unwrap_or("none")
-                )),
-            },
+        let Some(job) = d.jobs.iter().find(|j| j.target == *name) else {
+            problems.push(format!("{name}: no refresh job"));
+            continue;
+        };
+        // The newest refresh, apply's own populate included: a job that has not had its first run yet is
+        // not a stale summary.
+        let by_job = job.seconds_since_success.map(|age| (age, "by its job"));
+        let by_apply = d.populated_by_apply.get(name).map(|age| (*age, "by glctl apply"));
+        let newest = match (by_job, by_apply) {
+            (Some(j), Some(a)) => Some(if a.0 < j.0 { a } else { j }),
+            (j, a) => j.or(a),
+        };
+        let allowed = job.schedule_seconds.saturating_mul(2);
+        match newest {
+            Some((age, by)) if age <= allowed => {
+                observed.push(format!("{name}: refreshed {age} s ago {by} (every {} s)", job.schedule_seconds))
+            }
+            Some((age, by)) => problems.push(format!(
+                "{name}: last refreshed {age} s ago {by}, every {} s (last job status {})",
+                job.schedule_seconds,
+                job.last_status.as_deref().unwrap_or("none")
+            )),
+            None => problems.push(format!(
+                "{name}: {} has never refreshed successfully and apply did not populate it (last status {})",
+                job.name,
+                job.last_status.as_deref().unwrap_or("none")
+            )),
         }
     }
-    let source = "job run history (timescaledb_information.job_stats / cron.job_run_details)";
+    let source = "job run history (timescaledb_information.job_stats / cron.job_run_details) and \
+                  glctl.summary_refreshes (apply's populate)";
     if problems.is_empty() {
         pass(evidence(observed.join("; "), "each within two schedule periods", source))
     } else {
@@ -912,7 +925,7 @@ fn gl10(e: &Environment, f: &Facts) -> Outcome {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::verify::facts::{BehaviourFacts, SecretFact};
+    use crate::verify::facts::{BehaviourFacts, JobFact, SecretFact};
 
     fn env(yaml_extra: &str) -> Environment {
         let yaml = format!(
@@ -946,6 +959,34 @@ mod tests {
 
     fn by_id(id: &str) -> &'static Check {
         CHECKS.iter().find(|c| c.id == id).unwrap()
+    }
+
+    #[test]
+    fn a_summary_populated_by_apply_is_fresh_until_its_schedule_lapses_even_before_its_first_job_run() {
+        let e = env("hypertables: { t: { time_column: ts, chunk_interval: 1 day } }\n\
+                     continuous_aggregates: { s: { source: t, bucket: 1 hour, \
+                     refresh: { start_offset: 3 hours, end_offset: 1 hour, schedule_interval: 1 hour } } }\n");
+        let job = |since: Option<i64>| JobFact {
+            name: "glctl:db:refresh:s".into(),
+            target: "s".into(),
+            schedule_seconds: 3600,
+            seconds_since_success: since,
+            last_status: None,
+        };
+        let decide = |since: Option<i64>, populated: Option<i64>| {
+            let mut d = DbFacts { jobs: vec![job(since)], ..DbFacts::default() };
+            if let Some(age) = populated {
+                d.populated_by_apply.insert("s".into(), age);
+            }
+            fa08(&e, &d)
+        };
+        assert!(matches!(decide(None, Some(60)), Outcome::Pass(_)), "apply's populate counts as a refresh");
+        assert!(matches!(decide(Some(9000), Some(60)), Outcome::Pass(_)), "the newer of job and apply");
+        assert!(matches!(decide(Some(60), None), Outcome::Pass(_)));
+        let Outcome::Fail(_, ev) = decide(None, Some(7201)) else { panic!("stale after two periods") };
+        assert!(ev[0].observed.contains("7201 s ago by glctl apply"), "{}", ev[0].observed);
+        let Outcome::Fail(_, ev) = decide(None, None) else { panic!("never refreshed at all") };
+        assert!(ev[0].observed.contains("never refreshed"), "{}", ev[0].observed);
     }
 
     #[test]

@@ -35,6 +35,8 @@ pub struct DbFacts {
     pub policies: PolicyPlan,
     /// Scheduled jobs: TimescaleDB policies or pg_cron jobs.
     pub jobs: Vec<JobFact>,
+    /// Summary → seconds since `apply` itself refreshed it (`glctl.summary_refreshes`).
+    pub populated_by_apply: BTreeMap<String, i64>,
     /// Rows of `pg_stat_replication` (RDS, self-managed) or `aurora_replica_status()` (Aurora readers).
     pub replicas: Vec<String>,
     /// `log_statement` and `pgaudit.log` (when pgaudit is loaded).
@@ -217,6 +219,8 @@ async fn database_facts(
     // pg_cron's database, when it is another one, is opened once for the policies and the jobs.
     let cron = stage.cron_client(client, target).await.map_err(|e| e.to_string())?;
     facts.policies = stage.policy_plan_using(client, cron.as_ref()).await.map_err(|e| e.to_string())?;
+    facts.populated_by_apply =
+        crate::database::refreshes::seconds_since(client).await.map_err(read("glctl.summary_refreshes"))?;
     facts.log_statement = client.query_one("SHOW log_statement", &[]).await.map_err(read("log_statement"))?.get(0);
     facts.pgaudit_log =
         client.query_one("SELECT current_setting('pgaudit.log', true)", &[]).await.map_err(read("pgaudit.log"))?.get(0);

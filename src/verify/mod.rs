@@ -81,6 +81,9 @@ pub struct VerifyRun {
     pub terraform_hash: Option<String>,
     /// Migration file → checksum, as verified.
     pub migrations: Vec<(String, String)>,
+    /// The bundle verified (`bundle.rs`): what a promotion from this environment carries.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bundle: Option<crate::bundle::Bundle>,
     pub results: Vec<CheckResult>,
 }
 
@@ -265,6 +268,7 @@ mod tests {
             configuration_hash: "h".into(),
             terraform_hash: None,
             migrations: vec![],
+            bundle: None,
             results,
         };
         let unreachable_run = run(results);

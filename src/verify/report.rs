@@ -94,6 +94,9 @@ pub fn markdown(run: &VerifyRun) -> String {
         "| Rendered Terraform (SHA-256) | `{}` |\n",
         run.terraform_hash.as_deref().unwrap_or("(not rendered)")
     ));
+    if let Some(bundle) = &run.bundle {
+        out.push_str(&format!("| Bundle (SHA-256) | `{}` |\n", bundle.digest));
+    }
     out.push_str(&format!("| Result | {} |\n\n", summary(run)));
     out.push_str("## Migrations verified\n\n| file | SHA-256 |\n|---|---|\n");
     for (file, checksum) in &run.migrations {
@@ -157,6 +160,7 @@ mod tests {
             configuration_hash: "c0ffee".into(),
             terraform_hash: None,
             migrations: vec![("0001_roles.sql".into(), "ab".into())],
+            bundle: None,
             results: vec![
                 result("ST-01", Status::Fail, Some("a plaintext connection was accepted"), vec![e.clone()]),
                 result("ST-02", Status::Pass, None, vec![e]),
