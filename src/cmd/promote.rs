@@ -65,7 +65,8 @@ pub fn run(ctx: &Context, args: &PromoteArgs) -> Result<Exit, Error> {
     });
     let (run, verified_gate) = match run {
         Ok(run) => {
-            let gate = gates::verified(&src.name, run.as_ref(), &bundle, &max_age, now_secs);
+            let checks: Vec<&str> = crate::verify::checks::CHECKS.iter().map(|c| c.id).collect();
+            let gate = gates::verified(&src.name, run.as_ref(), &bundle, &max_age, now_secs, &checks);
             (run, gate)
         }
         Err(e) => (

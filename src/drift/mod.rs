@@ -213,9 +213,11 @@ async fn database(stage: &DatabaseStage<'_>, lock_timeout: Duration) -> Vec<Laye
     let mut layers = Vec::new();
 
     let mut ledger = Layer::new("migrations");
+    let mut nothing_applied = false;
     match stage.status(&client).await {
         Err(e) => ledger.not_read = Some(e.to_string()),
         Ok(status) => {
+            nothing_applied = status.applied.is_empty() && status.missing.is_empty();
             for m in &status.changed {
                 ledger.push(m.file_name(), "applied, then the file changed (checksum differs)".into());
             }
@@ -240,6 +242,9 @@ async fn database(stage: &DatabaseStage<'_>, lock_timeout: Duration) -> Vec<Laye
 
     let mut policies = Layer::new("policies");
     match stage.policy_plan(&client, &target).await {
+        Ok(_) if nothing_applied => {
+            policies.notes.push("nothing applied yet: the first apply or promotion creates the policies".into())
+        }
         Err(e) => policies.not_read = Some(e.to_string()),
         Ok(plan) => {
             for c in &plan.changes {
@@ -262,6 +267,9 @@ async fn database(stage: &DatabaseStage<'_>, lock_timeout: Duration) -> Vec<Laye
     let mut catalog = Layer::new("objects");
     match (objects::baseline(&client).await, objects::snapshot(&client).await) {
         (Err(e), _) | (_, Err(e)) => catalog.not_read = Some(crate::database::connect::reason(&e)),
+        (Ok(None), _) if nothing_applied => {
+            catalog.notes.push("nothing applied yet: no objects of glctl's to compare".into())
+        }
         (Ok(None), _) => {
             catalog.not_read = Some("no baseline: `glctl apply` keeps one of what the migrations made".into())
         }

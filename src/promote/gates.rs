@@ -58,7 +58,15 @@ pub fn order(src: &str, dst: &Loaded) -> Gate {
 }
 
 /// SRC's latest verify run passed (no FAIL, no ERROR) for exactly `bundle`, and is not older than `max_age`.
-pub fn verified(src: &str, run: Option<&SavedRun>, bundle: &Bundle, max_age: &Interval, now_secs: i64) -> Gate {
+/// `checks` are every check's ID: a run narrowed with `--only`/`--skip` proves less than a promotion needs.
+pub fn verified(
+    src: &str,
+    run: Option<&SavedRun>,
+    bundle: &Bundle,
+    max_age: &Interval,
+    now_secs: i64,
+    checks: &[&str],
+) -> Gate {
     const GATE: &str = "verified";
     let again = format!("run `glctl verify -e {src}` and have it pass");
     let Some(run) = run else {
@@ -67,6 +75,14 @@ pub fn verified(src: &str, run: Option<&SavedRun>, bundle: &Bundle, max_age: &In
     let file = run.path.display();
     if run.environment != src {
         return refuse(GATE, format!("{file} is a verify run of {}, not {src}", run.environment), again);
+    }
+    let left_out: Vec<&str> = checks.iter().filter(|c| !run.results.iter().any(|r| r.id == **c)).copied().collect();
+    if !left_out.is_empty() {
+        return refuse(
+            GATE,
+            format!("{file} left out {} check(s) ({}…)", left_out.len(), left_out[0]),
+            format!("run `glctl verify -e {src}` without --only/--skip and have it pass"),
+        );
     }
     let failed: Vec<String> = run
         .results
@@ -238,8 +254,12 @@ mod tests {
             &b,
             &WEEK,
             NOW,
+            &["FA-01", "ST-01"],
         );
         assert!(ok.as_ref().unwrap().saw.contains("1 skipped: ST-01"), "{ok:?}");
+        let narrowed = run(&[("FA-01", "PASS")], Some(b.clone()), "2025-12-01T09:00:00Z");
+        let e = verified("dev", Some(&narrowed), &b, &WEEK, NOW, &["FA-01", "ST-01"]).unwrap_err();
+        assert!(e.saw.contains("left out 1 check(s) (ST-01"), "{e}");
     }
 
     #[test]
@@ -247,14 +267,14 @@ mod tests {
         let b = bundle("1");
         let at = "2025-12-01T09:00:00Z";
         let failed =
-            verified("dev", Some(&run(&[("FA-08", "FAIL")], Some(b.clone()), at)), &b, &WEEK, NOW).unwrap_err();
+            verified("dev", Some(&run(&[("FA-08", "FAIL")], Some(b.clone()), at)), &b, &WEEK, NOW, &[]).unwrap_err();
         assert!(failed.gate == "verified" && failed.saw.contains("FA-08 FAIL"), "{failed}");
-        let other = verified("dev", Some(&run(&[], Some(bundle("2")), at)), &b, &WEEK, NOW).unwrap_err();
+        let other = verified("dev", Some(&run(&[], Some(bundle("2")), at)), &b, &WEEK, NOW, &[]).unwrap_err();
         assert!(other.saw.contains("policy changed"), "{other}");
         let stale =
-            verified("dev", Some(&run(&[], Some(b.clone()), "2025-11-20T09:00:00Z")), &b, &WEEK, NOW).unwrap_err();
+            verified("dev", Some(&run(&[], Some(b.clone()), "2025-11-20T09:00:00Z")), &b, &WEEK, NOW, &[]).unwrap_err();
         assert!(stale.saw.contains("older than promotion.max_age 7 days"), "{stale}");
-        assert!(verified("dev", None, &b, &WEEK, NOW).unwrap_err().saw.contains("no saved verify run"));
+        assert!(verified("dev", None, &b, &WEEK, NOW, &[]).unwrap_err().saw.contains("no saved verify run"));
     }
 
     #[test]

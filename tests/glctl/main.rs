@@ -3,6 +3,7 @@
 mod support;
 
 mod database;
+mod drift;
 mod logins;
 mod migrate;
 mod native;

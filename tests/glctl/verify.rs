@@ -70,8 +70,14 @@ fn the_local_environment_signs_off_with_every_applicable_check_passing() {
     let md = std::fs::read_to_string(&markdown).unwrap();
     assert!(md.starts_with("# Acceptance verification: local"), "{md}");
     assert!(md.contains("0001_roles.sql") && md.contains("## Sign-off"), "{md}");
-    let saved = std::fs::read_dir(dir.path().join("tf/verify")).unwrap().count();
-    assert_eq!(saved, 1, "the run is saved for promotion");
+    let saved: Vec<_> = std::fs::read_dir(dir.path().join("tf/verify")).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(saved.len(), 2, "the run is saved for promotion, with its checksum: {saved:?}");
+    let json = saved.iter().find(|p| p.extension().is_some_and(|x| x == "json")).unwrap();
+    let run: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap();
+    assert_eq!(run["bundle"]["digest"].as_str().map(str::len), Some(64), "the run records the bundle it verified");
+    assert!(md.contains("| Bundle (SHA-256) |"), "{md}");
+    let fa08 = results.iter().find(|r| r["id"] == "FA-08").unwrap();
+    assert_eq!(fa08["status"], "PASS", "a fresh environment passes FA-08 without a waiver: {fa08}");
 
     // Without its waivers the same target fails exactly what the local stack cannot do, with the evidence.
     let unwaived = dir.path().join("local-unwaived.yaml");
