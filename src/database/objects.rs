@@ -10,6 +10,8 @@ use std::collections::BTreeSet;
 
 use tokio_postgres::Client;
 
+use crate::config::model::Environment;
+
 /// One object of the catalog, as `kind` and a name that says everything compared about it.
 pub type Object = (String, String);
 
@@ -33,9 +35,16 @@ pub async fn snapshot(client: &Client) -> Result<BTreeSet<Object>, tokio_postgre
     Ok(client.query(SNAPSHOT, &[]).await?.iter().map(|r| (r.get(0), r.get(1))).collect())
 }
 
-/// Keeps the catalog now as the baseline drift compares with.
-pub async fn save_baseline(client: &mut Client) -> Result<(), tokio_postgres::Error> {
+/// Keeps the catalog now as the baseline drift compares with, and the policies just applied (the
+/// environment's hypertables and aggregates), so drift tells a hand change from a change of the file that
+/// the next apply or promotion brings.
+pub async fn save_baseline(client: &mut Client, env: &Environment) -> Result<(), tokio_postgres::Error> {
     let now = snapshot(client).await?;
+    let policies = serde_json::json!({
+        "hypertables": env.hypertables,
+        "continuous_aggregates": env.continuous_aggregates,
+    })
+    .to_string();
     let tx = client.transaction().await?;
     tx.batch_execute(
         "CREATE SCHEMA IF NOT EXISTS glctl;
@@ -47,7 +56,18 @@ pub async fn save_baseline(client: &mut Client) -> Result<(), tokio_postgres::Er
     for (kind, name) in &now {
         tx.execute("INSERT INTO glctl.object_baseline (kind, name) VALUES ($1, $2)", &[kind, name]).await?;
     }
+    tx.execute("INSERT INTO glctl.object_baseline (kind, name) VALUES ('applied policies', $1)", &[&policies]).await?;
     tx.commit().await
+}
+
+/// The hypertables and aggregates of the last apply, as an environment to diff the live policies against.
+pub fn applied_policies(baseline: &BTreeSet<Object>, env: &Environment) -> Option<Environment> {
+    let (_, json) = baseline.iter().find(|(kind, _)| kind == "applied policies")?;
+    let value: serde_json::Value = serde_json::from_str(json).ok()?;
+    let mut applied = env.clone();
+    applied.hypertables = serde_json::from_value(value["hypertables"].clone()).ok()?;
+    applied.continuous_aggregates = serde_json::from_value(value["continuous_aggregates"].clone()).ok()?;
+    Some(applied)
 }
 
 /// The baseline `apply` kept; `None` when no apply of this glctl has run against the database.
@@ -62,6 +82,8 @@ pub async fn baseline(client: &Client) -> Result<Option<BTreeSet<Object>>, tokio
 
 /// What changed from the baseline, one line each.
 pub fn differences(baseline: &BTreeSet<Object>, now: &BTreeSet<Object>) -> Vec<String> {
+    let baseline: BTreeSet<Object> = baseline.iter().filter(|(kind, _)| kind != "applied policies").cloned().collect();
+    let baseline = &baseline;
     let mut out = Vec::new();
     for (kind, name) in baseline.difference(now) {
         let twin = now.iter().find(|(k, n)| k == kind && same_trigger(n, name));

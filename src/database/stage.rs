@@ -99,7 +99,26 @@ impl<'a> DatabaseStage<'a> {
 
     /// The time-series policies of the environment's backend against the database.
     async fn read_policies(&self, app: &Client, cron: Option<&Client>) -> Result<PolicyPlan, tokio_postgres::Error> {
-        let env = &self.loaded.environment;
+        self.read_policies_of(&self.loaded.environment, app, cron).await
+    }
+
+    /// The same diff against `env` instead of the file (drift compares with what apply last made).
+    pub(crate) async fn policy_plan_against(
+        &self,
+        env: &crate::config::model::Environment,
+        app: &Client,
+        target: &Target,
+    ) -> Result<PolicyPlan, DatabaseError> {
+        let cron = self.cron_client(app, target).await?;
+        self.read_policies_of(env, app, cron.as_ref()).await.map_err(DatabaseError::query("the time-series policies"))
+    }
+
+    async fn read_policies_of(
+        &self,
+        env: &crate::config::model::Environment,
+        app: &Client,
+        cron: Option<&Client>,
+    ) -> Result<PolicyPlan, tokio_postgres::Error> {
         match env.timeseries.backend {
             Backend::Timescaledb => policies::plan(app, env).await,
             Backend::Native => Ok(native::diff(env, &native::read_live(app, cron).await?)),
@@ -227,7 +246,7 @@ impl<'a> DatabaseStage<'a> {
             refreshes::record(client, &populated, "glctl apply").await.map_err(|e| fail(connect::reason(&e)))?;
             outcome.summaries_populated = populated;
             // What the migrations and policies made, as drift will compare it.
-            objects::save_baseline(client).await.map_err(|e| fail(connect::reason(&e)))?;
+            objects::save_baseline(client, &self.loaded.environment).await.map_err(|e| fail(connect::reason(&e)))?;
             outcome.policy_changes = plan.changes.iter().map(|c| c.describe()).collect();
             outcome.policy_problems = plan.problems.clone();
             match self.source {

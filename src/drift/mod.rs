@@ -1,7 +1,8 @@
 //! `drift`: what changed outside glctl, in four layers, each a list of named differences:
 //! infrastructure (a refresh-only Terraform plan, read from its JSON `resource_drift`), the migration
-//! ledger against `sql/migrations/`, the live time-series policies against the file (the same diff `plan`
-//! uses), and the objects the migrations made (triggers, indexes, grants) against the baseline `apply` kept.
+//! ledger against `sql/migrations/`, the live time-series policies (the same diff `plan` uses) against what
+//! the last apply made — so a change of the file, which the next apply or promotion brings, is not drift —
+//! and the objects the migrations made (triggers, indexes, grants) against the baseline `apply` kept.
 //!
 //! A layer that cannot be read is reported as such, never as "no drift". Acknowledged drift
 //! (`drift.acknowledged` in the environment file) is listed with its reason and does not count.
@@ -124,7 +125,7 @@ pub async fn detect(
         layers.push(infrastructure(loaded, work_dir));
     }
     if options.database {
-        layers.extend(database(stage, options.lock_timeout).await);
+        layers.extend(database(loaded, stage, options.lock_timeout).await);
     }
     let mut report = DriftReport { environment: loaded.name.clone(), layers };
     acknowledge(loaded, &mut report, today);
@@ -200,7 +201,7 @@ fn changed_attributes(change: &Value) -> Vec<String> {
 }
 
 /// The ledger, the policies and the objects, read under the migration lock taken shared.
-async fn database(stage: &DatabaseStage<'_>, lock_timeout: Duration) -> Vec<Layer> {
+async fn database(loaded: &Loaded, stage: &DatabaseStage<'_>, lock_timeout: Duration) -> Vec<Layer> {
     let names = ["migrations", "policies", "objects"];
     let all_failed = |why: String| names.iter().map(|l| Layer::failed(l, why.clone())).collect::<Vec<_>>();
     let (client, target) = match stage.connect_with_target().await {
@@ -240,8 +241,25 @@ async fn database(stage: &DatabaseStage<'_>, lock_timeout: Duration) -> Vec<Laye
     }
     layers.push(ledger);
 
+    let baseline = objects::baseline(&client).await;
+    let applied = match &baseline {
+        Ok(Some(base)) => objects::applied_policies(base, &loaded.environment),
+        _ => None,
+    };
     let mut policies = Layer::new("policies");
-    match stage.policy_plan(&client, &target).await {
+    let planned = match &applied {
+        Some(env) => stage.policy_plan_against(env, &client, &target).await,
+        None => {
+            if !nothing_applied {
+                policies.notes.push("no record of the policies apply made: compared with the file".into());
+            }
+            stage.policy_plan(&client, &target).await
+        }
+    };
+    if applied.is_some() {
+        policies.notes.push("compared with what the last apply made; changes of the file are the next apply".into());
+    }
+    match planned {
         Ok(_) if nothing_applied => {
             policies.notes.push("nothing applied yet: the first apply or promotion creates the policies".into())
         }
@@ -265,7 +283,7 @@ async fn database(stage: &DatabaseStage<'_>, lock_timeout: Duration) -> Vec<Laye
     layers.push(policies);
 
     let mut catalog = Layer::new("objects");
-    match (objects::baseline(&client).await, objects::snapshot(&client).await) {
+    match (baseline, objects::snapshot(&client).await) {
         (Err(e), _) | (_, Err(e)) => catalog.not_read = Some(crate::database::connect::reason(&e)),
         (Ok(None), _) if nothing_applied => {
             catalog.notes.push("nothing applied yet: no objects of glctl's to compare".into())

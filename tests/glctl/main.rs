@@ -7,6 +7,7 @@ mod drift;
 mod logins;
 mod migrate;
 mod native;
+mod promote;
 mod readme;
 mod schema;
 mod secrets;
