@@ -4,6 +4,7 @@ mod support;
 
 mod database;
 mod drift;
+mod examples;
 mod logins;
 mod migrate;
 mod native;
