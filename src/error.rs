@@ -54,6 +54,14 @@ pub enum Error {
 }
 
 impl Error {
+    /// The long form of a failure whose message is kept short, for `--verbose`.
+    pub fn detail(&self) -> Option<&str> {
+        match self {
+            Error::Aws(e) | Error::Database(DatabaseError::Aws(e)) => e.detail(),
+            _ => None,
+        }
+    }
+
     /// The one map from kinds of failure to exit codes.
     pub fn exit(&self) -> Exit {
         match self {
@@ -61,7 +69,7 @@ impl Error {
             Error::Refused(_) => Exit::Problems,
             Error::Aws(e) => match e {
                 // Credentials for another account, or an account id glctl cannot use: configuration.
-                AwsError::AccountMismatch { .. } => Exit::Usage,
+                AwsError::AccountMismatch { .. } | AwsError::NoCredentials { .. } => Exit::Usage,
                 AwsError::Unreachable { .. } => Exit::Problems,
             },
             Error::Infra(e) => match e {
@@ -70,7 +78,7 @@ impl Error {
             },
             Error::Database(e) => match e {
                 DatabaseError::Migrations(_) | DatabaseError::NoTarget(_) | DatabaseError::BadUrl(_) => Exit::Usage,
-                DatabaseError::Aws(AwsError::AccountMismatch { .. }) => Exit::Usage,
+                DatabaseError::Aws(AwsError::AccountMismatch { .. } | AwsError::NoCredentials { .. }) => Exit::Usage,
                 _ => Exit::Problems,
             },
         }

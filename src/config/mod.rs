@@ -57,13 +57,20 @@ pub fn load(root: &Path, env: &str) -> Result<Loaded, ConfigError> {
             "the environment name '{name}' (the file name) cannot be part of AWS resource names; expected 1-40 \
              characters of a-z, 0-9 and single '-', starting with a letter and not ending with '-' (rename the file)"
         );
-        return Err(invalid(vec![Diagnostic { severity: Severity::Error, location, field: String::new(), message }]));
+        return Err(invalid(vec![Diagnostic {
+            severity: Severity::Error,
+            location,
+            field: String::new(),
+            message,
+            accepted_risk: false,
+        }]));
     }
     let locate = |finding: diagnostics::Finding, span: &marked_yaml::Span| Diagnostic {
         severity: finding.severity,
         location: merged.sources.location(span, 0),
         field: finding.path.to_string(),
         message: finding.message,
+        accepted_risk: finding.accepted_risk,
     };
 
     let schema = schema();

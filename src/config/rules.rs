@@ -51,7 +51,7 @@ impl Rules<'_> {
     fn risk(&mut self, risk: Risk, path: FieldPath, what: &str) {
         self.risks_taken.insert(risk);
         if self.env.accepted_risks.contains(&risk) {
-            self.warning(path, format!("{what} (accepted risk `{}`)", risk.name()));
+            self.out.push(Finding::accepted_risk(path, format!("{what} (accepted risk `{}`)", risk.name())));
         } else {
             self.error(
                 path,

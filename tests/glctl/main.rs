@@ -2,6 +2,7 @@
 
 mod support;
 
+mod credentials;
 mod database;
 mod logins;
 mod migrate;
