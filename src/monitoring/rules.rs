@@ -72,7 +72,7 @@ pub fn recording_rules() -> Vec<Recording> {
                 "sum by (instance) (rate(pg_stat_database_xact_commit[5m]) + rate(pg_stat_database_xact_rollback[5m]))"
                     .into(),
         },
-        Recording { record: WAL_BYTES_RATE, expr: "rate(glctl_wal_position_bytes[5m])".into() },
+        Recording { record: WAL_BYTES_RATE, expr: "sum by (instance) (rate(glctl_wal_position_bytes[5m]))".into() },
     ]
 }
 
@@ -156,7 +156,7 @@ pub fn alerts(env: &Environment) -> Vec<Alert> {
             "PostgreSQLReplicationLag",
             l(t.replication_lag_bytes),
             ("5m", "1m"),
-            |v| format!("glctl_replication_max_replay_lag_bytes > {v}"),
+            |v| format!("max by (instance) (glctl_replication_max_replay_lag_bytes) > {v}"),
             "A replica of {{ $labels.instance }} is behind",
             |v| format!("{{{{ $value | humanize1024 }}}}B of WAL not replayed (threshold {v} bytes)."),
             "Look at pg_stat_replication on the primary (write_lag, replay_lag) and the replica's I/O.",
@@ -167,7 +167,7 @@ pub fn alerts(env: &Environment) -> Vec<Alert> {
         out.push(Alert {
             name: "PostgreSQLReplicaNotStreaming",
             severity: Severity::Critical,
-            expr: format!("glctl_replication_streaming_replicas < {replicas}"),
+            expr: format!("max by (instance) (glctl_replication_streaming_replicas) < {replicas}"),
             for_: "1m",
             summary: "{{ $labels.instance }} streams to fewer replicas than declared".into(),
             description: format!(

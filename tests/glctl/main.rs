@@ -5,6 +5,7 @@ mod support;
 mod database;
 mod logins;
 mod migrate;
+mod monitoring;
 mod native;
 mod readme;
 mod schema;
