@@ -129,7 +129,7 @@ pub fn rule_groups(env: &Environment, name: &str) -> Value {
 
 /// The exporter's settings: environment variables postgres_exporter 0.11 reads. The password comes from a
 /// file (`DATA_SOURCE_PASS_FILE`) mounted from a secret, never from this file.
-fn exporter_env(env: &Environment, name: &str, database: &str, queries: &str, extra_flags: &str) -> String {
+fn exporter_env(env: &Environment, name: &str, database: &str, queries: &str, only_queries: bool) -> String {
     let c = &env.connection;
     let host = c.host.clone().unwrap_or_else(|| "INSTANCE_ENDPOINT".into());
     let sslmode = match c.tls_mode {
@@ -143,13 +143,19 @@ fn exporter_env(env: &Environment, name: &str, database: &str, queries: &str, ex
     format!(
         "{}# One exporter per instance (writer and each replica): INSTANCE_ENDPOINT is the instance's endpoint\n\
          # (`terraform output`, or the RDS console). The login needs the pg_monitor role; reading\n\
-         # cron.job_run_details needs the job owner or rds_superuser. Flags: {extra_flags}\n\
+         # cron.job_run_details needs the job owner or rds_superuser.\n\
          DATA_SOURCE_URI={host}:{}/{database}?sslmode={sslmode}\n\
          DATA_SOURCE_USER=postgres_exporter\n\
          DATA_SOURCE_PASS_FILE=/etc/postgres-exporter/secrets/password\n\
-         PG_EXPORTER_EXTEND_QUERY_PATH=/etc/postgres-exporter/{queries}\n",
+         PG_EXPORTER_EXTEND_QUERY_PATH=/etc/postgres-exporter/{queries}\n{}",
         header(name, "postgres_exporter 0.11 settings"),
-        c.port
+        c.port,
+        if only_queries {
+            "# Only glctl's queries: the built-in metrics come from the application database's exporter.\n\
+             PG_EXPORTER_DISABLE_DEFAULT_METRICS=true\nPG_EXPORTER_DISABLE_SETTINGS_METRICS=true\n"
+        } else {
+            ""
+        }
     )
 }
 
@@ -185,10 +191,7 @@ pub fn render(loaded: &Loaded) -> Result<Vec<File>, MonitoringError> {
             text: header(name, "postgres_exporter queries (application database)")
                 + &yaml(&queries::render(&queries::app_queries(env))),
         },
-        File {
-            path: "exporter/exporter.env",
-            text: exporter_env(env, name, &app_db, "queries.yaml", "--extend.query-path (from the variable)"),
-        },
+        File { path: "exporter/exporter.env", text: exporter_env(env, name, &app_db, "queries.yaml", false) },
         File {
             path: "alertmanager/alertmanager.yaml",
             text: header(name, "Alertmanager routing") + &yaml(&alertmanager::render(env, name)),
@@ -206,13 +209,7 @@ pub fn render(loaded: &Loaded) -> Result<Vec<File>, MonitoringError> {
         });
         files.push(File {
             path: "exporter/cron-exporter.env",
-            text: exporter_env(
-                env,
-                name,
-                &cron_database(env),
-                "cron-queries.yaml",
-                "--disable-default-metrics --disable-settings-metrics (only glctl's pg_cron queries)",
-            ),
+            text: exporter_env(env, name, &cron_database(env), "cron-queries.yaml", true),
         });
     }
     Ok(files)

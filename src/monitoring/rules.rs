@@ -141,6 +141,19 @@ pub fn alerts(env: &Environment) -> Vec<Alert> {
         runbook: "Check the exporter's pod and the Prometheus scrape configuration (ServiceMonitor).",
         labels: vec![],
     });
+    out.push(Alert {
+        name: "PostgresExporterQueriesFailing",
+        severity: Severity::Warning,
+        expr: "max by (instance) (pg_exporter_last_scrape_error) > 0 or max by (instance) \
+               (pg_exporter_user_queries_load_error) > 0"
+            .into(),
+        for_: "10m",
+        summary: "postgres_exporter on {{ $labels.instance }} cannot run all of its queries".into(),
+        description: "A query failed or the queries file did not load: the alerts that need its metrics are blind."
+            .into(),
+        runbook: "Read the exporter's log (\"Error running query\"): a missing extension, schema or privilege.",
+        labels: vec![],
+    });
     if !cloudwatch_pages(env) {
         out.extend(both(
             "PostgreSQLConnections",

@@ -6,6 +6,7 @@ mod database;
 mod logins;
 mod migrate;
 mod monitoring;
+mod monitoring_live;
 mod native;
 mod readme;
 mod schema;
