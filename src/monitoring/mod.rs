@@ -211,6 +211,12 @@ pub fn render(loaded: &Loaded) -> Result<Vec<File>, MonitoringError> {
             path: "exporter/cron-exporter.env",
             text: exporter_env(env, name, &cron_database(env), "cron-queries.yaml", true),
         });
+        // The collectors have command-line flags only (no variables): one flag a line.
+        files.push(File {
+            path: "exporter/cron-exporter.args",
+            text: header(name, "postgres_exporter 0.11 flags of pg_cron's exporter")
+                + "--no-collector.database\n--no-collector.bgwriter\n",
+        });
     }
     Ok(files)
 }

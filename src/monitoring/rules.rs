@@ -296,7 +296,10 @@ fn native_alerts(env: &Environment) -> Vec<Alert> {
         out.push(Alert {
             name: "PgCronJobStale",
             severity: Severity::Warning,
-            expr: format!("glctl_cron_seconds_since_success{{jobname={}}} > {stale}", quoted(&job)),
+            expr: format!(
+                "max by (instance, jobname, database) (glctl_cron_seconds_since_success{{jobname={}}}) > {stale}",
+                quoted(&job)
+            ),
             for_: "5m",
             summary: format!("pg_cron has not completed {what} for three of its runs"),
             description: format!(

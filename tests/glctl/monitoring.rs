@@ -291,7 +291,7 @@ fn the_cache_hit_ratio_is_computed_over_rates_and_an_idle_database_fires_nothing
 }
 
 #[test]
-fn a_failing_pg_cron_job_fires_within_its_for_and_a_row_in_a_default_partition_fires() {
+fn a_failing_pg_cron_job_fires_within_its_for_a_stale_one_after_three_missed_runs_and_a_default_partition_row_fires() {
     let cron = "10.0.21.15:9188";
     let app = "10.0.21.15:9187";
     let job = "glctl:greenlang:partman-maintenance";
@@ -304,6 +304,8 @@ fn a_failing_pg_cron_job_fires_within_its_for_and_a_row_in_a_default_partition_f
                 { "series": series("glctl_cron_last_run_failed", cron, &cron_labels), "values": "0x5 1x10" },
                 // A row lands in the default partition at minute 3 (check_default has no row before).
                 { "series": series("glctl_partman_default_rows", app, &[("default_table", "public.sensor_readings_default")]), "values": "_x3 1x10" },
+                // Maintenance last succeeded 10000 s ago and does not run again: past 3 × its hour at minute 14.
+                { "series": series("glctl_cron_seconds_since_success", cron, &cron_labels), "values": "10000+60x25" },
             ],
             "alert_rule_test": [
                 { "eval_time": "6m", "alertname": "PgCronJobFailed", "exp_alerts": [] },
@@ -311,6 +313,12 @@ fn a_failing_pg_cron_job_fires_within_its_for_and_a_row_in_a_default_partition_f
                     "eval_time": "7m",
                     "alertname": "PgCronJobFailed",
                     "exp_alerts": [firing(rules, "PgCronJobFailed", "warning", &[("instance", cron), ("jobname", job), ("database", "greenlang")], "1")],
+                },
+                { "eval_time": "15m", "alertname": "PgCronJobStale", "exp_alerts": [] },
+                {
+                    "eval_time": "20m",
+                    "alertname": "PgCronJobStale",
+                    "exp_alerts": [firing(rules, "PgCronJobStale", "warning", &[("instance", cron), ("jobname", job), ("database", "greenlang")], "3h 6m 40s")],
                 },
                 { "eval_time": "2m", "alertname": "PartmanDefaultPartitionRows", "exp_alerts": [] },
                 {

@@ -102,6 +102,10 @@ fn exporter(name: &'static str, monitoring: &Path, env_file: &str, work: &Path) 
     let log = work.join(format!("{name}.log"));
     let mut command = Command::new(tool("prometheus-postgres-exporter"));
     command.arg(format!("--web.listen-address=127.0.0.1:{port}")).env_clear().env("PATH", "/usr/bin:/bin");
+    let args = monitoring.join("exporter").join(env_file.replace(".env", ".args"));
+    if let Ok(flags) = std::fs::read_to_string(&args) {
+        command.args(flags.lines().filter(|l| !l.starts_with('#') && !l.is_empty()));
+    }
     for line in text.lines().filter(|l| !l.starts_with('#') && l.contains('=')) {
         let (key, value) = line.split_once('=').unwrap();
         let value = match key {
@@ -247,7 +251,11 @@ fn induced_conditions_fire_in_prometheus_and_resolve() {
         let sessions = query_value(prom_port, "count(glctl_activity_lock_waiting)")?;
         let runway = query_value(prom_port, "count(glctl_partman_runway_hours)")?;
         let cron = query_value(prom_port, "count(glctl_cron_seconds_since_success)")?;
-        (errors == 0.0 && sessions == 1.0 && runway >= 4.0 && cron >= 1.0).then_some(())
+        // pg_cron's exporter reports glctl's queries only: no second copy of the database's own metrics.
+        let doubled = query_value(prom_port, "count(pg_database_size_bytes{job=\"postgres-cron\"}) or vector(0)")?;
+        let doubled =
+            doubled + query_value(prom_port, "count(pg_stat_activity_count{job=\"postgres-cron\"}) or vector(0)")?;
+        (errors == 0.0 && sessions == 1.0 && runway >= 4.0 && cron >= 1.0 && doubled == 0.0).then_some(())
     });
 
     // Induce: a job that fails every minute, a row ten days out (past dev's 7 premade days), sessions.
