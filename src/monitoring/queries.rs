@@ -109,7 +109,7 @@ pub fn app_queries(env: &Environment) -> Vec<Query> {
         Backend::Timescaledb => queries.push(Query {
             namespace: "glctl_timescaledb_job",
             sql: "SELECT j.job_id::text AS job_id, j.proc_name, coalesce(j.hypertable_name, '') AS hypertable_name, \
-                  s.total_failures::float8 AS total_failures, \
+                  coalesce(s.total_failures, 0)::float8 AS total_failures, \
                   CASE WHEN s.last_run_status = 'Failed' THEN 1 ELSE 0 END::float8 AS last_run_failed \
                   FROM timescaledb_information.jobs j JOIN timescaledb_information.job_stats s USING (job_id)"
                 .into(),

@@ -358,3 +358,31 @@ fn the_exporter_metric_list_is_what_the_real_exporter_exports() {
     assert!(generated.iter().any(|m| m == "pg_stat_activity_count"), "{generated:?}");
     assert_eq!(generated, committed, "regenerate with scripts/exporter-metrics");
 }
+
+#[test]
+fn a_failing_timescaledb_job_fires_on_the_timescaledb_backend() {
+    let instance = "10.0.21.30:9187";
+    let labels = [
+        ("job_id", "1001"),
+        ("proc_name", "policy_refresh_continuous_aggregate"),
+        ("hypertable_name", "emissions_hourly_summary"),
+    ];
+    promtool_test("local", |rules| {
+        let mut expected = vec![("instance", instance)];
+        expected.extend(labels);
+        vec![json!({
+            "interval": "1m",
+            "input_series": [
+                { "series": series("glctl_timescaledb_job_last_run_failed", instance, &labels), "values": "0x3 1x10" },
+            ],
+            "alert_rule_test": [
+                { "eval_time": "4m", "alertname": "TimescaleDBJobFailing", "exp_alerts": [] },
+                {
+                    "eval_time": "6m",
+                    "alertname": "TimescaleDBJobFailing",
+                    "exp_alerts": [firing(rules, "TimescaleDBJobFailing", "warning", &expected, "1")],
+                },
+            ],
+        })]
+    });
+}
