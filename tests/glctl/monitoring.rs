@@ -386,3 +386,54 @@ fn a_failing_timescaledb_job_fires_on_the_timescaledb_backend() {
         })]
     });
 }
+
+/// `glctl render -e prod` writes the monitoring files; prod's (Aurora, native) and local's (external,
+/// TimescaleDB) are snapshots, so every change to a rule, query or panel is reviewed as a diff.
+#[test]
+fn render_writes_the_monitoring_files_matching_the_snapshots() {
+    for (env, files) in [
+        (
+            "prod",
+            &[
+                "alertmanager/alertmanager.yaml",
+                "exporter/cron-exporter.args",
+                "exporter/cron-exporter.env",
+                "exporter/cron-queries.yaml",
+                "exporter/exporter.env",
+                "exporter/queries.yaml",
+                "grafana/postgresql.json",
+                "prometheus/prometheusrule.yaml",
+                "prometheus/rules.yaml",
+            ][..],
+        ),
+        (
+            "local",
+            &[
+                "alertmanager/alertmanager.yaml",
+                "exporter/exporter.env",
+                "exporter/queries.yaml",
+                "grafana/postgresql.json",
+                "prometheus/prometheusrule.yaml",
+                "prometheus/rules.yaml",
+            ][..],
+        ),
+    ] {
+        let dir = rendered(env);
+        let m = dir.path().join("monitoring");
+        let mut found: Vec<String> = Vec::new();
+        for sub in std::fs::read_dir(&m).unwrap() {
+            let sub = sub.unwrap().path();
+            for file in std::fs::read_dir(&sub).unwrap() {
+                found.push(file.unwrap().path().strip_prefix(&m).unwrap().to_string_lossy().into_owned());
+            }
+        }
+        found.sort();
+        assert_eq!(found, files, "{env}");
+        for file in files {
+            let text = std::fs::read_to_string(m.join(file)).unwrap();
+            let snapshot = repo().join("tests/snapshots/monitoring").join(env).join(file);
+            std::fs::create_dir_all(snapshot.parent().unwrap()).unwrap();
+            crate::support::assert_matches_file(&text, &snapshot);
+        }
+    }
+}
