@@ -5,6 +5,7 @@ use crate::aws::AwsError;
 use crate::config::ConfigError;
 use crate::database::DatabaseError;
 use crate::infra::InfraError;
+use crate::monitoring::MonitoringError;
 
 /// Exit codes (README, "Exit codes"): 0 ok, 1 the command ran and found problems (or failed while changing
 /// something), 2 bad usage or configuration, 3 the command could not check everything it was asked to.
@@ -51,6 +52,8 @@ pub enum Error {
     Infra(#[from] InfraError),
     #[error(transparent)]
     Database(#[from] DatabaseError),
+    #[error(transparent)]
+    Monitoring(#[from] MonitoringError),
 }
 
 impl Error {
@@ -80,6 +83,11 @@ impl Error {
                 DatabaseError::Migrations(_) | DatabaseError::NoTarget(_) | DatabaseError::BadUrl(_) => Exit::Usage,
                 DatabaseError::Aws(AwsError::AccountMismatch { .. } | AwsError::NoCredentials { .. }) => Exit::Usage,
                 _ => Exit::Problems,
+            },
+            Error::Monitoring(e) => match e {
+                // A rule naming a metric nothing exports: the project's definition is broken, like a template.
+                MonitoringError::UnknownMetrics(_) => Exit::Usage,
+                MonitoringError::Io { .. } => Exit::Problems,
             },
         }
     }

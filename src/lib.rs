@@ -13,6 +13,7 @@ pub(crate) mod config;
 pub(crate) mod database;
 pub mod error;
 pub(crate) mod infra;
+pub(crate) mod monitoring;
 pub(crate) mod output;
 pub(crate) mod project;
 pub(crate) mod terraform;

@@ -397,6 +397,13 @@ pub struct Monitoring {
     /// Email or HTTPS endpoints subscribed to the alarm topic. May be empty (subscribe elsewhere).
     #[serde(default)]
     pub alarm_subscriptions: Vec<String>,
+    /// Thresholds of the Prometheus alerts `glctl render` writes to `monitoring/` (PRD §6.1 defaults).
+    #[serde(default)]
+    pub thresholds: super::monitoring::Thresholds,
+    /// File from which Alertmanager reads the PagerDuty Events API v2 routing key (mounted from a secret;
+    /// the key itself is never written by glctl).
+    #[serde(default = "super::monitoring::default_routing_key_file")]
+    pub pagerduty_routing_key_file: String,
 }
 
 fn default_log_exports() -> Vec<String> {
@@ -419,6 +426,8 @@ impl Default for Monitoring {
             performance_insights_retention_days: default_pi_retention(),
             enhanced_monitoring_interval_seconds: default_monitoring_interval(),
             alarm_subscriptions: vec![],
+            thresholds: Default::default(),
+            pagerduty_routing_key_file: super::monitoring::default_routing_key_file(),
         }
     }
 }

@@ -707,6 +707,8 @@ impl Rules<'_> {
     }
 
     fn monitoring(&mut self) {
+        let m = &self.env.monitoring;
+        self.out.extend(super::monitoring::check(&m.thresholds, &m.pagerduty_routing_key_file));
         let kind = self.env.engine.kind;
         if !capabilities::of(kind).provisioned {
             return;

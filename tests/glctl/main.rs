@@ -6,6 +6,8 @@ mod credentials;
 mod database;
 mod logins;
 mod migrate;
+mod monitoring;
+mod monitoring_live;
 mod native;
 mod readme;
 mod schema;
