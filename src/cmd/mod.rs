@@ -96,7 +96,7 @@ impl Context {
     pub fn session(&self, out: Option<&Path>, warnings: Warnings) -> Result<Session, Error> {
         let loaded = self.load_with_warnings(warnings)?;
         let dir = self.project.work_dir(&loaded, out);
-        let runtime = crate::runtime();
+        let runtime = crate::runtime::current_thread();
         let aws = runtime.block_on(AwsContext::for_environment(&loaded));
         Ok(Session { loaded, dir, runtime, aws })
     }

@@ -8,6 +8,7 @@ pub mod monitoring;
 pub mod reference;
 pub mod rules;
 pub mod structure;
+pub mod waivers;
 
 use std::path::Path;
 
@@ -92,15 +93,7 @@ pub fn load(root: &Path, env: &str) -> Result<Loaded, ConfigError> {
     })?;
     let mut findings = rules::check(&env);
     findings.extend(rules::identifier_lengths(&env, &name));
-    let (now, _) = crate::verify::facts::now();
-    for (i, message, is_error) in crate::verify::waiver_findings(&env, now.get(..10).unwrap_or_default()) {
-        let at = diagnostics::FieldPath::parse("acceptance.waivers").index(i);
-        findings.push(if is_error {
-            diagnostics::Finding::error(at, message)
-        } else {
-            diagnostics::Finding::warning(at, message)
-        });
-    }
+    findings.extend(waivers::findings(&env, &waivers::today()));
     let findings: Vec<Diagnostic> = findings
         .into_iter()
         .map(|f| {

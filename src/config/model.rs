@@ -9,6 +9,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::interval::Interval;
+// The engines and backends themselves are engine knowledge, below the model that names them.
+pub use crate::engine::kinds::{Backend, EngineKind, StorageType};
 
 /// One environment of the database platform.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
@@ -133,17 +135,6 @@ pub struct Network {
     pub publicly_accessible: bool,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "kebab-case")]
-pub enum EngineKind {
-    /// Amazon Aurora PostgreSQL: cluster with writer and reader instances.
-    AuroraPostgresql,
-    /// Amazon RDS for PostgreSQL: Multi-AZ primary with read replicas.
-    RdsPostgresql,
-    /// A PostgreSQL server glctl does not provision (the local stack, a self-managed TimescaleDB).
-    External,
-}
-
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Engine {
@@ -189,33 +180,11 @@ fn default_promotion_tier() -> u8 {
     1
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "kebab-case")]
-pub enum Backend {
-    /// TimescaleDB hypertables, compression, retention and continuous aggregates. Needs a server with the
-    /// extension: not Amazon RDS or Aurora.
-    Timescaledb,
-    /// Native range partitioning with pg_partman and materialized views (offered by RDS and Aurora).
-    Native,
-}
-
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Timeseries {
     /// `timescaledb` or `native`; see the engine capability table.
     pub backend: Backend,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "kebab-case")]
-pub enum StorageType {
-    Gp3,
-    Io1,
-    Io2,
-    /// Aurora standard storage.
-    Aurora,
-    /// Aurora I/O-Optimized storage.
-    AuroraIopt1,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]

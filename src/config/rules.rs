@@ -471,7 +471,7 @@ impl Rules<'_> {
                 continue;
             }
             if capabilities::of(kind).provisioned {
-                match crate::terraform::parameters::for_parameter_group(name, &value.0) {
+                match crate::engine::parameters::for_parameter_group(name, &value.0) {
                     Err(e) => {
                         self.error(at.clone(), e);
                         continue;
@@ -878,7 +878,7 @@ impl Rules<'_> {
     /// A memory parameter given in absolute units goes to every instance of the parameter group: warn where it
     /// exceeds an instance's memory (a formula over DBInstanceClassMemory scales instead).
     fn memory_fits(&mut self, at: &FieldPath, name: &str, written: &str, converted: &str) {
-        let Some(unit) = crate::terraform::parameters::memory_unit_bytes(name) else { return };
+        let Some(unit) = crate::engine::parameters::memory_unit_bytes(name) else { return };
         let Ok(units) = converted.parse::<u64>() else { return };
         let bytes = units.saturating_mul(unit);
         let engine = &self.env.engine;

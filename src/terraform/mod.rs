@@ -2,7 +2,6 @@
 //! plan back as a summary people and CI can act on. The stage that uses them is `crate::infra`.
 
 pub mod emulator;
-pub mod parameters;
 pub mod plan_summary;
 pub mod root_module;
 pub mod runner;

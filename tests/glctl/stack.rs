@@ -190,7 +190,7 @@ fn alive(pid: i32) -> bool {
         .unwrap_or(false)
 }
 
-/// `src/terraform/pg_settings.tsv` is PostgreSQL's own parameter table: regenerated from the stack's server,
+/// `src/engine/pg_settings.tsv` is PostgreSQL's own parameter table: regenerated from the stack's server,
 /// it is the same (the header names the minor version, which may differ from machine to machine).
 #[test]
 fn the_parameter_table_is_what_postgresql_reports() {
@@ -206,7 +206,7 @@ fn the_parameter_table_is_what_postgresql_reports() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let body = |text: &str| text.lines().filter(|l| !l.starts_with('#')).map(str::to_string).collect::<Vec<_>>();
     let generated = body(&String::from_utf8_lossy(&out.stdout));
-    let committed = body(&std::fs::read_to_string(repo().join("src/terraform/pg_settings.tsv")).unwrap());
+    let committed = body(&std::fs::read_to_string(repo().join("src/engine/pg_settings.tsv")).unwrap());
     assert!(generated.len() > 300, "pg_settings has {} core parameters", generated.len());
     assert_eq!(generated, committed, "regenerate with scripts/pg-settings");
 }
