@@ -4,6 +4,7 @@
 //! reads or changes anything there.
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::provider::{error::CredentialsError, ProvideCredentials};
 use tokio::sync::OnceCell;
 
 use crate::config::Loaded;
@@ -15,8 +16,28 @@ pub enum AwsError {
          {expected} (aws.account_id); nothing was done. Use credentials for account {expected}"
     )]
     AccountMismatch { environment: String, expected: String, actual: String },
+    /// The standard chain found nothing usable. The chain's own account of every source it tried is long
+    /// (about a kilobyte): it is kept in `detail`, shown with `--verbose`.
+    #[error(
+        "no AWS credentials for environment {environment} (account {account}): {reason}; nothing was done\n\
+         provide them as the AWS CLI reads them: AWS_PROFILE (after `aws sso login` for SSO), \
+         AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, a web-identity role (AWS_ROLE_ARN and \
+         AWS_WEB_IDENTITY_TOKEN_FILE, as CI's OIDC sets them), or the instance's or container's role \
+         (--verbose shows what each source said)"
+    )]
+    NoCredentials { environment: String, account: String, reason: String, detail: String },
     #[error("cannot check which AWS account the credentials belong to ({reason}); nothing was done")]
     Unreachable { reason: String },
+}
+
+impl AwsError {
+    /// What only `--verbose` shows: the full account of a failure whose message is kept short.
+    pub fn detail(&self) -> Option<&str> {
+        match self {
+            AwsError::NoCredentials { detail, .. } => Some(detail),
+            _ => None,
+        }
+    }
 }
 
 /// The proof that the caller's account is the environment's. Stages that call AWS (through the SDK or
@@ -61,6 +82,7 @@ impl AwsContext {
     }
 
     async fn check(&self) -> Result<VerifiedAccount, AwsError> {
+        self.credentials_found().await?;
         let sts = aws_sdk_sts::Client::new(&self.config);
         let identity =
             sts.get_caller_identity().send().await.map_err(|e| AwsError::Unreachable {
@@ -69,6 +91,36 @@ impl AwsContext {
         let actual = identity.account().unwrap_or_default().to_string();
         account_matches(&self.environment, &self.expected_account, &actual)?;
         Ok(VerifiedAccount { account_id: actual, region: self.region.clone() })
+    }
+}
+
+impl AwsContext {
+    /// Asks the credential chain itself before any call: a missing credential is the user's to provide,
+    /// not a failure of AWS, and the SDK's error for it buries that under its request structure.
+    async fn credentials_found(&self) -> Result<(), AwsError> {
+        let missing = |reason: String, detail: String| AwsError::NoCredentials {
+            environment: self.environment.clone(),
+            account: self.expected_account.clone(),
+            reason,
+            detail,
+        };
+        let Some(provider) = self.config.credentials_provider() else {
+            return Err(missing("no credential provider is configured".into(), String::new()));
+        };
+        match provider.provide_credentials().await {
+            Ok(_) => Ok(()),
+            Err(e) => Err(missing(short_reason(&e), aws_sdk_sts::error::DisplayErrorContext(&e).to_string())),
+        }
+    }
+}
+
+/// One line for the user: what kind of failure, without the chain's per-source report.
+fn short_reason(e: &CredentialsError) -> String {
+    match e {
+        CredentialsError::CredentialsNotLoaded(_) => "none were found in the standard chain".into(),
+        CredentialsError::ProviderTimedOut(_) => "the credential chain timed out".into(),
+        CredentialsError::InvalidConfiguration(_) => "the AWS configuration (profile) is invalid".into(),
+        _ => "the credential chain failed to load them".into(),
     }
 }
 
@@ -87,6 +139,23 @@ fn account_matches(environment: &str, expected: &str, actual: &str) -> Result<()
 #[cfg(test)]
 mod tests {
     use super::{account_matches, AwsError};
+
+    #[test]
+    fn missing_credentials_are_said_in_a_few_lines_with_the_chain_kept_for_verbose() {
+        let e = AwsError::NoCredentials {
+            environment: "prod".into(),
+            account: "123456789012".into(),
+            reason: super::short_reason(&super::CredentialsError::not_loaded_no_source()),
+            detail: "ProviderChainError { attempts: [...] }".into(),
+        };
+        let message = e.to_string();
+        assert!(
+            message.contains("none were found in the standard chain") && message.contains("AWS_PROFILE"),
+            "{message}"
+        );
+        assert!(!message.contains("ProviderChainError"), "{message}");
+        assert_eq!(e.detail(), Some("ProviderChainError { attempts: [...] }"));
+    }
 
     #[test]
     fn the_same_account_passes() {

@@ -28,6 +28,9 @@ pub struct GlobalArgs {
     /// Never colour output (also when NO_COLOR is set).
     #[arg(long, global = true)]
     pub no_color: bool,
+    /// On a failure, also print its full account (e.g. what each AWS credential source said).
+    #[arg(short = 'v', long, global = true)]
+    pub verbose: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -5,6 +5,7 @@ use crate::aws::AwsError;
 use crate::config::ConfigError;
 use crate::database::DatabaseError;
 use crate::infra::InfraError;
+use crate::monitoring::MonitoringError;
 
 /// Exit codes (README, "Exit codes"): 0 ok, 1 the command ran and found problems (or failed while changing
 /// something), 2 bad usage or configuration, 3 the command could not check everything it was asked to.
@@ -57,9 +58,19 @@ pub enum Error {
     Infra(#[from] InfraError),
     #[error(transparent)]
     Database(#[from] DatabaseError),
+    #[error(transparent)]
+    Monitoring(#[from] MonitoringError),
 }
 
 impl Error {
+    /// The long form of a failure whose message is kept short, for `--verbose`.
+    pub fn detail(&self) -> Option<&str> {
+        match self {
+            Error::Aws(e) | Error::Database(DatabaseError::Aws(e)) => e.detail(),
+            _ => None,
+        }
+    }
+
     /// The one map from kinds of failure to exit codes.
     pub fn exit(&self) -> Exit {
         match self {
@@ -68,7 +79,7 @@ impl Error {
             Error::Refused(_) => Exit::Problems,
             Error::Aws(e) => match e {
                 // Credentials for another account, or an account id glctl cannot use: configuration.
-                AwsError::AccountMismatch { .. } => Exit::Usage,
+                AwsError::AccountMismatch { .. } | AwsError::NoCredentials { .. } => Exit::Usage,
                 AwsError::Unreachable { .. } => Exit::Problems,
             },
             Error::Infra(e) => match e {
@@ -77,8 +88,13 @@ impl Error {
             },
             Error::Database(e) => match e {
                 DatabaseError::Migrations(_) | DatabaseError::NoTarget(_) | DatabaseError::BadUrl(_) => Exit::Usage,
-                DatabaseError::Aws(AwsError::AccountMismatch { .. }) => Exit::Usage,
+                DatabaseError::Aws(AwsError::AccountMismatch { .. } | AwsError::NoCredentials { .. }) => Exit::Usage,
                 _ => Exit::Problems,
+            },
+            Error::Monitoring(e) => match e {
+                // A rule naming a metric nothing exports: the project's definition is broken, like a template.
+                MonitoringError::UnknownMetrics(_) => Exit::Usage,
+                MonitoringError::Io { .. } => Exit::Problems,
             },
         }
     }

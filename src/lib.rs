@@ -13,11 +13,14 @@ pub(crate) mod cmd;
 pub(crate) mod config;
 pub(crate) mod database;
 pub(crate) mod drift;
+pub(crate) mod engine;
 pub mod error;
 pub(crate) mod infra;
+pub(crate) mod monitoring;
 pub(crate) mod output;
 pub(crate) mod project;
 pub(crate) mod promote;
+pub(crate) mod runtime;
 pub(crate) mod terraform;
 pub(crate) mod verify;
 
@@ -45,9 +48,4 @@ pub fn run(cli: Cli) -> Result<Exit, Error> {
         Command::Engines => cmd::engines::run(),
         Command::Fields => cmd::fields::run(),
     }
-}
-
-/// glctl talks to one database and one AWS account at a time: a single-threaded runtime is enough.
-pub fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime")
 }

@@ -13,7 +13,7 @@ use crate::error::{Error, Exit};
 use crate::infra;
 
 pub fn run(ctx: &Context, args: &ApplyArgs) -> Result<Exit, Error> {
-    let session = ctx.session(args.out.as_deref())?;
+    let session = ctx.session(args.out.as_deref(), super::Warnings::Undecided)?;
     let (loaded, dir, runtime, aws) = (&session.loaded, &session.dir, &session.runtime, &session.aws);
     // Checked before anything is applied: a missing backend variant must not stop us half-way.
     let database = match args.only {

@@ -9,7 +9,7 @@ use crate::database::stage::ApplyOptions;
 use crate::error::{Error, Exit};
 
 pub fn run(ctx: &Context, args: &MigrateArgs) -> Result<Exit, Error> {
-    let session = ctx.session(None)?;
+    let session = ctx.session(None, super::Warnings::Undecided)?;
     let stage = session.database_stage(ctx)?;
     session.runtime.block_on(async {
         match args.action {

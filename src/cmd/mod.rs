@@ -39,6 +39,15 @@ impl Session {
     }
 }
 
+/// Which of an environment's warnings a command shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Warnings {
+    /// Every warning, accepted risks included (validate, plan).
+    All,
+    /// What still needs a person's decision; not the accepted risks.
+    Undecided,
+}
+
 /// What every command needs, resolved once from the global flags.
 pub struct Context {
     pub project: Project,
@@ -72,21 +81,24 @@ impl Context {
         Ok(config::load(&self.project.root, self.env_name()?)?)
     }
 
-    /// Loads the environment and shows the warnings it passed with (accepted risks among them).
-    pub fn load_with_warnings(&self) -> Result<Loaded, Error> {
+    /// Loads the environment and shows the warnings it passed with. Accepted risks are decisions the file
+    /// already made: only `validate` and `plan` repeat them, or every run of a shipped file would warn.
+    pub fn load_with_warnings(&self, warnings: Warnings) -> Result<Loaded, Error> {
         let loaded = self.load()?;
         for warning in &loaded.warnings {
-            eprintln!("{}", self.diagnostic_line(warning));
+            if warnings == Warnings::All || !warning.accepted_risk {
+                eprintln!("{}", self.diagnostic_line(warning));
+            }
         }
         Ok(loaded)
     }
 
     /// The environment (its warnings shown), its work directory, a runtime and its AWS context: what every
     /// command that reaches the environment's target starts from.
-    pub fn session(&self, out: Option<&Path>) -> Result<Session, Error> {
-        let loaded = self.load_with_warnings()?;
+    pub fn session(&self, out: Option<&Path>, warnings: Warnings) -> Result<Session, Error> {
+        let loaded = self.load_with_warnings(warnings)?;
         let dir = self.project.work_dir(&loaded, out);
-        let runtime = crate::runtime();
+        let runtime = crate::runtime::current_thread();
         let aws = runtime.block_on(AwsContext::for_environment(&loaded));
         Ok(Session { loaded, dir, runtime, aws })
     }

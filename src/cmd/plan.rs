@@ -10,7 +10,7 @@ use crate::error::{Error, Exit};
 use crate::infra::{self, PlanRecord, PLAN_FILE};
 
 pub fn run(ctx: &Context, args: &PlanArgs) -> Result<Exit, Error> {
-    let session = ctx.session(args.out.as_deref())?;
+    let session = ctx.session(args.out.as_deref(), super::Warnings::All)?;
     let (loaded, dir, runtime, aws) = (&session.loaded, &session.dir, &session.runtime, &session.aws);
     // Migration files are checked first: a missing backend variant is a plan-time problem.
     let database = match args.only {

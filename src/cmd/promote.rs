@@ -34,7 +34,7 @@ pub fn run(ctx: &Context, args: &PromoteArgs) -> Result<Exit, Error> {
     let src_ctx = ctx.for_env(&args.from, None);
     let dst_ctx = ctx.for_env(&args.to, ctx.database_url.clone());
     let src = src_ctx.load()?;
-    let dst = dst_ctx.load_with_warnings()?;
+    let dst = dst_ctx.load_with_warnings(super::Warnings::Undecided)?;
     let bundle = source_bundle(ctx, &src, &args.from)?;
     println!("Promoting {} → {}: bundle {}", src.name, dst.name, bundle.digest);
     let src_dir = ctx.project.work_dir(&src, None);
@@ -125,7 +125,7 @@ pub fn run(ctx: &Context, args: &PromoteArgs) -> Result<Exit, Error> {
     passed.push(Passed { gate: "drift", saw: format!("{} has no drift", dst.name) });
 
     // DST's plan: nothing destructive unless --allow-destroy.
-    let session = dst_ctx.session(args.out.as_deref())?;
+    let session = dst_ctx.session(args.out.as_deref(), super::Warnings::Undecided)?;
     let account = session.runtime.block_on(session.aws.verify())?;
     let record = with_spinner(&format!("terraform plan for {}", dst.name), || {
         infra::plan(&ctx.project, &session.loaded, account, &session.dir)

@@ -4,11 +4,17 @@ use super::Context;
 use crate::cli::RenderArgs;
 use crate::error::{Error, Exit};
 use crate::infra;
+use crate::monitoring;
 
 pub fn run(ctx: &Context, args: &RenderArgs) -> Result<Exit, Error> {
     let loaded = ctx.load()?;
     let dir = ctx.project.work_dir(&loaded, args.out.as_deref());
     let files = infra::write_root_module(&ctx.project, &loaded, &dir)?;
-    println!("rendered {files} files for {} into {}", loaded.name, dir.display());
+    let monitoring = monitoring::write(&loaded, &dir.join("monitoring"))?;
+    println!(
+        "rendered {files} files for {} into {} (and {monitoring} monitoring files in monitoring/)",
+        loaded.name,
+        dir.display()
+    );
     Ok(Exit::Ok)
 }

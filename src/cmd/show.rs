@@ -7,7 +7,7 @@ use crate::cli::{DataFormat, ShowArgs};
 use crate::error::{Error, Exit};
 
 pub fn run(ctx: &Context, args: &ShowArgs) -> Result<Exit, Error> {
-    let loaded = ctx.load_with_warnings()?;
+    let loaded = ctx.load_with_warnings(super::Warnings::Undecided)?;
     let mut value = serde_json::to_value(&loaded.environment).expect("the model serialises");
     if let Some(object) = value.as_object_mut() {
         object.remove("extends");

@@ -29,7 +29,7 @@ pub fn run(ctx: &Context, args: &VerifyArgs) -> Result<Exit, Error> {
         )));
     }
     let reports = args.reports.iter().map(|r| parse_report(r)).collect::<Result<Vec<_>, _>>()?;
-    let session = ctx.session(args.out.as_deref())?;
+    let session = ctx.session(args.out.as_deref(), super::Warnings::Undecided)?;
     let (loaded, dir) = (&session.loaded, &session.dir);
     let stage = session.database_stage(ctx)?;
     let facts = with_spinner(&format!("verifying {}", loaded.name), || {

@@ -74,6 +74,10 @@ pub struct Diagnostic {
     /// Dotted path of the field, or empty for file-level problems.
     pub field: String,
     pub message: String,
+    /// A weakened default the file accepts on purpose (`accepted_risks`): a decision already made, so only
+    /// `validate` and `plan` repeat it.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub accepted_risk: bool,
 }
 
 impl fmt::Display for Diagnostic {
@@ -96,14 +100,18 @@ pub struct Finding {
     pub severity: Severity,
     pub path: FieldPath,
     pub message: String,
+    pub accepted_risk: bool,
 }
 
 impl Finding {
     pub fn error(path: FieldPath, message: impl Into<String>) -> Self {
-        Finding { severity: Severity::Error, path, message: message.into() }
+        Finding { severity: Severity::Error, path, message: message.into(), accepted_risk: false }
     }
     pub fn warning(path: FieldPath, message: impl Into<String>) -> Self {
-        Finding { severity: Severity::Warning, path, message: message.into() }
+        Finding { severity: Severity::Warning, path, message: message.into(), accepted_risk: false }
+    }
+    pub fn accepted_risk(path: FieldPath, message: impl Into<String>) -> Self {
+        Finding { accepted_risk: true, ..Finding::warning(path, message) }
     }
 }
 

@@ -205,7 +205,7 @@ fn whole_file(file: &Path) -> Location {
 }
 
 fn file_error(location: Location, field: &str, message: String) -> Diagnostic {
-    Diagnostic { severity: Severity::Error, location, field: field.to_string(), message }
+    Diagnostic { severity: Severity::Error, location, field: field.to_string(), message, accepted_risk: false }
 }
 
 fn parse(source: usize, text: &str, sources: &Sources) -> Result<Node, Vec<Diagnostic>> {

@@ -5,10 +5,12 @@ pub mod drift;
 pub mod interval;
 pub mod loader;
 pub mod model;
+pub mod monitoring;
 pub mod promotion;
 pub mod reference;
 pub mod rules;
 pub mod structure;
+pub mod waivers;
 
 use std::path::Path;
 
@@ -59,13 +61,20 @@ pub fn load(root: &Path, env: &str) -> Result<Loaded, ConfigError> {
             "the environment name '{name}' (the file name) cannot be part of AWS resource names; expected 1-40 \
              characters of a-z, 0-9 and single '-', starting with a letter and not ending with '-' (rename the file)"
         );
-        return Err(invalid(vec![Diagnostic { severity: Severity::Error, location, field: String::new(), message }]));
+        return Err(invalid(vec![Diagnostic {
+            severity: Severity::Error,
+            location,
+            field: String::new(),
+            message,
+            accepted_risk: false,
+        }]));
     }
     let locate = |finding: diagnostics::Finding, span: &marked_yaml::Span| Diagnostic {
         severity: finding.severity,
         location: merged.sources.location(span, 0),
         field: finding.path.to_string(),
         message: finding.message,
+        accepted_risk: finding.accepted_risk,
     };
 
     let schema = schema();
@@ -86,17 +95,10 @@ pub fn load(root: &Path, env: &str) -> Result<Loaded, ConfigError> {
     })?;
     let mut findings = rules::check(&env);
     findings.extend(rules::identifier_lengths(&env, &name));
-    let (now, _) = crate::verify::facts::now();
-    for (i, message, is_error) in crate::verify::waiver_findings(&env, now.get(..10).unwrap_or_default()) {
-        let at = diagnostics::FieldPath::parse("acceptance.waivers").index(i);
-        findings.push(if is_error {
-            diagnostics::Finding::error(at, message)
-        } else {
-            diagnostics::Finding::warning(at, message)
-        });
-    }
+    let today = waivers::today();
+    findings.extend(waivers::findings(&env, &today));
     findings.extend(promotion::findings(&env, &name));
-    findings.extend(drift::findings(&env, now.get(..10).unwrap_or_default()));
+    findings.extend(drift::findings(&env, &today));
     let findings: Vec<Diagnostic> = findings
         .into_iter()
         .map(|f| {

@@ -9,6 +9,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::interval::Interval;
+// The engines and backends themselves are engine knowledge, below the model that names them.
+pub use crate::engine::kinds::{Backend, EngineKind, StorageType};
 
 /// One environment of the database platform.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
@@ -139,17 +141,6 @@ pub struct Network {
     pub publicly_accessible: bool,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "kebab-case")]
-pub enum EngineKind {
-    /// Amazon Aurora PostgreSQL: cluster with writer and reader instances.
-    AuroraPostgresql,
-    /// Amazon RDS for PostgreSQL: Multi-AZ primary with read replicas.
-    RdsPostgresql,
-    /// A PostgreSQL server glctl does not provision (the local stack, a self-managed TimescaleDB).
-    External,
-}
-
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Engine {
@@ -195,33 +186,11 @@ fn default_promotion_tier() -> u8 {
     1
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "kebab-case")]
-pub enum Backend {
-    /// TimescaleDB hypertables, compression, retention and continuous aggregates. Needs a server with the
-    /// extension: not Amazon RDS or Aurora.
-    Timescaledb,
-    /// Native range partitioning with pg_partman and materialized views (offered by RDS and Aurora).
-    Native,
-}
-
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Timeseries {
     /// `timescaledb` or `native`; see the engine capability table.
     pub backend: Backend,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "kebab-case")]
-pub enum StorageType {
-    Gp3,
-    Io1,
-    Io2,
-    /// Aurora standard storage.
-    Aurora,
-    /// Aurora I/O-Optimized storage.
-    AuroraIopt1,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
@@ -403,6 +372,13 @@ pub struct Monitoring {
     /// Email or HTTPS endpoints subscribed to the alarm topic. May be empty (subscribe elsewhere).
     #[serde(default)]
     pub alarm_subscriptions: Vec<String>,
+    /// Thresholds of the Prometheus alerts `glctl render` writes to `monitoring/` (PRD §6.1 defaults).
+    #[serde(default)]
+    pub thresholds: super::monitoring::Thresholds,
+    /// File from which Alertmanager reads the PagerDuty Events API v2 routing key (mounted from a secret;
+    /// the key itself is never written by glctl).
+    #[serde(default = "super::monitoring::default_routing_key_file")]
+    pub pagerduty_routing_key_file: String,
 }
 
 fn default_log_exports() -> Vec<String> {
@@ -425,6 +401,8 @@ impl Default for Monitoring {
             performance_insights_retention_days: default_pi_retention(),
             enhanced_monitoring_interval_seconds: default_monitoring_interval(),
             alarm_subscriptions: vec![],
+            thresholds: Default::default(),
+            pagerduty_routing_key_file: super::monitoring::default_routing_key_file(),
         }
     }
 }

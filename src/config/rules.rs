@@ -51,7 +51,7 @@ impl Rules<'_> {
     fn risk(&mut self, risk: Risk, path: FieldPath, what: &str) {
         self.risks_taken.insert(risk);
         if self.env.accepted_risks.contains(&risk) {
-            self.warning(path, format!("{what} (accepted risk `{}`)", risk.name()));
+            self.out.push(Finding::accepted_risk(path, format!("{what} (accepted risk `{}`)", risk.name())));
         } else {
             self.error(
                 path,
@@ -471,7 +471,7 @@ impl Rules<'_> {
                 continue;
             }
             if capabilities::of(kind).provisioned {
-                match crate::terraform::parameters::for_parameter_group(name, &value.0) {
+                match crate::engine::parameters::for_parameter_group(name, &value.0) {
                     Err(e) => {
                         self.error(at.clone(), e);
                         continue;
@@ -707,6 +707,8 @@ impl Rules<'_> {
     }
 
     fn monitoring(&mut self) {
+        let m = &self.env.monitoring;
+        self.out.extend(super::monitoring::check(&m.thresholds, &m.pagerduty_routing_key_file));
         let kind = self.env.engine.kind;
         if !capabilities::of(kind).provisioned {
             return;
@@ -876,7 +878,7 @@ impl Rules<'_> {
     /// A memory parameter given in absolute units goes to every instance of the parameter group: warn where it
     /// exceeds an instance's memory (a formula over DBInstanceClassMemory scales instead).
     fn memory_fits(&mut self, at: &FieldPath, name: &str, written: &str, converted: &str) {
-        let Some(unit) = crate::terraform::parameters::memory_unit_bytes(name) else { return };
+        let Some(unit) = crate::engine::parameters::memory_unit_bytes(name) else { return };
         let Ok(units) = converted.parse::<u64>() else { return };
         let bytes = units.saturating_mul(unit);
         let engine = &self.env.engine;

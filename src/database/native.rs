@@ -241,7 +241,7 @@ fn wanted_jobs(env: &Environment, live: &NativeLive, partman_schema: &str) -> Ve
 
 /// `glctl:<database>:<what>`, at most 63 bytes (pg_cron keeps job names as `name`, which truncates): a
 /// longer one is cut and ends in a hash of the whole, so it stays unique and the same on every run.
-fn job_name(database: &str, what: &str) -> String {
+pub(crate) fn job_name(database: &str, what: &str) -> String {
     const MAX: usize = 63;
     let full = format!("glctl:{database}:{what}");
     if full.len() <= MAX {

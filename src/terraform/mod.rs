@@ -3,7 +3,6 @@
 
 pub mod emulator;
 pub mod init_cache;
-pub mod parameters;
 pub mod plan_summary;
 pub mod root_module;
 pub mod runner;

@@ -8,10 +8,10 @@ use std::path::{Path, PathBuf};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use super::parameters::for_parameter_group;
 use crate::capabilities;
 use crate::config::model::{Backend, EngineKind, Environment, LoginAuth};
 use crate::config::Loaded;
+use crate::engine::parameters::for_parameter_group;
 
 /// Files of a rendered root module, by relative path, and their digest (what a saved plan was made from).
 pub struct RootModule {

@@ -184,28 +184,6 @@ fn result(check: &Check, outcome: Outcome, at: &str) -> CheckResult {
     }
 }
 
-/// Waivers that name no check, and expired ones: validate reports them.
-pub fn waiver_findings(env: &Environment, today: &str) -> Vec<(usize, String, bool)> {
-    let mut out = Vec::new();
-    for (i, w) in env.acceptance.waivers.iter().enumerate() {
-        if !CHECKS.iter().any(|c| c.id.eq_ignore_ascii_case(&w.check)) {
-            out.push((i, format!("'{}' is not a check of `glctl verify` (e.g. ST-01, FA-08)", w.check), true));
-        } else if !is_date(&w.expires) {
-            out.push((i, format!("expires '{}' is not a date; expected YYYY-MM-DD", w.expires), true));
-        } else if w.expires.as_str() < today {
-            out.push((i, format!("the waiver of {} expired on {}; {} runs again", w.check, w.expires, w.check), false));
-        }
-    }
-    out
-}
-
-fn is_date(text: &str) -> bool {
-    let parts: Vec<&str> = text.split('-').collect();
-    matches!(parts.as_slice(), [y, m, d] if y.len() == 4 && m.len() == 2 && d.len() == 2
-        && [y, m, d].iter().all(|p| p.chars().all(|c| c.is_ascii_digit()))
-        && (1..=12).contains(&m.parse::<u32>().unwrap_or(0)) && (1..=31).contains(&d.parse::<u32>().unwrap_or(0)))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -243,18 +221,12 @@ mod tests {
         assert!(before[0].reason.as_deref().unwrap().contains("PGlite speaks no TLS"));
         let after = decide(&e, &unreachable(), &only, "2027-04-01");
         assert_eq!(after[0].status, Status::Error, "runs again, and cannot decide without a database");
-        assert_eq!(
-            waiver_findings(&e, "2027-04-01"),
-            [(0, "the waiver of ST-01 expired on 2027-03-31; ST-01 runs again".into(), false)]
-        );
     }
 
     #[test]
-    fn waivers_of_unknown_checks_or_with_bad_dates_are_errors() {
-        let e = env("{ check: ST-99, reason: r, expires: '2027-01-01' }, { check: ST-01, reason: r, expires: 'soon' }");
-        let findings = waiver_findings(&e, "2026-01-01");
-        assert_eq!(findings.len(), 2);
-        assert!(findings.iter().all(|(_, _, error)| *error));
+    fn waivers_name_exactly_the_checks_verify_decides() {
+        let decided: Vec<&str> = CHECKS.iter().map(|c| c.id).collect();
+        assert_eq!(decided, crate::config::waivers::CRITERIA);
     }
 
     #[test]

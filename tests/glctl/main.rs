@@ -2,11 +2,14 @@
 
 mod support;
 
+mod credentials;
 mod database;
 mod drift;
 mod examples;
 mod logins;
 mod migrate;
+mod monitoring;
+mod monitoring_live;
 mod native;
 mod promote;
 mod readme;

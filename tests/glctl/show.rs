@@ -61,3 +61,19 @@ fn help_never_prints_the_database_url_from_the_environment() {
     assert!(out.status.success());
     assert!(!String::from_utf8_lossy(&out.stdout).contains("hunter2"));
 }
+
+/// Issue 16: a shipped file is quiet on every run except for what still needs a person's decision; accepted
+/// risks and what the backend ignores are not repeated by `show` (validate reports accepted risks).
+#[test]
+fn shipped_environments_show_only_warnings_that_need_a_decision() {
+    for env in ["dev", "staging", "prod", "local"] {
+        let out = glctl(&["show", "-e", env]);
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        for repeated in ["accepted risk", "cannot provide"] {
+            assert!(!out.stderr.contains(repeated), "show -e {env} repeats '{repeated}': {}", out.stderr);
+        }
+    }
+    assert_eq!(glctl(&["show", "-e", "staging"]).stderr, "", "staging has nothing to decide");
+    let validate = glctl(&["validate", "-e", "dev"]);
+    assert!(validate.stderr.contains("(accepted risk `no-final-snapshot`)"), "{}", validate.stderr);
+}

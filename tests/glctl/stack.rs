@@ -1,6 +1,8 @@
 //! The local stack is real: moto answers the RDS API, PostgreSQL takes TLS and refuses plaintext,
 //! TimescaleDB creates hypertables; and the stack stops without leaving processes behind.
 
+use std::path::Path;
+use std::process::Command;
 use std::sync::Arc;
 
 use crate::support::stack::{stack, timescaledb_connect, timescaledb_lock};
@@ -167,6 +169,20 @@ fn a_stack_starts_and_stops_without_orphans() {
     }
 }
 
+/// The live processes that hold a file under `dir` open (their logs, for the stack's services).
+fn processes_with_files_in(dir: &Path) -> Vec<i32> {
+    let mut pids = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else { continue };
+        let Ok(fds) = std::fs::read_dir(entry.path().join("fd")) else { continue };
+        let holds = fds.flatten().any(|fd| std::fs::read_link(fd.path()).is_ok_and(|target| target.starts_with(dir)));
+        if holds && alive(pid) && pid != std::process::id() as i32 {
+            pids.push(pid);
+        }
+    }
+    pids
+}
+
 fn alive(pid: i32) -> bool {
     // A zombie is not alive: check /proc state rather than signalling.
     std::fs::read_to_string(format!("/proc/{pid}/stat"))
@@ -174,7 +190,7 @@ fn alive(pid: i32) -> bool {
         .unwrap_or(false)
 }
 
-/// `src/terraform/pg_settings.tsv` is PostgreSQL's own parameter table: regenerated from the stack's server,
+/// `src/engine/pg_settings.tsv` is PostgreSQL's own parameter table: regenerated from the stack's server,
 /// it is the same (the header names the minor version, which may differ from machine to machine).
 #[test]
 fn the_parameter_table_is_what_postgresql_reports() {
@@ -190,7 +206,75 @@ fn the_parameter_table_is_what_postgresql_reports() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let body = |text: &str| text.lines().filter(|l| !l.starts_with('#')).map(str::to_string).collect::<Vec<_>>();
     let generated = body(&String::from_utf8_lossy(&out.stdout));
-    let committed = body(&std::fs::read_to_string(repo().join("src/terraform/pg_settings.tsv")).unwrap());
+    let committed = body(&std::fs::read_to_string(repo().join("src/engine/pg_settings.tsv")).unwrap());
     assert!(generated.len() > 300, "pg_settings has {} core parameters", generated.len());
     assert_eq!(generated, committed, "regenerate with scripts/pg-settings");
+}
+
+/// Issue 16: a checkout inside a private folder (a home directory, `mktemp -d`, both 0700): the stack starts
+/// and stops from there although PostgreSQL runs as another user, and that user can read none of the stack's
+/// secrets, during the run or after it.
+#[test]
+fn a_stack_starts_from_a_clone_in_a_private_folder() {
+    let private = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(private.path(), std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+    let clone = private.path().join("clone");
+    let git = Command::new("git").args(["clone", "--quiet"]).arg(repo()).arg(&clone).output().unwrap();
+    assert!(git.status.success(), "{}", String::from_utf8_lossy(&git.stderr));
+    // The working tree's scripts (what is under test, committed or not), and the tools setup installed here.
+    for script in ["stack", "setup"] {
+        std::fs::copy(repo().join("scripts").join(script), clone.join("scripts").join(script)).unwrap();
+    }
+    std::os::unix::fs::symlink(repo().join(".tools"), clone.join(".tools")).unwrap();
+    std::os::unix::fs::symlink(
+        repo().join("tools/pglite-server/node_modules"),
+        clone.join("tools/pglite-server/node_modules"),
+    )
+    .unwrap();
+
+    let dir = clone.join(".stack/private");
+    let start = Command::new(clone.join("scripts/stack")).args(["start", "--dir"]).arg(&dir).output().unwrap();
+    assert!(start.status.success(), "start from a private folder: {}", String::from_utf8_lossy(&start.stderr));
+    let pg_home = std::fs::read_to_string(dir.join("pg-home")).unwrap().trim().to_string();
+    assert!(!pg_home.starts_with(private.path().to_str().unwrap()), "the server's files are outside the checkout");
+    let vars = std::fs::read_to_string(dir.join("env")).unwrap();
+    let port = vars.lines().find_map(|l| l.strip_prefix("export GLCTL_PG_PORT=")).unwrap().trim_matches('\'');
+    assert!(std::net::TcpStream::connect(("127.0.0.1", port.parse::<u16>().unwrap())).is_ok(), "PostgreSQL listens");
+    assert!(!Path::new(&pg_home).join("pw").exists(), "initdb's password file is removed once read");
+
+    let as_root = std::fs::read_to_string("/proc/self/status")
+        .unwrap()
+        .lines()
+        .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"));
+    if as_root {
+        for secret in ["env", "tls/ca.key"] {
+            let read =
+                Command::new("runuser").args(["-u", "postgres", "--", "cat"]).arg(dir.join(secret)).output().unwrap();
+            assert!(!read.status.success(), "the postgres user can read {secret}");
+        }
+    }
+    let stop = Command::new(clone.join("scripts/stack")).args(["stop", "--dir"]).arg(&dir).output().unwrap();
+    assert!(stop.status.success(), "{}", String::from_utf8_lossy(&stop.stderr));
+    assert!(!Path::new(&pg_home).exists(), "stop removes the server's private directory {pg_home}");
+    assert!(dir.join("postgres.log").metadata().unwrap().len() > 0, "the server's log stays for inspection");
+}
+
+/// Issue 16: a start that fails says so on the terminal, naming the service and showing its log's last lines,
+/// and leaves nothing running.
+#[test]
+fn a_failed_start_names_the_service_and_shows_its_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let start = Command::new(repo().join("scripts/stack"))
+        .args(["start", "--dir"])
+        .arg(dir.path())
+        .args(["--pg-setting", "shared_buffers=bogus"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&start.stderr);
+    assert_eq!(start.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("start failed: PostgreSQL start"), "names the step: {stderr}");
+    assert!(stderr.contains("invalid value for parameter \"shared_buffers\""), "shows the log: {stderr}");
+    // moto (and PostgreSQL, had it started) write their logs in DIR: no live process holds one open.
+    assert_eq!(processes_with_files_in(dir.path()), Vec::<i32>::new(), "processes left after the failure");
+    assert!(!dir.path().join("pg-home").exists(), "the failed server's private directory is removed");
 }
