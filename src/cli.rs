@@ -248,6 +248,9 @@ pub struct PromoteArgs {
     /// DST's work directory (default `.glctl/DST/`).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// SRC's work directory, where its verify runs are (default `.glctl/SRC/`).
+    #[arg(long, value_name = "DIR")]
+    pub source_out: Option<PathBuf>,
     /// Promote without asking (required when not on a terminal).
     #[arg(long)]
     pub yes: bool,

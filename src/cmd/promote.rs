@@ -37,7 +37,7 @@ pub fn run(ctx: &Context, args: &PromoteArgs) -> Result<Exit, Error> {
     let dst = dst_ctx.load_with_warnings(super::Warnings::Undecided)?;
     let bundle = source_bundle(ctx, &src, &args.from)?;
     println!("Promoting {} → {}: bundle {}", src.name, dst.name, bundle.digest);
-    let src_dir = ctx.project.work_dir(&src, None);
+    let src_dir = ctx.project.work_dir(&src, args.source_out.as_deref());
     let dst_dir = ctx.project.work_dir(&dst, args.out.as_deref());
 
     let (_guard, waited) = lock::acquire(&dst_dir, Duration::from_secs(args.lock_timeout), || {

@@ -92,3 +92,37 @@ fn an_unreachable_target_is_incomplete_not_clean() {
         out.stdout
     );
 }
+
+/// TimescaleDB (PGlite): a chunk TimescaleDB makes is not drift; a retention policy replaced by hand is.
+#[test]
+fn drift_on_timescaledb_names_a_retention_changed_by_hand_and_not_a_new_chunk() {
+    use crate::support::stack::{dedicated_timescaledb, timescaledb_connect_to};
+    let port = dedicated_timescaledb();
+    let url = format!("postgres://postgres:postgres@127.0.0.1:{port}/postgres?sslmode=disable");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().to_str().unwrap();
+    let glctl = |args: &[&str]| {
+        let mut all = vec!["-e", "local", "--database-url", &url, "--out", out];
+        all.extend_from_slice(args);
+        glctl_in(&repo(), &all)
+    };
+    let apply = glctl(&["apply", "--only", "database"]);
+    assert_eq!(apply.code, 0, "{}\n{}", apply.stdout, apply.stderr);
+    let sql = |statement: &str| {
+        crate::support::runtime().block_on(async {
+            let (client, task) = timescaledb_connect_to(port).await;
+            client.batch_execute(statement).await.unwrap();
+            drop(client);
+            let _ = task.await;
+        })
+    };
+    sql("INSERT INTO sensor_readings (reading_time, organization_id, facility_id, device_id, metric_type, value, unit)
+         VALUES (now(), gen_random_uuid(), gen_random_uuid(), gen_random_uuid(), 'kwh', 1, 'kWh')");
+    let clean = glctl(&["drift", "--only", "database", "--output", "json"]);
+    assert_eq!(clean.code, 0, "a new chunk is not drift: {}\n{}", clean.stdout, clean.stderr);
+
+    sql("SELECT remove_retention_policy('sensor_readings'); SELECT add_retention_policy('sensor_readings', INTERVAL '5 days')");
+    let found = glctl(&["drift", "--only", "database", "--output", "json"]);
+    assert_eq!(found.code, 1, "{}\n{}", found.stdout, found.stderr);
+    assert_eq!(names(&found.stdout), ["policies: sensor_readings retention"], "{}", found.stdout);
+}

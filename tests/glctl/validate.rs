@@ -6,7 +6,7 @@ use crate::support::{assert_matches_file, glctl, glctl_in, repo};
 
 #[test]
 fn shipped_environments_are_valid() {
-    for env in ["dev", "staging", "prod", "local"] {
+    for env in ["dev", "staging", "prod", "local", "local-staging"] {
         let out = glctl(&["validate", "-e", env]);
         assert_eq!(out.code, 0, "{env}: {}", out.stderr);
         assert!(out.stdout.starts_with(&format!("{env}: valid (")), "{env}: {}", out.stdout);
@@ -20,6 +20,7 @@ fn shipped_environments_follow_the_prd_engines() {
         ("staging", "rds-postgresql", "native"),
         ("prod", "aurora-postgresql", "native"),
         ("local", "external", "timescaledb"),
+        ("local-staging", "external", "timescaledb"),
     ];
     for (env, engine, backend) in expect {
         let out = glctl(&["show", "-e", env, "--output", "json"]);
@@ -35,7 +36,7 @@ fn validate_all_checks_every_environment_but_the_base_layer() {
     let out = glctl(&["validate", "--all"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     let lines: Vec<&str> = out.stdout.lines().collect();
-    assert_eq!(lines.len(), 4, "{}", out.stdout);
+    assert_eq!(lines.len(), 5, "{}", out.stdout);
     assert!(!out.stdout.contains("base:"));
 }
 
