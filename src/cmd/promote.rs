@@ -31,6 +31,17 @@ impl Context {
 
 pub fn run(ctx: &Context, args: &PromoteArgs) -> Result<Exit, Error> {
     // --database-url is where DST's SQL stage connects (SRC is not connected to: its verify run speaks for it).
+    // Only as a flag: GLCTL_DATABASE_URL is usually set for another environment (the stack's env file sets
+    // local's), and promoting into that database instead of DST's would be silent and wrong.
+    let flag = std::env::args().any(|a| a == "--database-url" || a.starts_with("--database-url="));
+    if ctx.database_url.is_some() && !flag {
+        return Err(Error::Usage(format!(
+            "GLCTL_DATABASE_URL is set, but promote takes {}'s database only from --database-url (the variable \
+             may name another environment's database); pass --database-url, or unset the variable to use {}'s \
+             own connection",
+            args.to, args.to
+        )));
+    }
     let src_ctx = ctx.for_env(&args.from, None);
     let dst_ctx = ctx.for_env(&args.to, ctx.database_url.clone());
     let src = src_ctx.load()?;

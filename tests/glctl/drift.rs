@@ -102,8 +102,9 @@ fn drift_on_timescaledb_names_a_retention_changed_by_hand_and_not_a_new_chunk() 
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().to_str().unwrap();
     let glctl = |args: &[&str]| {
-        let mut all = vec!["-e", "local", "--database-url", &url, "--out", out];
+        let mut all = vec!["-e", "local", "--database-url", &url];
         all.extend_from_slice(args);
+        all.extend_from_slice(&["--out", out]);
         glctl_in(&repo(), &all)
     };
     let apply = glctl(&["apply", "--only", "database"]);

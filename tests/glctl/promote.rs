@@ -290,3 +290,19 @@ fn two_promotions_at_once_serialise_and_the_second_finds_nothing_left_to_do() {
     let records = std::fs::read_dir(l.work("stage-b").join("promotions")).unwrap().count();
     assert_eq!(records, 2, "one record and its checksum");
 }
+
+/// GLCTL_DATABASE_URL usually names another environment's database (the stack's env file sets local's):
+/// promote takes the target's only from the flag.
+#[test]
+fn promote_does_not_take_the_targets_database_from_the_environment_variable() {
+    let out = Command::new(env!("CARGO_BIN_EXE_glctl"))
+        .args(["promote", "--from", "local", "--to", "local-staging", "--yes"])
+        .current_dir(repo())
+        .env("GLCTL_DATABASE_URL", "postgres://postgres:postgres@127.0.0.1:1/postgres?sslmode=disable")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("promote takes local-staging's database only from --database-url"), "{stderr}");
+}
