@@ -6,6 +6,7 @@ pub mod loader;
 pub mod model;
 pub mod monitoring;
 pub mod reference;
+pub mod replication;
 pub mod rules;
 pub mod structure;
 

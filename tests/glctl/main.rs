@@ -10,6 +10,7 @@ mod monitoring;
 mod monitoring_live;
 mod native;
 mod readme;
+mod replication;
 mod schema;
 mod secrets;
 mod show;
