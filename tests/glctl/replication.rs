@@ -156,3 +156,85 @@ fn a_stopped_standby_fails_its_check_by_name() {
 fn nix_is_root() -> bool {
     Command::new("id").arg("-u").output().map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0").unwrap_or(false)
 }
+
+/// `psql -At` against one server of a stack, as its admin.
+fn psql(v: &dyn Fn(&str) -> String, port: &str, sql: &str) -> String {
+    let conninfo = format!(
+        "host=localhost port={port} user={} password={} dbname=glctl sslmode=verify-full sslrootcert={}",
+        v("GLCTL_PG_USER"),
+        v("GLCTL_PG_PASSWORD"),
+        v("GLCTL_PG_CA")
+    );
+    let out = Command::new("psql").args([conninfo.as_str(), "-At", "-c", sql]).output().unwrap();
+    assert!(out.status.success(), "{sql} on {port}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// scripts/failover twice on a stack of the test's own: each time the sync standby becomes the writer with
+/// every committed row, the old writer rejoins as its synchronous standby and the async one follows; after
+/// the second the servers are back on their ports and FA-02/FA-03 pass again.
+#[test]
+fn two_failovers_in_a_row_keep_every_row_and_leave_the_topology_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let stack_dir = dir.path().join("stack");
+    let script = repo().join("scripts/stack");
+    let start = Command::new(&script).args(["start", "--dir"]).arg(&stack_dir).output().unwrap();
+    assert!(start.status.success(), "{}", String::from_utf8_lossy(&start.stderr));
+    let vars = vars(&stack_dir);
+    let v = |name: &str| vars[name].clone();
+    let (primary, sync, async_) = (v("GLCTL_PG_PORT"), v("GLCTL_PG_SYNC_PORT"), v("GLCTL_PG_ASYNC_PORT"));
+    psql(&v, &primary, "CREATE TABLE kept (n int); INSERT INTO kept VALUES (1)");
+
+    for (round, (writer, standby)) in [(&sync, &primary), (&primary, &sync)].into_iter().enumerate() {
+        let failover = Command::new(repo().join("scripts/failover"))
+            .args(["--dir"])
+            .arg(&stack_dir)
+            .args(["--hold", "1"])
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&failover.stdout);
+        assert!(failover.status.success(), "{stdout}{}", String::from_utf8_lossy(&failover.stderr));
+        assert!(
+            stdout.contains(&format!("writer on port {writer}, synchronous standby on port {standby}")),
+            "{stdout}"
+        );
+        assert_eq!(psql(&v, writer, "SELECT pg_is_in_recovery()"), "f");
+        assert_eq!(psql(&v, standby, "SELECT pg_is_in_recovery()"), "t");
+        assert_eq!(psql(&v, writer, "SELECT count(*) FROM kept"), (round + 1).to_string(), "no committed row lost");
+        psql(&v, writer, &format!("INSERT INTO kept VALUES ({})", round + 2));
+        let senders = psql(
+            &v,
+            writer,
+            "SELECT string_agg(application_name || ' ' || state || ' ' || sync_state, ', ' ORDER BY application_name)
+             FROM pg_stat_replication",
+        );
+        // The async standby reconnects to the new writer within a few seconds.
+        let mut senders = senders;
+        for _ in 0..100 {
+            if senders == "standby_async streaming async, standby_sync streaming sync" {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            senders = psql(
+                &v,
+                writer,
+                "SELECT string_agg(application_name || ' ' || state || ' ' || sync_state, ', ' ORDER BY application_name)
+                 FROM pg_stat_replication",
+            );
+        }
+        assert_eq!(senders, "standby_async streaming async, standby_sync streaming sync", "round {round}");
+    }
+    let wanted = "3".to_string();
+    for _ in 0..100 {
+        if psql(&v, &async_, "SELECT count(*) FROM kept") == wanted {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(psql(&v, &async_, "SELECT count(*) FROM kept"), wanted, "the async standby replays the new writer");
+    let (code, results, stderr) = verify(dir.path(), &v);
+    assert_eq!(code, 0, "{results:#?}\n{stderr}");
+
+    let stop = Command::new(&script).args(["stop", "--dir"]).arg(&stack_dir).output().unwrap();
+    assert!(stop.status.success(), "{}", String::from_utf8_lossy(&stop.stderr));
+}
