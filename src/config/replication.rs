@@ -63,3 +63,36 @@ impl Replication {
         self.standbys.iter().filter(move |s| s.mode == mode)
     }
 }
+
+/// Semantic rules: standbys belong to an `external` server (RDS and Aurora report their own), each name
+/// once, a port above 0, at least one second of allowed lag. Every finding at once.
+pub fn check(replication: &Replication, external: bool) -> Vec<super::diagnostics::Finding> {
+    use super::diagnostics::{FieldPath, Finding};
+    let at = FieldPath::root().key("replication");
+    let mut out = Vec::new();
+    if !external && !replication.standbys.is_empty() {
+        out.push(Finding::error(
+            at.key("standbys"),
+            "standbys are declared only for an external server; RDS and Aurora report their own (engine.multi_az, engine.replicas)",
+        ));
+    }
+    for (i, standby) in replication.standbys.iter().enumerate() {
+        let here = at.key("standbys").index(i);
+        if replication.standbys[..i].iter().any(|s| s.name == standby.name) {
+            out.push(Finding::error(
+                here.key("name"),
+                format!("standby name '{}' is used twice; expected unique names", standby.name),
+            ));
+        }
+        if standby.port == 0 {
+            out.push(Finding::error(here.key("port"), "0 is not a port; expected 1-65535"));
+        }
+    }
+    if replication.max_replay_lag_seconds == 0 {
+        out.push(Finding::error(
+            at.key("max_replay_lag_seconds"),
+            "0 would fail on every measurement; expected at least 1",
+        ));
+    }
+    out
+}
