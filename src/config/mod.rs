@@ -8,6 +8,7 @@ pub mod model;
 pub mod monitoring;
 pub mod promotion;
 pub mod reference;
+pub mod replication;
 pub mod rules;
 pub mod structure;
 pub mod waivers;

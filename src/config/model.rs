@@ -76,6 +76,9 @@ pub struct Environment {
     /// Acceptance thresholds of PRD §10 that `glctl verify` checks.
     #[serde(default)]
     pub acceptance: Acceptance,
+    /// The standbys of an `external` server, which `glctl verify` checks (FA-02, FA-03).
+    #[serde(default, skip_serializing_if = "super::replication::Replication::is_unset")]
+    pub replication: super::replication::Replication,
     /// How glctl runs Terraform for this environment.
     #[serde(default)]
     pub terraform: Terraform,

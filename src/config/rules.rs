@@ -709,6 +709,8 @@ impl Rules<'_> {
     fn monitoring(&mut self) {
         let m = &self.env.monitoring;
         self.out.extend(super::monitoring::check(&m.thresholds, &m.pagerduty_routing_key_file));
+        let external = !capabilities::of(self.env.engine.kind).provisioned;
+        self.out.extend(super::replication::check(&self.env.replication, external));
         let kind = self.env.engine.kind;
         if !capabilities::of(kind).provisioned {
             return;

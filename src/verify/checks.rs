@@ -5,8 +5,9 @@
 use std::collections::BTreeSet;
 
 use super::facts::{Attempt, AwsFacts, BehaviourFacts, DbFacts, Facts, IngressRule, InstanceFact, NetworkFacts};
-use super::{Evidence, Outcome, Skip};
+use super::{replication, Evidence, Outcome, Skip};
 use crate::config::model::{Backend, EngineKind, Environment, Risk, TlsMode};
+use crate::config::replication::StandbyMode;
 
 pub struct Check {
     pub id: &'static str,
@@ -45,7 +46,13 @@ pub const CHECKS: &[Check] = &[
         "connect with the environment's host, user and TLS settings",
         |_, f| behaviour(f, fa01)
     ),
-    check!("FA-02", "10.1", "A synchronous standby protects the writer", "RDS DescribeDBInstances MultiAZ", fa02),
+    check!(
+        "FA-02",
+        "10.1",
+        "A synchronous standby protects the writer",
+        "RDS DescribeDBInstances MultiAZ; pg_stat_replication (external)",
+        fa02
+    ),
     check!("FA-03", "10.1", "Replicas stream from the writer", "aurora_replica_status() / pg_stat_replication", fa03),
     check!(
         "FA-04",
@@ -308,7 +315,7 @@ fn fa01(b: &BehaviourFacts) -> Outcome {
 
 fn fa02(e: &Environment, f: &Facts) -> Outcome {
     match e.engine.kind {
-        EngineKind::External => na("an external server's standbys are not glctl's"),
+        EngineKind::External => replication::check(e, f, StandbyMode::Sync),
         EngineKind::AuroraPostgresql => {
             na("Aurora keeps six copies across three AZs in its storage layer; it has no synchronous standby instance")
         }
@@ -330,7 +337,10 @@ fn fa02(e: &Environment, f: &Facts) -> Outcome {
 
 fn fa03(e: &Environment, f: &Facts) -> Outcome {
     let wanted = e.engine.replicas.len();
-    if e.engine.kind == EngineKind::External || wanted == 0 {
+    if e.engine.kind == EngineKind::External {
+        return replication::check(e, f, StandbyMode::Async);
+    }
+    if wanted == 0 {
         return na("the environment declares no replicas");
     }
     database(f, |d| {

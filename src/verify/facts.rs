@@ -42,6 +42,8 @@ pub struct DbFacts {
     /// `log_statement` and `pgaudit.log` (when pgaudit is loaded).
     pub log_statement: String,
     pub pgaudit_log: Option<String>,
+    /// The declared standbys of an external server, from the writer's side and their own (FA-02, FA-03).
+    pub replication: Option<super::replication::ReplicationFacts>,
 }
 
 #[derive(Clone, Debug)]
@@ -275,6 +277,7 @@ async fn database_facts(
             .map(|rows| rows.iter().map(|r| r.get(0)).collect())
             .unwrap_or_default(),
     };
+    facts.replication = super::replication::gather(env, client, target).await;
     Ok(facts)
 }
 

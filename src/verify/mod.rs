@@ -4,6 +4,7 @@
 
 pub mod checks;
 pub mod facts;
+pub mod replication;
 pub mod report;
 
 use serde::Serialize;

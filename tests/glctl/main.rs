@@ -13,6 +13,7 @@ mod monitoring_live;
 mod native;
 mod promote;
 mod readme;
+mod replication;
 mod schema;
 mod secrets;
 mod show;
