@@ -5,6 +5,7 @@ pub mod interval;
 pub mod loader;
 pub mod model;
 pub mod monitoring;
+pub mod pgbackrest;
 pub mod reference;
 pub mod rules;
 pub mod structure;
