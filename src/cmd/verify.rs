@@ -36,7 +36,13 @@ pub fn run(ctx: &Context, args: &VerifyArgs) -> Result<Exit, Error> {
         session.runtime.block_on(facts::gather(loaded, &stage, &session.aws, dir))
     });
     let today = facts.at.get(..10).unwrap_or_default().to_string();
-    let results = verify::decide(&loaded.environment, &facts, &selection, &today);
+    let mut results = verify::decide(&loaded.environment, &facts, &selection, &today);
+    if let Some(pgbackrest) = &loaded.environment.backup.pgbackrest {
+        if results.iter().any(|r| r.id.starts_with("BR-")) {
+            let backup = verify::backup::gather(pgbackrest);
+            verify::backup::apply(&mut results, pgbackrest, &backup, &facts.at);
+        }
+    }
     let configuration = serde_json::to_string(&loaded.environment).expect("the model serialises");
     let run = VerifyRun {
         environment: loaded.name.clone(),

@@ -6,6 +6,7 @@ pub mod interval;
 pub mod loader;
 pub mod model;
 pub mod monitoring;
+pub mod pgbackrest;
 pub mod promotion;
 pub mod reference;
 pub mod replication;

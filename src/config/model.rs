@@ -325,6 +325,9 @@ pub struct Backup {
     /// Take a final snapshot when the database is destroyed.
     #[serde(default = "yes")]
     pub final_snapshot: bool,
+    /// An `external` server's pgBackRest stanza and repositories (what `verify --drills` restores).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pgbackrest: Option<super::pgbackrest::Pgbackrest>,
 }
 
 fn default_backup_retention() -> u32 {
@@ -342,6 +345,7 @@ impl Default for Backup {
             window: default_backup_window(),
             cross_region_copy: CrossRegionCopy::default(),
             final_snapshot: true,
+            pgbackrest: None,
         }
     }
 }
@@ -564,6 +568,10 @@ pub struct Acceptance {
     /// BR-08: hours to restore 500 GB.
     #[serde(default = "br08")]
     pub restore_hours_per_500gb: u32,
+    /// BR-08: the database size, in GB, a restore is judged at; a smaller measured restore is extrapolated
+    /// to it (labelled as such), never reported as measured.
+    #[serde(default = "restore_size_gb")]
+    pub restore_size_gb: u32,
     /// Disaster recovery: most minutes of data the DR region may lack (recovery point objective).
     #[serde(default = "dr_rpo")]
     pub dr_rpo_minutes: u32,
@@ -618,6 +626,10 @@ fn br08() -> u32 {
     2
 }
 
+fn restore_size_gb() -> u32 {
+    500
+}
+
 impl Default for Acceptance {
     fn default() -> Self {
         Acceptance {
@@ -631,6 +643,7 @@ impl Default for Acceptance {
             pool_acquire_ms: pb08(),
             failover_rto_seconds: ha_rto(),
             restore_hours_per_500gb: br08(),
+            restore_size_gb: restore_size_gb(),
             dr_rpo_minutes: dr_rpo(),
             waivers: Vec::new(),
         }

@@ -18,6 +18,7 @@ pub fn check(env: &Environment) -> Vec<Finding> {
     r.kms();
     r.secrets();
     r.backup();
+    r.pgbackrest();
     r.monitoring();
     r.connection();
     r.timeseries();
@@ -703,6 +704,12 @@ impl Rules<'_> {
                 p("deletion_protection"),
                 "the database can be deleted without first turning protection off",
             );
+        }
+    }
+
+    fn pgbackrest(&mut self) {
+        if let Some(pgbackrest) = &self.env.backup.pgbackrest {
+            self.out.extend(super::pgbackrest::check(pgbackrest, self.env.engine.kind));
         }
     }
 

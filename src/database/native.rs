@@ -28,6 +28,8 @@ use crate::config::model::Environment;
 pub const PREMAKE_HORIZON_DAYS: i64 = 7;
 /// Maintenance runs hourly, at this minute (off the hour, when many other jobs start).
 pub const MAINTENANCE_SCHEDULE: &str = "7 * * * *";
+/// The heartbeat (migration 0008) is written every minute: a restore's exactness is checked against it.
+pub const HEARTBEAT_SCHEDULE: &str = "* * * * *";
 
 /// Partitions ahead for `interval`: enough to cover `PREMAKE_HORIZON_DAYS`, at least 4.
 pub fn premake_for(interval: &Interval) -> i32 {
@@ -227,6 +229,11 @@ fn wanted_jobs(env: &Environment, live: &NativeLive, partman_schema: &str) -> Ve
         schedule: MAINTENANCE_SCHEDULE.into(),
         command: format!("CALL {}.run_maintenance_proc()", ident(partman_schema)),
     }];
+    jobs.push(WantedJob {
+        name: job_name(&live.database, "heartbeat"),
+        schedule: HEARTBEAT_SCHEDULE.into(),
+        command: "INSERT INTO \"public\".glctl_heartbeat (source) VALUES ('pg_cron')".into(),
+    });
     for (name, cagg) in &env.continuous_aggregates {
         // Validate refuses a schedule with no cron equivalent; a stray one is skipped rather than guessed.
         let Ok(schedule) = cagg.refresh.schedule_interval.as_cron_schedule() else { continue };
@@ -569,6 +576,12 @@ mod tests {
                         "*/15 * * * *",
                         "REFRESH MATERIALIZED VIEW CONCURRENTLY \"public\".\"hourly\"",
                     ),
+                    job(
+                        6,
+                        "glctl:app:heartbeat",
+                        "* * * * *",
+                        "INSERT INTO \"public\".glctl_heartbeat (source) VALUES ('pg_cron')",
+                    ),
                 ],
             },
         }
@@ -705,6 +718,6 @@ mod tests {
         live.cron = Cron::NotCreated { database: "glctl".into() };
         let plan = diff(&env("    retention: 30 days\n"), &live);
         assert_eq!(plan.changes[0].statement, "CREATE EXTENSION IF NOT EXISTS pg_cron;");
-        assert_eq!(plan.changes.len(), 3, "the extension, then both jobs");
+        assert_eq!(plan.changes.len(), 4, "the extension, then the three jobs (maintenance, heartbeat, refresh)");
     }
 }

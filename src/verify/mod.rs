@@ -2,6 +2,7 @@
 //! target, each with the evidence it was decided on. Facts are gathered once (`facts`), every check is a
 //! pure decision over them (`checks`), and one result model is rendered four ways (`report`).
 
+pub mod backup;
 pub mod checks;
 pub mod facts;
 pub mod replication;

@@ -2,6 +2,7 @@
 
 mod support;
 
+mod backup;
 mod credentials;
 mod database;
 mod drift;

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use tempfile::TempDir;
 
+use crate::native::in_cron_database;
 use crate::support::stack::stack;
 use crate::support::{glctl_in, repo, Output};
 
@@ -308,7 +309,7 @@ fn the_native_schema_applies_with_pg_partman_and_keeps_the_audit_log_append_only
     p.use_repository_migrations();
     let out = p.glctl_env("dev", &["apply", "--only", "database"]);
     assert_eq!(out.code, 0, "stdout: {}\nstderr: {}", out.stdout, out.stderr);
-    assert!(out.stdout.contains("migrations: 7 applied"), "{}", out.stdout);
+    assert!(out.stdout.contains("migrations: 8 applied"), "{}", out.stdout);
     assert_eq!(
         p.query("SELECT string_agg(parent_table || ' ' || partition_interval, ', ' ORDER BY parent_table) FROM partman.part_config"),
         "public.audit_logs 1 day, public.calculation_results 7 days, public.emission_measurements 7 days, public.sensor_readings 1 day"
@@ -320,6 +321,17 @@ fn the_native_schema_applies_with_pg_partman_and_keeps_the_audit_log_append_only
         assert!(String::from_utf8_lossy(&denied.stderr).contains("append-only"), "{sql}");
     }
     assert_eq!(p.query("SELECT count(*) FROM audit_logs"), "1");
+    // The heartbeat (0008): pg_cron's job writes it (run here by hand: the job's own command); append-only.
+    let heartbeat = in_cron_database(&format!(
+        "SELECT command FROM cron.job WHERE jobname = 'glctl:{}:heartbeat' AND schedule = '* * * * *'",
+        p.database
+    ));
+    p.query(&heartbeat);
+    assert_eq!(p.query("SELECT count(*) || ' ' || min(seq) || ' ' || min(source) FROM glctl_heartbeat"), "1 1 pg_cron");
+    for sql in ["UPDATE glctl_heartbeat SET source = 'x'", "DELETE FROM glctl_heartbeat", "TRUNCATE glctl_heartbeat"] {
+        let denied = std::process::Command::new("psql").args([p.libpq().as_str(), "-c", sql]).output().unwrap();
+        assert!(String::from_utf8_lossy(&denied.stderr).contains("glctl_heartbeat is append-only"), "{sql}");
+    }
     let status = p.glctl_env("dev", &["migrate", "status"]);
     assert_eq!(status.code, 0, "{}", status.stdout);
 }

@@ -5,7 +5,7 @@ use crate::migrate::Project;
 use crate::support::stack::stack;
 
 /// Rows of `sql` in pg_cron's database, one line each.
-fn in_cron_database(sql: &str) -> String {
+pub(crate) fn in_cron_database(sql: &str) -> String {
     let s = stack();
     let conninfo = format!(
         "host=localhost port={} user={} password={} dbname=glctl sslmode=require",
@@ -88,7 +88,7 @@ fn the_native_backend_keeps_partitions_retention_summaries_and_jobs_as_the_file_
              WHERE jobname LIKE '{prefix}%'"
         )),
         format!(
-            "{prefix}partman-maintenance 7 * * * * {db}, {prefix}refresh:emissions_daily_summary */15 * * * * {db}, \
+            "{prefix}heartbeat * * * * * {db}, {prefix}partman-maintenance 7 * * * * {db}, {prefix}refresh:emissions_daily_summary */15 * * * * {db}, \
              {prefix}refresh:emissions_hourly_summary 0 * * * * {db}, {prefix}refresh:emissions_quarterly_report 0 * * * * {db}",
             db = p.database
         )

@@ -141,9 +141,15 @@ fn the_prd_schema_and_local_policies_apply_and_a_second_apply_changes_nothing() 
         db.rows("SELECT view_name, materialized_only FROM timescaledb_information.continuous_aggregates ORDER BY 1");
     assert_eq!(real_time, ["emissions_daily_summary|t", "emissions_hourly_summary|f", "emissions_quarterly_report|t"]);
 
+    // The heartbeat (0008) is a TimescaleDB job every minute; its procedure appends one row.
+    assert_eq!(
+        db.rows("SELECT schedule_interval FROM timescaledb_information.jobs WHERE proc_name = 'glctl_heartbeat_beat'"),
+        ["00:01:00"]
+    );
+
     let again = db.glctl(&repo().join("environments/local.yaml"), &["apply", "--only", "database"]);
     assert_eq!(again.code, 0, "{}", again.stderr);
-    assert!(again.stdout.contains("migrations: none to apply (7 already applied)"), "{}", again.stdout);
+    assert!(again.stdout.contains("migrations: none to apply (8 already applied)"), "{}", again.stdout);
     assert!(again.stdout.contains("policies: no changes"), "{}", again.stdout);
     let plan =
         db.glctl(&repo().join("environments/local.yaml"), &["plan", "--only", "database", "--detailed-exitcode"]);

@@ -1,0 +1,333 @@
+//! BR-01…BR-03 for an `external` server backed up by pgBackRest (`backup.pgbackrest`), decided from
+//! `pgbackrest info --output=json`, `pgbackrest check` and the WAL files in the repository's archive
+//! (`pgbackrest repo-ls`). Gathering runs pgBackRest (as `os_user` when glctl runs as root, so its lock and
+//! log files stay writable by the server's archive-push); the decisions are pure functions of what it said.
+//! The restore drills (BR-04…BR-08) are not implemented yet: they stay SKIP, or ERROR with `--drills`.
+
+use std::collections::BTreeMap;
+use std::process::Command;
+
+use serde_json::Value;
+
+use super::{CheckResult, Evidence, Outcome, Status};
+use crate::config::pgbackrest::Pgbackrest;
+
+/// What pgBackRest said about the stanza.
+#[derive(Debug)]
+pub struct PgbackrestFacts {
+    /// `pgbackrest info --output=json`, the stanza's entry.
+    pub info: Result<Value, String>,
+    /// `pgbackrest check`: Ok, or its error output.
+    pub check: Result<(), String>,
+    /// WAL segment names (24 hex digits) in the repository's archive, by archive id (`15-1`).
+    pub wal: Result<BTreeMap<String, Vec<String>>, String>,
+}
+
+/// The command line, for evidence and errors.
+fn shown(config: &Pgbackrest, args: &[&str]) -> String {
+    format!("pgbackrest --stanza={} {}", config.stanza, args.join(" "))
+}
+
+fn run(config: &Pgbackrest, args: &[&str]) -> Result<Vec<u8>, String> {
+    let as_root = nix_uid_is_root();
+    let mut command = if as_root {
+        let mut c = Command::new("runuser");
+        c.args(["-u", &config.os_user, "--", "pgbackrest"]);
+        c
+    } else {
+        Command::new("pgbackrest")
+    };
+    // The server's user may not enter glctl's working directory (a checkout under /root).
+    command.current_dir("/");
+    if let Some(file) = &config.config {
+        command.arg(format!("--config={file}"));
+    }
+    command.arg(format!("--stanza={}", config.stanza));
+    command.args(args);
+    // pgBackRest needs no database password here (it reaches the server as its OS user): pass on none.
+    for secret in ["GLCTL_DATABASE_URL", "PGPASSWORD", "GLCTL_PG_PASSWORD"] {
+        command.env_remove(secret);
+    }
+    let out = command.output().map_err(|e| format!("{}: cannot run pgbackrest: {e}", shown(config, args)))?;
+    if out.status.success() {
+        Ok(out.stdout)
+    } else {
+        let text = String::from_utf8_lossy(if out.stderr.is_empty() { &out.stdout } else { &out.stderr });
+        Err(format!("{} exited with {}: {}", shown(config, args), out.status, text.trim()))
+    }
+}
+
+fn nix_uid_is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .map(|s| s.lines().any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0")))
+        .unwrap_or(false)
+}
+
+/// Asks pgBackRest about `config`'s stanza (read-only: info, check, repo-ls).
+pub fn gather(config: &Pgbackrest) -> PgbackrestFacts {
+    let repo = format!("--repo={}", config.repo);
+    let info = run(config, &["info", "--output=json"]).and_then(|out| {
+        let all: Value = serde_json::from_slice(&out).map_err(|e| format!("pgbackrest info: not JSON: {e}"))?;
+        all.as_array()
+            .and_then(|stanzas| stanzas.iter().find(|s| s["name"] == config.stanza.as_str()))
+            .cloned()
+            .ok_or_else(|| format!("pgbackrest info lists no stanza '{}'", config.stanza))
+    });
+    let check = run(config, &["check"]).map(|_| ());
+    let archive = format!("archive/{}", config.stanza);
+    let wal = run(config, &[&repo, "repo-ls", "--recurse", "--output=json", &archive]).and_then(|out| {
+        let listing: Value = serde_json::from_slice(&out).map_err(|e| format!("pgbackrest repo-ls: not JSON: {e}"))?;
+        Ok(wal_segments(&listing))
+    });
+    PgbackrestFacts { info, check, wal }
+}
+
+/// WAL segment names in a `repo-ls --recurse --output=json` listing of the archive, by archive id.
+pub fn wal_segments(listing: &Value) -> BTreeMap<String, Vec<String>> {
+    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (path, entry) in listing.as_object().into_iter().flatten() {
+        if entry["type"] != "file" {
+            continue;
+        }
+        let mut parts = path.split('/');
+        let (Some(id), Some(_dir), Some(file), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+            continue;
+        };
+        let name = file.get(..24).unwrap_or_default();
+        // Backup-history files (`…00000003.00000028.backup`) share the segment's name: only segments count.
+        if name.len() == 24 && name.chars().all(|c| c.is_ascii_hexdigit()) && file.as_bytes().get(24) == Some(&b'-') {
+            out.entry(id.to_string()).or_default().push(name.to_string());
+        }
+    }
+    for names in out.values_mut() {
+        names.sort();
+        names.dedup();
+    }
+    out
+}
+
+/// Segments per 4 GB "log" file at PostgreSQL's default 16 MB segment size.
+const SEGMENTS_PER_LOG: u64 = 0x1_0000_0000 / (16 * 1024 * 1024);
+
+/// The segments missing between consecutive archived ones of the same timeline (16 MB segments).
+pub fn missing_segments(names: &[String]) -> Vec<String> {
+    let parse = |n: &str| -> Option<(u32, u64)> {
+        let tli = u32::from_str_radix(&n[..8], 16).ok()?;
+        let log = u64::from_str_radix(&n[8..16], 16).ok()?;
+        let seg = u64::from_str_radix(&n[16..24], 16).ok()?;
+        Some((tli, log.checked_mul(SEGMENTS_PER_LOG)?.checked_add(seg)?))
+    };
+    let mut missing = Vec::new();
+    let parsed: Vec<(u32, u64)> = names.iter().filter_map(|n| parse(n)).collect();
+    for pair in parsed.windows(2) {
+        let ((tli_a, a), (tli_b, b)) = (pair[0], pair[1]);
+        if tli_a != tli_b {
+            continue;
+        }
+        for number in a + 1..b {
+            missing.push(format!("{tli_a:08X}{:08X}{:08X}", number / SEGMENTS_PER_LOG, number % SEGMENTS_PER_LOG));
+            if missing.len() > 20 {
+                return missing;
+            }
+        }
+    }
+    missing
+}
+
+fn evidence(observed: impl Into<String>, expected: impl Into<String>, source: impl Into<String>) -> Evidence {
+    Evidence { observed: observed.into(), expected: expected.into(), source: source.into(), at: String::new() }
+}
+
+/// The stanza's backups in `repo`: (label, type, reference labels).
+fn backups(info: &Value, repo: u32) -> Vec<(String, String, Vec<String>)> {
+    info["backup"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|b| b["database"]["repo-key"].as_u64() == Some(u64::from(repo)) && b["error"] != true)
+        .map(|b| {
+            let references =
+                b["reference"].as_array().into_iter().flatten().filter_map(|r| r.as_str().map(String::from)).collect();
+            (
+                b["label"].as_str().unwrap_or_default().to_string(),
+                b["type"].as_str().unwrap_or_default().to_string(),
+                references,
+            )
+        })
+        .collect()
+}
+
+/// BR-01: a full backup in the repository.
+pub fn br01(config: &Pgbackrest, f: &PgbackrestFacts) -> Outcome {
+    let info = match &f.info {
+        Ok(info) => info,
+        Err(why) => return Outcome::Error(why.clone()),
+    };
+    let source = shown(config, &["info", "--output=json"]);
+    let fulls: Vec<String> = backups(info, config.repo).into_iter().filter(|b| b.1 == "full").map(|b| b.0).collect();
+    let expected = format!("a full backup in repo{}", config.repo);
+    match fulls.last() {
+        Some(last) => Outcome::Pass(vec![evidence(
+            format!("{} full backup(s) in repo{}, latest {last}", fulls.len(), config.repo),
+            expected,
+            source,
+        )]),
+        None => Outcome::Fail(
+            format!("repo{} of stanza {} holds no full backup", config.repo, config.stanza),
+            vec![evidence(format!("status: {}", info["status"]["message"]), expected, source)],
+        ),
+    }
+}
+
+/// BR-02: an incremental backup whose references include a full backup of the same repository.
+pub fn br02(config: &Pgbackrest, f: &PgbackrestFacts) -> Outcome {
+    let info = match &f.info {
+        Ok(info) => info,
+        Err(why) => return Outcome::Error(why.clone()),
+    };
+    let source = shown(config, &["info", "--output=json"]);
+    let all = backups(info, config.repo);
+    let fulls: Vec<&str> = all.iter().filter(|b| b.1 == "full").map(|b| b.0.as_str()).collect();
+    let expected = format!("an incremental backup in repo{} referring to a full one", config.repo);
+    let chained = all.iter().filter(|b| b.1 == "incr").find(|b| b.2.iter().any(|r| fulls.contains(&r.as_str())));
+    match chained {
+        Some((label, _, references)) => Outcome::Pass(vec![evidence(
+            format!("{label} (incr) refers to {}", references.join(", ")),
+            expected,
+            source,
+        )]),
+        None => Outcome::Fail(
+            format!("repo{} holds no incremental backup referring to a full one", config.repo),
+            vec![evidence(
+                format!("backups: {}", all.iter().map(|b| format!("{} ({})", b.0, b.1)).collect::<Vec<_>>().join(", ")),
+                expected,
+                source,
+            )],
+        ),
+    }
+}
+
+/// BR-03: `pgbackrest check` passes and the archive has no gap between its first and last segment.
+pub fn br03(config: &Pgbackrest, f: &PgbackrestFacts) -> Outcome {
+    let wal = match &f.wal {
+        Ok(wal) => wal,
+        Err(why) => return Outcome::Error(why.clone()),
+    };
+    let listing = shown(config, &[&format!("--repo={}", config.repo), "repo-ls", "--recurse", "archive/…"]);
+    let mut found = Vec::new();
+    let mut missing = Vec::new();
+    for (id, names) in wal {
+        found.push(format!(
+            "{id}: {} segment(s), {} to {}",
+            names.len(),
+            names.first().map_or("-", |s| s.as_str()),
+            names.last().map_or("-", |s| s.as_str())
+        ));
+        missing.extend(missing_segments(names).into_iter().map(|m| format!("{m} ({id})")));
+    }
+    let continuous = "every WAL segment from the first archived to the last (16 MB segments)";
+    if !missing.is_empty() {
+        return Outcome::Fail(
+            format!("WAL missing from repo{}'s archive: {}", config.repo, missing.join(", ")),
+            vec![evidence(found.join("; "), continuous, listing)],
+        );
+    }
+    if wal.is_empty() {
+        return Outcome::Fail(
+            format!("repo{}'s archive holds no WAL", config.repo),
+            vec![evidence("no segment", continuous, listing)],
+        );
+    }
+    match &f.check {
+        Ok(()) => Outcome::Pass(vec![
+            evidence(
+                "passed: the server's current segment reached the archive",
+                "check passes",
+                shown(config, &["check"]),
+            ),
+            evidence(found.join("; "), continuous, listing),
+        ]),
+        Err(why) => Outcome::Fail(
+            format!("pgbackrest check failed: {why}"),
+            vec![evidence(found.join("; "), continuous, listing)],
+        ),
+    }
+}
+
+/// Replaces BR-01…BR-03 in `results` (unless waived: a skip stays) with the pgBackRest decisions.
+pub fn apply(results: &mut [CheckResult], config: &Pgbackrest, facts: &PgbackrestFacts, at: &str) {
+    for result in results.iter_mut() {
+        if result.skip == Some(super::Skip::Waived) {
+            continue;
+        }
+        let outcome = match result.id {
+            "BR-01" => br01(config, facts),
+            "BR-02" => br02(config, facts),
+            "BR-03" => br03(config, facts),
+            _ => continue,
+        };
+        let (status, reason, mut evidence) = match outcome {
+            Outcome::Pass(e) => (Status::Pass, None, e),
+            Outcome::Fail(why, e) => (Status::Fail, Some(why), e),
+            Outcome::Error(why) => (Status::Error, Some(why), vec![]),
+            Outcome::Skip(_, why) => (Status::Skip, Some(why), vec![]),
+        };
+        for e in &mut evidence {
+            e.at = at.to_string();
+        }
+        result.status = status;
+        result.skip = None;
+        result.reason = reason;
+        result.evidence = evidence;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> Pgbackrest {
+        serde_yaml_ng::from_str("stanza: glctl").unwrap()
+    }
+
+    #[test]
+    fn a_gap_is_named_across_a_log_boundary_and_timelines_are_not_gaps() {
+        let names: Vec<String> = ["0000000100000000000000FE", "000000010000000100000001", "000000020000000100000005"]
+            .map(String::from)
+            .into();
+        assert_eq!(missing_segments(&names), ["0000000100000000000000FF", "000000010000000100000000"]);
+    }
+
+    #[test]
+    fn repo_ls_listing_gives_segments_not_backup_history_files() {
+        let listing = serde_json::json!({
+            ".": {"type": "path"},
+            "15-1/0000000100000000/000000010000000000000001-48fa.lz4": {"type": "file"},
+            "15-1/0000000100000000/000000010000000000000002.00000028.backup": {"type": "file"},
+            "15-1/0000000100000000/000000010000000000000003-63af.lz4": {"type": "file"},
+        });
+        let wal = wal_segments(&listing);
+        assert_eq!(wal["15-1"], ["000000010000000000000001", "000000010000000000000003"]);
+        let facts = PgbackrestFacts { info: Err("n/a".into()), check: Ok(()), wal: Ok(wal) };
+        let Outcome::Fail(why, _) = br03(&config(), &facts) else { panic!("a gap must fail") };
+        assert!(why.contains("000000010000000000000002 (15-1)"), "{why}");
+    }
+
+    #[test]
+    fn an_incremental_must_refer_to_a_full_of_the_same_repository() {
+        let info = serde_json::json!({"backup": [
+            {"label": "F1", "type": "full", "database": {"repo-key": 1}, "error": false, "reference": null},
+            {"label": "F1_I1", "type": "incr", "database": {"repo-key": 1}, "error": false, "reference": ["F1"]},
+            {"label": "F2", "type": "full", "database": {"repo-key": 2}, "error": false, "reference": null},
+        ]});
+        let facts = PgbackrestFacts { info: Ok(info), check: Ok(()), wal: Ok(BTreeMap::new()) };
+        assert!(matches!(br01(&config(), &facts), Outcome::Pass(_)));
+        assert!(matches!(br02(&config(), &facts), Outcome::Pass(_)));
+        let dr = Pgbackrest { repo: 2, ..config() };
+        assert!(matches!(br01(&dr, &facts), Outcome::Pass(_)));
+        assert!(matches!(br02(&dr, &facts), Outcome::Fail(..)), "repo2 has no incremental");
+        let broken =
+            PgbackrestFacts { info: Err("pgbackrest: not found".into()), check: Ok(()), wal: Ok(BTreeMap::new()) };
+        assert!(matches!(br01(&config(), &broken), Outcome::Error(_)), "never PASS on what could not be read");
+    }
+}

@@ -1,0 +1,174 @@
+//! Backups on the local stack (issue 20): the stack's PostgreSQL 15 archives its WAL through pgBackRest into
+//! two repositories (repo1 the stack's, repo2 standing for the DR copy), with the stanza made at start.
+
+use crate::support::stack::stack;
+
+/// Runs pgbackrest with the stack's configuration as the server's OS user (the postgres user when root:
+/// its lock and log files must stay writable by archive-push, which the server runs).
+pub(crate) fn pgbackrest(args: &[&str]) -> std::process::Output {
+    let s = stack();
+    let mut command = if is_root() {
+        let mut c = std::process::Command::new("runuser");
+        c.args(["-u", "postgres", "--", "pgbackrest"]);
+        c.current_dir("/tmp");
+        c
+    } else {
+        std::process::Command::new("pgbackrest")
+    };
+    command
+        .env("PGBACKREST_CONFIG", s.var("PGBACKREST_CONFIG"))
+        .env("PGBACKREST_STANZA", s.var("PGBACKREST_STANZA"))
+        .args(args)
+        .output()
+        .expect("pgbackrest runs (scripts/setup installs it)")
+}
+
+fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .map(|s| s.lines().any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0")))
+        .unwrap_or(false)
+}
+
+fn psql(sql: &str) -> String {
+    let s = stack();
+    let conninfo = format!(
+        "host=localhost port={} user={} password={} dbname=glctl sslmode=require",
+        s.var("GLCTL_PG_PORT"),
+        s.var("GLCTL_PG_USER"),
+        s.var("GLCTL_PG_PASSWORD")
+    );
+    let out = std::process::Command::new("psql").args([conninfo.as_str(), "-At", "-c", sql]).output().unwrap();
+    assert!(out.status.success(), "{sql}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+#[test]
+fn the_stack_archives_wal_through_pgbackrest_into_both_repositories() {
+    let check = pgbackrest(&["check"]);
+    assert!(check.status.success(), "pgbackrest check: {}", String::from_utf8_lossy(&check.stderr));
+    assert_eq!(psql("SELECT failed_count = 0 AND archived_count > 0 FROM pg_stat_archiver"), "t");
+    assert!(psql("SHOW archive_command").contains("archive-push %p"));
+    let info = pgbackrest(&["info", "--output=json"]);
+    assert!(info.status.success(), "{}", String::from_utf8_lossy(&info.stderr));
+    let info: serde_json::Value = serde_json::from_slice(&info.stdout).unwrap();
+    let stanza = &info[0];
+    assert_eq!(stanza["name"], stack().var("PGBACKREST_STANZA"));
+    let repos: Vec<i64> =
+        stanza["archive"].as_array().unwrap().iter().map(|a| a["database"]["repo-key"].as_i64().unwrap()).collect();
+    assert_eq!(repos, [1, 2], "WAL reaches the stack's repository and the DR one: {stanza:#}");
+    for archive in stanza["archive"].as_array().unwrap() {
+        assert!(archive["max"].as_str().is_some_and(|m| m.len() == 24), "{archive:#}");
+    }
+}
+
+/// `glctl verify -e local-native ARGS` against the stack's PostgreSQL 15 and moto, its runs saved in `out`.
+fn verify_local_native(out: &std::path::Path, args: &[&str]) -> crate::support::Output {
+    let s = stack();
+    let url = format!(
+        "postgres://{}:{}@localhost:{}/glctl?sslmode=require",
+        s.var("GLCTL_PG_USER"),
+        s.var("GLCTL_PG_PASSWORD"),
+        s.var("GLCTL_PG_PORT")
+    );
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_glctl"));
+    command
+        .args(["verify", "-e", "local-native", "--out", out.to_str().unwrap(), "--format", "json"])
+        .args(args)
+        .current_dir(crate::support::repo())
+        .env("NO_COLOR", "1")
+        .env("GLCTL_DATABASE_URL", url);
+    for var in ["AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION", "PGBACKREST_CONFIG"] {
+        command.env(var, s.var(var));
+    }
+    let out = command.output().unwrap();
+    crate::support::Output {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// (id, status, reason) of each result in verify's JSON.
+fn statuses(json: &str) -> Vec<(String, String, String)> {
+    let run: serde_json::Value = serde_json::from_str(json).unwrap_or_else(|e| panic!("{e}: {json}"));
+    run["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["id"].as_str().unwrap().to_string(),
+                r["status"].as_str().unwrap().to_string(),
+                r["reason"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// Puts a WAL file moved out of the repository back, also when the test fails.
+struct PutBack(std::path::PathBuf, std::path::PathBuf);
+impl Drop for PutBack {
+    fn drop(&mut self) {
+        let _ = std::fs::rename(&self.1, &self.0);
+    }
+}
+
+/// BR-01…BR-03 from pgBackRest: a full and an incremental backup pass BR-01/BR-02, the archive passes BR-03;
+/// a WAL segment removed from the repository fails BR-03 naming it.
+#[test]
+fn verify_decides_br01_to_br03_from_pgbackrest_and_names_a_missing_wal_segment() {
+    for kind in ["full", "incr"] {
+        let out = pgbackrest(&[&format!("--type={kind}"), "backup"]);
+        assert!(out.status.success(), "{kind} backup: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    // A few more segments, so one can go missing from the middle.
+    for _ in 0..3 {
+        psql("SELECT pg_switch_wal() FROM (SELECT txid_current()) t");
+    }
+    let check = pgbackrest(&["check"]);
+    assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stderr));
+    let out_dir = tempfile::tempdir().unwrap();
+    let run = verify_local_native(out_dir.path(), &["--only", "BR-01,BR-02,BR-03"]);
+    let results = statuses(&run.stdout);
+    assert_eq!(
+        results.iter().map(|r| (r.0.as_str(), r.1.as_str())).collect::<Vec<_>>(),
+        [("BR-01", "PASS"), ("BR-02", "PASS"), ("BR-03", "PASS")],
+        "{results:#?}\n{}",
+        run.stderr
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+
+    // Remove the second-newest segment of repo1's archive.
+    let home = std::fs::read_to_string(std::path::Path::new(stack().var("GLCTL_STACK_DIR")).join("pg-home")).unwrap();
+    let archive = std::path::Path::new(home.trim()).join("pgbackrest/repo1/archive/glctl");
+    let mut segments: Vec<std::path::PathBuf> = walk(&archive)
+        .into_iter()
+        .filter(|p| p.file_name().unwrap().to_string_lossy().chars().nth(24) == Some('-'))
+        .collect();
+    segments.sort_by_key(|p| p.file_name().unwrap().to_owned());
+    assert!(segments.len() >= 3, "{segments:?}");
+    let victim = segments[segments.len() - 2].clone();
+    let name = victim.file_name().unwrap().to_string_lossy()[..24].to_string();
+    // Aside in the archive's top directory (same file system; not where pgBackRest looks for segments).
+    let aside = archive.join(format!("{name}.aside"));
+    std::fs::rename(&victim, &aside).unwrap();
+    let _put_back = PutBack(victim, aside);
+    let run = verify_local_native(out_dir.path(), &["--only", "BR-03"]);
+    let results = statuses(&run.stdout);
+    assert_eq!(results[0].1, "FAIL", "{results:#?}");
+    assert!(results[0].2.contains(&name), "BR-03 names the missing segment {name}: {}", results[0].2);
+    assert_eq!(run.code, 1);
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
