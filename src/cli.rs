@@ -56,6 +56,9 @@ pub enum Command {
     /// Exit 0 when nothing failed, 1 when a check failed, 3 when nothing failed but a check could not be
     /// decided. Every run is saved under `.glctl/ENV/verify/`.
     Verify(VerifyArgs),
+    /// Measure ingest throughput and query latency (PB-01…PB-06) in a scratch schema that is dropped
+    /// afterwards, also on Ctrl-C; a production environment needs --allow-production.
+    Bench(crate::cli_bench::BenchArgs),
     /// Print what each engine and time-series backend can do (the capability table).
     Engines,
     /// Print the reference of every environment field as Markdown (generated from the model).

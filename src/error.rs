@@ -2,6 +2,7 @@
 //! error is mapped to one of them.
 
 use crate::aws::AwsError;
+use crate::bench::BenchError;
 use crate::config::ConfigError;
 use crate::database::DatabaseError;
 use crate::infra::InfraError;
@@ -51,6 +52,8 @@ pub enum Error {
     Infra(#[from] InfraError),
     #[error(transparent)]
     Database(#[from] DatabaseError),
+    #[error(transparent)]
+    Bench(#[from] BenchError),
 }
 
 impl Error {
@@ -68,12 +71,21 @@ impl Error {
                 InfraError::Template(_) => Exit::Usage,
                 InfraError::Io { .. } | InfraError::Terraform { .. } | InfraError::Destructive { .. } => Exit::Problems,
             },
-            Error::Database(e) => match e {
-                DatabaseError::Migrations(_) | DatabaseError::NoTarget(_) | DatabaseError::BadUrl(_) => Exit::Usage,
-                DatabaseError::Aws(AwsError::AccountMismatch { .. }) => Exit::Usage,
+            Error::Database(e) => database_exit(e),
+            Error::Bench(e) => match e {
+                BenchError::Database(d) if database_exit(d) == Exit::Usage => Exit::Usage,
+                e if e.is_incomplete() => Exit::Incomplete,
                 _ => Exit::Problems,
             },
         }
+    }
+}
+
+fn database_exit(e: &DatabaseError) -> Exit {
+    match e {
+        DatabaseError::Migrations(_) | DatabaseError::NoTarget(_) | DatabaseError::BadUrl(_) => Exit::Usage,
+        DatabaseError::Aws(AwsError::AccountMismatch { .. }) => Exit::Usage,
+        _ => Exit::Problems,
     }
 }
 

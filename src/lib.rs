@@ -6,8 +6,10 @@
 //! `cmd` prints or imports it; every failure is an `error::Error` whose exit code is chosen in one place.
 
 pub(crate) mod aws;
+pub(crate) mod bench;
 pub(crate) mod capabilities;
 pub mod cli;
+pub mod cli_bench;
 pub(crate) mod cmd;
 pub(crate) mod config;
 pub(crate) mod database;
@@ -37,6 +39,7 @@ pub fn run(cli: Cli) -> Result<Exit, Error> {
         Command::Apply(args) => cmd::apply::run(&ctx, args),
         Command::Migrate(args) => cmd::migrate::run(&ctx, args),
         Command::Verify(args) => cmd::verify::run(&ctx, args),
+        Command::Bench(args) => cmd::bench::run(&ctx, args),
         Command::Engines => cmd::engines::run(),
         Command::Fields => cmd::fields::run(),
     }

@@ -1,6 +1,7 @@
 //! One module per subcommand; each parses nothing itself, calls one stage and prints its result.
 
 pub mod apply;
+pub mod bench;
 pub mod engines;
 pub mod fields;
 pub mod migrate;

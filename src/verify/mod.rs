@@ -2,6 +2,7 @@
 //! target, each with the evidence it was decided on. Facts are gathered once (`facts`), every check is a
 //! pure decision over them (`checks`), and one result model is rendered four ways (`report`).
 
+pub mod bench_checks;
 pub mod checks;
 pub mod facts;
 pub mod report;
@@ -145,7 +146,7 @@ pub fn decide(env: &Environment, facts: &Facts, selection: &Selection, today: &s
                         Outcome::Error("--drills was given, but glctl has no drill for this check yet".into())
                     }
                     Outcome::Skip(Skip::NeedsBench, _) if selection.bench => {
-                        Outcome::Error("--bench was given, but glctl's load generator does not exist yet".into())
+                        Outcome::Error("--bench was given, but glctl has no benchmark for this check yet".into())
                     }
                     other => other,
                 },
@@ -218,7 +219,13 @@ mod tests {
     }
 
     fn unreachable() -> Facts {
-        Facts { at: "t".into(), database: Err("down".into()), behaviour: Err("down".into()), aws: Err("down".into()) }
+        Facts {
+            at: "t".into(),
+            database: Err("down".into()),
+            behaviour: Err("down".into()),
+            aws: Err("down".into()),
+            bench: None,
+        }
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 mod support;
 
+mod bench;
 mod database;
 mod logins;
 mod migrate;
