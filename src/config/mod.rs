@@ -4,6 +4,7 @@ pub mod diagnostics;
 pub mod interval;
 pub mod loader;
 pub mod model;
+pub mod pooling;
 pub mod reference;
 pub mod rules;
 pub mod structure;

@@ -74,6 +74,9 @@ pub struct Environment {
     /// Acceptance thresholds of PRD §10 that `glctl verify` checks.
     #[serde(default)]
     pub acceptance: Acceptance,
+    /// Connection pooling in front of the writer: PgBouncer (rendered by glctl), RDS Proxy, or none.
+    #[serde(default)]
+    pub pooling: super::pooling::Pooling,
     /// How glctl runs Terraform for this environment.
     #[serde(default)]
     pub terraform: Terraform,

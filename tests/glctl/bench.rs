@@ -168,3 +168,26 @@ fn a_scratch_schema_of_a_killed_bench_is_dropped_by_the_next_run() {
     }
     assert_eq!(scratch_schemas(&p), "");
 }
+
+#[test]
+fn verify_with_bench_decides_pb01_to_pb06_from_a_bench_run_with_its_figures() {
+    let p = applied("bench_verify");
+    let out = p.glctl_env("dev", &["verify", "--only", "PB-", "--bench", "--format", "json"]);
+    let run = json(&out);
+    let results = run["results"].as_array().unwrap();
+    for r in results {
+        let id = r["id"].as_str().unwrap();
+        let status = r["status"].as_str().unwrap();
+        if id <= "PB-06" {
+            assert!(status == "PASS" || status == "FAIL", "{id} is decided: {r}");
+            let evidence = &r["evidence"][0];
+            assert!(evidence["source"].as_str().unwrap().starts_with("glctl bench (seed 1"), "{r}");
+            assert!(evidence["expected"].as_str().unwrap().starts_with(if id <= "PB-02" { "> " } else { "p99 < " }));
+        } else {
+            assert_ne!(status, "PASS", "{id} has no benchmark yet: {r}");
+        }
+    }
+    assert_eq!(scratch_schemas(&p), "");
+    let without = p.glctl_env("dev", &["verify", "--only", "PB-01", "--format", "json"]);
+    assert_eq!(json(&without)["results"][0]["skip"], "needs-bench");
+}
