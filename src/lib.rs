@@ -16,6 +16,8 @@ pub(crate) mod database;
 pub mod error;
 pub(crate) mod infra;
 pub(crate) mod output;
+// Public until `glctl` runs PgBouncer from it (issue 18 part f): the rendering is library-only so far.
+pub mod pooling;
 pub(crate) mod project;
 pub(crate) mod terraform;
 pub(crate) mod verify;
