@@ -2,6 +2,7 @@
 //! error is mapped to one of them.
 
 use crate::aws::AwsError;
+use crate::bench::BenchError;
 use crate::config::ConfigError;
 use crate::database::DatabaseError;
 use crate::infra::InfraError;
@@ -60,6 +61,8 @@ pub enum Error {
     Database(#[from] DatabaseError),
     #[error(transparent)]
     Monitoring(#[from] MonitoringError),
+    #[error(transparent)]
+    Bench(#[from] BenchError),
 }
 
 impl Error {
@@ -86,9 +89,10 @@ impl Error {
                 InfraError::Template(_) => Exit::Usage,
                 InfraError::Io { .. } | InfraError::Terraform { .. } | InfraError::Destructive { .. } => Exit::Problems,
             },
-            Error::Database(e) => match e {
-                DatabaseError::Migrations(_) | DatabaseError::NoTarget(_) | DatabaseError::BadUrl(_) => Exit::Usage,
-                DatabaseError::Aws(AwsError::AccountMismatch { .. } | AwsError::NoCredentials { .. }) => Exit::Usage,
+            Error::Database(e) => database_exit(e),
+            Error::Bench(e) => match e {
+                BenchError::Database(d) if database_exit(d) == Exit::Usage => Exit::Usage,
+                e if e.is_incomplete() => Exit::Incomplete,
                 _ => Exit::Problems,
             },
             Error::Monitoring(e) => match e {
@@ -97,6 +101,14 @@ impl Error {
                 MonitoringError::Io { .. } => Exit::Problems,
             },
         }
+    }
+}
+
+fn database_exit(e: &DatabaseError) -> Exit {
+    match e {
+        DatabaseError::Migrations(_) | DatabaseError::NoTarget(_) | DatabaseError::BadUrl(_) => Exit::Usage,
+        DatabaseError::Aws(AwsError::AccountMismatch { .. } | AwsError::NoCredentials { .. }) => Exit::Usage,
+        _ => Exit::Problems,
     }
 }
 

@@ -7,8 +7,10 @@
 
 pub(crate) mod aws;
 pub(crate) mod bundle;
+pub(crate) mod bench;
 pub(crate) mod capabilities;
 pub mod cli;
+pub mod cli_bench;
 pub(crate) mod cmd;
 pub(crate) mod config;
 pub(crate) mod database;
@@ -18,6 +20,8 @@ pub mod error;
 pub(crate) mod infra;
 pub(crate) mod monitoring;
 pub(crate) mod output;
+// Public until `glctl` runs PgBouncer from it (issue 18 part f): the rendering is library-only so far.
+pub mod pooling;
 pub(crate) mod project;
 pub(crate) mod promote;
 pub(crate) mod runtime;
@@ -45,6 +49,7 @@ pub fn run(cli: Cli) -> Result<Exit, Error> {
         Command::Verify(args) => cmd::verify::run(&ctx, args),
         Command::Drift(args) => cmd::drift::run(&ctx, args),
         Command::Promote(args) => cmd::promote::run(&ctx, args),
+        Command::Bench(args) => cmd::bench::run(&ctx, args),
         Command::Engines => cmd::engines::run(),
         Command::Fields => cmd::fields::run(),
     }

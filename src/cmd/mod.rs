@@ -2,6 +2,7 @@
 
 pub mod apply;
 pub mod drift;
+pub mod bench;
 pub mod engines;
 pub mod fields;
 pub mod migrate;

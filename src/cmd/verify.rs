@@ -32,9 +32,12 @@ pub fn run(ctx: &Context, args: &VerifyArgs) -> Result<Exit, Error> {
     let session = ctx.session(args.out.as_deref(), super::Warnings::Undecided)?;
     let (loaded, dir) = (&session.loaded, &session.dir);
     let stage = session.database_stage(ctx)?;
-    let facts = with_spinner(&format!("verifying {}", loaded.name), || {
+    let mut facts = with_spinner(&format!("verifying {}", loaded.name), || {
         session.runtime.block_on(facts::gather(loaded, &stage, &session.aws, dir))
     });
+    if args.bench && CHECKS.iter().any(|c| c.id.starts_with("PB-") && selection.includes(c.id)) {
+        facts.bench = Some(super::bench::for_verify(ctx, &session));
+    }
     let today = facts.at.get(..10).unwrap_or_default().to_string();
     let mut results = verify::decide(&loaded.environment, &facts, &selection, &today);
     if let Some(pgbackrest) = &loaded.environment.backup.pgbackrest {

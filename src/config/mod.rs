@@ -8,6 +8,7 @@ pub mod model;
 pub mod monitoring;
 pub mod pgbackrest;
 pub mod promotion;
+pub mod pooling;
 pub mod reference;
 pub mod replication;
 pub mod rules;

@@ -79,6 +79,9 @@ pub struct Environment {
     /// The standbys of an `external` server, which `glctl verify` checks (FA-02, FA-03).
     #[serde(default, skip_serializing_if = "super::replication::Replication::is_unset")]
     pub replication: super::replication::Replication,
+    /// Connection pooling in front of the writer: PgBouncer (rendered by glctl), RDS Proxy, or none.
+    #[serde(default)]
+    pub pooling: super::pooling::Pooling,
     /// How glctl runs Terraform for this environment.
     #[serde(default)]
     pub terraform: Terraform,

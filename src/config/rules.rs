@@ -26,6 +26,7 @@ pub fn check(env: &Environment) -> Vec<Finding> {
     r.tags();
     r.recovery_targets();
     r.unused_risks();
+    r.out.extend(super::pooling::check(env));
     r.out
 }
 

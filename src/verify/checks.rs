@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use super::facts::{Attempt, AwsFacts, BehaviourFacts, DbFacts, Facts, IngressRule, InstanceFact, NetworkFacts};
-use super::{replication, Evidence, Outcome, Skip};
+use super::{bench_checks, replication, Evidence, Outcome, Skip};
 use crate::config::model::{Backend, EngineKind, Environment, Risk, TlsMode};
 use crate::config::replication::StandbyMode;
 
@@ -99,12 +99,20 @@ pub const CHECKS: &[Check] = &[
         "RDS DescribeDBClusters/DescribeDBInstances IAMDatabaseAuthenticationEnabled",
         fa10
     ),
-    check!("PB-01", "10.2", "Insert throughput, emission_measurements", "glctl bench", |_, _| bench()),
-    check!("PB-02", "10.2", "Insert throughput, sensor_readings", "glctl bench", |_, _| bench()),
-    check!("PB-03", "10.2", "Time-range query, one month, one facility", "glctl bench", |_, _| bench()),
-    check!("PB-04", "10.2", "Time-range query, one year, all facilities", "glctl bench", |_, _| bench()),
-    check!("PB-05", "10.2", "Summary query", "glctl bench", |_, _| bench()),
-    check!("PB-06", "10.2", "Quarterly aggregation", "glctl bench", |_, _| bench()),
+    check!("PB-01", "10.2", "Insert throughput, emission_measurements", "glctl bench", |_, f| bench_checks::decide(
+        f, "PB-01"
+    )),
+    check!("PB-02", "10.2", "Insert throughput, sensor_readings", "glctl bench", |_, f| bench_checks::decide(
+        f, "PB-02"
+    )),
+    check!("PB-03", "10.2", "Time-range query, one month, one facility", "glctl bench", |_, f| bench_checks::decide(
+        f, "PB-03"
+    )),
+    check!("PB-04", "10.2", "Time-range query, one year, all facilities", "glctl bench", |_, f| bench_checks::decide(
+        f, "PB-04"
+    )),
+    check!("PB-05", "10.2", "Summary query", "glctl bench", |_, f| bench_checks::decide(f, "PB-05")),
+    check!("PB-06", "10.2", "Quarterly aggregation", "glctl bench", |_, f| bench_checks::decide(f, "PB-06")),
     check!("PB-07", "10.2", "Sustained concurrent connections", "glctl bench", |_, _| bench()),
     check!("PB-08", "10.2", "Connection acquisition through the pooler", "not decided by glctl", |_, _| na(
         "glctl provisions no pooler; PB-08 belongs to its deployment"
@@ -247,10 +255,7 @@ fn na(why: &str) -> Outcome {
 }
 
 fn bench() -> Outcome {
-    Outcome::Skip(
-        Skip::NeedsBench,
-        "needs `--bench`, and glctl's load generator (glctl bench) does not exist yet".into(),
-    )
+    Outcome::Skip(Skip::NeedsBench, "needs `--bench`, and glctl bench has no scenario for it yet".into())
 }
 
 fn drill() -> Outcome {
@@ -964,6 +969,7 @@ mod tests {
             database: Ok(DbFacts::default()),
             behaviour: Ok(behaviour_facts()),
             aws: Ok(AwsFacts { account: "123456789012".into(), kms_rotation: Some(true), ..AwsFacts::default() }),
+            bench: None,
         }
     }
 
@@ -1038,6 +1044,7 @@ mod tests {
             database: Err("cannot connect".into()),
             behaviour: Err("cannot connect".into()),
             aws: Err("no endpoint".into()),
+            bench: None,
         };
         for check in CHECKS {
             let outcome = (check.decide)(&e, &f);

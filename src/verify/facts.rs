@@ -24,6 +24,8 @@ pub struct Facts {
     pub database: Gathered<DbFacts>,
     pub behaviour: Gathered<BehaviourFacts>,
     pub aws: Gathered<AwsFacts>,
+    /// The `glctl bench` run of `verify --bench`; `None` without it.
+    pub bench: Option<super::bench_checks::BenchFacts>,
 }
 
 #[derive(Debug, Default)]
@@ -198,7 +200,7 @@ pub async fn gather(loaded: &Loaded, stage: &DatabaseStage<'_>, aws: &AwsContext
         }
     };
     let aws = aws_facts(loaded, aws, work_dir, now_secs).await;
-    Facts { at, database, behaviour, aws }
+    Facts { at, database, behaviour, aws, bench: None }
 }
 
 async fn database_facts(

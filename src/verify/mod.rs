@@ -3,6 +3,7 @@
 //! pure decision over them (`checks`), and one result model is rendered four ways (`report`).
 
 pub mod backup;
+pub mod bench_checks;
 pub mod checks;
 pub mod facts;
 pub mod replication;
@@ -150,7 +151,7 @@ pub fn decide(env: &Environment, facts: &Facts, selection: &Selection, today: &s
                         Outcome::Error("--drills was given, but glctl has no drill for this check yet".into())
                     }
                     Outcome::Skip(Skip::NeedsBench, _) if selection.bench => {
-                        Outcome::Error("--bench was given, but glctl's load generator does not exist yet".into())
+                        Outcome::Error("--bench was given, but glctl has no benchmark for this check yet".into())
                     }
                     other => other,
                 },
@@ -201,7 +202,13 @@ mod tests {
     }
 
     fn unreachable() -> Facts {
-        Facts { at: "t".into(), database: Err("down".into()), behaviour: Err("down".into()), aws: Err("down".into()) }
+        Facts {
+            at: "t".into(),
+            database: Err("down".into()),
+            behaviour: Err("down".into()),
+            aws: Err("down".into()),
+            bench: None,
+        }
     }
 
     #[test]

@@ -4,6 +4,7 @@ mod support;
 
 mod backup;
 mod credentials;
+mod bench;
 mod database;
 mod drift;
 mod examples;

@@ -7,7 +7,7 @@ use tempfile::TempDir;
 
 use crate::native::in_cron_database;
 use crate::support::stack::stack;
-use crate::support::{glctl_in, repo, Output};
+use crate::support::{glctl_command, glctl_in, repo, Output};
 
 /// A project root with its own `sql/migrations/` and a database of its own on the stack's PostgreSQL.
 pub(crate) struct Project {
@@ -65,11 +65,21 @@ impl Project {
     /// glctl with `-e ENV` (from the repository's environments) against this project's database.
     /// `env` is a name under the repository's environments or a path.
     pub(crate) fn glctl_env(&self, env: &str, args: &[&str]) -> Output {
+        let out = self.glctl_env_command(env, args).output().expect("glctl runs");
+        Output {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// The command `glctl_env` runs, for a test that signals the process.
+    pub(crate) fn glctl_env_command(&self, env: &str, args: &[&str]) -> std::process::Command {
         let env = if env.contains('/') { PathBuf::from(env) } else { repo().join(format!("environments/{env}.yaml")) };
         let root = self.root.path().to_str().unwrap();
         let mut all = vec!["--root", root, "-e", env.to_str().unwrap(), "--database-url", &self.url];
         all.extend_from_slice(args);
-        glctl_in(self.root.path(), &all)
+        glctl_command(self.root.path(), &all)
     }
 
     /// Copies the repository's own migrations into this project.

@@ -17,17 +17,23 @@ pub struct Output {
 
 /// Runs `glctl ARGS` in `dir` with a clean glctl environment (no inherited GLCTL_* settings).
 pub fn glctl_in(dir: &Path, args: &[&str]) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_glctl"));
-    command.args(args).current_dir(dir).env("NO_COLOR", "1");
-    for var in ["GLCTL_ENV", "GLCTL_ROOT", "GLCTL_DATABASE_URL"] {
-        command.env_remove(var);
-    }
-    let out = command.output().expect("glctl runs");
+    let out = glctl_command(dir, args).output().expect("glctl runs");
     Output {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
+}
+
+/// The command `glctl_in` runs, for a test that needs the process itself (to signal it).
+pub fn glctl_command(dir: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_glctl"));
+    command.args(args).current_dir(dir).env("NO_COLOR", "1");
+    for var in ["GLCTL_ENV", "GLCTL_ROOT", "GLCTL_DATABASE_URL"] {
+        command.env_remove(var);
+    }
+    command.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+    command
 }
 
 /// Runs `glctl ARGS` in `dir` against the moto at `endpoint` and the local Terraform plugin mirror.

@@ -1,0 +1,44 @@
+//! `glctl bench --dump DIR --rows N`: the very rows an ingest of N rows sends, as files `psql \copy` loads
+//! (`TABLE.csv`, and `TABLE.bin` in binary COPY format), for the benchmark script's comparison.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use super::copy::{BinaryBatch, CsvBatch};
+use super::generator::Generator;
+use super::Options;
+use crate::error::Error;
+
+pub fn write(dir: &Path, options: &Options) -> Result<Vec<PathBuf>, Error> {
+    let rows = options.rows.ok_or_else(|| Error::Usage("--dump needs --rows".into()))?;
+    let io = |path: &Path, e: std::io::Error| Error::Usage(format!("cannot write {}: {e}", path.display()));
+    std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
+    let mut written = Vec::new();
+    for table in &options.tables {
+        // The same generator an ingest of exactly `rows` rows uses (one pass over the range).
+        let gen = Generator::new(*table, options.seed, rows);
+        let csv_path = dir.join(format!("{}.csv", table.name()));
+        let bin_path = dir.join(format!("{}.bin", table.name()));
+        let mut csv = std::io::BufWriter::new(std::fs::File::create(&csv_path).map_err(|e| io(&csv_path, e))?);
+        let mut bin = std::io::BufWriter::new(std::fs::File::create(&bin_path).map_err(|e| io(&bin_path, e))?);
+        bin.write_all(BinaryBatch::header()).map_err(|e| io(&bin_path, e))?;
+        let step = options.batch_rows.max(1);
+        let mut from = 0;
+        while from < rows {
+            let to = from.saturating_add(step).min(rows);
+            let mut c = CsvBatch::default();
+            gen.write_rows(from, to, &mut c);
+            csv.write_all(&c.buf).map_err(|e| io(&csv_path, e))?;
+            let mut b = BinaryBatch::with_capacity(0);
+            gen.write_rows(from, to, &mut b);
+            bin.write_all(b.tuples()).map_err(|e| io(&bin_path, e))?;
+            from = to;
+        }
+        bin.write_all(&(-1i16).to_be_bytes()).map_err(|e| io(&bin_path, e))?;
+        csv.flush().map_err(|e| io(&csv_path, e))?;
+        bin.flush().map_err(|e| io(&bin_path, e))?;
+        written.push(csv_path);
+        written.push(bin_path);
+    }
+    Ok(written)
+}

@@ -1,0 +1,426 @@
+//! `glctl bench`: the load generator behind PB-01…PB-06 (`verify --bench` calls this same engine).
+//!
+//! Everything it writes goes into a scratch schema made like the real tables (`scratch`) and dropped at the
+//! end, on error and on Ctrl-C/SIGTERM; a production environment needs `allow_production`. Rows come from a
+//! deterministic generator (`generator`), encoded as binary COPY by glctl (`copy`), sent by one worker per
+//! connection (`ingest`); the query scenarios run open-loop at a fixed rate into HDR histograms (`queries`).
+//! Results are typed figures with their targets from the environment's acceptance profile; nothing here prints.
+
+pub mod copy;
+pub mod dump;
+pub mod generator;
+pub mod ingest;
+pub mod queries;
+pub mod scratch;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde::Serialize;
+use tokio_postgres::Client;
+
+use crate::config::model::{Acceptance, Backend, Tier};
+use crate::config::Loaded;
+use crate::database::connect::{self, Target};
+use crate::database::DatabaseError;
+use generator::Table;
+use ingest::{GeneratorFigures, IngestFigures, IngestPlan, Stop};
+use queries::QueryFigures;
+
+#[derive(Debug, thiserror::Error)]
+pub enum BenchError {
+    /// A production environment without `--allow-production`, or another safety rule.
+    #[error("{0}")]
+    Refused(String),
+    /// The database lacks what bench copies (the real tables, their partitioning).
+    #[error("{0}")]
+    NotReady(String),
+    #[error(transparent)]
+    Database(#[from] DatabaseError),
+    #[error("{what} failed: {reason}")]
+    Sql { what: &'static str, reason: String },
+    #[error("a bench worker failed: {0}")]
+    Worker(String),
+    /// Ctrl-C or SIGTERM: what was measured is lost; the scratch schema's fate is in `cleanup`.
+    #[error("interrupted; {cleanup}")]
+    Interrupted { cleanup: String },
+}
+
+impl BenchError {
+    /// Whether the failure means "could not measure" (exit 3) rather than a problem found (exit 1).
+    pub fn is_incomplete(&self) -> bool {
+        match self {
+            BenchError::Database(e) => e.is_unreachable(),
+            BenchError::Refused(_) => false,
+            _ => true,
+        }
+    }
+}
+
+/// What a run is told while it works; `Send + Sync` because workers run on several threads.
+pub trait Reporter: Send + Sync {
+    fn phase(&self, _what: &str) {}
+    fn ingest_progress(&self, _table: Table, _rows: u64, _elapsed: Duration) {}
+    fn queries_progress(&self, _check: &str, _done: u64, _planned: u64) {}
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scenario {
+    /// PB-01 and PB-02.
+    Ingest,
+    /// PB-03…PB-06.
+    Queries,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Sink {
+    Database,
+    /// Generate and encode only: the generator's own speed.
+    Null,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Options {
+    pub scenarios: Vec<Scenario>,
+    /// Seconds per ingest table (after which in-flight batches still commit), and per query scenario.
+    pub duration_seconds: f64,
+    /// Ingest exactly this many rows per table instead of running for a duration.
+    pub rows: Option<u64>,
+    pub connections: usize,
+    /// Requests per second of every query scenario (open loop); `None`: each scenario's own rate.
+    pub rate: Option<f64>,
+    pub seed: u64,
+    pub sink: Sink,
+    pub batch_rows: u64,
+    pub warmup_seconds: f64,
+    /// Rows of each table the query scenarios run on when no ingest ran before them.
+    pub query_rows: u64,
+    pub allow_production: bool,
+    pub tables: Vec<Table>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            scenarios: vec![Scenario::Ingest],
+            duration_seconds: 20.0,
+            rows: None,
+            connections: cores(),
+            rate: None,
+            seed: 1,
+            sink: Sink::Database,
+            batch_rows: DEFAULT_BATCH_ROWS,
+            warmup_seconds: 2.0,
+            query_rows: 500_000,
+            allow_production: false,
+            tables: vec![Table::EmissionMeasurements, Table::SensorReadings],
+        }
+    }
+}
+
+/// Rows per COPY statement (see the README's performance section for the measurement behind it).
+pub const DEFAULT_BATCH_ROWS: u64 = 10_000;
+
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+}
+
+/// A figure against its target from the acceptance profile.
+#[derive(Clone, Debug, Serialize)]
+pub struct Verdict {
+    pub check: &'static str,
+    pub target: String,
+    pub observed: String,
+    pub pass: bool,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct IngestResult {
+    pub verdict: Verdict,
+    pub figures: IngestFigures,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct GeneratorResult {
+    pub figures: GeneratorFigures,
+    /// Generator rows/s over the table's target rows/s.
+    pub headroom: f64,
+    pub target_rows_per_second: u32,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct QueryResult {
+    pub verdict: Verdict,
+    pub figures: QueryFigures,
+}
+
+/// Everything a run measured, and what is needed to repeat it.
+#[derive(Clone, Debug, Serialize)]
+pub struct BenchReport {
+    pub environment: String,
+    pub options: Options,
+    pub cores: usize,
+    pub server_version: Option<String>,
+    pub backend: Backend,
+    /// The scratch schema used (and dropped), and each table's chunk or partition interval.
+    pub scratch_schema: Option<String>,
+    pub intervals: Vec<(Table, String)>,
+    /// Scratch schemas of killed earlier runs, dropped before this one started.
+    pub orphans_dropped: Vec<String>,
+    pub generator: Vec<GeneratorResult>,
+    pub ingest: Vec<IngestResult>,
+    pub queries: Vec<QueryResult>,
+}
+
+impl BenchReport {
+    pub fn verdicts(&self) -> impl Iterator<Item = &Verdict> {
+        self.ingest.iter().map(|r| &r.verdict).chain(self.queries.iter().map(|r| &r.verdict))
+    }
+
+    pub fn all_pass(&self) -> bool {
+        self.verdicts().all(|v| v.pass)
+    }
+}
+
+pub fn target_rows_per_second(acceptance: &Acceptance, table: Table) -> (&'static str, u32) {
+    match table {
+        Table::EmissionMeasurements => ("PB-01", acceptance.emission_insert_rows_per_second),
+        Table::SensorReadings => ("PB-02", acceptance.sensor_insert_rows_per_second),
+    }
+}
+
+/// The ingest verdict: faster than the target, and every committed row is in the table.
+pub fn judge_ingest(acceptance: &Acceptance, figures: IngestFigures) -> IngestResult {
+    let (check, target) = target_rows_per_second(acceptance, figures.table);
+    let counted_ok = figures.counted == figures.rows_committed as i64;
+    let mut observed = format!(
+        "{:.0} rows/s ({} rows in {:.1} s after a {:.1} s warm-up; {} committed, count(*) {})",
+        figures.rows_per_second,
+        figures.measured_rows,
+        figures.measured_seconds,
+        figures.wall_seconds - figures.measured_seconds,
+        figures.rows_committed,
+        figures.counted
+    );
+    if !counted_ok {
+        observed.push_str(": count(*) differs from the committed rows");
+    }
+    IngestResult {
+        verdict: Verdict {
+            check,
+            target: format!("> {target} rows/s"),
+            pass: counted_ok && figures.rows_per_second > f64::from(target),
+            observed,
+        },
+        figures,
+    }
+}
+
+/// Runs the benchmark on a multi-threaded runtime of its own (one worker thread per core): the caller's
+/// runtime may be single-threaded. `target` is resolved by the caller (it may need AWS).
+pub fn run(
+    loaded: &Loaded,
+    target: &Target,
+    options: &Options,
+    reporter: Arc<dyn Reporter>,
+) -> Result<BenchReport, BenchError> {
+    let env = &loaded.environment;
+    if env.tier == Tier::Production && !options.allow_production && options.sink == Sink::Database {
+        return Err(BenchError::Refused(format!(
+            "{} is a production environment: bench would load it with generated rows (in a scratch schema, dropped \
+             afterwards); pass --allow-production to run it anyway",
+            loaded.name
+        )));
+    }
+    let mut report = BenchReport {
+        environment: loaded.name.clone(),
+        options: options.clone(),
+        cores: cores(),
+        server_version: None,
+        backend: env.timeseries.backend,
+        scratch_schema: None,
+        intervals: Vec::new(),
+        orphans_dropped: Vec::new(),
+        generator: Vec::new(),
+        ingest: Vec::new(),
+        queries: Vec::new(),
+    };
+    if options.sink == Sink::Null {
+        for table in &options.tables {
+            reporter.phase(&format!("generating {} rows (no sink)", table.name()));
+            let figures = ingest::generator_only(*table, options.seed, options.batch_rows, options.duration_seconds);
+            let (_, target) = target_rows_per_second(&env.acceptance, *table);
+            report.generator.push(GeneratorResult {
+                headroom: figures.rows_per_second / f64::from(target.max(1)),
+                target_rows_per_second: target,
+                figures,
+            });
+        }
+        return Ok(report);
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(cores().max(2))
+        .enable_all()
+        .build()
+        .map_err(|e| BenchError::Worker(format!("cannot start the bench runtime: {e}")))?;
+    runtime.block_on(run_database(loaded, target, options, reporter, report))
+}
+
+/// Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => return std::future::pending().await,
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+async fn run_database(
+    loaded: &Loaded,
+    target: &Target,
+    options: &Options,
+    reporter: Arc<dyn Reporter>,
+    mut report: BenchReport,
+) -> Result<BenchReport, BenchError> {
+    let control = connect::connect(target).await.map_err(DatabaseError::from)?;
+    let version: String = control
+        .query_one("SHOW server_version", &[])
+        .await
+        .map_err(|e| BenchError::Sql { what: "SHOW server_version", reason: connect::reason(&e) })?
+        .get(0);
+    report.server_version = Some(version);
+    report.orphans_dropped = scratch::drop_orphans(&control).await?;
+    let name = format!("{:x}_{}", std::process::id(), generator::mix(now_nanos(), 1) & 0xffff_ffff);
+    let schema = format!("{}{name}", scratch::PREFIX);
+    report.scratch_schema = Some(schema.clone());
+    let backend = loaded.environment.timeseries.backend;
+    let workers: Arc<Mutex<Vec<i32>>> = Arc::default();
+
+    reporter.phase(&format!("creating the scratch schema {schema}"));
+    let work = async {
+        let scratch = scratch::create(&control, backend, &options.tables, &name).await?;
+        report.intervals = scratch.intervals.clone();
+        measure(loaded, target, options, &reporter, &scratch.schema, &workers, &mut report).await
+    };
+    let outcome = tokio::select! {
+        r = work => r.map_err(Some),
+        _ = shutdown_signal() => Err(None),
+    };
+    // Cleanup always runs: stop our own backends (a COPY in flight holds locks), then drop the schema.
+    reporter.phase(&format!("dropping the scratch schema {schema}"));
+    let pids = workers.lock().expect("worker pids").clone();
+    let cleanup = cleanup(&control, &schema, &pids).await;
+    match (outcome, cleanup) {
+        (Ok(()), Ok(())) => Ok(report),
+        (Ok(()), Err(e)) => Err(e),
+        (Err(Some(e)), _) => Err(e),
+        (Err(None), Ok(())) => {
+            Err(BenchError::Interrupted { cleanup: format!("the scratch schema {schema} was dropped") })
+        }
+        (Err(None), Err(e)) => Err(BenchError::Interrupted {
+            cleanup: format!("dropping the scratch schema {schema} failed ({e}); the next bench run drops it"),
+        }),
+    }
+}
+
+async fn cleanup(control: &Client, schema: &str, pids: &[i32]) -> Result<(), BenchError> {
+    if !pids.is_empty() {
+        control
+            .query("SELECT pg_terminate_backend(pid) FROM unnest($1::int4[]) AS pid", &[&pids])
+            .await
+            .map_err(|e| BenchError::Sql { what: "stopping the bench's connections", reason: connect::reason(&e) })?;
+    }
+    control
+        .batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", scratch::quote(schema)))
+        .await
+        .map_err(|e| BenchError::Sql { what: "dropping the scratch schema", reason: connect::reason(&e) })?;
+    let _ = control.query("SELECT pg_advisory_unlock_all()", &[]).await;
+    Ok(())
+}
+
+/// Opens `n` worker connections and records their backend pids for the cleanup.
+async fn open_workers(target: &Target, n: usize, pids: &Mutex<Vec<i32>>) -> Result<Vec<Arc<Client>>, BenchError> {
+    let mut clients = Vec::with_capacity(n);
+    for _ in 0..n {
+        let client = connect::connect(target).await.map_err(DatabaseError::from)?;
+        let pid: i32 = client
+            .query_one("SELECT pg_backend_pid()", &[])
+            .await
+            .map_err(|e| BenchError::Sql { what: "pg_backend_pid()", reason: connect::reason(&e) })?
+            .get(0);
+        pids.lock().expect("worker pids").push(pid);
+        clients.push(Arc::new(client));
+    }
+    Ok(clients)
+}
+
+async fn measure(
+    loaded: &Loaded,
+    target: &Target,
+    options: &Options,
+    reporter: &Arc<dyn Reporter>,
+    schema: &str,
+    pids: &Mutex<Vec<i32>>,
+    report: &mut BenchReport,
+) -> Result<(), BenchError> {
+    let acceptance = &loaded.environment.acceptance;
+    let clients = open_workers(target, options.connections.max(1), pids).await?;
+    let control = &clients[0];
+    let ingest_first = options.scenarios.contains(&Scenario::Ingest);
+    let needs_queries = options.scenarios.contains(&Scenario::Queries);
+    for table in &options.tables {
+        let feeds_queries = needs_queries && *table == Table::EmissionMeasurements;
+        if !(ingest_first || feeds_queries) {
+            continue;
+        }
+        let stop = match (ingest_first, options.rows) {
+            (true, Some(rows)) => Stop::Rows(rows),
+            (true, None) => Stop::Seconds(options.duration_seconds),
+            (false, _) => Stop::Rows(options.query_rows),
+        };
+        let (_, target_rate) = target_rows_per_second(acceptance, *table);
+        // One pass over the time range at the expected row count, so the run's rows span the range.
+        let rows_per_pass = match stop {
+            Stop::Rows(n) => n,
+            Stop::Seconds(s) => (f64::from(target_rate) * s).max(1.0) as u64,
+        };
+        let plan = IngestPlan {
+            table: *table,
+            connections: clients.len(),
+            batch_rows: options.batch_rows.max(1),
+            stop,
+            warmup_seconds: if matches!(stop, Stop::Rows(_)) { 0.0 } else { options.warmup_seconds },
+            seed: options.seed,
+            rows_per_pass,
+        };
+        reporter.phase(&format!("ingesting into {schema}.{}", table.name()));
+        let mut figures = ingest::run(clients.clone(), schema, &plan, reporter).await?;
+        figures.counted = control
+            .query_one(&format!("SELECT count(*) FROM {}.{}", scratch::quote(schema), table.name()), &[])
+            .await
+            .map_err(|e| BenchError::Sql { what: "the final count(*)", reason: connect::reason(&e) })?
+            .get(0);
+        if ingest_first {
+            report.ingest.push(judge_ingest(acceptance, figures));
+        }
+    }
+    if needs_queries {
+        let results = queries::run_all(&clients, schema, loaded, options, reporter).await?;
+        report.queries.extend(results);
+    }
+    Ok(())
+}
+
+fn now_nanos() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0)
+}
