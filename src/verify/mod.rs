@@ -6,6 +6,7 @@ pub mod backup;
 pub mod checks;
 pub mod facts;
 pub mod report;
+pub mod restore;
 
 use serde::Serialize;
 
