@@ -189,6 +189,9 @@ pub struct VerifyArgs {
     /// Run the drills that change the target (failover, restore).
     #[arg(long)]
     pub drills: bool,
+    /// Let drills run against a production tier (a restore drill costs money; it never touches the source).
+    #[arg(long, requires = "drills")]
+    pub allow_production: bool,
     /// Run the performance benchmarks (PB-*).
     #[arg(long)]
     pub bench: bool,

@@ -44,6 +44,18 @@ pub fn run(ctx: &Context, args: &VerifyArgs) -> Result<Exit, Error> {
         if results.iter().any(|r| r.id.starts_with("BR-")) {
             let backup = verify::backup::gather(pgbackrest);
             verify::backup::apply(&mut results, pgbackrest, &backup, &facts.at);
+            if selection.drills {
+                if loaded.environment.tier == crate::config::model::Tier::Production && !args.allow_production {
+                    return Err(Error::Usage(
+                        "a restore drill on a production tier needs --allow-production (it restores into scratch \
+                         clusters, never the source)"
+                            .into(),
+                    ));
+                }
+                with_spinner("restore drills", || {
+                    verify::backup::apply_drills(&mut results, &loaded.environment, pgbackrest, &backup, &facts.at)
+                });
+            }
         }
     }
     let configuration = serde_json::to_string(&loaded.environment).expect("the model serialises");

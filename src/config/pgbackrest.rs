@@ -28,6 +28,10 @@ pub struct Pgbackrest {
     /// pgBackRest's lock and log files must stay writable by its `archive-push`).
     #[serde(default = "default_os_user")]
     pub os_user: String,
+    /// The database role a restore drill connects as, over the restored copy's own socket as `os_user`
+    /// (the copy keeps the source's pg_hba.conf: that role must be allowed there by peer or ident).
+    #[serde(default = "default_os_user")]
+    pub restore_role: String,
     /// Directory of the server's binaries (`pg_ctl`), for starting a restored copy. Unset:
     /// `/usr/lib/postgresql/<engine.version's major>/bin` (Debian's layout).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -8,6 +8,7 @@ pub mod checks;
 pub mod facts;
 pub mod replication;
 pub mod report;
+pub mod restore;
 
 use serde::Serialize;
 

@@ -138,6 +138,43 @@ fn verify_decides_br01_to_br03_from_pgbackrest_and_names_a_missing_wal_segment()
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
 
+    // BR-06/BR-07: the database half applied (migration 0008's heartbeat), a beat, a full backup in each
+    // repository, then the drills restore each into a scratch cluster and remove it; BR-08 is never PASS on
+    // a small restore's extrapolation.
+    let s = stack();
+    let url = format!(
+        "postgres://{}:{}@localhost:{}/glctl?sslmode=require",
+        s.var("GLCTL_PG_USER"),
+        s.var("GLCTL_PG_PASSWORD"),
+        s.var("GLCTL_PG_PORT")
+    );
+    let apply = std::process::Command::new(env!("CARGO_BIN_EXE_glctl"))
+        .args(["apply", "-e", "local-native", "--only", "database", "--out", out_dir.path().to_str().unwrap()])
+        .current_dir(crate::support::repo())
+        .env("GLCTL_DATABASE_URL", &url)
+        .output()
+        .unwrap();
+    assert!(apply.status.success(), "{}", String::from_utf8_lossy(&apply.stderr));
+    psql("INSERT INTO glctl_heartbeat (source) VALUES ('test')");
+    for repo in ["--repo=1", "--repo=2"] {
+        let out = pgbackrest(&[repo, "--type=full", "backup"]);
+        assert!(out.status.success(), "{repo}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let run = verify_local_native(out_dir.path(), &["--drills", "--only", "BR-06,BR-07,BR-08"]);
+    let results = statuses(&run.stdout);
+    let by_id = |id: &str| results.iter().find(|r| r.0 == id).unwrap().clone();
+    assert_eq!(by_id("BR-06").1, "PASS", "{results:#?}");
+    assert_eq!(by_id("BR-07").1, "PASS", "{results:#?}");
+    assert_eq!(by_id("BR-08").1, "ERROR", "{results:#?}");
+    assert!(by_id("BR-08").2.contains("extrapolation"), "{results:#?}");
+    assert!(run.stdout.contains("from repo2"), "BR-07 restored from the DR repository: {}", run.stdout);
+    let left: Vec<_> = std::fs::read_dir(std::env::temp_dir())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("glctl-drill."))
+        .collect();
+    assert!(left.is_empty(), "scratch clusters left behind: {left:?}");
+
     // Remove the second-newest segment of repo1's archive.
     let home = std::fs::read_to_string(std::path::Path::new(stack().var("GLCTL_STACK_DIR")).join("pg-home")).unwrap();
     let archive = std::path::Path::new(home.trim()).join("pgbackrest/repo1/archive/glctl");
