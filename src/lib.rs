@@ -6,8 +6,8 @@
 //! `cmd` prints or imports it; every failure is an `error::Error` whose exit code is chosen in one place.
 
 pub(crate) mod aws;
-pub(crate) mod bundle;
 pub(crate) mod bench;
+pub(crate) mod bundle;
 pub(crate) mod capabilities;
 pub mod cli;
 pub mod cli_bench;

@@ -1,8 +1,8 @@
 //! One module per subcommand; each parses nothing itself, calls one stage and prints its result.
 
 pub mod apply;
-pub mod drift;
 pub mod bench;
+pub mod drift;
 pub mod engines;
 pub mod fields;
 pub mod migrate;

@@ -254,6 +254,7 @@ pub fn run(ctx: &Context, args: &PromoteArgs) -> Result<Exit, Error> {
         drills: false,
         bench: false,
         list: false,
+        allow_production: false,
     };
     let verified = verify::run(&dst_ctx, &verify_args);
     let dst_run = history::latest_run(&dst_dir).ok().flatten();

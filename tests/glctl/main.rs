@@ -3,8 +3,8 @@
 mod support;
 
 mod backup;
-mod credentials;
 mod bench;
+mod credentials;
 mod database;
 mod drift;
 mod examples;
