@@ -183,7 +183,7 @@ fn a_verified_bundle_is_promoted_with_a_record_and_hand_changes_and_destructive_
     assert_eq!(record["outcome"], "promoted");
     assert!(record["actor"].as_str().is_some_and(|a| a.contains("glctl tests")), "{record:#}");
     assert!(record["target_verify"].as_str().unwrap().contains("0 failed"), "{record:#}");
-    assert_eq!(l.target("SELECT count(*) FROM glctl.schema_migrations"), "7");
+    assert_eq!(l.target("SELECT count(*) FROM glctl.schema_migrations"), "8");
 
     // A retention changed by hand in the target is drift: refused, and left as it was.
     l.target("UPDATE partman.part_config SET retention = '2 days' WHERE parent_table = 'public.sensor_readings'");
@@ -232,13 +232,13 @@ fn unverified_failed_stale_or_changed_bundles_and_dirty_checkouts_are_refused_na
     std::fs::write(&run, &original).unwrap();
 
     // A migration added after the verify: uncommitted, then committed.
-    let added = l.root.path().join("sql/migrations/0008_extra.sql");
+    let added = l.root.path().join("sql/migrations/0009_extra.sql");
     std::fs::write(&added, "CREATE TABLE extra (x int);\n").unwrap();
     let dirty = l.promote("stage-b");
-    refused(&dirty, "checkout", "0008_extra.sql");
-    refused(&dirty, "verified", "migration 0008_extra.sql was added");
+    refused(&dirty, "checkout", "0009_extra.sql");
+    refused(&dirty, "verified", "migration 0009_extra.sql was added");
     l.commit("a migration after the verify");
-    refused(&l.promote("stage-b"), "verified", "migration 0008_extra.sql was added");
+    refused(&l.promote("stage-b"), "verified", "migration 0009_extra.sql was added");
     std::fs::remove_file(&added).unwrap();
     l.commit("no extra migration");
 
