@@ -266,19 +266,7 @@ pub fn apply(results: &mut [CheckResult], config: &Pgbackrest, facts: &Pgbackres
             "BR-03" => br03(config, facts),
             _ => continue,
         };
-        let (status, reason, mut evidence) = match outcome {
-            Outcome::Pass(e) => (Status::Pass, None, e),
-            Outcome::Fail(why, e) => (Status::Fail, Some(why), e),
-            Outcome::Error(why) => (Status::Error, Some(why), vec![]),
-            Outcome::Skip(_, why) => (Status::Skip, Some(why), vec![]),
-        };
-        for e in &mut evidence {
-            e.at = at.to_string();
-        }
-        result.status = status;
-        result.skip = None;
-        result.reason = reason;
-        result.evidence = evidence;
+        set(result, outcome, at);
     }
 }
 
