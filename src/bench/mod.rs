@@ -268,23 +268,6 @@ pub fn run(
     runtime.block_on(run_database(loaded, target, options, reporter, report))
 }
 
-/// Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => return std::future::pending().await,
-        };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = tokio::signal::ctrl_c().await;
-}
-
 async fn run_database(
     loaded: &Loaded,
     target: &Target,
@@ -314,7 +297,7 @@ async fn run_database(
     };
     let outcome = tokio::select! {
         r = work => r.map_err(Some),
-        _ = shutdown_signal() => Err(None),
+        _ = crate::runtime::shutdown_signal() => Err(None),
     };
     // Cleanup always runs: stop our own backends (a COPY in flight holds locks), then drop the schema.
     reporter.phase(&format!("dropping the scratch schema {schema}"));
