@@ -1,0 +1,179 @@
+//! PRD §10.1, functional acceptance (FA-*): the server, its extensions, partitions, policies and summaries as
+//! the environment file declares them.
+
+use super::{all_members, aws, aws_any, database, each_member, evidence, fail, na, pass};
+use crate::config::model::{Backend, EngineKind, Environment};
+use crate::config::replication::StandbyMode;
+use crate::verify::facts::{Attempt, BehaviourFacts, DbFacts, Facts};
+use crate::verify::{replication, Outcome};
+
+pub(super) fn fa01(b: &BehaviourFacts) -> Outcome {
+    let source = format!("connect to {} (tls_mode {:?})", b.target, b.tls_mode);
+    match &b.configured {
+        Attempt::Succeeded(how) => pass(evidence(how.as_str(), "a connection", source)),
+        Attempt::Refused(why) => {
+            fail("the configured connection was refused", evidence(why.as_str(), "a connection", source))
+        }
+    }
+}
+
+pub(super) fn fa02(e: &Environment, f: &Facts) -> Outcome {
+    match e.engine.kind {
+        EngineKind::External => replication::check(e, f, StandbyMode::Sync),
+        EngineKind::AuroraPostgresql => {
+            na("Aurora keeps six copies across three AZs in its storage layer; it has no synchronous standby instance")
+        }
+        EngineKind::RdsPostgresql if !e.engine.multi_az => {
+            na("the environment declares no Multi-AZ standby (engine.multi_az: false)")
+        }
+        EngineKind::RdsPostgresql => aws_any(f, |a| {
+            let primary = a.instances.iter().find(|i| i.id.ends_with("-primary"));
+            let observed = primary.and_then(|i| i.multi_az);
+            let ev = evidence(format!("MultiAZ = {observed:?}"), "MultiAZ = Some(true)", "RDS DescribeDBInstances");
+            if observed == Some(true) {
+                pass(ev)
+            } else {
+                fail("the primary has no Multi-AZ standby", ev)
+            }
+        }),
+    }
+}
+
+pub(super) fn fa03(e: &Environment, f: &Facts) -> Outcome {
+    let wanted = e.engine.replicas.len();
+    if e.engine.kind == EngineKind::External {
+        return replication::check(e, f, StandbyMode::Async);
+    }
+    if wanted == 0 {
+        return na("the environment declares no replicas");
+    }
+    database(f, |d| {
+        let source = if e.engine.kind == EngineKind::AuroraPostgresql {
+            "aurora_replica_status()"
+        } else {
+            "pg_stat_replication"
+        };
+        let ev = evidence(
+            format!("{} streaming: {}", d.replicas.len(), d.replicas.join("; ")),
+            format!("{wanted} replica(s)"),
+            source,
+        );
+        if d.replicas.len() >= wanted {
+            pass(ev)
+        } else {
+            fail("fewer replicas stream than declared", ev)
+        }
+    })
+}
+
+pub(super) fn fa04(e: &Environment, d: &DbFacts) -> Outcome {
+    let wanted: &[&str] = match e.timeseries.backend {
+        Backend::Timescaledb => &["timescaledb"],
+        Backend::Native => &["pg_partman", "pg_cron"],
+    };
+    let found: Vec<String> =
+        wanted.iter().map(|n| format!("{n} {}", d.extensions.get(*n).map_or("missing", String::as_str))).collect();
+    let ev = evidence(
+        format!("PostgreSQL {}: {}", d.server_version, found.join(", ")),
+        wanted.join(", "),
+        "SHOW server_version; SELECT extname, extversion FROM pg_extension",
+    );
+    if wanted.iter().all(|n| d.extensions.contains_key(*n)) {
+        pass(ev)
+    } else {
+        fail("an extension is missing", ev)
+    }
+}
+
+/// The reconciler's changes for these settings, as evidence lines.
+pub(super) fn differences(d: &DbFacts, settings: &[&str]) -> Vec<String> {
+    d.policies.changes.iter().filter(|c| settings.contains(&c.setting.as_str())).map(|c| c.describe()).collect()
+}
+
+pub(super) fn from_diff(d: &DbFacts, settings: &[&str], what: &str) -> Outcome {
+    let mut found = differences(d, settings);
+    if settings.contains(&"partitioning") || settings.contains(&"chunk_interval") {
+        found.extend(d.policies.missing.iter().map(|m| format!("{m}: missing")));
+    }
+    let source = "the policy reconciler (as `glctl plan`)";
+    if found.is_empty() {
+        pass(evidence(format!("{what} match the environment file"), "no difference", source))
+    } else {
+        fail(format!("{what} differ from the environment file"), evidence(found.join("; "), "no difference", source))
+    }
+}
+
+pub(super) fn fa05(d: &DbFacts) -> Outcome {
+    from_diff(
+        d,
+        &["chunk_interval", "partition_interval", "partitioning", "premake", "infinite_time_partitions"],
+        "partitions",
+    )
+}
+
+pub(super) fn fa06(e: &Environment, f: &Facts) -> Outcome {
+    if e.timeseries.backend == Backend::Native {
+        return na("the native backend cannot compress (validate warns where compression is declared)");
+    }
+    if e.hypertables.values().all(|t| t.compression.is_none()) {
+        return na("the environment declares no compression");
+    }
+    database(f, |d| from_diff(d, &["compression", "compress_after"], "compression settings and policies"))
+}
+
+pub(super) fn fa07(d: &DbFacts) -> Outcome {
+    from_diff(d, &["retention"], "retention policies")
+}
+
+pub(super) fn fa08(e: &Environment, d: &DbFacts) -> Outcome {
+    if e.continuous_aggregates.is_empty() {
+        return na("the environment declares no summaries");
+    }
+    let mut problems = differences(d, &["populated", "refresh", "cron job"]);
+    let mut observed = Vec::new();
+    for name in e.continuous_aggregates.keys() {
+        let Some(job) = d.jobs.iter().find(|j| j.target == *name) else {
+            problems.push(format!("{name}: no refresh job"));
+            continue;
+        };
+        // The newest refresh, apply's own populate included: a job that has not had its first run yet is
+        // not a stale summary.
+        let by_job = job.seconds_since_success.map(|age| (age, "by its job"));
+        let by_apply = d.populated_by_apply.get(name).map(|age| (*age, "by glctl apply"));
+        let newest = match (by_job, by_apply) {
+            (Some(j), Some(a)) => Some(if a.0 < j.0 { a } else { j }),
+            (j, a) => j.or(a),
+        };
+        let allowed = job.schedule_seconds.saturating_mul(2);
+        match newest {
+            Some((age, by)) if age <= allowed => {
+                observed.push(format!("{name}: refreshed {age} s ago {by} (every {} s)", job.schedule_seconds))
+            }
+            Some((age, by)) => problems.push(format!(
+                "{name}: last refreshed {age} s ago {by}, every {} s (last job status {})",
+                job.schedule_seconds,
+                job.last_status.as_deref().unwrap_or("none")
+            )),
+            None => problems.push(format!(
+                "{name}: {} has never refreshed successfully and apply did not populate it (last status {})",
+                job.name,
+                job.last_status.as_deref().unwrap_or("none")
+            )),
+        }
+    }
+    let source = "job run history (timescaledb_information.job_stats / cron.job_run_details) and \
+                  glctl.summary_refreshes (apply's populate)";
+    if problems.is_empty() {
+        pass(evidence(observed.join("; "), "each within two schedule periods", source))
+    } else {
+        fail("a summary is stale", evidence(problems.join("; "), "each refreshed within two schedule periods", source))
+    }
+}
+
+pub(super) fn fa10(e: &Environment, f: &Facts) -> Outcome {
+    aws(e, f, |a| {
+        let values =
+            each_member(a, |c| c.iam_auth, |i| i.iam_auth).into_iter().map(|(id, v)| (id, format!("{v:?}"))).collect();
+        all_members("RDS IAMDatabaseAuthenticationEnabled", "Some(true)", values, |v| v == "Some(true)")
+    })
+}

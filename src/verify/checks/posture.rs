@@ -1,0 +1,186 @@
+//! The reviewer's additions (GL-01…GL-09): the account, the key, deletion protection, retention, parameter
+//! groups, the audit log's append-only rule, the TLS minimum and the AZ spread.
+
+use super::{all_members, aws, aws_any, each_member, evidence, fail, na, pass, provisioned};
+use crate::config::model::{Environment, Risk, TlsMode};
+use crate::verify::facts::{Attempt, BehaviourFacts, Facts};
+use crate::verify::{Outcome, Skip};
+
+pub(super) fn gl01(e: &Environment, f: &Facts) -> Outcome {
+    aws_any(f, |a| {
+        let ev = evidence(a.account.as_str(), e.aws.account_id.as_str(), "STS GetCallerIdentity");
+        if a.account == e.aws.account_id {
+            pass(ev)
+        } else {
+            fail("the credentials belong to another account", ev)
+        }
+    })
+}
+
+pub(super) fn gl02(e: &Environment, f: &Facts) -> Outcome {
+    if !e.kms.enable_rotation {
+        return na("the environment turns key rotation off (kms.enable_rotation: false)");
+    }
+    aws_any(f, |a| {
+        let ev = evidence(
+            format!("{:?}", a.kms_rotation),
+            "Some(true)",
+            format!("KMS GetKeyRotationStatus {}", a.kms_key_arn.as_deref().unwrap_or("?")),
+        );
+        if a.kms_rotation == Some(true) {
+            pass(ev)
+        } else {
+            fail("the key does not rotate", ev)
+        }
+    })
+}
+
+pub(super) fn gl03(e: &Environment, f: &Facts) -> Outcome {
+    if e.accepted_risks.contains(&Risk::NoDeletionProtection) {
+        return Outcome::Skip(Skip::Waived, "the environment accepts the risk `no-deletion-protection`".into());
+    }
+    aws(e, f, |a| {
+        let values = each_member(a, |c| c.deletion_protection, |i| i.deletion_protection)
+            .into_iter()
+            .filter(|(id, _)| a.cluster.as_ref().is_none_or(|c| c.id == *id))
+            .map(|(id, v)| (id, format!("{v:?}")))
+            .collect();
+        all_members("RDS DeletionProtection", "Some(true)", values, |v| v == "Some(true)")
+    })
+}
+
+pub(super) fn gl04(e: &Environment, f: &Facts) -> Outcome {
+    aws(e, f, |a| {
+        let wanted = format!("Some({})", e.backup.retention_days);
+        let values = each_member(a, |c| c.backup_retention_days, |i| i.backup_retention_days)
+            .into_iter()
+            .filter(|(id, _)| a.cluster.as_ref().is_none_or(|c| c.id == *id))
+            .filter(|(id, _)| !e.engine.replicas.iter().any(|r| id.ends_with(&format!("-{}", r.name))))
+            .map(|(id, v)| (id, format!("{v:?}")))
+            .collect();
+        all_members("RDS BackupRetentionPeriod", &wanted, values, |v| v == wanted)
+    })
+}
+
+pub(super) fn gl05(_: &Environment, f: &Facts) -> Outcome {
+    aws_any(f, |a| {
+        if a.secrets.is_empty() {
+            return na("the environment declares no secrets glctl manages");
+        }
+        let key = a.kms_key_arn.clone().unwrap_or_default();
+        let values = a
+            .secrets
+            .iter()
+            .map(|s| (s.name.clone(), s.kms_key.clone().unwrap_or_else(|| "(AWS managed key)".into())))
+            .collect();
+        all_members("Secrets Manager DescribeSecret KmsKeyId", &key, values, |v| v == key)
+    })
+}
+
+pub(super) fn gl06(e: &Environment, f: &Facts) -> Outcome {
+    aws(e, f, |a| {
+        let values = a.instances.iter().map(|i| (i.id.clone(), i.parameter_status.join(", "))).collect();
+        all_members("RDS DBParameterGroups.ParameterApplyStatus", "in-sync", values, |v| {
+            !v.is_empty() && v.split(", ").all(|s| s.ends_with(": in-sync"))
+        })
+    })
+}
+
+pub(super) fn gl07(b: &BehaviourFacts) -> Outcome {
+    let tries = match &b.append_only {
+        Ok(tries) => tries,
+        Err(why) => return Outcome::Error(format!("the changes were not tried: {why}")),
+    };
+    if tries.is_empty() {
+        return Outcome::Error(
+            "the application role app_service or audit_logs does not exist yet (migrations 0001, 0002)".into(),
+        );
+    }
+    let allowed: Vec<&str> =
+        tries.iter().filter(|(_, a)| matches!(a, Attempt::Succeeded(_))).map(|(s, _)| s.as_str()).collect();
+    let observed = tries
+        .iter()
+        .map(|(s, a)| match a {
+            Attempt::Refused(why) => format!("{s}: refused ({why})"),
+            Attempt::Succeeded(_) => format!("{s}: ALLOWED"),
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    let disabled: Vec<&str> = b.append_only_triggers.iter().filter(|(_, on)| !on).map(|(t, _)| t.as_str()).collect();
+    let triggers = b
+        .append_only_triggers
+        .iter()
+        .map(|(t, on)| format!("{t} {}", if *on { "enabled" } else { "DISABLED" }))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let ev = evidence(
+        format!("{observed}; triggers: {}", if triggers.is_empty() { "none" } else { &triggers }),
+        "all three refused; the append-only triggers enabled",
+        "as app_service, each in a transaction rolled back; pg_trigger of audit_logs",
+    );
+    if !allowed.is_empty() {
+        fail(format!("the application may {}", allowed.join(", ")), ev)
+    } else if b.append_only_triggers.is_empty() || !disabled.is_empty() {
+        fail(
+            format!(
+                "audit_logs is not append-only for every role: trigger(s) missing or disabled: {}",
+                disabled.join(", ")
+            ),
+            ev,
+        )
+    } else {
+        pass(ev)
+    }
+}
+
+pub(super) fn gl08(b: &BehaviourFacts) -> Outcome {
+    if b.tls_mode == TlsMode::Disable {
+        return Outcome::Error("the environment connects without TLS, so no handshake can be tried".into());
+    }
+    match &b.below_minimum_tls {
+        None => Outcome::Skip(
+            Skip::NotApplicable,
+            "the server's minimum is below TLS 1.3, and glctl's TLS library offers nothing older than TLS 1.2 to try"
+                .into(),
+        ),
+        Some((minimum, attempt)) => {
+            let source = format!("a TLS 1.2-only handshake with {}", b.target);
+            match attempt {
+                // Only the server's TLS alert is evidence; a network error says nothing about the minimum.
+                Attempt::Refused(why)
+                    if why.to_ascii_lowercase().contains("alert") || why.to_ascii_lowercase().contains("protocol") =>
+                {
+                    pass(evidence(format!("refused: {why}"), format!("refused (minimum {minimum})"), source))
+                }
+                Attempt::Refused(why) => {
+                    Outcome::Error(format!("the TLS 1.2 attempt failed, but not with the server's refusal: {why}"))
+                }
+                Attempt::Succeeded(how) => {
+                    fail("TLS 1.2 was accepted", evidence(how.as_str(), format!("refused (minimum {minimum})"), source))
+                }
+            }
+        }
+    }
+}
+
+pub(super) fn gl09(e: &Environment, f: &Facts) -> Outcome {
+    if e.engine.replicas.is_empty() {
+        return provisioned(e).unwrap_or_else(|| na("the environment declares no replicas"));
+    }
+    aws(e, f, |a| {
+        let zones: Vec<String> = a
+            .instances
+            .iter()
+            .map(|i| format!("{}: {}", i.id, i.availability_zone.as_deref().unwrap_or("?")))
+            .collect();
+        let mut distinct: Vec<&str> = a.instances.iter().filter_map(|i| i.availability_zone.as_deref()).collect();
+        distinct.sort();
+        distinct.dedup();
+        let ev = evidence(zones.join("; "), "one AZ per instance", "RDS DescribeDBInstances AvailabilityZone");
+        if !a.instances.is_empty() && distinct.len() == a.instances.len() {
+            pass(ev)
+        } else {
+            fail("instances share an AZ", ev)
+        }
+    })
+}
