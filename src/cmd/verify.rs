@@ -42,19 +42,29 @@ pub fn run(ctx: &Context, args: &VerifyArgs) -> Result<Exit, Error> {
     let mut results = verify::decide(&loaded.environment, &facts, &selection, &today);
     if let Some(pgbackrest) = &loaded.environment.backup.pgbackrest {
         if results.iter().any(|r| r.id.starts_with("BR-")) {
-            let backup = verify::backup::gather(pgbackrest);
-            verify::backup::apply(&mut results, pgbackrest, &backup, &facts.at);
-            if selection.drills {
-                if loaded.environment.tier == crate::config::model::Tier::Production && !args.allow_production {
-                    return Err(Error::Usage(
-                        "a restore drill on a production tier needs --allow-production (it restores into scratch \
-                         clusters, never the source)"
-                            .into(),
-                    ));
-                }
-                with_spinner("restore drills", || {
-                    verify::backup::apply_drills(&mut results, &loaded.environment, pgbackrest, &backup, &facts.at)
-                });
+            if selection.drills
+                && loaded.environment.tier == crate::config::model::Tier::Production
+                && !args.allow_production
+            {
+                return Err(Error::Usage(
+                    "a restore drill on a production tier needs --allow-production (it restores into scratch \
+                     clusters, never the source)"
+                        .into(),
+                ));
+            }
+            let env = &loaded.environment;
+            let backups = with_spinner(if selection.drills { "backups and restore drills" } else { "backups" }, || {
+                session.runtime.block_on(verify::backup_drills::verify(
+                    &mut results,
+                    env,
+                    pgbackrest,
+                    &stage,
+                    selection.drills,
+                    &facts.at,
+                ))
+            });
+            for leftover in &backups.leftovers {
+                eprintln!("{}", ctx.style.warning(&format!("scratch restore {leftover}")));
             }
         }
     }

@@ -712,6 +712,7 @@ impl Rules<'_> {
         if let Some(pgbackrest) = &self.env.backup.pgbackrest {
             self.out.extend(super::pgbackrest::check(pgbackrest, self.env.engine.kind));
         }
+        self.out.extend(super::pitr::check(&self.env.acceptance.pitr_targets));
     }
 
     fn monitoring(&mut self) {
