@@ -3,6 +3,7 @@
 mod support;
 
 mod backup;
+mod backup_drills;
 mod bench;
 mod credentials;
 mod database;
