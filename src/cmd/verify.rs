@@ -68,6 +68,27 @@ pub fn run(ctx: &Context, args: &VerifyArgs) -> Result<Exit, Error> {
             }
         }
     }
+    // BR-04/BR-05 on RDS and Aurora: point-in-time restores into scratch instances (issue 20).
+    let provisioned = crate::capabilities::of(loaded.environment.engine.kind).provisioned;
+    if selection.drills && provisioned && results.iter().any(|r| r.id == "BR-04" || r.id == "BR-05") {
+        if loaded.environment.tier == crate::config::model::Tier::Production && !args.allow_production {
+            return Err(Error::Usage(
+                "a restore drill on a production tier needs --allow-production (it restores into scratch \
+                 instances, never the source)"
+                    .into(),
+            ));
+        }
+        with_spinner("point-in-time restore drills", || {
+            session.runtime.block_on(verify::restore_rds::verify(
+                &mut results,
+                loaded,
+                &session.aws,
+                dir,
+                &stage,
+                &facts.at,
+            ))
+        });
+    }
     let configuration = serde_json::to_string(&loaded.environment).expect("the model serialises");
     let run = VerifyRun {
         environment: loaded.name.clone(),

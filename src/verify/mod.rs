@@ -11,6 +11,7 @@ pub mod pitr;
 pub mod replication;
 pub mod report;
 pub mod restore;
+pub mod restore_rds;
 pub mod scratch;
 
 use serde::Serialize;

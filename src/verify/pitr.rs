@@ -215,8 +215,13 @@ async fn server_time(client: &Client, seconds: f64) -> Result<(String, f64), Str
     Ok((row.get(0), row.get(1)))
 }
 
-/// Writes the drill's markers around T = now, switches the WAL segment and waits until it is archived.
-async fn mark_now(client: &Client, check: &str, journal: &Journal) -> Result<(String, f64, String, String), String> {
+/// Writes the drill's markers into the source's heartbeat around T = now (the server's clock): one row, T,
+/// one more row. Returns (T as text, T in Unix seconds, the first marker's source, the second's).
+pub async fn write_markers(
+    client: &Client,
+    check: &str,
+    journal: &Journal,
+) -> Result<(String, f64, String, String), String> {
     let tag = format!("glctl-drill:{}:{}", std::process::id(), check.to_ascii_lowercase());
     let (before, after) = (format!("{tag}:before"), format!("{tag}:after"));
     let insert = "INSERT INTO glctl_heartbeat (source) VALUES ($1)";
@@ -224,6 +229,12 @@ async fn mark_now(client: &Client, check: &str, journal: &Journal) -> Result<(St
     let (target, epoch) = server_time(client, 0.0).await?;
     client.execute(insert, &[&after]).await.map_err(sql("writing the drill's marker into glctl_heartbeat"))?;
     journal.note(format!("wrote markers {before} and {after} into the source around {target}"));
+    Ok((target, epoch, before, after))
+}
+
+/// The markers, then the WAL segment switched and waited for until archived (pgBackRest).
+async fn mark_now(client: &Client, check: &str, journal: &Journal) -> Result<(String, f64, String, String), String> {
+    let marked = write_markers(client, check, journal).await?;
     let segment: String = client
         .query_one("SELECT pg_walfile_name(pg_switch_wal())", &[])
         .await
@@ -244,11 +255,11 @@ async fn mark_now(client: &Client, check: &str, journal: &Journal) -> Result<(St
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
     journal.note(format!("{segment} archived"));
-    Ok((target, epoch, before, after))
+    Ok(marked)
 }
 
 /// What the source's heartbeat says the copy must hold for T.
-async fn expected_rows(client: &Client, target: &str) -> Result<(i64, Option<i64>), String> {
+pub async fn expected_rows(client: &Client, target: &str) -> Result<(i64, Option<i64>), String> {
     let row = client
         .query_one(
             "SELECT coalesce(max(seq) FILTER (WHERE written_at <= $1::text::timestamptz - make_interval(secs => $2)), 0), \

@@ -17,6 +17,7 @@ mod native;
 mod promote;
 mod readme;
 mod replication;
+mod restore_rds;
 mod schema;
 mod secrets;
 mod show;
