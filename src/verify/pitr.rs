@@ -91,7 +91,11 @@ pub fn judge(restored: &Restored, expected: &Expected) -> Outcome {
         expected.must_have,
         expected.must_not_have.map_or("(none written after T yet)".into(), |s| s.to_string()),
         match &expected.markers {
-            Some((before, after)) => format!("; markers held: {:?} (want {before}, not {after})", h.markers),
+            Some((before, after)) => format!(
+                "; the drill's marker before T ({before}) held: {}, its marker after T ({after}) held: {}",
+                h.markers.contains(before),
+                h.markers.contains(after)
+            ),
             None => String::new(),
         },
         restored.stopped_at.as_deref().unwrap_or("recovery reached the end of the archived WAL"),

@@ -112,7 +112,8 @@ fn a_restore_to_now_holds_the_marker_before_t_and_not_the_one_after_and_a_target
     assert_eq!(br04.1, "PASS", "{results:#?}\n{}", run.stderr);
     let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     let observed = json["results"][0]["evidence"][0]["observed"].as_str().unwrap().to_string();
-    assert!(observed.contains(":br-04:before\"] (want"), "the marker before T, and only it: {observed}");
+    assert!(observed.contains(":br-04:before) held: true, its marker after T ("), "{observed}");
+    assert!(observed.contains(":br-04:after) held: false"), "the marker before T, and only it: {observed}");
     assert!(observed.contains("recovery stopping before commit"), "{observed}");
     assert_eq!(run.code, 0, "{}", run.stderr);
     eprintln!("BR-04 to now: {:.1} s", run.took.as_secs_f64());
