@@ -40,6 +40,10 @@ pub fn scratch_class(kind: EngineKind) -> &'static str {
     }
 }
 
+/// Most time one RDS drill may take (a restore of a large instance takes hours); then it is ERROR and what
+/// it created is deleted.
+pub const DRILL_LIMIT: Duration = Duration::from_secs(4 * 3600);
+
 /// What a drill created in RDS, for the caller to delete.
 #[derive(Clone, Debug, Default)]
 pub struct Created(Arc<Mutex<Vec<(Resource, String)>>>);
@@ -293,7 +297,10 @@ pub async fn verify(
                 )
             };
             let outcome = tokio::select! {
-                o = drill => o.unwrap_or_else(Outcome::Error),
+                o = tokio::time::timeout(DRILL_LIMIT, drill) => match o {
+                    Ok(o) => o.unwrap_or_else(Outcome::Error),
+                    Err(_) => Outcome::Error(format!("timed out after {} s", DRILL_LIMIT.as_secs())),
+                },
                 () = crate::runtime::shutdown_signal() => {
                     interrupted = true;
                     Outcome::Error("interrupted (Ctrl-C or SIGTERM)".into())

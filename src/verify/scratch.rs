@@ -74,8 +74,9 @@ impl Drop for Running {
     }
 }
 
+/// SIGKILL to a process group, through the shell's builtin `kill` (no procps needed).
 fn kill_group(pgid: u32) {
-    let _ = Command::new("kill").args(["-KILL", "--", &format!("-{pgid}")]).stderr(Stdio::null()).status();
+    let _ = Command::new("sh").args(["-c", &format!("kill -KILL -- -{pgid}")]).stderr(Stdio::null()).status();
 }
 
 fn drain(pipe: Option<impl Read + Send + 'static>) -> std::thread::JoinHandle<Vec<u8>> {

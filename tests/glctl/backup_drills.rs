@@ -76,13 +76,15 @@ fn scratch_of(pid: u32) -> Vec<PathBuf> {
         .collect()
 }
 
-/// Processes whose command line mentions `needle` (a scratch directory), other than this test's own.
+/// Processes whose command line mentions `needle` (a scratch directory), read from /proc.
 fn processes_mentioning(needle: &str) -> Vec<String> {
-    let out = Command::new("ps").args(["-eo", "pid,args"]).output().unwrap();
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter(|l| l.contains(needle) && !l.contains("ps -eo"))
-        .map(String::from)
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().chars().all(|c| c.is_ascii_digit()))
+        .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
+        .map(|raw| String::from_utf8_lossy(&raw).replace('\0', " "))
+        .filter(|line| line.contains(needle))
         .collect()
 }
 
@@ -222,7 +224,7 @@ fn sigterm_removes_the_runs_own_scratch_and_after_sigkill_the_next_verify_remove
     let child = verify_command("local-native", out.path(), &["--drills", "--only", "BR-06"]).spawn().unwrap();
     let pid = child.id();
     let dir = restoring(pid);
-    assert!(Command::new("kill").args(["-TERM", &pid.to_string()]).status().unwrap().success());
+    assert!(Command::new("sh").args(["-c", &format!("kill -TERM {pid}")]).status().unwrap().success());
     let o = child.wait_with_output().unwrap();
     let results = statuses(&String::from_utf8_lossy(&o.stdout));
     let br06 = result(&results, "BR-06");
