@@ -123,7 +123,12 @@ async fn drills_in_order(
             (_, _, Err(e)) => Outcome::Error(e.clone()),
             (Ok(target), Some(client), Ok(info)) => {
                 let start = oldest_stop(info, config.repo).map(|s| s as f64 + 1.0);
-                let drill = pitr::drill(client, config, id, setting, target, start, bin, database, &journal);
+                let gaps: Vec<String> = facts
+                    .wal
+                    .as_ref()
+                    .map(|wal| wal.values().flat_map(|names| backup::missing_segments(names)).collect())
+                    .unwrap_or_default();
+                let drill = pitr::drill(client, config, id, setting, target, start, &gaps, bin, database, &journal);
                 tokio::time::timeout(limit, drill).await.unwrap_or_else(|_| timed_out(&journal))
             }
         };

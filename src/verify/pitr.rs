@@ -276,7 +276,8 @@ pub async fn expected_rows(client: &Client, target: &str) -> Result<(i64, Option
 }
 
 /// The point-in-time drill of `check` to `target` from `config.repo`: the window, the markers (for `now`),
-/// the restore, the judgement. `window_start` is the oldest backup's end in that repository, if any.
+/// the restore, the judgement. `window_start` is the oldest backup's end in that repository, if any; `gaps`
+/// the segments missing from its archive (named when recovery stops short).
 #[allow(clippy::too_many_arguments)]
 pub async fn drill(
     client: &Client,
@@ -285,6 +286,7 @@ pub async fn drill(
     setting: &str,
     target: PitrTarget,
     window_start: Option<f64>,
+    gaps: &[String],
     bin_dir: &str,
     database: &str,
     journal: &Journal,
@@ -334,7 +336,12 @@ pub async fn drill(
         Err(DrillError::RecoveryEnded(log)) => Outcome::Fail(
             format!(
                 "the restore to {target_text} from repo{repo} stopped short: recovery ran out of archived WAL before \
-                 the target ({log}); {}",
+                 the target ({log}){}; {}",
+                if gaps.is_empty() {
+                    String::new()
+                } else {
+                    format!("; repo{repo}'s archive lacks {}", gaps.join(", "))
+                },
                 journal.text()
             ),
             vec![],

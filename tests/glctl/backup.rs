@@ -213,6 +213,7 @@ fn verify_decides_br01_to_br03_from_pgbackrest_and_names_a_missing_wal_segment()
     assert!(results[0].2.contains(&name), "BR-03 names the missing segment {name}: {}", results[0].2);
     assert_eq!(results[1].1, "FAIL", "{results:#?}");
     assert!(results[1].2.contains("stopped short"), "{}", results[1].2);
+    assert!(results[1].2.contains(&format!("repo1's archive lacks {name}")), "{}", results[1].2);
     assert!(results[1].2.contains("removed /tmp/glctl-drill."), "{}", results[1].2);
     assert_eq!(run.code, 1);
 }
