@@ -366,7 +366,12 @@ async fn drill(
         Ok(s) => s,
         Err(e) => return Outcome::Error(e),
     };
-    if let Some(Outcome::Fail(why, e)) = pitr::refuse_outside(src.window, t, setting, 0) {
+    // `now` is restorable once the log reaching it is shipped (the drill waits for that below).
+    let window = match target {
+        PitrTarget::Now => src.window.map(|w| pitr::Window { end: w.end.max(t), ..w }),
+        PitrTarget::SecondsAgo(_) => src.window,
+    };
+    if let Some(Outcome::Fail(why, e)) = pitr::refuse_outside(window, t, setting, 0) {
         let why = why.replace("repo0's restore window", &format!("{}'s restore window", src.id)).replace(
             "(the oldest backup's end … the newest archived WAL)",
             &format!("(backup.retention_days = {} days … LatestRestorableTime)", env.backup.retention_days),
@@ -410,10 +415,12 @@ async fn drill(
             }
             Err(e) => return Outcome::Error(e),
         }
+    }
+    if target == PitrTarget::Now {
         // RDS ships the log every 5 minutes: restore to T once it is restorable.
         loop {
             match source(rds, env, &loaded.name, &outputs, now).await {
-                Ok(s) if s.window.is_some_and(|w| w.end > t) => break,
+                Ok(s) if s.window.is_some_and(|w| w.end >= t) => break,
                 Ok(_) => tokio::time::sleep(Duration::from_secs(30)).await,
                 Err(e) => return Outcome::Error(e),
             }
