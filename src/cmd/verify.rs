@@ -66,6 +66,9 @@ pub fn run(ctx: &Context, args: &VerifyArgs) -> Result<Exit, Error> {
             for leftover in &backups.leftovers {
                 eprintln!("{}", ctx.style.warning(&format!("scratch restore {leftover}")));
             }
+            if backups.interrupted {
+                eprintln!("{}", ctx.style.warning("interrupted: the drills' scratch copies were removed (see BR-)"));
+            }
         }
     }
     // BR-04/BR-05 on RDS and Aurora: point-in-time restores into scratch instances (issue 20).
@@ -78,7 +81,7 @@ pub fn run(ctx: &Context, args: &VerifyArgs) -> Result<Exit, Error> {
                     .into(),
             ));
         }
-        with_spinner("point-in-time restore drills", || {
+        let drills = with_spinner("point-in-time restore drills", || {
             session.runtime.block_on(verify::restore_rds::verify(
                 &mut results,
                 loaded,
@@ -88,6 +91,15 @@ pub fn run(ctx: &Context, args: &VerifyArgs) -> Result<Exit, Error> {
                 &facts.at,
             ))
         });
+        for leftover in &drills.leftovers {
+            eprintln!("{}", ctx.style.warning(&format!("scratch restore {leftover}")));
+        }
+        if drills.interrupted {
+            eprintln!(
+                "{}",
+                ctx.style.warning("interrupted: the drills' scratch copies were deleted (see BR-04/BR-05)")
+            );
+        }
     }
     let configuration = serde_json::to_string(&loaded.environment).expect("the model serialises");
     let run = VerifyRun {

@@ -267,7 +267,38 @@ async fn heartbeat(target: &connect::Target, endpoint: &(String, u16)) -> Result
     Ok(Heartbeat { rows: row.get(0), min: row.get(1), max: row.get(2), newest: row.get(3), markers: row.get(4) })
 }
 
-/// BR-04/BR-05 on RDS or Aurora into `results` (unless waived). Returns whether it was interrupted.
+/// Scratch copies of earlier runs (`glctl-drill-…`) RDS still lists, each with the command that deletes it.
+/// They are not deleted here: another glctl, elsewhere, may be using one right now.
+pub async fn leftovers(rds: &Rds) -> Result<Vec<String>, String> {
+    let own = format!("-{}", std::process::id());
+    let mine = |id: &str| id.starts_with("glctl-drill-") && !id.ends_with(&own) && !id.contains(&format!("{own}-"));
+    let mut out = Vec::new();
+    let instances = rds.describe_db_instances().send().await.map_err(api("DescribeDBInstances"))?;
+    for id in instances.db_instances().iter().filter_map(|i| i.db_instance_identifier()).filter(|id| mine(id)) {
+        out.push(format!(
+            "RDS instance {id}, left by an earlier drill: delete it with `aws rds delete-db-instance \
+             --db-instance-identifier {id} --skip-final-snapshot --delete-automated-backups`"
+        ));
+    }
+    let clusters = rds.describe_db_clusters().send().await.map_err(api("DescribeDBClusters"))?;
+    for id in clusters.db_clusters().iter().filter_map(|c| c.db_cluster_identifier()).filter(|id| mine(id)) {
+        out.push(format!(
+            "RDS cluster {id}, left by an earlier drill: delete its instances, then `aws rds delete-db-cluster \
+             --db-cluster-identifier {id} --skip-final-snapshot --delete-automated-backups`"
+        ));
+    }
+    Ok(out)
+}
+
+/// What the command shows besides the results.
+#[derive(Debug, Default)]
+pub struct RdsRun {
+    pub interrupted: bool,
+    /// Scratch copies of earlier runs still in RDS (see `leftovers`), or why they could not be listed.
+    pub leftovers: Vec<String>,
+}
+
+/// BR-04/BR-05 on RDS or Aurora into `results` (unless waived).
 pub async fn verify(
     results: &mut [CheckResult],
     loaded: &Loaded,
@@ -275,9 +306,16 @@ pub async fn verify(
     work_dir: &std::path::Path,
     stage: &DatabaseStage<'_>,
     at: &str,
-) -> bool {
+) -> RdsRun {
     let env = &loaded.environment;
     let mut interrupted = false;
+    let mut found = Vec::new();
+    if let Ok(config) = aws.config().await {
+        match leftovers(&Rds::new(config)).await {
+            Ok(l) => found = l,
+            Err(e) => found.push(format!("earlier drills' scratch copies could not be listed: {e}")),
+        }
+    }
     for (id, setting, text) in [
         ("BR-04", "acceptance.pitr_targets.br04", env.acceptance.pitr_targets.br04.clone()),
         ("BR-05", "acceptance.pitr_targets.br05", env.acceptance.pitr_targets.br05.clone()),
@@ -321,7 +359,7 @@ pub async fn verify(
             super::backup::set(result, outcome, at);
         }
     }
-    interrupted
+    RdsRun { interrupted, leftovers: found }
 }
 
 #[allow(clippy::too_many_arguments)]

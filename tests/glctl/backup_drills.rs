@@ -230,6 +230,7 @@ fn sigterm_removes_the_runs_own_scratch_and_after_sigkill_the_next_verify_remove
     let br06 = result(&results, "BR-06");
     assert_eq!(br06.1, "ERROR", "{results:#?}");
     assert!(br06.2.starts_with("interrupted (Ctrl-C or SIGTERM)"), "{}", br06.2);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("interrupted: the drills' scratch copies were removed"));
     assert!(br06.2.contains(&format!("removed {}", dir.display())), "{}", br06.2);
     assert!(!dir.exists(), "SIGTERM left {}", dir.display());
     assert!(processes_mentioning(&dir.to_string_lossy()).is_empty());

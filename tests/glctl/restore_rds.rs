@@ -115,6 +115,19 @@ async fn scratch_left(endpoint: &str) -> Vec<String> {
 
 fn drill(endpoint: &str, name: &str, aurora: bool) {
     let made = runtime().block_on(source(endpoint, aurora));
+    // A scratch copy an earlier, killed run left behind: listed with how to delete it, not deleted.
+    let left = "glctl-drill-br-05-1";
+    runtime().block_on(async {
+        let rds = aws_sdk_rds::Client::new(&aws_config(endpoint).await);
+        let call =
+            rds.create_db_instance().db_instance_identifier(left).engine("postgres").db_instance_class("db.t4g.micro");
+        call.allocated_storage(20)
+            .master_username("postgres")
+            .master_user_password("not-a-secret-1")
+            .send()
+            .await
+            .unwrap();
+    });
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("work");
     std::fs::create_dir(&out).unwrap();
@@ -155,7 +168,12 @@ fn drill(endpoint: &str, name: &str, aurora: bool) {
     assert_eq!(status, "FAIL", "{why}");
     assert!(why.starts_with("acceptance.pitr_targets.br05 targets "), "{why}");
     assert!(why.contains("backup.retention_days") && why.contains("refused before anything was created"), "{why}");
-    assert_eq!(runtime().block_on(scratch_left(endpoint)), Vec::<String>::new(), "every scratch copy deleted");
+    assert!(
+        run.stderr.contains(&format!("scratch restore RDS instance {left}, left by an earlier drill: delete it with `aws rds delete-db-instance --db-instance-identifier {left} --skip-final-snapshot --delete-automated-backups`")),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(runtime().block_on(scratch_left(endpoint)), [left], "every scratch copy of this run deleted");
     assert_eq!(run.code, 1, "{}", run.stderr);
 }
 
