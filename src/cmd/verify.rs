@@ -42,20 +42,63 @@ pub fn run(ctx: &Context, args: &VerifyArgs) -> Result<Exit, Error> {
     let mut results = verify::decide(&loaded.environment, &facts, &selection, &today);
     if let Some(pgbackrest) = &loaded.environment.backup.pgbackrest {
         if results.iter().any(|r| r.id.starts_with("BR-")) {
-            let backup = verify::backup::gather(pgbackrest);
-            verify::backup::apply(&mut results, pgbackrest, &backup, &facts.at);
-            if selection.drills {
-                if loaded.environment.tier == crate::config::model::Tier::Production && !args.allow_production {
-                    return Err(Error::Usage(
-                        "a restore drill on a production tier needs --allow-production (it restores into scratch \
-                         clusters, never the source)"
-                            .into(),
-                    ));
-                }
-                with_spinner("restore drills", || {
-                    verify::backup::apply_drills(&mut results, &loaded.environment, pgbackrest, &backup, &facts.at)
-                });
+            if selection.drills
+                && loaded.environment.tier == crate::config::model::Tier::Production
+                && !args.allow_production
+            {
+                return Err(Error::Usage(
+                    "a restore drill on a production tier needs --allow-production (it restores into scratch \
+                     clusters, never the source)"
+                        .into(),
+                ));
             }
+            let env = &loaded.environment;
+            let backups = with_spinner(if selection.drills { "backups and restore drills" } else { "backups" }, || {
+                session.runtime.block_on(verify::backup_drills::verify(
+                    &mut results,
+                    env,
+                    pgbackrest,
+                    &stage,
+                    selection.drills,
+                    &facts.at,
+                ))
+            });
+            for leftover in &backups.leftovers {
+                eprintln!("{}", ctx.style.warning(&format!("scratch restore {leftover}")));
+            }
+            if backups.interrupted {
+                eprintln!("{}", ctx.style.warning("interrupted: the drills' scratch copies were removed (see BR-)"));
+            }
+        }
+    }
+    // BR-04/BR-05 on RDS and Aurora: point-in-time restores into scratch instances (issue 20).
+    let provisioned = crate::capabilities::of(loaded.environment.engine.kind).provisioned;
+    if selection.drills && provisioned && results.iter().any(|r| r.id == "BR-04" || r.id == "BR-05") {
+        if loaded.environment.tier == crate::config::model::Tier::Production && !args.allow_production {
+            return Err(Error::Usage(
+                "a restore drill on a production tier needs --allow-production (it restores into scratch \
+                 instances, never the source)"
+                    .into(),
+            ));
+        }
+        let drills = with_spinner("point-in-time restore drills", || {
+            session.runtime.block_on(verify::restore_rds::verify(
+                &mut results,
+                loaded,
+                &session.aws,
+                dir,
+                &stage,
+                &facts.at,
+            ))
+        });
+        for leftover in &drills.leftovers {
+            eprintln!("{}", ctx.style.warning(&format!("scratch restore {leftover}")));
+        }
+        if drills.interrupted {
+            eprintln!(
+                "{}",
+                ctx.style.warning("interrupted: the drills' scratch copies were deleted (see BR-04/BR-05)")
+            );
         }
     }
     let configuration = serde_json::to_string(&loaded.environment).expect("the model serialises");

@@ -7,6 +7,7 @@ pub mod loader;
 pub mod model;
 pub mod monitoring;
 pub mod pgbackrest;
+pub mod pitr;
 pub mod pooling;
 pub mod promotion;
 pub mod reference;

@@ -575,6 +575,9 @@ pub struct Acceptance {
     /// to it (labelled as such), never reported as measured.
     #[serde(default = "restore_size_gb")]
     pub restore_size_gb: u32,
+    /// BR-04/BR-05: the point-in-time restore drills' targets (`now` or an interval back).
+    #[serde(default)]
+    pub pitr_targets: super::pitr::PitrTargets,
     /// Disaster recovery: most minutes of data the DR region may lack (recovery point objective).
     #[serde(default = "dr_rpo")]
     pub dr_rpo_minutes: u32,
@@ -647,6 +650,7 @@ impl Default for Acceptance {
             failover_rto_seconds: ha_rto(),
             restore_hours_per_500gb: br08(),
             restore_size_gb: restore_size_gb(),
+            pitr_targets: Default::default(),
             dr_rpo_minutes: dr_rpo(),
             waivers: Vec::new(),
         }

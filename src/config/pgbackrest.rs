@@ -36,6 +36,14 @@ pub struct Pgbackrest {
     /// `/usr/lib/postgresql/<engine.version's major>/bin` (Debian's layout).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bin_dir: Option<String>,
+    /// Most seconds one restore drill may take, restore, start and recovery together; past it the drill is
+    /// stopped, its scratch copy removed, and the check is ERROR.
+    #[serde(default = "default_restore_timeout")]
+    pub restore_timeout_seconds: u32,
+}
+
+fn default_restore_timeout() -> u32 {
+    4 * 3600
 }
 
 fn default_repo() -> u32 {
@@ -103,6 +111,9 @@ pub fn check(pgbackrest: &Pgbackrest, engine: EngineKind) -> Vec<Finding> {
                 pgbackrest.repo
             ),
         ));
+    }
+    if pgbackrest.restore_timeout_seconds == 0 {
+        out.push(Finding::error(at("restore_timeout_seconds"), "0 allows no time at all; expected at least 1"));
     }
     if !valid_name(&pgbackrest.os_user) {
         out.push(Finding::error(at("os_user"), format!("'{}' is not a user name", pgbackrest.os_user)));

@@ -2,13 +2,15 @@
 //! `pgbackrest info --output=json`, `pgbackrest check` and the WAL files in the repository's archive
 //! (`pgbackrest repo-ls`). Gathering runs pgBackRest (as `os_user` when glctl runs as root, so its lock and
 //! log files stay writable by the server's archive-push); the decisions are pure functions of what it said.
-//! The restore drills (BR-04…BR-08) are not implemented yet: they stay SKIP, or ERROR with `--drills`.
+//! A failing archiver (`pg_stat_archiver`: a failure newer than the last success) FAILs BR-03 too. The restore
+//! drills (BR-04…BR-08) are `backup_drills`.
 
 use std::collections::BTreeMap;
 use std::process::Command;
 
 use serde_json::Value;
 
+use super::pitr::Archiver;
 use super::{CheckResult, Evidence, Outcome, Status};
 use crate::config::pgbackrest::Pgbackrest;
 
@@ -21,6 +23,8 @@ pub struct PgbackrestFacts {
     pub check: Result<(), String>,
     /// WAL segment names (24 hex digits) in the repository's archive, by archive id (`15-1`).
     pub wal: Result<BTreeMap<String, Vec<String>>, String>,
+    /// The source's `pg_stat_archiver`.
+    pub archiver: Result<Archiver, String>,
 }
 
 /// The command line, for evidence and errors.
@@ -63,8 +67,10 @@ fn nix_uid_is_root() -> bool {
         .unwrap_or(false)
 }
 
-/// Asks pgBackRest about `config`'s stanza (read-only: info, check, repo-ls).
-pub fn gather(config: &Pgbackrest) -> PgbackrestFacts {
+/// Asks pgBackRest about `config`'s stanza (read-only: info, check, repo-ls). `archiver` is the source's
+/// `pg_stat_archiver`: while it is failing, `pgbackrest check` is not run (it would only wait for its
+/// archive timeout).
+pub fn gather(config: &Pgbackrest, archiver: Result<Archiver, String>) -> PgbackrestFacts {
     let repo = format!("--repo={}", config.repo);
     let info = run(config, &["info", "--output=json"]).and_then(|out| {
         let all: Value = serde_json::from_slice(&out).map_err(|e| format!("pgbackrest info: not JSON: {e}"))?;
@@ -73,13 +79,16 @@ pub fn gather(config: &Pgbackrest) -> PgbackrestFacts {
             .cloned()
             .ok_or_else(|| format!("pgbackrest info lists no stanza '{}'", config.stanza))
     });
-    let check = run(config, &["check"]).map(|_| ());
+    let check = match &archiver {
+        Ok(a) if a.failing() => Err("not run: the server's archiver is failing".to_string()),
+        _ => run(config, &["check"]).map(|_| ()),
+    };
     let archive = format!("archive/{}", config.stanza);
     let wal = run(config, &[&repo, "repo-ls", "--recurse", "--output=json", &archive]).and_then(|out| {
         let listing: Value = serde_json::from_slice(&out).map_err(|e| format!("pgbackrest repo-ls: not JSON: {e}"))?;
         Ok(wal_segments(&listing))
     });
-    PgbackrestFacts { info, check, wal }
+    PgbackrestFacts { info, check, wal, archiver }
 }
 
 /// WAL segment names in a `repo-ls --recurse --output=json` listing of the archive, by archive id.
@@ -226,6 +235,34 @@ pub fn br03(config: &Pgbackrest, f: &PgbackrestFacts) -> Outcome {
         missing.extend(missing_segments(names).into_iter().map(|m| format!("{m} ({id})")));
     }
     let continuous = "every WAL segment from the first archived to the last (16 MB segments)";
+    let archiver = match &f.archiver {
+        Ok(a) => a,
+        Err(why) => return Outcome::Error(why.clone()),
+    };
+    let archiving = evidence(
+        format!(
+            "archived {} (last {} at {}), failed {} (last {} at {})",
+            archiver.archived_count,
+            archiver.last_archived_wal.as_deref().unwrap_or("-"),
+            archiver.last_archived_time.map_or("-".into(), super::pitr::utc),
+            archiver.failed_count,
+            archiver.last_failed_wal.as_deref().unwrap_or("-"),
+            archiver.last_failed_time.map_or("-".into(), super::pitr::utc),
+        ),
+        "no failure after the last archived segment",
+        "SELECT … FROM pg_stat_archiver",
+    );
+    if archiver.failing() {
+        return Outcome::Fail(
+            format!(
+                "the server's archiver is failing: {} failure(s), the last ({}) after the last success; WAL is not                  reaching repo{}",
+                archiver.failed_count,
+                archiver.last_failed_wal.as_deref().unwrap_or("-"),
+                config.repo
+            ),
+            vec![archiving, evidence(found.join("; "), continuous, listing)],
+        );
+    }
     if !missing.is_empty() {
         return Outcome::Fail(
             format!("WAL missing from repo{}'s archive: {}", config.repo, missing.join(", ")),
@@ -246,6 +283,7 @@ pub fn br03(config: &Pgbackrest, f: &PgbackrestFacts) -> Outcome {
                 shown(config, &["check"]),
             ),
             evidence(found.join("; "), continuous, listing),
+            archiving,
         ]),
         Err(why) => Outcome::Fail(
             format!("pgbackrest check failed: {why}"),
@@ -270,152 +308,7 @@ pub fn apply(results: &mut [CheckResult], config: &Pgbackrest, facts: &Pgbackres
     }
 }
 
-/// The newest full backup of `repo`: (label, stop time in Unix seconds).
-fn latest_full(info: &Value, repo: u32) -> Option<(String, i64)> {
-    info["backup"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|b| {
-            b["database"]["repo-key"].as_u64() == Some(u64::from(repo)) && b["type"] == "full" && b["error"] != true
-        })
-        .filter_map(|b| Some((b["label"].as_str()?.to_string(), b["timestamp"]["stop"].as_i64()?)))
-        .next_back()
-}
-
-/// The heartbeat of a set restored from a backup that stopped at `stop`: rows, no gap in `seq`, none
-/// written after the backup's end (one 60 s interval of clock skew allowed).
-fn judge_set(restored: &super::restore::Restored, stop: i64) -> Outcome {
-    let (rows, min, max, newest) = restored.heartbeat;
-    let observed = format!(
-        "{}: {rows} heartbeat row(s), seq {min}..{max}, newest at {newest} (Unix s); restore {:.1} s, start and \
-         recovery {:.1} s, {} bytes; scratch {} removed",
-        restored.what,
-        restored.restore_seconds,
-        restored.start_seconds,
-        restored.bytes,
-        restored.scratch.display()
-    );
-    let expected = format!("heartbeat rows with no gap in seq, none after the backup's end ({stop}) + 60 s");
-    let e = vec![evidence(
-        observed,
-        expected,
-        "pgbackrest restore --set=… --type=immediate; SELECT … FROM glctl_heartbeat",
-    )];
-    if rows <= 0 {
-        Outcome::Fail(
-            "the restored copy holds no heartbeat rows (is migration 0008 applied and its job running?)".into(),
-            e,
-        )
-    } else if max - min + 1 != rows {
-        Outcome::Fail(format!("the restored heartbeat has a gap: {rows} rows for seq {min}..{max}"), e)
-    } else if newest > stop + 60 {
-        Outcome::Fail("the restored copy holds heartbeats written after the backup ended".into(), e)
-    } else {
-        Outcome::Pass(e)
-    }
-}
-
-fn set_restore(
-    env: &crate::config::model::Environment,
-    config: &Pgbackrest,
-    f: &PgbackrestFacts,
-    repo: u32,
-) -> (Outcome, Option<super::restore::Restored>) {
-    let info = match &f.info {
-        Ok(info) => info,
-        Err(why) => return (Outcome::Error(why.clone()), None),
-    };
-    let Some((label, stop)) = latest_full(info, repo) else {
-        return (Outcome::Fail(format!("repo{repo} holds no full backup to restore"), vec![]), None);
-    };
-    let major = env.engine.version.split('.').next().unwrap_or_default();
-    let bin = config.bin_dir.clone().unwrap_or_else(|| format!("/usr/lib/postgresql/{major}/bin"));
-    match super::restore::restore_set(config, repo, &label, &bin, &env.connection.database) {
-        Ok(restored) => (judge_set(&restored, stop), Some(restored)),
-        Err(why) => (
-            Outcome::Error(format!(
-                "the restore of {label} from repo{repo} failed (its scratch copy was removed): {why}"
-            )),
-            None,
-        ),
-    }
-}
-
-/// BR-08 from a measured restore: the time and bytes, and an extrapolation to `restore_size_gb`, labelled.
-fn br08(env: &crate::config::model::Environment, restored: &super::restore::Restored) -> Outcome {
-    let size = u64::from(env.acceptance.restore_size_gb).saturating_mul(1_000_000_000);
-    let seconds = restored.restore_seconds + restored.start_seconds;
-    let limit = f64::from(env.acceptance.restore_hours_per_500gb) * 3600.0 * (size as f64 / 500e9);
-    let throughput = restored.bytes as f64 / restored.restore_seconds.max(0.001);
-    let extrapolated = size as f64 / throughput + restored.start_seconds;
-    let observed = format!(
-        "measured: {} bytes restored in {:.1} s ({:.1} MB/s) plus {:.1} s start and recovery; EXTRAPOLATED (not measured) \
-         to {} GB: {:.0} s",
-        restored.bytes,
-        restored.restore_seconds,
-        throughput / 1e6,
-        restored.start_seconds,
-        env.acceptance.restore_size_gb,
-        extrapolated
-    );
-    let e = vec![evidence(
-        observed,
-        format!("at most {limit:.0} s for {} GB", env.acceptance.restore_size_gb),
-        "BR-06's restore",
-    )];
-    if restored.bytes >= size {
-        if seconds <= limit {
-            Outcome::Pass(e)
-        } else {
-            Outcome::Fail("the measured restore took longer than allowed".into(), e)
-        }
-    } else {
-        // A small restore proves the path, not the 500 GB figure: an extrapolation decides nothing (its
-        // fixed costs dominate a small restore), so it is reported, labelled, and the check stays undecided.
-        Outcome::Error(format!(
-            "only {} bytes were restored in {:.1} s (+{:.1} s start and recovery): {} GB is an extrapolation, not a \
-             measurement: {extrapolated:.0} s at that throughput (allowed {limit:.0} s)",
-            restored.bytes, restored.restore_seconds, restored.start_seconds, env.acceptance.restore_size_gb
-        ))
-    }
-}
-
-/// With `--drills`: BR-06 restores the newest full set of `repo`, BR-07 of `dr_repo`, BR-08 reports BR-06's
-/// measurement. BR-04/BR-05 (point in time) stay as they are: not implemented yet.
-pub fn apply_drills(
-    results: &mut [CheckResult],
-    env: &crate::config::model::Environment,
-    config: &Pgbackrest,
-    facts: &PgbackrestFacts,
-    at: &str,
-) {
-    let wanted = |id: &str| results.iter().any(|r| r.id == id && r.skip != Some(super::Skip::Waived));
-    let mut outcomes: Vec<(&str, Outcome)> = Vec::new();
-    let mut measured = None;
-    if wanted("BR-06") || wanted("BR-08") {
-        let (outcome, restored) = set_restore(env, config, facts, config.repo);
-        measured = restored;
-        outcomes.push(("BR-06", outcome));
-    }
-    if wanted("BR-07") {
-        outcomes.push(("BR-07", set_restore(env, config, facts, config.dr_repo).0));
-    }
-    outcomes.push((
-        "BR-08",
-        match &measured {
-            Some(restored) => br08(env, restored),
-            None => Outcome::Error("BR-06's restore did not complete, so there is nothing to measure".into()),
-        },
-    ));
-    for (id, outcome) in outcomes {
-        if let Some(result) = results.iter_mut().find(|r| r.id == id && r.skip != Some(super::Skip::Waived)) {
-            set(result, outcome, at);
-        }
-    }
-}
-
-fn set(result: &mut CheckResult, outcome: Outcome, at: &str) {
+pub(crate) fn set(result: &mut CheckResult, outcome: Outcome, at: &str) {
     let (status, reason, mut evidence) = match outcome {
         Outcome::Pass(e) => (Status::Pass, None, e),
         Outcome::Fail(why, e) => (Status::Fail, Some(why), e),
@@ -457,9 +350,30 @@ mod tests {
         });
         let wal = wal_segments(&listing);
         assert_eq!(wal["15-1"], ["000000010000000000000001", "000000010000000000000003"]);
-        let facts = PgbackrestFacts { info: Err("n/a".into()), check: Ok(()), wal: Ok(wal) };
+        let facts =
+            PgbackrestFacts { info: Err("n/a".into()), check: Ok(()), wal: Ok(wal), archiver: Ok(Archiver::default()) };
         let Outcome::Fail(why, _) = br03(&config(), &facts) else { panic!("a gap must fail") };
         assert!(why.contains("000000010000000000000002 (15-1)"), "{why}");
+    }
+
+    #[test]
+    fn a_failing_archiver_fails_br03_even_with_a_whole_archive() {
+        let wal = BTreeMap::from([("15-1".to_string(), vec!["000000010000000000000001".to_string()])]);
+        let failing = Archiver {
+            failed_count: 3,
+            last_archived_time: Some(10.0),
+            last_failed_time: Some(20.0),
+            last_failed_wal: Some("000000010000000000000002".into()),
+            ..Archiver::default()
+        };
+        let facts =
+            PgbackrestFacts { info: Err("n/a".into()), check: Ok(()), wal: Ok(wal.clone()), archiver: Ok(failing) };
+        let Outcome::Fail(why, _) = br03(&config(), &facts) else { panic!("a failing archiver must fail BR-03") };
+        assert!(why.contains("archiver is failing") && why.contains("000000010000000000000002"), "{why}");
+        let healthy = PgbackrestFacts { archiver: Ok(Archiver::default()), ..facts };
+        assert!(matches!(br03(&config(), &healthy), Outcome::Pass(_)));
+        let unread = PgbackrestFacts { archiver: Err("down".into()), ..healthy };
+        assert!(matches!(br03(&config(), &unread), Outcome::Error(_)), "never PASS without the archiver");
     }
 
     #[test]
@@ -469,14 +383,23 @@ mod tests {
             {"label": "F1_I1", "type": "incr", "database": {"repo-key": 1}, "error": false, "reference": ["F1"]},
             {"label": "F2", "type": "full", "database": {"repo-key": 2}, "error": false, "reference": null},
         ]});
-        let facts = PgbackrestFacts { info: Ok(info), check: Ok(()), wal: Ok(BTreeMap::new()) };
+        let facts = PgbackrestFacts {
+            info: Ok(info),
+            check: Ok(()),
+            wal: Ok(BTreeMap::new()),
+            archiver: Ok(Archiver::default()),
+        };
         assert!(matches!(br01(&config(), &facts), Outcome::Pass(_)));
         assert!(matches!(br02(&config(), &facts), Outcome::Pass(_)));
         let dr = Pgbackrest { repo: 2, ..config() };
         assert!(matches!(br01(&dr, &facts), Outcome::Pass(_)));
         assert!(matches!(br02(&dr, &facts), Outcome::Fail(..)), "repo2 has no incremental");
-        let broken =
-            PgbackrestFacts { info: Err("pgbackrest: not found".into()), check: Ok(()), wal: Ok(BTreeMap::new()) };
+        let broken = PgbackrestFacts {
+            info: Err("pgbackrest: not found".into()),
+            check: Ok(()),
+            wal: Ok(BTreeMap::new()),
+            archiver: Ok(Archiver::default()),
+        };
         assert!(matches!(br01(&config(), &broken), Outcome::Error(_)), "never PASS on what could not be read");
     }
 }

@@ -161,10 +161,16 @@ pub const CHECKS: &[Check] = &[
         "BR-04",
         "10.4",
         "Point-in-time restore, 1 hour ago",
-        "drill: restore into a temporary instance and compare row counts",
+        "drill: restore to acceptance.pitr_targets.br04 into a scratch copy; the heartbeat exact to it",
         |_, _| drill()
     ),
-    check!("BR-05", "10.4", "Point-in-time restore, 24 hours ago", "drill", |_, _| drill()),
+    check!(
+        "BR-05",
+        "10.4",
+        "Point-in-time restore, 24 hours ago",
+        "drill: restore to acceptance.pitr_targets.br05 into a scratch copy; the heartbeat exact to it",
+        |_, _| drill()
+    ),
     check!("BR-06", "10.4", "Full restore", "drill", |_, _| drill()),
     check!("BR-07", "10.4", "Cross-region restore", "drill", |e, _| if e.backup.cross_region_copy.enabled {
         drill()

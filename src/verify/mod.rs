@@ -3,12 +3,16 @@
 //! pure decision over them (`checks`), and one result model is rendered four ways (`report`).
 
 pub mod backup;
+pub mod backup_drills;
 pub mod bench_checks;
 pub mod checks;
 pub mod facts;
+pub mod pitr;
 pub mod replication;
 pub mod report;
 pub mod restore;
+pub mod restore_rds;
+pub mod scratch;
 
 use serde::Serialize;
 

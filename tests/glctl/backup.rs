@@ -3,6 +3,13 @@
 
 use crate::support::stack::stack;
 
+/// The backup tests share the stack's stanza (backups, an archive segment moved aside, the archiver
+/// broken on purpose): one at a time.
+pub(crate) fn backups_lock() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 /// Runs pgbackrest with the stack's configuration as the server's OS user (the postgres user when root:
 /// its lock and log files must stay writable by archive-push, which the server runs).
 pub(crate) fn pgbackrest(args: &[&str]) -> std::process::Output {
@@ -23,13 +30,13 @@ pub(crate) fn pgbackrest(args: &[&str]) -> std::process::Output {
         .expect("pgbackrest runs (scripts/setup installs it)")
 }
 
-fn is_root() -> bool {
+pub(crate) fn is_root() -> bool {
     std::fs::read_to_string("/proc/self/status")
         .map(|s| s.lines().any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0")))
         .unwrap_or(false)
 }
 
-fn psql(sql: &str) -> String {
+pub(crate) fn psql(sql: &str) -> String {
     let s = stack();
     let conninfo = format!(
         "host=localhost port={} user={} password={} dbname=glctl sslmode=require",
@@ -44,6 +51,7 @@ fn psql(sql: &str) -> String {
 
 #[test]
 fn the_stack_archives_wal_through_pgbackrest_into_both_repositories() {
+    let _one = backups_lock();
     let check = pgbackrest(&["check"]);
     assert!(check.status.success(), "pgbackrest check: {}", String::from_utf8_lossy(&check.stderr));
     assert_eq!(psql("SELECT failed_count = 0 AND archived_count > 0 FROM pg_stat_archiver"), "t");
@@ -63,6 +71,16 @@ fn the_stack_archives_wal_through_pgbackrest_into_both_repositories() {
 
 /// `glctl verify -e local-native ARGS` against the stack's PostgreSQL 15 and moto, its runs saved in `out`.
 fn verify_local_native(out: &std::path::Path, args: &[&str]) -> crate::support::Output {
+    let out = verify_command("local-native", out, args).output().unwrap();
+    crate::support::Output {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// The command `glctl verify -e ENV --format json ARGS` against the stack (ENV a name or a path).
+pub(crate) fn verify_command(env: &str, out: &std::path::Path, args: &[&str]) -> std::process::Command {
     let s = stack();
     let url = format!(
         "postgres://{}:{}@localhost:{}/glctl?sslmode=require",
@@ -72,7 +90,7 @@ fn verify_local_native(out: &std::path::Path, args: &[&str]) -> crate::support::
     );
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_glctl"));
     command
-        .args(["verify", "-e", "local-native", "--out", out.to_str().unwrap(), "--format", "json"])
+        .args(["verify", "-e", env, "--out", out.to_str().unwrap(), "--format", "json"])
         .args(args)
         .current_dir(crate::support::repo())
         .env("NO_COLOR", "1")
@@ -80,16 +98,12 @@ fn verify_local_native(out: &std::path::Path, args: &[&str]) -> crate::support::
     for var in ["AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION", "PGBACKREST_CONFIG"] {
         command.env(var, s.var(var));
     }
-    let out = command.output().unwrap();
-    crate::support::Output {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    command.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+    command
 }
 
 /// (id, status, reason) of each result in verify's JSON.
-fn statuses(json: &str) -> Vec<(String, String, String)> {
+pub(crate) fn statuses(json: &str) -> Vec<(String, String, String)> {
     let run: serde_json::Value = serde_json::from_str(json).unwrap_or_else(|e| panic!("{e}: {json}"));
     run["results"]
         .as_array()
@@ -117,6 +131,7 @@ impl Drop for PutBack {
 /// a WAL segment removed from the repository fails BR-03 naming it.
 #[test]
 fn verify_decides_br01_to_br03_from_pgbackrest_and_names_a_missing_wal_segment() {
+    let _one = backups_lock();
     for kind in ["full", "incr"] {
         let out = pgbackrest(&[&format!("--type={kind}"), "backup"]);
         assert!(out.status.success(), "{kind} backup: {}", String::from_utf8_lossy(&out.stderr));
@@ -190,10 +205,16 @@ fn verify_decides_br01_to_br03_from_pgbackrest_and_names_a_missing_wal_segment()
     let aside = archive.join(format!("{name}.aside"));
     std::fs::rename(&victim, &aside).unwrap();
     let _put_back = PutBack(victim, aside);
-    let run = verify_local_native(out_dir.path(), &["--only", "BR-03"]);
+    // BR-03 names it; the point-in-time restore to now (from the newest backup, which needs every segment
+    // since) fails at the gap instead of passing on what came before it.
+    let run = verify_local_native(out_dir.path(), &["--drills", "--only", "BR-03,BR-04"]);
     let results = statuses(&run.stdout);
     assert_eq!(results[0].1, "FAIL", "{results:#?}");
     assert!(results[0].2.contains(&name), "BR-03 names the missing segment {name}: {}", results[0].2);
+    assert_eq!(results[1].1, "FAIL", "{results:#?}");
+    assert!(results[1].2.contains("stopped short"), "{}", results[1].2);
+    assert!(results[1].2.contains(&format!("repo1's archive lacks {name}")), "{}", results[1].2);
+    assert!(results[1].2.contains("removed /tmp/glctl-drill."), "{}", results[1].2);
     assert_eq!(run.code, 1);
 }
 

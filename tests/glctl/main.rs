@@ -3,6 +3,7 @@
 mod support;
 
 mod backup;
+mod backup_drills;
 mod bench;
 mod credentials;
 mod database;
@@ -16,6 +17,7 @@ mod native;
 mod promote;
 mod readme;
 mod replication;
+mod restore_rds;
 mod schema;
 mod secrets;
 mod show;

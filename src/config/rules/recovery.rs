@@ -108,6 +108,7 @@ impl super::Rules<'_> {
         if let Some(pgbackrest) = &self.env.backup.pgbackrest {
             self.out.extend(crate::config::pgbackrest::check(pgbackrest, self.env.engine.kind));
         }
+        self.out.extend(crate::config::pitr::check(&self.env.acceptance.pitr_targets));
     }
 
     /// Acceptance targets the topology cannot meet, with what would (warnings: the target may be a goal).

@@ -1,0 +1,609 @@
+//! BR-04/BR-05 on RDS and Aurora with `--drills`: a point-in-time restore into a scratch instance of the
+//! smallest sensible class (`db.t4g.micro` for RDS; Aurora PostgreSQL's smallest, `db.t4g.medium`), in the
+//! source's DB subnet group and the environment's security group, encrypted with its key, then the heartbeat
+//! read over TLS, then deleted with `SkipFinalSnapshot` and `DeleteAutomatedBackups`.
+//!
+//! RDS: `RestoreDBInstanceToPointInTime` (it takes no key: the copy keeps the source's, which is checked to
+//! be the environment's). Aurora: `RestoreDBClusterToPointInTime` with `KmsKeyId`, then `CreateDBInstance` in
+//! the scratch cluster. The target T is on glctl's clock (no server clock is reachable before the restore);
+//! the window is the automated backups' `RestoreWindow`, else from the later of creation and
+//! `now − BackupRetentionPeriod` to `LatestRestorableTime`: a target outside it is refused before anything is
+//! created, naming the setting and `backup.retention_days`. What the drill created is deleted whatever
+//! happened — success, failure, timeout, Ctrl-C — by the caller, from the list the drill keeps.
+//!
+//! A restore whose copy cannot be read (moto restores metadata and serves no database) is ERROR, with every
+//! call made and what was read back: never PASS.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aws_sdk_rds::primitives::DateTime;
+use aws_sdk_rds::types::Tag;
+use aws_sdk_rds::Client as Rds;
+
+use super::pitr::{self, Expected};
+use super::restore::{Heartbeat, Restored};
+use super::scratch::Journal;
+use super::{CheckResult, Evidence, Outcome, Skip};
+use crate::aws::AwsContext;
+use crate::config::model::{EngineKind, Environment};
+use crate::config::pitr::PitrTarget;
+use crate::config::Loaded;
+use crate::database::connect;
+use crate::database::stage::DatabaseStage;
+
+/// The scratch instance's class: the smallest that runs the engine (the heartbeat check needs no more).
+pub fn scratch_class(kind: EngineKind) -> &'static str {
+    match kind {
+        EngineKind::AuroraPostgresql => "db.t4g.medium",
+        _ => "db.t4g.micro",
+    }
+}
+
+/// Most time one RDS drill may take (a restore of a large instance takes hours); then it is ERROR and what
+/// it created is deleted.
+pub const DRILL_LIMIT: Duration = Duration::from_secs(4 * 3600);
+
+/// What a drill created in RDS, for the caller to delete.
+#[derive(Clone, Debug, Default)]
+pub struct Created(Arc<Mutex<Vec<(Resource, String)>>>);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Resource {
+    Instance,
+    Cluster,
+}
+
+impl Created {
+    fn add(&self, kind: Resource, id: &str) {
+        self.0.lock().expect("created").push((kind, id.to_string()));
+    }
+    fn all(&self) -> Vec<(Resource, String)> {
+        self.0.lock().expect("created").clone()
+    }
+}
+
+fn api<E: std::error::Error + 'static>(call: &str) -> impl Fn(E) -> String + '_ {
+    move |e| format!("RDS {call}: {}", aws_sdk_rds::error::DisplayErrorContext(&e))
+}
+
+/// Deletes what a drill created: instances first (skip the final snapshot, drop automated backups), then
+/// the cluster. Each step is journaled.
+pub async fn delete(rds: &Rds, created: &Created, journal: &Journal) {
+    let all = created.all();
+    for (kind, id) in all.iter().filter(|c| c.0 == Resource::Instance) {
+        debug_assert_eq!(*kind, Resource::Instance);
+        let call = rds
+            .delete_db_instance()
+            .db_instance_identifier(id)
+            .skip_final_snapshot(true)
+            .delete_automated_backups(true);
+        match call.send().await {
+            Ok(_) => journal.note(format!("deleted instance {id} (SkipFinalSnapshot, DeleteAutomatedBackups)")),
+            Err(e) => journal.note(format!("deleting instance {id} failed: {}", api("DeleteDBInstance")(e))),
+        }
+    }
+    for (_, id) in all.iter().filter(|c| c.0 == Resource::Cluster) {
+        let call =
+            rds.delete_db_cluster().db_cluster_identifier(id).skip_final_snapshot(true).delete_automated_backups(true);
+        match call.send().await {
+            Ok(_) => journal.note(format!("deleted cluster {id} (SkipFinalSnapshot, DeleteAutomatedBackups)")),
+            Err(e) => journal.note(format!("deleting cluster {id} failed: {}", api("DeleteDBCluster")(e))),
+        }
+    }
+}
+
+/// The source, as RDS describes it.
+#[derive(Clone, Debug, Default)]
+pub struct Source {
+    pub id: String,
+    pub subnet_group: Option<String>,
+    pub kms_key: Option<String>,
+    pub window: Option<pitr::Window>,
+}
+
+fn secs(t: Option<&DateTime>) -> Option<f64> {
+    t.map(|d| d.secs() as f64)
+}
+
+/// The later of creation and now − retention, to the latest restorable time.
+fn window(created: Option<f64>, retention_days: Option<i32>, latest: Option<f64>, now: f64) -> Option<pitr::Window> {
+    let retention = now - f64::from(retention_days.unwrap_or(0).max(0)) * 86_400.0;
+    Some(pitr::Window { start: created.map_or(retention, |c| c.max(retention)), end: latest? })
+}
+
+async fn source(
+    rds: &Rds,
+    env: &Environment,
+    name: &str,
+    outputs: &serde_json::Value,
+    now: f64,
+) -> Result<Source, String> {
+    if env.engine.kind == EngineKind::AuroraPostgresql {
+        let id = format!("{}-{name}", env.project);
+        let found =
+            rds.describe_db_clusters().db_cluster_identifier(&id).send().await.map_err(api("DescribeDBClusters"))?;
+        let c = found.db_clusters().first().ok_or_else(|| format!("RDS lists no cluster {id}"))?;
+        let earliest = secs(c.earliest_restorable_time());
+        let w =
+            window(secs(c.cluster_create_time()), c.backup_retention_period(), secs(c.latest_restorable_time()), now);
+        return Ok(Source {
+            id,
+            subnet_group: c.db_subnet_group().map(str::to_string),
+            kms_key: c.kms_key_id().map(str::to_string),
+            window: w.map(|w| pitr::Window { start: earliest.unwrap_or(w.start).max(w.start), ..w }),
+        });
+    }
+    let id = outputs["instance_identifiers"]["value"]["primary"]
+        .as_str()
+        .ok_or("the Terraform outputs name no primary instance (instance_identifiers.primary)")?
+        .to_string();
+    let found =
+        rds.describe_db_instances().db_instance_identifier(&id).send().await.map_err(api("DescribeDBInstances"))?;
+    let i = found.db_instances().first().ok_or_else(|| format!("RDS lists no instance {id}"))?;
+    let backups = rds.describe_db_instance_automated_backups().db_instance_identifier(&id).send().await;
+    let restore_window = backups.ok().and_then(|b| {
+        let w = b.db_instance_automated_backups().first()?.restore_window()?.clone();
+        Some(pitr::Window { start: secs(w.earliest_time())?, end: secs(w.latest_time())? })
+    });
+    Ok(Source {
+        subnet_group: i.db_subnet_group().and_then(|g| g.db_subnet_group_name()).map(str::to_string),
+        kms_key: i.kms_key_id().map(str::to_string),
+        window: restore_window.or_else(|| {
+            window(secs(i.instance_create_time()), i.backup_retention_period(), secs(i.latest_restorable_time()), now)
+        }),
+        id,
+    })
+}
+
+/// The scratch instance as RDS reports it: (class, subnet group, security groups, key, encrypted, endpoint).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReadBack {
+    pub class: String,
+    pub subnet_group: String,
+    pub security_groups: Vec<String>,
+    pub kms_key: String,
+    pub encrypted: bool,
+    pub endpoint: Option<(String, u16)>,
+}
+
+impl std::fmt::Display for ReadBack {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "class {}, subnet group {}, security groups {}, encrypted {} with {}",
+            self.class,
+            self.subnet_group,
+            self.security_groups.join(","),
+            self.encrypted,
+            self.kms_key
+        )
+    }
+}
+
+async fn read_back(rds: &Rds, instance: &str, cluster: Option<&str>) -> Result<ReadBack, String> {
+    // Until it is available (minutes on AWS; at once on moto).
+    let i = loop {
+        let found = rds
+            .describe_db_instances()
+            .db_instance_identifier(instance)
+            .send()
+            .await
+            .map_err(api("DescribeDBInstances"))?;
+        let i = found.db_instances().first().cloned().ok_or_else(|| format!("RDS lists no instance {instance}"))?;
+        if i.db_instance_status() == Some("available") {
+            break i;
+        }
+        tokio::time::sleep(Duration::from_secs(10)).await;
+    };
+    let mut back = ReadBack {
+        class: i.db_instance_class().unwrap_or_default().to_string(),
+        subnet_group: i.db_subnet_group().and_then(|g| g.db_subnet_group_name()).unwrap_or_default().to_string(),
+        security_groups: i
+            .vpc_security_groups()
+            .iter()
+            .filter_map(|g| g.vpc_security_group_id())
+            .map(str::to_string)
+            .collect(),
+        kms_key: i.kms_key_id().unwrap_or_default().to_string(),
+        encrypted: i.storage_encrypted().unwrap_or(false),
+        endpoint: i.endpoint().and_then(|e| Some((e.address()?.to_string(), u16::try_from(e.port()?).ok()?))),
+    };
+    if let Some(cluster) = cluster {
+        let found = rds
+            .describe_db_clusters()
+            .db_cluster_identifier(cluster)
+            .send()
+            .await
+            .map_err(api("DescribeDBClusters"))?;
+        if let Some(c) = found.db_clusters().first() {
+            // An Aurora instance lives in its cluster's subnet group.
+            back.subnet_group = c.db_subnet_group().unwrap_or_default().to_string();
+            back.kms_key = c.kms_key_id().unwrap_or_default().to_string();
+            back.encrypted = c.storage_encrypted().unwrap_or(false);
+            back.security_groups =
+                c.vpc_security_groups().iter().filter_map(|g| g.vpc_security_group_id()).map(str::to_string).collect();
+            back.endpoint =
+                c.endpoint().map(|e| (e.to_string(), u16::try_from(c.port().unwrap_or(5432)).unwrap_or(5432)));
+        }
+    }
+    Ok(back)
+}
+
+/// The differences between what was asked and what RDS reports.
+pub fn mismatches(back: &ReadBack, class: &str, subnet_group: &str, group: &str, key: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    if back.class != class {
+        out.push(format!("class {} (asked {class})", back.class));
+    }
+    if back.subnet_group != subnet_group {
+        out.push(format!("subnet group {} (asked {subnet_group})", back.subnet_group));
+    }
+    if back.security_groups != [group.to_string()] {
+        out.push(format!("security groups {} (asked only {group})", back.security_groups.join(",")));
+    }
+    if !back.encrypted || back.kms_key != key {
+        out.push(format!("encrypted {} with {} (asked {key})", back.encrypted, back.kms_key));
+    }
+    out
+}
+
+/// The heartbeat of the scratch copy, over TLS with the source's credentials.
+async fn heartbeat(target: &connect::Target, endpoint: &(String, u16)) -> Result<Heartbeat, String> {
+    let scratch = connect::Target { host: endpoint.0.clone(), hostaddr: None, port: endpoint.1, ..target.clone() };
+    let client = tokio::time::timeout(Duration::from_secs(20), connect::connect(&scratch))
+        .await
+        .map_err(|_| format!("no connection to {}:{} within 20 s", endpoint.0, endpoint.1))?
+        .map_err(|e| format!("connecting to {}:{}: {e}", endpoint.0, endpoint.1))?;
+    let row = client
+        .query_one(
+            "SELECT count(*), coalesce(min(seq), 0), coalesce(max(seq), 0), \
+             coalesce(extract(epoch FROM max(written_at))::bigint, 0), \
+             coalesce(array_agg(source ORDER BY seq) FILTER (WHERE source LIKE 'glctl-drill:%'), '{}') FROM glctl_heartbeat",
+            &[],
+        )
+        .await
+        .map_err(|e| format!("reading the copy's glctl_heartbeat: {}", connect::reason(&e)))?;
+    Ok(Heartbeat { rows: row.get(0), min: row.get(1), max: row.get(2), newest: row.get(3), markers: row.get(4) })
+}
+
+/// Scratch copies of earlier runs (`glctl-drill-…`) RDS still lists, each with the command that deletes it.
+/// They are not deleted here: another glctl, elsewhere, may be using one right now.
+pub async fn leftovers(rds: &Rds) -> Result<Vec<String>, String> {
+    let own = format!("-{}", std::process::id());
+    let mine = |id: &str| id.starts_with("glctl-drill-") && !id.ends_with(&own) && !id.contains(&format!("{own}-"));
+    let mut out = Vec::new();
+    let instances = rds.describe_db_instances().send().await.map_err(api("DescribeDBInstances"))?;
+    for id in instances.db_instances().iter().filter_map(|i| i.db_instance_identifier()).filter(|id| mine(id)) {
+        out.push(format!(
+            "RDS instance {id}, left by an earlier drill: delete it with `aws rds delete-db-instance \
+             --db-instance-identifier {id} --skip-final-snapshot --delete-automated-backups`"
+        ));
+    }
+    let clusters = rds.describe_db_clusters().send().await.map_err(api("DescribeDBClusters"))?;
+    for id in clusters.db_clusters().iter().filter_map(|c| c.db_cluster_identifier()).filter(|id| mine(id)) {
+        out.push(format!(
+            "RDS cluster {id}, left by an earlier drill: delete its instances, then `aws rds delete-db-cluster \
+             --db-cluster-identifier {id} --skip-final-snapshot --delete-automated-backups`"
+        ));
+    }
+    Ok(out)
+}
+
+/// What the command shows besides the results.
+#[derive(Debug, Default)]
+pub struct RdsRun {
+    pub interrupted: bool,
+    /// Scratch copies of earlier runs still in RDS (see `leftovers`), or why they could not be listed.
+    pub leftovers: Vec<String>,
+}
+
+/// BR-04/BR-05 on RDS or Aurora into `results` (unless waived).
+pub async fn verify(
+    results: &mut [CheckResult],
+    loaded: &Loaded,
+    aws: &AwsContext,
+    work_dir: &std::path::Path,
+    stage: &DatabaseStage<'_>,
+    at: &str,
+) -> RdsRun {
+    let env = &loaded.environment;
+    let mut interrupted = false;
+    let mut found = Vec::new();
+    if let Ok(config) = aws.config().await {
+        match leftovers(&Rds::new(config)).await {
+            Ok(l) => found = l,
+            Err(e) => found.push(format!("earlier drills' scratch copies could not be listed: {e}")),
+        }
+    }
+    for (id, setting, text) in [
+        ("BR-04", "acceptance.pitr_targets.br04", env.acceptance.pitr_targets.br04.clone()),
+        ("BR-05", "acceptance.pitr_targets.br05", env.acceptance.pitr_targets.br05.clone()),
+    ] {
+        if !results.iter().any(|r| r.id == id && r.skip != Some(Skip::Waived)) {
+            continue;
+        }
+        let outcome = if interrupted {
+            Outcome::Error("interrupted (Ctrl-C or SIGTERM) before this drill ran".into())
+        } else {
+            let (journal, created) = (Journal::default(), Created::default());
+            let config = aws.config().await;
+            let drill = async {
+                let config = config.as_ref().map_err(|e| e.to_string())?;
+                Ok::<Outcome, String>(
+                    drill(&Rds::new(config), loaded, work_dir, stage, id, setting, &text, &journal, &created).await,
+                )
+            };
+            let outcome = tokio::select! {
+                o = tokio::time::timeout(DRILL_LIMIT, drill) => match o {
+                    Ok(o) => o.unwrap_or_else(Outcome::Error),
+                    Err(_) => Outcome::Error(format!("timed out after {} s", DRILL_LIMIT.as_secs())),
+                },
+                () = crate::runtime::shutdown_signal() => {
+                    interrupted = true;
+                    Outcome::Error("interrupted (Ctrl-C or SIGTERM)".into())
+                }
+            };
+            // Whatever happened, delete what was created, and say so.
+            if let Ok(config) = &config {
+                delete(&Rds::new(config), &created, &journal).await;
+            }
+            match outcome {
+                Outcome::Error(why) if !created.all().is_empty() => {
+                    Outcome::Error(format!("{why}; {}", journal.text()))
+                }
+                other => other,
+            }
+        };
+        if let Some(result) = results.iter_mut().find(|r| r.id == id) {
+            super::backup::set(result, outcome, at);
+        }
+    }
+    RdsRun { interrupted, leftovers: found }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn drill(
+    rds: &Rds,
+    loaded: &Loaded,
+    work_dir: &std::path::Path,
+    stage: &DatabaseStage<'_>,
+    check: &str,
+    setting: &str,
+    text: &str,
+    journal: &Journal,
+    created: &Created,
+) -> Outcome {
+    let env = &loaded.environment;
+    let target = match PitrTarget::parse(text) {
+        Ok(t) => t,
+        Err(e) => return Outcome::Error(format!("{setting}: {e}")),
+    };
+    let outputs: serde_json::Value =
+        match std::fs::read_to_string(work_dir.join(crate::infra::OUTPUTS_FILE)).map(|t| serde_json::from_str(&t)) {
+            Ok(Ok(v)) => v,
+            _ => {
+                return Outcome::Error(format!(
+                    "no Terraform outputs in {} (run `glctl apply -e {}` first)",
+                    work_dir.display(),
+                    loaded.name
+                ))
+            }
+        };
+    let (Some(group), Some(key)) =
+        (outputs["security_group_id"]["value"].as_str(), outputs["kms_key_arn"]["value"].as_str())
+    else {
+        return Outcome::Error("the Terraform outputs lack security_group_id or kms_key_arn".into());
+    };
+    let now = super::facts::now().1 as f64;
+    let t = match target {
+        PitrTarget::Now => now,
+        PitrTarget::SecondsAgo(s) => now - s as f64,
+    };
+    let src = match source(rds, env, &loaded.name, &outputs, now).await {
+        Ok(s) => s,
+        Err(e) => return Outcome::Error(e),
+    };
+    // `now` is restorable once the log reaching it is shipped (the drill waits for that below).
+    let window = match target {
+        PitrTarget::Now => src.window.map(|w| pitr::Window { end: w.end.max(t), ..w }),
+        PitrTarget::SecondsAgo(_) => src.window,
+    };
+    if let Some(Outcome::Fail(why, e)) = pitr::refuse_outside(window, t, setting, 0) {
+        let why = why.replace("repo0's restore window", &format!("{}'s restore window", src.id)).replace(
+            "(the oldest backup's end … the newest archived WAL)",
+            &format!("(backup.retention_days = {} days … LatestRestorableTime)", env.backup.retention_days),
+        );
+        return Outcome::Fail(why, e);
+    }
+    if env.engine.kind != EngineKind::AuroraPostgresql && src.kms_key.as_deref() != Some(key) {
+        // RestoreDBInstanceToPointInTime takes no key: the copy would be encrypted like the source.
+        return Outcome::Fail(
+            format!(
+                "{} is encrypted with {}, not the environment's key {key}: its copy would be too; nothing was created",
+                src.id,
+                src.kms_key.as_deref().unwrap_or("no key")
+            ),
+            vec![],
+        );
+    }
+    let Some(subnet_group) = src.subnet_group.clone() else {
+        return Outcome::Error(format!("RDS reports no DB subnet group for {}", src.id));
+    };
+    // The source's database, for the drill's markers (target `now`) and the credentials the copy shares.
+    let source_db = tokio::time::timeout(Duration::from_secs(20), stage.connect_with_target()).await;
+    let source_db = match source_db {
+        Ok(Ok(pair)) => Some(pair),
+        Ok(Err(e)) => {
+            journal
+                .note(format!("the source database could not be reached ({e}): no markers, no heartbeat comparison"));
+            None
+        }
+        Err(_) => {
+            journal.note("the source database did not answer within 20 s: no markers, no heartbeat comparison");
+            None
+        }
+    };
+    let mut markers = None;
+    let mut t = t;
+    if let (PitrTarget::Now, Some((client, _))) = (target, &source_db) {
+        match pitr::write_markers(client, check, journal).await {
+            Ok((_, epoch, before, after)) => {
+                (t, markers) = (epoch, Some((before, after)));
+            }
+            Err(e) => return Outcome::Error(e),
+        }
+    }
+    if target == PitrTarget::Now {
+        // RDS ships the log every 5 minutes: restore to T once it is restorable.
+        loop {
+            match source(rds, env, &loaded.name, &outputs, now).await {
+                Ok(s) if s.window.is_some_and(|w| w.end >= t) => break,
+                Ok(_) => tokio::time::sleep(Duration::from_secs(30)).await,
+                Err(e) => return Outcome::Error(e),
+            }
+        }
+        journal.note(format!("LatestRestorableTime passed {}", pitr::utc(t)));
+    }
+    let restore_time = DateTime::from_secs(t.floor() as i64);
+    let scratch = format!("glctl-drill-{}-{}", check.to_ascii_lowercase(), std::process::id());
+    let class = scratch_class(env.engine.kind);
+    let tag = Tag::builder()
+        .key("glctl:drill")
+        .value(format!("{check} of {} by pid {}", loaded.name, std::process::id()))
+        .build();
+    let (instance, cluster) = if env.engine.kind == EngineKind::AuroraPostgresql {
+        let call = rds
+            .restore_db_cluster_to_point_in_time()
+            .db_cluster_identifier(&scratch)
+            .source_db_cluster_identifier(&src.id)
+            .restore_to_time(restore_time)
+            .db_subnet_group_name(&subnet_group)
+            .vpc_security_group_ids(group)
+            .kms_key_id(key)
+            .deletion_protection(false)
+            .tags(tag.clone());
+        if let Err(e) = call.send().await {
+            return Outcome::Error(api("RestoreDBClusterToPointInTime")(e));
+        }
+        created.add(Resource::Cluster, &scratch);
+        journal.note(format!("RestoreDBClusterToPointInTime {} → {scratch} at {}", src.id, pitr::utc(t)));
+        let instance = format!("{scratch}-1");
+        let call = rds
+            .create_db_instance()
+            .db_instance_identifier(&instance)
+            .db_cluster_identifier(&scratch)
+            .engine("aurora-postgresql")
+            .db_instance_class(class)
+            .publicly_accessible(false)
+            .tags(tag);
+        if let Err(e) = call.send().await {
+            return Outcome::Error(api("CreateDBInstance")(e));
+        }
+        created.add(Resource::Instance, &instance);
+        journal.note(format!("CreateDBInstance {instance} ({class}) in {scratch}"));
+        (instance, Some(scratch))
+    } else {
+        let call = rds
+            .restore_db_instance_to_point_in_time()
+            .source_db_instance_identifier(&src.id)
+            .target_db_instance_identifier(&scratch)
+            .restore_time(restore_time)
+            .db_instance_class(class)
+            .db_subnet_group_name(&subnet_group)
+            .vpc_security_group_ids(group)
+            .publicly_accessible(false)
+            .multi_az(false)
+            .deletion_protection(false)
+            .tags(tag);
+        if let Err(e) = call.send().await {
+            return Outcome::Error(api("RestoreDBInstanceToPointInTime")(e));
+        }
+        created.add(Resource::Instance, &scratch);
+        journal.note(format!("RestoreDBInstanceToPointInTime {} → {scratch} ({class}) at {}", src.id, pitr::utc(t)));
+        (scratch, None)
+    };
+    let back = match read_back(rds, &instance, cluster.as_deref()).await {
+        Ok(b) => b,
+        Err(e) => return Outcome::Error(e),
+    };
+    journal.note(format!("read back {instance}: {back}"));
+    let wrong = mismatches(&back, class, &subnet_group, group, key);
+    if !wrong.is_empty() {
+        return Outcome::Fail(
+            format!("the scratch copy {instance} is not as asked: {}; {}", wrong.join("; "), journal.text()),
+            vec![],
+        );
+    }
+    let heartbeat = match (&source_db, &back.endpoint) {
+        (Some((_, target)), Some(endpoint)) => heartbeat(target, endpoint).await,
+        (None, _) => Err("the source's credentials are not at hand (its database could not be reached)".into()),
+        (_, None) => Err("RDS reports no endpoint for the copy".into()),
+    };
+    let (client, h) = match (source_db, heartbeat) {
+        (Some((client, _)), Ok(h)) => (client, h),
+        (_, Err(why)) => {
+            return Outcome::Error(format!(
+                "not decided: the restore calls were made and the copy checked ({back}), but its data could not be \
+                 read ({why}); an emulator such as moto restores metadata only"
+            ))
+        }
+        (None, Ok(_)) => unreachable!("a heartbeat needs the source's credentials"),
+    };
+    let target_text = pitr::utc(t);
+    let (must_have, must_not_have) = match pitr::expected_rows(&client, &target_text).await {
+        Ok(r) => r,
+        Err(e) => return Outcome::Error(e),
+    };
+    let expected = Expected { target: target_text, target_epoch: t, must_have, must_not_have, markers };
+    let restored = Restored {
+        what: format!("{instance} ({back})"),
+        scratch: instance.clone().into(),
+        restore_seconds: 0.0,
+        start_seconds: 0.0,
+        bytes: 0,
+        heartbeat: h,
+        stopped_at: None,
+    };
+    let mut outcome = pitr::judge(&restored, &expected);
+    if let Outcome::Pass(e) | Outcome::Fail(_, e) = &mut outcome {
+        e.push(Evidence {
+            observed: back.to_string(),
+            expected: format!("class {class}, subnet group {subnet_group}, only {group}, encrypted with {key}"),
+            source: "RDS DescribeDBInstances / DescribeDBClusters of the scratch copy".into(),
+            at: String::new(),
+        });
+    }
+    outcome
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_window_runs_from_creation_or_retention_to_the_latest_restorable_time() {
+        let w = window(Some(1000.0), Some(7), Some(5000.0), 10_000.0).unwrap();
+        assert_eq!((w.start, w.end), (1000.0, 5000.0));
+        let w = window(Some(1000.0), Some(1), Some(200_000.0), 200_000.0).unwrap();
+        assert_eq!(w.start, 200_000.0 - 86_400.0, "retention bounds it");
+        assert!(window(Some(1.0), Some(1), None, 2.0).is_none(), "no latest restorable time: no window");
+    }
+
+    #[test]
+    fn a_scratch_copy_not_as_asked_is_named() {
+        let back = ReadBack {
+            class: "db.r6g.large".into(),
+            subnet_group: "sg-db".into(),
+            security_groups: vec!["sg-1".into(), "sg-2".into()],
+            kms_key: "arn:k".into(),
+            encrypted: true,
+            endpoint: None,
+        };
+        let wrong = mismatches(&back, "db.t4g.micro", "sg-db", "sg-1", "arn:k");
+        assert_eq!(wrong.len(), 2, "{wrong:?}");
+        assert!(wrong[0].contains("db.t4g.micro") && wrong[1].contains("asked only sg-1"));
+        let right = ReadBack { class: "db.t4g.micro".into(), security_groups: vec!["sg-1".into()], ..back };
+        assert!(mismatches(&right, "db.t4g.micro", "sg-db", "sg-1", "arn:k").is_empty());
+    }
+}

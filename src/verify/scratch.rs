@@ -1,0 +1,274 @@
+//! A restore drill's scratch resources on the local machine: a data directory named
+//! `<tmp>/glctl-drill.<stanza>.<pid>.<check>` (the prefix and the owner's pid make it findable), a server
+//! started in it, and the child processes the drill runs. Everything is journaled and undone when its guard
+//! drops: on success, on an error, on a timeout and when the drill's future is dropped on Ctrl-C/SIGTERM. A
+//! run killed outright (SIGKILL) cannot clean up: the next verify finds what it left (`sweep`) and removes it.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::config::pgbackrest::Pgbackrest;
+
+/// The name every scratch directory starts with, under the system's temporary directory.
+pub const PREFIX: &str = "glctl-drill.";
+
+/// What a drill created and removed, in order, with the seconds since it began.
+#[derive(Clone, Debug, Default)]
+pub struct Journal(Arc<Mutex<(Option<Instant>, Vec<String>)>>);
+
+impl Journal {
+    pub fn note(&self, what: impl Into<String>) {
+        let mut inner = self.0.lock().expect("journal");
+        let began = *inner.0.get_or_insert_with(Instant::now);
+        inner.1.push(format!("{:.1} s {}", began.elapsed().as_secs_f64(), what.into()));
+    }
+
+    pub fn entries(&self) -> Vec<String> {
+        self.0.lock().expect("journal").1.clone()
+    }
+
+    pub fn text(&self) -> String {
+        self.entries().join("; ")
+    }
+}
+
+pub(crate) fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .map(|s| s.lines().any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0")))
+        .unwrap_or(false)
+}
+
+/// `program args` as the configured OS user (when glctl is root), in a process group of its own (a
+/// terminal's Ctrl-C reaches glctl, which stops it), without glctl's database secrets.
+pub(crate) fn command(config: &Pgbackrest, program: &str, args: &[String]) -> Command {
+    use std::os::unix::process::CommandExt;
+    let mut command = if is_root() {
+        let mut c = Command::new("runuser");
+        c.args(["-u", &config.os_user, "--", program]);
+        c
+    } else {
+        Command::new(program)
+    };
+    // The server's user may not enter glctl's working directory (a checkout under /root).
+    command.current_dir("/").args(args).process_group(0);
+    for secret in ["GLCTL_DATABASE_URL", "PGPASSWORD", "GLCTL_PG_PASSWORD"] {
+        command.env_remove(secret);
+    }
+    command
+}
+
+/// A child process that is killed (its whole process group) when dropped before it finished.
+struct Running {
+    child: std::process::Child,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            kill_group(self.child.id());
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// SIGKILL to a process group, through the shell's builtin `kill` (no procps needed).
+fn kill_group(pgid: u32) {
+    let _ = Command::new("sh").args(["-c", &format!("kill -KILL -- -{pgid}")]).stderr(Stdio::null()).status();
+}
+
+fn drain(pipe: Option<impl Read + Send + 'static>) -> std::thread::JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut out = Vec::new();
+        if let Some(mut pipe) = pipe {
+            let _ = pipe.read_to_end(&mut out);
+        }
+        out
+    })
+}
+
+/// Runs `command` without blocking the runtime: dropping the future (a timeout, Ctrl-C) kills it.
+/// Ok(stdout) on success, Err(what it said) otherwise.
+pub(crate) async fn run(mut command: Command, shown: &str) -> Result<String, String> {
+    command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = command.spawn().map_err(|e| format!("cannot run {shown}: {e}"))?;
+    let (stdout, stderr) = (drain(child.stdout.take()), drain(child.stderr.take()));
+    let mut running = Running { child };
+    let status = loop {
+        match running.child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) => tokio::time::sleep(Duration::from_millis(50)).await,
+            Err(e) => return Err(format!("{shown}: {e}")),
+        }
+    };
+    let stdout = String::from_utf8_lossy(&stdout.join().unwrap_or_default()).trim().to_string();
+    let stderr = String::from_utf8_lossy(&stderr.join().unwrap_or_default()).trim().to_string();
+    if status.success() {
+        Ok(stdout)
+    } else {
+        Err(format!("{shown} exited with {status}: {}", if stderr.is_empty() { stdout } else { stderr }))
+    }
+}
+
+/// A scratch data directory (and the server started in it): stopped and removed when dropped.
+pub struct Scratch {
+    pub dir: PathBuf,
+    pub pg_ctl: String,
+    pub port: Option<u16>,
+    config: Pgbackrest,
+    journal: Journal,
+}
+
+/// The directory a drill of `check` by this process uses.
+pub fn dir_for(stanza: &str, check: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("{PREFIX}{stanza}.{}.{}", std::process::id(), check.to_ascii_lowercase()))
+}
+
+impl Scratch {
+    /// Creates the directory (0700, owned by `os_user` when root) and journals it.
+    pub fn create(config: &Pgbackrest, check: &str, bin_dir: &str, journal: &Journal) -> Result<Scratch, String> {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = dir_for(&config.stanza, check);
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir(&dir).map_err(|e| format!("cannot create the scratch directory {}: {e}", dir.display()))?;
+        journal.note(format!("created {}", dir.display()));
+        let scratch = Scratch {
+            dir: dir.clone(),
+            pg_ctl: format!("{bin_dir}/pg_ctl"),
+            port: None,
+            config: config.clone(),
+            journal: journal.clone(),
+        };
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).map_err(|e| e.to_string())?;
+        if is_root() {
+            let out = Command::new("chown").arg(&config.os_user).arg(&dir).output().map_err(|e| e.to_string())?;
+            if !out.status.success() {
+                return Err(format!(
+                    "chown {} {}: {}",
+                    config.os_user,
+                    dir.display(),
+                    String::from_utf8_lossy(&out.stderr)
+                ));
+            }
+        }
+        Ok(scratch)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let on = self.port.map(|p| format!(" on port {p}")).unwrap_or_default();
+        match stop_server(&self.config, &self.pg_ctl, &self.dir) {
+            Some(Ok(())) => self.journal.note(format!("stopped the scratch server{on}")),
+            Some(Err(e)) => self.journal.note(format!("stopping the scratch server{on} failed: {e}")),
+            None => {}
+        }
+        match std::fs::remove_dir_all(&self.dir) {
+            Ok(()) => self.journal.note(format!("removed {}", self.dir.display())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => self.journal.note(format!("removing {} failed: {e}", self.dir.display())),
+        }
+    }
+}
+
+/// Stops a server running in `dir` (immediate: the copy is thrown away). None when none runs there.
+fn stop_server(config: &Pgbackrest, pg_ctl: &str, dir: &Path) -> Option<Result<(), String>> {
+    if !dir.join("postmaster.pid").exists() {
+        return None;
+    }
+    let args = ["-D", &dir.to_string_lossy(), "-m", "immediate", "-w", "stop"].map(String::from);
+    let out = command(config, pg_ctl, &args).stdin(Stdio::null()).output();
+    Some(match out {
+        Ok(o) if o.status.success() => Ok(()),
+        Ok(o) => Err(String::from_utf8_lossy(&o.stderr).trim().to_string()),
+        Err(e) => Err(e.to_string()),
+    })
+}
+
+/// A scratch directory left by a run that no longer exists.
+#[derive(Clone, Debug)]
+pub struct Leftover {
+    pub dir: PathBuf,
+    pub pid: u32,
+    /// A server was still running in it.
+    pub server: bool,
+    /// What removing it did: Ok, or why it could not be removed (the user's command to do it).
+    pub removed: Result<(), String>,
+}
+
+impl std::fmt::Display for Leftover {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let server = if self.server { " with a scratch server running in it" } else { "" };
+        write!(f, "{}{server}, left by an interrupted glctl run (pid {})", self.dir.display(), self.pid)?;
+        match &self.removed {
+            Ok(()) => write!(f, ": stopped and removed"),
+            Err(how) => write!(f, ": could not be removed ({how})"),
+        }
+    }
+}
+
+/// The pid in a scratch directory's name, when it is one of `stanza`'s.
+fn owner(name: &str, stanza: &str) -> Option<u32> {
+    let rest = name.strip_prefix(PREFIX)?.strip_prefix(stanza)?.strip_prefix('.')?;
+    rest.split('.').next()?.parse().ok()
+}
+
+fn alive(pid: u32) -> bool {
+    Path::new(&format!("/proc/{pid}")).exists()
+}
+
+/// Finds `stanza`'s scratch directories whose run is gone and removes them (a server in one is stopped
+/// first). A directory of a running glctl is left alone.
+pub fn sweep(config: &Pgbackrest, bin_dir: &str) -> Vec<Leftover> {
+    let mut found = Vec::new();
+    let entries = std::fs::read_dir(std::env::temp_dir()).into_iter().flatten().flatten();
+    for entry in entries {
+        let name = entry.file_name().to_string_lossy().to_string();
+        let Some(pid) = owner(&name, &config.stanza) else { continue };
+        if pid == std::process::id() || alive(pid) {
+            continue;
+        }
+        let dir = entry.path();
+        let pg_ctl = format!("{bin_dir}/pg_ctl");
+        let stopped = stop_server(config, &pg_ctl, &dir);
+        let server = stopped.is_some();
+        let removed = match stopped {
+            Some(Err(e)) => Err(format!(
+                "stopping its server failed: {e}; remove it with `{pg_ctl} -D {} -m immediate stop && rm -rf {}`",
+                dir.display(),
+                dir.display()
+            )),
+            _ => std::fs::remove_dir_all(&dir).map_err(|e| format!("{e}; remove it with `rm -rf {}`", dir.display())),
+        };
+        found.push(Leftover { dir, pid, server, removed });
+    }
+    found.sort_by(|a, b| a.dir.cmp(&b.dir));
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_scratch_directory_names_its_stanza_and_owner() {
+        let dir = dir_for("glctl", "BR-04");
+        let name = dir.file_name().unwrap().to_string_lossy().to_string();
+        assert_eq!(name, format!("glctl-drill.glctl.{}.br-04", std::process::id()));
+        assert_eq!(owner(&name, "glctl"), Some(std::process::id()));
+        assert_eq!(owner(&name, "other"), None, "another stanza's scratch is not ours");
+        assert_eq!(owner("glctl-drill.glctl-x.12.br-04", "glctl"), None);
+        assert_eq!(owner("glctl-stack.glctl.12", "glctl"), None);
+    }
+
+    #[test]
+    fn the_journal_keeps_order() {
+        let j = Journal::default();
+        j.note("created a");
+        j.note("removed a");
+        let e = j.entries();
+        assert!(e[0].ends_with("created a") && e[1].ends_with("removed a"), "{e:?}");
+    }
+}

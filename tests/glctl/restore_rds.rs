@@ -1,0 +1,188 @@
+//! BR-04/BR-05 on RDS and Aurora against moto (a stand-in for AWS, which cannot run here): the
+//! point-in-time restore calls are made into a scratch instance of the smallest class, in the source's subnet
+//! group and the environment's security group, encrypted with its key; the copy is deleted afterwards; and
+//! since moto restores metadata only (no database behind it), the result is never PASS. A target older than
+//! the source is refused before anything is created.
+
+use std::path::Path;
+
+use crate::support::stack::{aws_config, dedicated_moto, seed};
+use crate::support::{glctl_aws, repo, runtime};
+
+struct Made {
+    key: String,
+    group: String,
+}
+
+/// The source in moto: a KMS key, a security group, a DB subnet group, and an RDS instance (`dev`) or an
+/// Aurora cluster with its writer (`prod`), encrypted with the key.
+async fn source(endpoint: &str, aurora: bool) -> Made {
+    let config = aws_config(endpoint).await;
+    let s = seed(endpoint);
+    let kms = aws_sdk_kms::Client::new(&config);
+    let key = kms.create_key().send().await.unwrap().key_metadata.unwrap().arn.unwrap();
+    let ec2 = aws_sdk_ec2::Client::new(&config);
+    let name = if aurora { "prod" } else { "dev" };
+    let group = ec2
+        .create_security_group()
+        .group_name(format!("greenlang-{name}-db"))
+        .description("database")
+        .vpc_id(&s.vpc_id)
+        .send()
+        .await
+        .unwrap()
+        .group_id
+        .unwrap();
+    let rds = aws_sdk_rds::Client::new(&config);
+    let subnets = format!("greenlang-{name}-subnets");
+    let mut call = rds.create_db_subnet_group().db_subnet_group_name(&subnets).db_subnet_group_description("db");
+    for subnet in &s.subnet_ids {
+        call = call.subnet_ids(subnet);
+    }
+    call.send().await.unwrap();
+    if aurora {
+        rds.create_db_cluster()
+            .db_cluster_identifier("greenlang-prod")
+            .engine("aurora-postgresql")
+            .engine_version("16.6")
+            .master_username("postgres")
+            .master_user_password("not-a-secret-1")
+            .storage_encrypted(true)
+            .kms_key_id(&key)
+            .db_subnet_group_name(&subnets)
+            .vpc_security_group_ids(&group)
+            .backup_retention_period(35)
+            .send()
+            .await
+            .unwrap();
+        rds.create_db_instance()
+            .db_instance_identifier("greenlang-prod-writer")
+            .db_cluster_identifier("greenlang-prod")
+            .engine("aurora-postgresql")
+            .db_instance_class("db.r6g.xlarge")
+            .send()
+            .await
+            .unwrap();
+    } else {
+        rds.create_db_instance()
+            .db_instance_identifier("greenlang-dev")
+            .engine("postgres")
+            .engine_version("16.6")
+            .db_instance_class("db.t4g.medium")
+            .allocated_storage(50)
+            .master_username("postgres")
+            .master_user_password("not-a-secret-1")
+            .storage_encrypted(true)
+            .kms_key_id(&key)
+            .db_subnet_group_name(&subnets)
+            .vpc_security_group_ids(&group)
+            .backup_retention_period(7)
+            .send()
+            .await
+            .unwrap();
+    }
+    Made { key, group }
+}
+
+/// What `apply` would have written: the outputs the drill reads.
+fn outputs(dir: &Path, made: &Made, aurora: bool) {
+    let instances = if aurora {
+        serde_json::json!({"writer": "greenlang-prod-writer"})
+    } else {
+        serde_json::json!({"primary": "greenlang-dev"})
+    };
+    let outputs = serde_json::json!({
+        "kms_key_arn": {"value": made.key},
+        "security_group_id": {"value": made.group},
+        "instance_identifiers": {"value": instances},
+    });
+    std::fs::write(dir.join("outputs.json"), outputs.to_string()).unwrap();
+}
+
+async fn scratch_left(endpoint: &str) -> Vec<String> {
+    let rds = aws_sdk_rds::Client::new(&aws_config(endpoint).await);
+    let instances = rds.describe_db_instances().send().await.unwrap();
+    let clusters = rds.describe_db_clusters().send().await.unwrap();
+    instances
+        .db_instances()
+        .iter()
+        .filter_map(|i| i.db_instance_identifier())
+        .chain(clusters.db_clusters().iter().filter_map(|c| c.db_cluster_identifier()))
+        .filter(|id| id.starts_with("glctl-drill"))
+        .map(String::from)
+        .collect()
+}
+
+fn drill(endpoint: &str, name: &str, aurora: bool) {
+    let made = runtime().block_on(source(endpoint, aurora));
+    // A scratch copy an earlier, killed run left behind: listed with how to delete it, not deleted.
+    let left = "glctl-drill-br-05-1";
+    runtime().block_on(async {
+        let rds = aws_sdk_rds::Client::new(&aws_config(endpoint).await);
+        let call =
+            rds.create_db_instance().db_instance_identifier(left).engine("postgres").db_instance_class("db.t4g.micro");
+        call.allocated_storage(20)
+            .master_username("postgres")
+            .master_user_password("not-a-secret-1")
+            .send()
+            .await
+            .unwrap();
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("work");
+    std::fs::create_dir(&out).unwrap();
+    outputs(&out, &made, aurora);
+    // The file is named after the environment (Aurora's cluster is `<project>-<name>`).
+    let env = dir.path().join(format!("{name}.yaml"));
+    let parent = repo().join(format!("environments/{name}.yaml"));
+    std::fs::write(
+        &env,
+        format!("extends: {}\nacceptance:\n  pitr_targets: {{ br04: now, br05: 24 hours }}\n", parent.display()),
+    )
+    .unwrap();
+    let mut args = vec!["verify", "-e", env.to_str().unwrap(), "--out", out.to_str().unwrap()];
+    args.extend(["--format", "json", "--drills", "--only", "BR-04,BR-05", "--allow-production"]);
+    let run = glctl_aws(endpoint, &repo(), &args);
+    let results: serde_json::Value =
+        serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}\n{}", run.stdout, run.stderr));
+    let result = |id: &str| {
+        let r = results["results"].as_array().unwrap().iter().find(|r| r["id"] == id).unwrap().clone();
+        (r["status"].as_str().unwrap().to_string(), r["reason"].as_str().unwrap_or_default().to_string())
+    };
+    let (status, why) = result("BR-04");
+    assert_eq!(status, "ERROR", "moto restores no data: never PASS: {why}");
+    let class = if aurora { "db.t4g.medium" } else { "db.t4g.micro" };
+    let subnets = format!("greenlang-{name}-subnets");
+    for read_back in [
+        "not decided".to_string(),
+        format!("class {class}"),
+        format!("subnet group {subnets}"),
+        format!("security groups {},", made.group).replace(',', ""),
+        format!("encrypted true with {}", made.key),
+    ] {
+        assert!(why.contains(&read_back), "{read_back} in {why}");
+    }
+    let pid_scratch = if aurora { "deleted cluster glctl-drill-br-04-" } else { "deleted instance glctl-drill-br-04-" };
+    assert!(why.contains(pid_scratch) && why.contains("SkipFinalSnapshot, DeleteAutomatedBackups"), "{why}");
+    let (status, why) = result("BR-05");
+    assert_eq!(status, "FAIL", "{why}");
+    assert!(why.starts_with("acceptance.pitr_targets.br05 targets "), "{why}");
+    assert!(why.contains("backup.retention_days") && why.contains("refused before anything was created"), "{why}");
+    assert!(
+        run.stderr.contains(&format!("scratch restore RDS instance {left}, left by an earlier drill: delete it with `aws rds delete-db-instance --db-instance-identifier {left} --skip-final-snapshot --delete-automated-backups`")),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(runtime().block_on(scratch_left(endpoint)), [left], "every scratch copy of this run deleted");
+    assert_eq!(run.code, 1, "{}", run.stderr);
+}
+
+#[test]
+fn moto_rds_point_in_time_drill_restores_into_a_scratch_instance_as_asked_deletes_it_and_never_passes() {
+    drill(&dedicated_moto(), "dev", false);
+}
+
+#[test]
+fn moto_aurora_point_in_time_drill_restores_a_scratch_cluster_and_instance_deletes_them_and_never_passes() {
+    drill(&dedicated_moto(), "prod", true);
+}
