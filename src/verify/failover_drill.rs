@@ -280,7 +280,7 @@ pub async fn run(env: &Environment, name: &str, root: &std::path::Path, target: 
     }
 
     // The new writer: the first commit on another server, then a few more there.
-    let wait = if rds_config.is_some() { timeout } else { AFTER_COMMAND };
+    let wait = if rds_config.is_some() { timeout } else { AFTER_COMMAND.min(timeout) };
     let moved = {
         let old = old_writer.clone();
         wait_for(&log, wait, move |l| l.commits.iter().filter(|m| m.writer != old).count() >= STEADY)
@@ -441,12 +441,12 @@ struct Connection {
 impl Connection {
     fn new(env: &Environment, target: &Target) -> Result<Self, String> {
         let mut config = Config::new();
-        let mut names = vec![(target.port, "the writer".to_string())];
+        let mut names = vec![(target.port, "writer (connection)".to_string())];
         config.host(&target.host).port(target.port);
         // An external server's standbys are hosts of the same multi-host target: whichever accepts writes.
         for standby in &env.replication.standbys {
             config.host(standby.host.as_deref().unwrap_or(&target.host)).port(standby.port);
-            names.push((standby.port, standby.name.clone()));
+            names.push((standby.port, format!("standby {}", standby.name)));
         }
         config.user(&target.user).dbname(&target.database).application_name("glctl-failover-drill");
         config.connect_timeout(Duration::from_secs(1)).target_session_attrs(TargetSessionAttrs::ReadWrite);
