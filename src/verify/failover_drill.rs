@@ -779,6 +779,8 @@ mod tests {
         assert!(matches!(&outcome, Outcome::Error(w) if w.contains("no failover happened")), "{outcome:?}");
         let refused = decide(&DrillEnd::NoStandby("no standby".into()), 30.0, "failover");
         assert!(matches!(refused, Outcome::Fail(w, _) if w.contains("refused before anything happened")));
+        let unreachable = DrillEnd::NotStarted("the writer cannot be reached, nothing was done: refused".into());
+        assert!(matches!(decide(&unreachable, 30.0, "failover"), Outcome::Error(w) if w.contains("nothing was done")));
         let hung = DrillEnd::NotCaused { why: "timed out".into(), state: "writable".into() };
         assert!(matches!(decide(&hung, 30.0, "failover"), Outcome::Error(_)));
     }
