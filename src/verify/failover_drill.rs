@@ -445,8 +445,9 @@ impl Connection {
         config.host(&target.host).port(target.port);
         // An external server's standbys are hosts of the same multi-host target: whichever accepts writes.
         for standby in &env.replication.standbys {
-            config.host(standby.host.as_deref().unwrap_or(&target.host)).port(standby.port);
-            names.push((standby.port, format!("standby {}", standby.name)));
+            let port = super::replication::port_of(standby)?;
+            config.host(standby.host.as_deref().unwrap_or(&target.host)).port(port);
+            names.push((port, format!("standby {}", standby.name)));
         }
         config.user(&target.user).dbname(&target.database).application_name("glctl-failover-drill");
         config.connect_timeout(Duration::from_secs(1)).target_session_attrs(TargetSessionAttrs::ReadWrite);

@@ -114,6 +114,13 @@ fn command(dir: &Path, env: &Path, v: &Vars, only: &str, extra: &[&str]) -> Comm
     for var in ["AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION"] {
         c.env(var, &v[var]);
     }
+    // What `source DIR/env` gives the shipped local-replicated environment and scripts/failover.
+    for var in ["GLCTL_PG_SYNC_PORT", "GLCTL_PG_ASYNC_PORT", "GLCTL_STACK_DIR"] {
+        match v.get(var) {
+            Some(value) => c.env(var, value),
+            None => c.env_remove(var),
+        };
+    }
     c.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
     c
 }
@@ -171,19 +178,18 @@ fn drill_tables(v: &Vars) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
-/// The writer held down 2 s: HA-01 PASSes with an RTO of the hold plus the promotion (within 3.5 s of it)
-/// and RPO 0; a second drill fails back with a real failover too, and the topology is whole afterwards
-/// (FA-02 and FA-03 pass on the original ports again).
+/// The shipped `local-replicated` environment on a stack of this file's own, as the README runs it: its
+/// failover command holds the writer down 2 s, and HA-01 PASSes with an RTO of the hold plus the promotion
+/// (within 3.5 s of it) and RPO 0; a second drill fails back with a real failover too, and the topology is
+/// whole afterwards (FA-02 and FA-03 pass on the original ports again).
 #[test]
 fn two_drills_in_a_row_each_measure_a_real_failover_with_rpo_0_and_leave_the_topology_whole() {
-    let (stack_dir, v) = own_stack();
+    let (_, v) = own_stack();
     let dir = tempfile::tempdir().unwrap();
+    let env = repo().join("environments/local-replicated.yaml");
+    let shipped = std::fs::read_to_string(&env).unwrap();
+    assert!(shipped.contains("failover_command: [scripts/failover, --hold, \"2\"]"), "the hold this test expects");
     let hold = 2.0;
-    let drills = format!(
-        "tier: non-production\ndrills: {{ failover_command: [scripts/failover, --dir, '{}', --hold, '{hold}'] }}\n",
-        stack_dir.display()
-    );
-    let env = environment(dir.path(), "ha-drill-local", v, false, &drills);
     let mut writers = Vec::new();
     for round in 0..2 {
         let run = verify(dir.path(), &env, v, "HA-01", &[]);
@@ -198,8 +204,11 @@ fn two_drills_in_a_row_each_measure_a_real_failover_with_rpo_0_and_leave_the_top
         let new_writer = text.split("first on ").nth(1).unwrap().split(' ').next().unwrap().to_string();
         writers.push(new_writer);
     }
-    assert!(writers[0].ends_with(&v["GLCTL_PG_SYNC_PORT"]), "the sync standby took over first: {writers:?}");
-    assert!(writers[1].ends_with(&v["GLCTL_PG_PORT"]), "and the first writer came back: {writers:?}");
+    assert!(
+        writers[0].ends_with(&format!(":{}", v["GLCTL_PG_SYNC_PORT"])),
+        "the sync standby took over first: {writers:?}"
+    );
+    assert!(writers[1].ends_with(&format!(":{}", v["GLCTL_PG_PORT"])), "and the first writer came back: {writers:?}");
     assert_eq!(drill_tables(v), "");
     let whole = verify(dir.path(), &env, v, "FA-02,FA-03", &[]);
     assert_eq!(whole.code, 0, "{:#?}", whole.results);
