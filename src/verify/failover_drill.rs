@@ -216,7 +216,6 @@ pub async fn run(env: &Environment, name: &str, root: &std::path::Path, target: 
         return DrillEnd::Interrupted(connection.leave(&table, "before the failover was caused").await);
     }
 
-    let started = Instant::now();
     let started_epoch =
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
     let timeout = Duration::from_secs(u64::from(env.drills.timeout_seconds()));
@@ -308,7 +307,6 @@ pub async fn run(env: &Environment, name: &str, root: &std::path::Path, target: 
     let missing = connection.missing(&table, &log.commits).await;
     let topology = if new_writer.is_some() { connection.topology(env).await } else { Ok("unchanged".into()) };
     let cleanup = connection.drop_table(&table).await;
-    let _ = started;
     DrillEnd::Measured(Measurement {
         cause: cause.describe(),
         cause_said,
