@@ -180,6 +180,10 @@ pub async fn run(env: &Environment, name: &str, root: &std::path::Path, target: 
         Ok(c) => c,
         Err(why) => return DrillEnd::NotStarted(format!("the writer cannot be reached, nothing was done: {why}")),
     };
+    // Steady state, before anything: every declared standby streams from the writer.
+    if let Err(why) = connection.topology(env, Duration::from_secs(5)).await {
+        return DrillEnd::NotStarted(format!("the topology is not whole before the drill, nothing was caused: {why}"));
+    }
     let table = format!("glctl_failover_drill_{}", token());
     if let Err(e) = client
         .batch_execute(&format!("CREATE TABLE {table} (seq bigint PRIMARY KEY, token text NOT NULL, at timestamptz NOT NULL DEFAULT clock_timestamp())"))
@@ -305,7 +309,8 @@ pub async fn run(env: &Environment, name: &str, root: &std::path::Path, target: 
     let log = std::mem::take(&mut *log.lock().unwrap());
     let (rto, gap, new_writer) = measure(&log.commits, &old_writer);
     let missing = connection.missing(&table, &log.commits).await;
-    let topology = if new_writer.is_some() { connection.topology(env).await } else { Ok("unchanged".into()) };
+    let topology =
+        if new_writer.is_some() { connection.topology(env, TOPOLOGY_WAIT).await } else { Ok("unchanged".into()) };
     let cleanup = connection.drop_table(&table).await;
     DrillEnd::Measured(Measurement {
         cause: cause.describe(),
@@ -505,13 +510,13 @@ impl Connection {
         Ok(commits.iter().map(|m| m.seq).filter(|s| !kept.contains(s)).collect())
     }
 
-    /// Waits until every declared standby streams from the writer in its mode (external servers).
-    async fn topology(&self, env: &Environment) -> Result<String, String> {
+    /// Waits up to `wait` until every declared standby streams from the writer in its mode (external servers).
+    async fn topology(&self, env: &Environment, wait: Duration) -> Result<String, String> {
         if env.replication.standbys.is_empty() {
             return Ok("the service keeps its own standbys (not read by the drill)".into());
         }
-        let until = Instant::now() + TOPOLOGY_WAIT;
-        let mut last = String::new();
+        let until = Instant::now() + wait;
+        let mut last = "the writer's pg_stat_replication could not be read".to_string();
         loop {
             if let Ok((client, _)) = self.connect().await {
                 if let Ok(rows) = client
@@ -538,7 +543,7 @@ impl Connection {
                 }
             }
             if Instant::now() >= until {
-                return Err(format!("after {} s: {last}", TOPOLOGY_WAIT.as_secs()));
+                return Err(format!("after {} s: {last}", wait.as_secs()));
             }
             tokio::time::sleep(Duration::from_millis(250)).await;
         }
