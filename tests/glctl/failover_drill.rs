@@ -180,8 +180,9 @@ fn drill_tables(v: &Vars) -> String {
 
 /// The shipped `local-replicated` environment on a stack of this file's own, as the README runs it: its
 /// failover command holds the writer down 2 s, and HA-01 PASSes with an RTO of the hold plus the promotion
-/// (within 3.5 s of it) and RPO 0; a second drill fails back with a real failover too, and the topology is
-/// whole afterwards (FA-02 and FA-03 pass on the original ports again).
+/// (within 3.5 s of it) and RPO 0; a second drill (the same file with `drills.simulate_with_failover`) fails
+/// back with a real failover too and decides HA-02…HA-04 by it, saying so; the topology is whole afterwards
+/// (FA-02 and FA-03 pass on the original ports again).
 #[test]
 fn two_drills_in_a_row_each_measure_a_real_failover_with_rpo_0_and_leave_the_topology_whole() {
     let (_, v) = own_stack();
@@ -190,9 +191,12 @@ fn two_drills_in_a_row_each_measure_a_real_failover_with_rpo_0_and_leave_the_top
     let shipped = std::fs::read_to_string(&env).unwrap();
     assert!(shipped.contains("failover_command: [scripts/failover, --hold, \"2\"]"), "the hold this test expects");
     let hold = 2.0;
+    let simulated = dir.path().join("local-replicated-simulated.yaml");
+    std::fs::write(&simulated, format!("extends: {}\ndrills: {{ simulate_with_failover: true }}\n", env.display()))
+        .unwrap();
     let mut writers = Vec::new();
-    for round in 0..2 {
-        let run = verify(dir.path(), &env, v, "HA-01", &[]);
+    for (round, (env, only)) in [(&env, "HA-01"), (&simulated, "HA-01,HA-02,HA-03,HA-04")].into_iter().enumerate() {
+        let run = verify(dir.path(), env, v, only, &[]);
         let r = &run.results["HA-01"];
         assert_eq!((run.code, r["status"].as_str()), (0, Some("PASS")), "round {round}: {r:#}\n{}", run.stderr);
         let text = evidence(r);
@@ -203,6 +207,15 @@ fn two_drills_in_a_row_each_measure_a_real_failover_with_rpo_0_and_leave_the_top
         assert!(text.contains("dropped on"), "{text}");
         let new_writer = text.split("first on ").nth(1).unwrap().split(' ').next().unwrap().to_string();
         writers.push(new_writer);
+        for id in ["HA-02", "HA-03", "HA-04"].into_iter().filter(|_| round == 1) {
+            let r = &run.results[id];
+            assert_eq!(r["status"], "PASS", "{r:#}");
+            assert!(
+                r["evidence"][0]["source"].as_str().unwrap().starts_with("simulated by a forced failover: "),
+                "{r:#}"
+            );
+            assert!((rto(r) - measured).abs() < 1e-9, "one failover decides them all");
+        }
     }
     assert!(
         writers[0].ends_with(&format!(":{}", v["GLCTL_PG_SYNC_PORT"])),
