@@ -32,7 +32,7 @@ pub fn run(ctx: &Context, args: &VerifyArgs) -> Result<Exit, Error> {
     let session = ctx.session(args.out.as_deref(), super::Warnings::Undecided)?;
     let (loaded, dir) = (&session.loaded, &session.dir);
     if args.drills {
-        verify::failover_drill::permitted(&loaded.environment, args.allow_production).map_err(Error::Usage)?;
+        verify::failover_verdict::permitted(&loaded.environment, args.allow_production).map_err(Error::Usage)?;
     }
     let stage = session.database_stage(ctx)?;
     let mut facts = with_spinner(&format!("verifying {}", loaded.name), || {
@@ -61,7 +61,7 @@ pub fn run(ctx: &Context, args: &VerifyArgs) -> Result<Exit, Error> {
             }
         }
     }
-    if selection.drills && results.iter().any(|r| verify::failover_drill::wanted(&loaded.environment, r)) {
+    if selection.drills && results.iter().any(|r| verify::failover_verdict::wanted(&loaded.environment, r)) {
         let end = with_spinner("failover drill", || {
             session.runtime.block_on(verify::failover_drill::drill(
                 &stage,
@@ -71,7 +71,7 @@ pub fn run(ctx: &Context, args: &VerifyArgs) -> Result<Exit, Error> {
                 &session.aws,
             ))
         });
-        verify::failover_drill::apply(&mut results, &loaded.environment, &end, &facts.at);
+        verify::failover_verdict::apply(&mut results, &loaded.environment, &end, &facts.at);
     }
     let configuration = serde_json::to_string(&loaded.environment).expect("the model serialises");
     let run = VerifyRun {

@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use super::facts::{Attempt, AwsFacts, BehaviourFacts, DbFacts, Facts, IngressRule, InstanceFact, NetworkFacts};
-use super::{bench_checks, failover_drill, replication, Evidence, Outcome, Skip};
+use super::{bench_checks, failover_verdict, replication, Evidence, Outcome, Skip};
 use crate::config::model::{Backend, EngineKind, Environment, Risk, TlsMode};
 use crate::config::replication::StandbyMode;
 
@@ -125,20 +125,20 @@ pub const CHECKS: &[Check] = &[
         |_, _| drill()
     ),
     check!("HA-02", "10.3", "Failover after a network partition", "drill", |e, _| {
-        failover_drill::partition_storage_az(e, "a network partition")
+        failover_verdict::partition_storage_az(e, "a network partition")
     }),
     check!("HA-03", "10.3", "Failover after a storage failure", "drill", |e, _| {
-        failover_drill::partition_storage_az(e, "a storage (EBS volume) failure")
+        failover_verdict::partition_storage_az(e, "a storage (EBS volume) failure")
     }),
     check!("HA-04", "10.3", "Failover to another AZ", "drill", |e, _| {
-        failover_drill::partition_storage_az(e, "the loss of an availability zone")
+        failover_verdict::partition_storage_az(e, "the loss of an availability zone")
     }),
     check!("HA-05", "10.3", "Retry through another PgBouncer", "not decided by glctl", |_, _| na(
         "glctl provisions no PgBouncer"
     )),
     check!("HA-06", "10.3", "Patroni leader election", "drill (an external server with drills.patroni)", |e, f| {
         if e.drills.patroni {
-            failover_drill::ha06(e)
+            failover_verdict::ha06(e)
         } else {
             ha06(e, f)
         }

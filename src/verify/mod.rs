@@ -8,6 +8,8 @@ pub mod checks;
 pub mod facts;
 pub mod failover_cause;
 pub mod failover_drill;
+pub mod failover_markers;
+pub mod failover_verdict;
 pub mod replication;
 pub mod report;
 pub mod restore;
