@@ -185,7 +185,7 @@ fn drill_tables(v: &Vars) -> String {
 /// (FA-02 and FA-03 pass on the original ports again).
 #[test]
 fn two_drills_in_a_row_each_measure_a_real_failover_with_rpo_0_and_leave_the_topology_whole() {
-    let (_, v) = own_stack();
+    let (stack_dir, v) = own_stack();
     let dir = tempfile::tempdir().unwrap();
     let env = repo().join("environments/local-replicated.yaml");
     let shipped = std::fs::read_to_string(&env).unwrap();
@@ -225,6 +225,30 @@ fn two_drills_in_a_row_each_measure_a_real_failover_with_rpo_0_and_leave_the_top
     assert_eq!(drill_tables(v), "");
     let whole = verify(dir.path(), &env, v, "FA-02,FA-03", &[]);
     assert_eq!(whole.code, 0, "{:#?}", whole.results);
+
+    // A third drill, interrupted (SIGTERM) while scripts/failover runs: the command is left to finish, the
+    // table is dropped on the new writer, and HA-01 says the cluster is writable.
+    // scripts/failover starts each run with a `== <time> failover` line in its log (where the rebuilt
+    // servers also log).
+    let log = stack_dir.join("failover.log");
+    let runs = || std::fs::read_to_string(&log).unwrap_or_default().lines().filter(|l| l.starts_with("== ")).count();
+    let before = runs();
+    let child = command(dir.path(), &env, v, "HA-01", &[]).spawn().unwrap();
+    for _ in 0..600 {
+        if runs() > before {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success());
+    let run = finish(child.wait_with_output().unwrap());
+    let r = run.results.get("HA-01").unwrap_or_else(|| panic!("exit {}\n{}\n{}", run.code, run.stdout, run.stderr));
+    assert_eq!((run.code, r["status"].as_str()), (3, Some("ERROR")), "{r:#}\n{}", run.stderr);
+    let reason = r["reason"].as_str().unwrap();
+    let wanted =
+        "interrupted: stopped after the failover command ended: the cluster is writable; drill table glctl_failover_drill_";
+    assert!(reason.starts_with(wanted), "{reason}");
+    assert!(reason.ends_with(&format!(":{} (the file's standby standby_sync)", v["GLCTL_PG_SYNC_PORT"])), "{reason}");
 }
 
 /// A failing, a hanging and an idle command on the shared stack: each is ERROR with its output, the
