@@ -42,6 +42,8 @@ pub struct Measurement {
     pub client_gap_seconds: Option<f64>,
     pub committed: usize,
     pub in_doubt: usize,
+    /// Failed inserts and connection attempts while no writer answered.
+    pub errors: usize,
     /// Committed markers the new writer does not have.
     pub missing: Result<Vec<i64>, String>,
     /// Whether every declared standby streams from the new writer again.
@@ -244,6 +246,7 @@ pub async fn run(env: &Environment, name: &str, root: &std::path::Path, target: 
         client_gap_seconds: gap,
         committed: log.commits.len(),
         in_doubt: log.in_doubt,
+        errors: log.errors,
         missing,
         topology,
         cleanup,

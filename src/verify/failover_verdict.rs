@@ -128,7 +128,10 @@ pub fn decide(end: &DrillEnd, limit: f64, label: &str) -> Outcome {
             at: String::new(),
         },
         Evidence {
-            observed: format!("RPO: {rpo} of {} ({} in doubt, not counted)", m.committed, m.in_doubt),
+            observed: format!(
+                "RPO: {rpo} of {} ({} in doubt, not counted; {} failed attempts while no writer answered)",
+                m.committed, m.in_doubt, m.errors
+            ),
             expected: "RPO 0: every committed marker on the new writer".into(),
             source: "SELECT seq FROM the drill table on the new writer".into(),
             at: String::new(),
@@ -218,6 +221,7 @@ mod tests {
             client_gap_seconds: gap,
             committed: commits.len(),
             in_doubt: 1,
+            errors: 7,
             missing: Ok(missing),
             topology: Ok("standby_sync streaming/sync".into()),
             cleanup: Ok("dropped".into()),
