@@ -38,33 +38,50 @@ impl Cause {
     }
 }
 
+/// Why no failover can be caused, found before anything is touched.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Refusal {
+    /// The topology has nothing to fail over to: the criterion cannot be met (FAIL).
+    NoStandby(String),
+    /// The file does not say how to cause it: undecided (ERROR).
+    Undeclared(String),
+}
+
 /// The failover for `env` (named `name`; RDS identifiers are `<project>-<name>…`, as the modules name
 /// them), or why none can be caused: the refusal comes before anything is touched.
-pub fn plan(env: &Environment, name: &str, root: &Path) -> Result<Cause, String> {
+pub fn plan(env: &Environment, name: &str, root: &Path) -> Result<Cause, Refusal> {
     let prefix = format!("{}-{name}", env.project);
     match env.engine.kind {
         EngineKind::External => {
             if env.replication.standbys.is_empty() {
-                return Err("the topology has no standby to fail over to (replication.standbys declares none)".into());
+                return Err(Refusal::NoStandby(
+                    "the topology has no standby to fail over to (replication.standbys declares none)".into(),
+                ));
             }
             let Some(argv) = env.drills.failover_command.clone() else {
-                return Err("an external server fails over by a command glctl does not know: declare \
-                            drills.failover_command"
-                    .into());
+                return Err(Refusal::Undeclared(
+                    "an external server fails over by a command glctl does not know: declare \
+                     drills.failover_command"
+                        .into(),
+                ));
             };
             Ok(Cause::Command { argv, cwd: root.to_path_buf() })
         }
         EngineKind::RdsPostgresql => {
             if !env.engine.multi_az {
-                return Err("the RDS instance has no standby to fail over to (engine.multi_az is false; read \
-                            replicas are not promoted automatically)"
-                    .into());
+                return Err(Refusal::NoStandby(
+                    "the RDS instance has no standby to fail over to (engine.multi_az is false; read replicas \
+                     are not promoted automatically)"
+                        .into(),
+                ));
             }
             Ok(Cause::RdsInstance { instance: format!("{prefix}-primary") })
         }
         EngineKind::AuroraPostgresql => {
             if env.engine.replicas.is_empty() {
-                return Err("the Aurora cluster has no reader to fail over to (engine.replicas is empty)".into());
+                return Err(Refusal::NoStandby(
+                    "the Aurora cluster has no reader to fail over to (engine.replicas is empty)".into(),
+                ));
             }
             let target = env.drills.failover_target.as_ref().map(|r| format!("{prefix}-{r}"));
             Ok(Cause::AuroraCluster { cluster: prefix, target })
@@ -293,11 +310,17 @@ mod tests {
     fn a_topology_without_a_standby_is_refused_with_the_reason() {
         let root = Path::new("/p");
         let external = env("{kind: external, version: '15.8'}", "drills: {failover_command: [x]}\n");
-        assert!(plan(&external, "e", root).unwrap_err().contains("replication.standbys declares none"));
+        let no_standby = |e: &Environment, text: &str| matches!(plan(e, "e", root), Err(Refusal::NoStandby(why)) if why.contains(text));
+        assert!(no_standby(&external, "replication.standbys declares none"));
         let rds = env("{kind: rds-postgresql, version: '16.6'}", "");
-        assert!(plan(&rds, "e", root).unwrap_err().contains("engine.multi_az is false"));
+        assert!(no_standby(&rds, "engine.multi_az is false"));
         let aurora = env("{kind: aurora-postgresql, version: '16.6'}", "");
-        assert!(plan(&aurora, "e", root).unwrap_err().contains("engine.replicas is empty"));
+        assert!(no_standby(&aurora, "engine.replicas is empty"));
+        let undeclared =
+            env("{kind: external, version: '15.8'}", "replication: {standbys: [{name: s, mode: sync, port: 5433}]}\n");
+        assert!(
+            matches!(plan(&undeclared, "e", root), Err(Refusal::Undeclared(why)) if why.contains("declare drills.failover_command"))
+        );
     }
 
     #[test]

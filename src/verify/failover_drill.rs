@@ -77,8 +77,8 @@ pub async fn drill(
     root: &std::path::Path,
     aws: &AwsContext,
 ) -> DrillEnd {
-    if let Err(why) = failover_cause::plan(env, name, root) {
-        return DrillEnd::NoStandby(why);
+    if let Err(refusal) = failover_cause::plan(env, name, root) {
+        return refused(refusal);
     }
     match stage.connect_with_target().await {
         Err(e) => DrillEnd::NotStarted(format!("the writer cannot be reached, nothing was done: {e}")),
@@ -93,7 +93,7 @@ pub async fn drill(
 pub async fn run(env: &Environment, name: &str, root: &std::path::Path, target: &Target, aws: &AwsContext) -> DrillEnd {
     let cause = match failover_cause::plan(env, name, root) {
         Ok(cause) => cause,
-        Err(why) => return DrillEnd::NoStandby(why),
+        Err(refusal) => return refused(refusal),
     };
     let signal = crate::runtime::shutdown_signal();
     tokio::pin!(signal);
@@ -251,6 +251,13 @@ pub async fn run(env: &Environment, name: &str, root: &std::path::Path, target: 
         topology,
         cleanup,
     })
+}
+
+fn refused(refusal: failover_cause::Refusal) -> DrillEnd {
+    match refusal {
+        failover_cause::Refusal::NoStandby(why) => DrillEnd::NoStandby(why),
+        failover_cause::Refusal::Undeclared(why) => DrillEnd::NotStarted(format!("{why}; nothing was done")),
+    }
 }
 
 fn nonempty(text: &str) -> &str {
