@@ -1,12 +1,11 @@
 //! `verify --drills` decides HA-01 by a failover drill measured from the client's side. The real failovers
-//! (scripts/failover) run on a stack of this file's own, started once, so the shared stack keeps its writer;
+//! (scripts/failover) run in one test on a stack of its own, stopped at its end, so the shared stack keeps its writer;
 //! the drills that cause no failover (a failing, hanging or idle command, an interruption, a refusal) and the
 //! RDS/Aurora API calls against moto run on the shared stack and change nothing there but a drill table.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::OnceLock;
 
 use crate::support::stack::stack;
 use crate::support::{repo, runtime};
@@ -40,22 +39,36 @@ fn shared() -> Vars {
     .collect()
 }
 
-/// A stack of this file's own, for the tests that really fail over (an odd number of failovers swaps which
-/// port writes). Its watchdog stops it when the test process exits.
-fn own_stack() -> &'static (PathBuf, Vars) {
-    static OWN: OnceLock<(PathBuf, Vars)> = OnceLock::new();
-    OWN.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap().keep().join("stack");
+/// A stack of this test's own, for the drills that really fail over (an odd number of failovers swaps which
+/// port writes), stopped when dropped (its watchdog is the backstop if the test process dies).
+struct OwnStack {
+    dir: tempfile::TempDir,
+    vars: Vars,
+}
+
+impl OwnStack {
+    fn start() -> OwnStack {
+        let dir = tempfile::tempdir().unwrap();
         let out = Command::new(repo().join("scripts/stack"))
             .args(["start", "--dir"])
-            .arg(&dir)
+            .arg(dir.path().join("stack"))
             .args(["--watch-pid", &std::process::id().to_string()])
             .output()
             .unwrap();
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        let vars = parse_env(&std::fs::read_to_string(dir.join("env")).unwrap());
-        (dir, vars)
-    })
+        let vars = parse_env(&std::fs::read_to_string(dir.path().join("stack/env")).unwrap());
+        OwnStack { dir, vars }
+    }
+
+    fn dir(&self) -> PathBuf {
+        self.dir.path().join("stack")
+    }
+}
+
+impl Drop for OwnStack {
+    fn drop(&mut self) {
+        let _ = Command::new(repo().join("scripts/stack")).args(["stop", "--dir"]).arg(self.dir()).output();
+    }
 }
 
 fn url(v: &Vars) -> String {
@@ -185,7 +198,8 @@ fn drill_tables(v: &Vars) -> String {
 /// (FA-02 and FA-03 pass on the original ports again).
 #[test]
 fn two_drills_in_a_row_each_measure_a_real_failover_with_rpo_0_and_leave_the_topology_whole() {
-    let (stack_dir, v) = own_stack();
+    let own = OwnStack::start();
+    let (stack_dir, v) = (own.dir(), &own.vars);
     let dir = tempfile::tempdir().unwrap();
     let env = repo().join("environments/local-replicated.yaml");
     let shipped = std::fs::read_to_string(&env).unwrap();
