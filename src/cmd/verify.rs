@@ -31,6 +31,9 @@ pub fn run(ctx: &Context, args: &VerifyArgs) -> Result<Exit, Error> {
     let reports = args.reports.iter().map(|r| parse_report(r)).collect::<Result<Vec<_>, _>>()?;
     let session = ctx.session(args.out.as_deref(), super::Warnings::Undecided)?;
     let (loaded, dir) = (&session.loaded, &session.dir);
+    if args.drills {
+        verify::failover_verdict::permitted(&loaded.environment, args.allow_production).map_err(Error::Usage)?;
+    }
     let stage = session.database_stage(ctx)?;
     let mut facts = with_spinner(&format!("verifying {}", loaded.name), || {
         session.runtime.block_on(facts::gather(loaded, &stage, &session.aws, dir))
@@ -100,6 +103,18 @@ pub fn run(ctx: &Context, args: &VerifyArgs) -> Result<Exit, Error> {
                 ctx.style.warning("interrupted: the drills' scratch copies were deleted (see BR-04/BR-05)")
             );
         }
+    }
+    if selection.drills && results.iter().any(|r| verify::failover_verdict::wanted(&loaded.environment, r)) {
+        let end = with_spinner("failover drill", || {
+            session.runtime.block_on(verify::failover_drill::drill(
+                &stage,
+                &loaded.environment,
+                &loaded.name,
+                &ctx.project.root,
+                &session.aws,
+            ))
+        });
+        verify::failover_verdict::apply(&mut results, &loaded.environment, &end, &facts.at);
     }
     let configuration = serde_json::to_string(&loaded.environment).expect("the model serialises");
     let run = VerifyRun {

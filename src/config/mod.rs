@@ -2,6 +2,7 @@
 
 pub mod diagnostics;
 pub mod drift;
+pub mod drills;
 pub mod interval;
 pub mod loader;
 pub mod model;
@@ -103,6 +104,7 @@ pub fn load(root: &Path, env: &str) -> Result<Loaded, ConfigError> {
     findings.extend(waivers::findings(&env, &today));
     findings.extend(promotion::findings(&env, &name));
     findings.extend(drift::findings(&env, &today));
+    findings.extend(drills::findings(&env));
     let findings: Vec<Diagnostic> = findings
         .into_iter()
         .map(|f| {

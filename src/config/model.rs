@@ -79,6 +79,9 @@ pub struct Environment {
     /// The standbys of an `external` server, which `glctl verify` checks (FA-02, FA-03).
     #[serde(default, skip_serializing_if = "super::replication::Replication::is_unset")]
     pub replication: super::replication::Replication,
+    /// How `glctl verify --drills` causes a failover (HA-01…HA-04, HA-06).
+    #[serde(default, skip_serializing_if = "super::drills::Drills::is_unset")]
+    pub drills: super::drills::Drills,
     /// Connection pooling in front of the writer: PgBouncer (rendered by glctl), RDS Proxy, or none.
     #[serde(default)]
     pub pooling: super::pooling::Pooling,
@@ -584,6 +587,9 @@ pub struct Acceptance {
     /// Checks `glctl verify` skips on purpose until a date, each with why.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub waivers: Vec<Waiver>,
+    /// `allowed`: `verify --drills` may change this production environment without `--allow-production`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drills: Option<super::drills::DrillPermission>,
 }
 
 /// One check of `glctl verify` waived: SKIP (waived) until `expires`, then it runs again.
@@ -653,6 +659,7 @@ impl Default for Acceptance {
             pitr_targets: Default::default(),
             dr_rpo_minutes: dr_rpo(),
             waivers: Vec::new(),
+            drills: None,
         }
     }
 }

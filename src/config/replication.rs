@@ -40,6 +40,10 @@ pub struct Standby {
     pub host: Option<String>,
     /// Port it accepts connections on.
     pub port: u16,
+    /// An environment variable that, when set, holds the port instead (the local stack's ports change at
+    /// every start: `GLCTL_PG_SYNC_PORT`, `GLCTL_PG_ASYNC_PORT` from its env file).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port_from: Option<String>,
 }
 
 fn default_max_replay_lag_seconds() -> u32 {
@@ -83,6 +87,18 @@ pub fn check(replication: &Replication, external: bool) -> Vec<super::diagnostic
                 here.key("name"),
                 format!("standby name '{}' is used twice; expected unique names", standby.name),
             ));
+        }
+        if let Some(var) = &standby.port_from {
+            let ok = var.starts_with(|c: char| c.is_ascii_uppercase() || c == '_')
+                && var.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+            if !ok {
+                out.push(Finding::error(
+                    here.key("port_from"),
+                    format!(
+                        "'{var}' is not an environment variable name; expected A-Z, 0-9 and _, e.g. GLCTL_PG_SYNC_PORT"
+                    ),
+                ));
+            }
         }
         if standby.port == 0 {
             out.push(Finding::error(here.key("port"), "0 is not a port; expected 1-65535"));

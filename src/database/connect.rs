@@ -19,6 +19,12 @@ impl Password {
     pub fn new(secret: impl Into<String>) -> Self {
         Password(secret.into())
     }
+
+    /// The secret itself, for a connection of glctl's own (a drill's multi-host target) or to hide it in
+    /// a child's output; never to print.
+    pub(crate) fn expose(&self) -> &str {
+        &self.0
+    }
 }
 
 impl fmt::Debug for Password {

@@ -5,7 +5,7 @@
 //! (the other GL-*); the drills and benchmarks in `verify::{replication, backup, restore, bench_checks}`.
 
 use super::facts::{AwsFacts, BehaviourFacts, ClusterFact, DbFacts, Facts, InstanceFact};
-use super::{bench_checks, Evidence, Outcome, Skip};
+use super::{bench_checks, failover_verdict, Evidence, Outcome, Skip};
 use crate::config::model::{EngineKind, Environment};
 
 mod functional;
@@ -133,13 +133,25 @@ pub const CHECKS: &[Check] = &[
         "drill: fail over and time the writer's return",
         |_, _| drill()
     ),
-    check!("HA-02", "10.3", "Failover after a network partition", "drill", |_, _| drill()),
-    check!("HA-03", "10.3", "Failover after a storage failure", "drill", |_, _| drill()),
-    check!("HA-04", "10.3", "Failover to another AZ", "drill", |_, _| drill()),
+    check!("HA-02", "10.3", "Failover after a network partition", "drill", |e, _| {
+        failover_verdict::partition_storage_az(e, "a network partition")
+    }),
+    check!("HA-03", "10.3", "Failover after a storage failure", "drill", |e, _| {
+        failover_verdict::partition_storage_az(e, "a storage (EBS volume) failure")
+    }),
+    check!("HA-04", "10.3", "Failover to another AZ", "drill", |e, _| {
+        failover_verdict::partition_storage_az(e, "the loss of an availability zone")
+    }),
     check!("HA-05", "10.3", "Retry through another PgBouncer", "not decided by glctl", |_, _| na(
         "glctl provisions no PgBouncer"
     )),
-    check!("HA-06", "10.3", "Patroni leader election", "not applicable", ha06),
+    check!("HA-06", "10.3", "Patroni leader election", "drill (an external server with drills.patroni)", |e, f| {
+        if e.drills.patroni {
+            failover_verdict::ha06(e)
+        } else {
+            ha06(e, f)
+        }
+    }),
     check!(
         "BR-01",
         "10.4",

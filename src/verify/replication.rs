@@ -81,7 +81,10 @@ async fn read_standby(standby: &Standby, writer: &Target) -> Reader {
         target.host.clone_from(host);
         target.hostaddr = None;
     }
-    target.port = standby.port;
+    target.port = match port_of(standby) {
+        Ok(port) => port,
+        Err(why) => return Reader { name: standby.name.clone(), at: format!("{}:?", target.host), seen: Err(why) },
+    };
     let at = format!("{}:{}", target.host, target.port);
     let seen = match connect::connect(&target).await {
         Err(e) => Err(e.reason),
@@ -92,6 +95,19 @@ async fn read_standby(standby: &Standby, writer: &Target) -> Reader {
             .map_err(|e| connect::reason(&e)),
     };
     Reader { name: standby.name.clone(), at, seen }
+}
+
+/// The standby's port: `port_from`'s variable when it is set, else `port`.
+pub fn port_of(standby: &Standby) -> Result<u16, String> {
+    match standby.port_from.as_deref().and_then(|var| std::env::var(var).ok().map(|v| (var, v))) {
+        None => Ok(standby.port),
+        Some((var, value)) => value
+            .trim()
+            .parse::<u16>()
+            .ok()
+            .filter(|p| *p > 0)
+            .ok_or_else(|| format!("{var} is '{value}', not a port (replication.standbys port_from)")),
+    }
 }
 
 /// FA-02 (`Sync`) or FA-03 (`Async`) for an external server: not applicable without a declared standby of

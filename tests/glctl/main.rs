@@ -9,6 +9,7 @@ mod credentials;
 mod database;
 mod drift;
 mod examples;
+mod failover_drill;
 mod logins;
 mod migrate;
 mod monitoring;

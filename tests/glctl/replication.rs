@@ -142,6 +142,29 @@ fn a_stopped_standby_fails_its_check_by_name() {
         reason.contains(&format!("standby_async at localhost:{} cannot be reached", v("GLCTL_PG_ASYNC_PORT"))),
         "{reason}"
     );
+    // A failover drill never starts on a broken topology: HA-01 is ERROR, its command never ran.
+    let ran = dir.path().join("ran");
+    let drill = dir.path().join("drill.yaml");
+    let yaml = std::fs::read_to_string(environment(dir.path(), &v)).unwrap();
+    std::fs::write(&drill, format!("{yaml}drills: {{ failover_command: [touch, '{}'] }}\n", ran.display())).unwrap();
+    let run = glctl_aws(
+        &v("AWS_ENDPOINT_URL"),
+        dir.path(),
+        &["--root", repo().to_str().unwrap(), "verify", "-e", drill.to_str().unwrap(), "--out"]
+            .into_iter()
+            .chain([dir.path().join("out").to_str().unwrap(), "--database-url", &url(&v)])
+            .chain(["--drills", "--only", "HA-01"])
+            .collect::<Vec<_>>(),
+    );
+    assert_eq!(run.code, 3, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains(
+            "the topology is not whole before the drill, nothing was caused: after 5 s: not streaming: standby_async"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(!ran.exists(), "the failover command never ran");
 
     stop_standby("standby_sync");
     let (_, results, _) = verify(dir.path(), &v);

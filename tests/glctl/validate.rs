@@ -36,7 +36,7 @@ fn validate_all_checks_every_environment_but_the_base_layer() {
     let out = glctl(&["validate", "--all"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     let lines: Vec<&str> = out.stdout.lines().collect();
-    assert_eq!(lines.len(), 6, "{}", out.stdout);
+    assert_eq!(lines.len(), 7, "{}", out.stdout);
     assert!(!out.stdout.contains("base:"));
 }
 

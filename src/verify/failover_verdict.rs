@@ -1,0 +1,310 @@
+//! The verdicts of a failover drill: which checks it decides (HA-01; HA-02…HA-04 where the file lets a
+//! forced failover stand for them; HA-06 on a Patroni-managed external server), what they say without
+//! `--drills`, the production gate, and the decision over one drill's end.
+
+use super::failover_drill::{either, DrillEnd};
+use super::{CheckResult, Evidence, Outcome, Skip, Status};
+use crate::config::model::{EngineKind, Environment};
+
+/// PRD §10.3: a Patroni leader election within 10 s (HA-06).
+pub const PATRONI_RTO_SECONDS: f64 = 10.0;
+
+/// Whether the file wants HA-02…HA-04 / HA-06 decided by the failover drill.
+pub fn simulates(env: &Environment, id: &str) -> bool {
+    match id {
+        "HA-01" => true,
+        "HA-02" | "HA-03" | "HA-04" => env.drills.simulate_with_failover,
+        "HA-06" => env.engine.kind == EngineKind::External && env.drills.patroni,
+        _ => false,
+    }
+}
+
+/// HA-02…HA-04 without `--drills` (the `CHECKS` entries): a drill where the file opts into the simulation,
+/// else the plain reason.
+pub fn partition_storage_az(env: &Environment, what: &str) -> Outcome {
+    if env.drills.simulate_with_failover {
+        return Outcome::Skip(Skip::NeedsDrills, "simulated by a forced failover; run with `--drills`".into());
+    }
+    let why = match env.engine.kind {
+        EngineKind::External => format!(
+            "glctl cannot cause {what} on an external server; `drills.simulate_with_failover: true` lets the \
+             forced failover stand for it"
+        ),
+        _ => format!(
+            "{what} cannot be caused on a managed service (RDS, Aurora); `drills.simulate_with_failover: true` \
+             lets a forced failover stand for it"
+        ),
+    };
+    Outcome::Skip(Skip::NotApplicable, why)
+}
+
+/// HA-06 without `--drills`: only an external server that declares Patroni has a leader election.
+pub fn ha06(env: &Environment) -> Outcome {
+    match env.engine.kind {
+        EngineKind::External if env.drills.patroni => {
+            Outcome::Skip(Skip::NeedsDrills, "a Patroni failover drill changes the target; run with `--drills`".into())
+        }
+        EngineKind::External => Outcome::Skip(
+            Skip::NotApplicable,
+            "the environment declares no Patroni (drills.patroni): there is no leader election to drill".into(),
+        ),
+        _ => Outcome::Skip(
+            Skip::NotApplicable,
+            "Patroni does not exist on Aurora or RDS: the service elects the new writer itself (HA-01 drills it)"
+                .into(),
+        ),
+    }
+}
+
+/// A drill on a production tier needs `--allow-production` or the file's `acceptance.drills: allowed`.
+pub fn permitted(env: &Environment, allow_production: bool) -> Result<(), String> {
+    let allowed = env.acceptance.drills == Some(crate::config::drills::DrillPermission::Allowed);
+    if env.tier == crate::config::model::Tier::Production && !allow_production && !allowed {
+        return Err("drills change a production target (a failover moves its writer): pass --allow-production, or \
+                    declare `acceptance.drills: allowed` in the environment file"
+            .into());
+    }
+    Ok(())
+}
+
+/// Whether `result` is one the failover drill decides (selected, not waived).
+pub fn wanted(env: &Environment, result: &CheckResult) -> bool {
+    simulates(env, result.id) && result.skip != Some(Skip::Waived)
+}
+
+/// Puts the drill's verdicts into `results`: HA-01, and HA-02…HA-04 / HA-06 where the file lets the drill
+/// stand for them. Checks waived or not selected are left alone.
+pub fn apply(results: &mut [CheckResult], env: &Environment, end: &DrillEnd, at: &str) {
+    let rto_target = f64::from(env.acceptance.failover_rto_seconds);
+    for result in results.iter_mut() {
+        if !wanted(env, result) {
+            continue;
+        }
+        let (limit, label) = match result.id {
+            "HA-06" => (PATRONI_RTO_SECONDS, "Patroni leader change"),
+            "HA-01" => (rto_target, "failover"),
+            _ => (rto_target, "simulated by a forced failover"),
+        };
+        let outcome = decide(end, limit, label);
+        set(result, outcome, at);
+    }
+}
+
+/// The verdict over one drill, against `limit` seconds of RTO.
+pub fn decide(end: &DrillEnd, limit: f64, label: &str) -> Outcome {
+    let prefix = |s: String| if label == "failover" { s } else { format!("{label}: {s}") };
+    let m = match end {
+        DrillEnd::NoStandby(why) => {
+            return Outcome::Fail(prefix(format!("refused before anything happened: {why}")), vec![])
+        }
+        DrillEnd::NotStarted(why) => return Outcome::Error(prefix(why.clone())),
+        DrillEnd::NotCaused { why, state } => return Outcome::Error(prefix(format!("{why}; {state}"))),
+        DrillEnd::Interrupted(state) => return Outcome::Error(prefix(format!("interrupted: {state}"))),
+        DrillEnd::Measured(m) => m,
+    };
+    let Some(new_writer) = m.new_writer.as_ref().filter(|w| **w != m.old_writer) else {
+        return Outcome::Error(prefix(format!(
+            "no failover happened: every committed marker ({}) is on the writer {} ({}); no RTO can be measured; {}",
+            m.committed,
+            m.old_writer,
+            m.cause_said,
+            either(&m.cleanup)
+        )));
+    };
+    let rto = m.rto_seconds.unwrap_or(f64::INFINITY);
+    let rpo = match &m.missing {
+        Ok(missing) => format!("{} committed markers missing", missing.len()),
+        Err(why) => format!("not read: {why}"),
+    };
+    let evidence = vec![
+        Evidence {
+            observed: format!(
+                "RTO {rto:.2} s (last commit on {} → first on {new_writer}; the client saw a gap of {:.2} s)",
+                m.old_writer,
+                m.client_gap_seconds.unwrap_or_default()
+            ),
+            expected: format!("RTO < {limit} s"),
+            source: format!("{label}: {}", m.cause),
+            at: String::new(),
+        },
+        Evidence {
+            observed: format!(
+                "RPO: {rpo} of {} ({} in doubt, not counted; {} failed attempts while no writer answered)",
+                m.committed, m.in_doubt, m.errors
+            ),
+            expected: "RPO 0: every committed marker on the new writer".into(),
+            source: "SELECT seq FROM the drill table on the new writer".into(),
+            at: String::new(),
+        },
+        Evidence {
+            observed: either(&m.topology),
+            expected: "every declared standby streaming from the new writer".into(),
+            source: "pg_stat_replication on the new writer".into(),
+            at: String::new(),
+        },
+        Evidence {
+            observed: m.cause_said.clone(),
+            expected: "the failover caused".into(),
+            source: m.cause.clone(),
+            at: String::new(),
+        },
+        Evidence {
+            observed: either(&m.cleanup),
+            expected: "drill table dropped".into(),
+            source: "DROP TABLE".into(),
+            at: String::new(),
+        },
+    ];
+    let mut problems = Vec::new();
+    match &m.missing {
+        Ok(missing) if !missing.is_empty() => {
+            let shown: Vec<String> = missing.iter().take(10).map(i64::to_string).collect();
+            problems.push(format!("RPO: {} committed markers lost (seq {})", missing.len(), shown.join(", ")));
+        }
+        Ok(_) => {}
+        Err(why) => return Outcome::Error(prefix(format!("the new writer's markers could not be read: {why}"))),
+    }
+    if rto >= limit {
+        problems.push(format!("RTO {rto:.2} s is not below {limit} s"));
+    }
+    if let Err(why) = &m.topology {
+        problems.push(format!("the topology is not whole again: {why}"));
+    }
+    if problems.is_empty() {
+        Outcome::Pass(evidence)
+    } else {
+        Outcome::Fail(prefix(problems.join("; ")), evidence)
+    }
+}
+
+fn set(result: &mut CheckResult, outcome: Outcome, at: &str) {
+    let (status, reason, mut evidence) = match outcome {
+        Outcome::Pass(e) => (Status::Pass, None, e),
+        Outcome::Fail(why, e) => (Status::Fail, Some(why), e),
+        Outcome::Error(why) => (Status::Error, Some(why), vec![]),
+        Outcome::Skip(kind, why) => {
+            result.status = Status::Skip;
+            result.skip = Some(kind);
+            result.reason = Some(why);
+            result.evidence = vec![];
+            return;
+        }
+    };
+    for e in &mut evidence {
+        e.at = at.to_string();
+    }
+    result.status = status;
+    result.skip = None;
+    result.reason = reason;
+    result.evidence = evidence;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::verify::failover_drill::Measurement;
+    use crate::verify::failover_markers::{measure, Marker};
+    use std::time::{Duration, Instant};
+
+    fn marker(seq: i64, at: f64, writer: &str, base: Instant) -> Marker {
+        Marker { seq, at, writer: writer.into(), seen: base + Duration::from_secs_f64(at - 100.0) }
+    }
+
+    fn measured(commits: &[Marker], missing: Vec<i64>) -> DrillEnd {
+        let (rto, gap, new) = measure(commits, "127.0.0.1:5432");
+        DrillEnd::Measured(Measurement {
+            cause: "drills.failover_command: scripts/failover".into(),
+            cause_said: "done".into(),
+            old_writer: "127.0.0.1:5432".into(),
+            new_writer: new,
+            rto_seconds: rto,
+            client_gap_seconds: gap,
+            committed: commits.len(),
+            in_doubt: 1,
+            errors: 7,
+            missing: Ok(missing),
+            topology: Ok("standby_sync streaming/sync".into()),
+            cleanup: Ok("dropped".into()),
+        })
+    }
+
+    fn failover(base: Instant) -> Vec<Marker> {
+        vec![
+            marker(1, 100.0, "127.0.0.1:5432", base),
+            marker(2, 100.05, "127.0.0.1:5432", base),
+            marker(4, 102.55, "127.0.0.1:5433", base),
+            marker(5, 102.6, "127.0.0.1:5433", base),
+        ]
+    }
+
+    #[test]
+    fn rto_runs_from_the_last_commit_on_the_old_writer_to_the_first_on_the_new() {
+        let (rto, gap, new) = measure(&failover(Instant::now()), "127.0.0.1:5432");
+        assert!((rto.unwrap() - 2.5).abs() < 1e-9 && (gap.unwrap() - 2.5).abs() < 1e-6, "{rto:?} {gap:?}");
+        assert_eq!(new.as_deref(), Some("127.0.0.1:5433"));
+    }
+
+    #[test]
+    fn a_failover_within_the_target_and_nothing_lost_passes_with_rto_and_rpo() {
+        match decide(&measured(&failover(Instant::now()), vec![]), 30.0, "failover") {
+            Outcome::Pass(e) => {
+                assert!(e[0].observed.starts_with("RTO 2.50 s"), "{e:?}");
+                assert!(e[1].observed.starts_with("RPO: 0 committed markers missing of 4"), "{e:?}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_lost_marker_a_slow_failover_or_a_broken_topology_fails() {
+        let lost = decide(&measured(&failover(Instant::now()), vec![2]), 30.0, "failover");
+        assert!(matches!(&lost, Outcome::Fail(w, _) if w.contains("1 committed markers lost (seq 2)")), "{lost:?}");
+        let slow = decide(&measured(&failover(Instant::now()), vec![]), 2.0, "Patroni leader change");
+        assert!(
+            matches!(&slow, Outcome::Fail(w, _) if w.starts_with("Patroni leader change: RTO 2.50 s is not below 2 s")),
+            "{slow:?}"
+        );
+        let DrillEnd::Measured(mut m) = measured(&failover(Instant::now()), vec![]) else { unreachable!() };
+        m.topology = Err("not streaming: standby_async".into());
+        assert!(
+            matches!(decide(&DrillEnd::Measured(m), 30.0, "failover"), Outcome::Fail(w, _) if w.contains("standby_async"))
+        );
+    }
+
+    #[test]
+    fn no_failover_is_an_error_never_a_zero_second_pass() {
+        let base = Instant::now();
+        let same = vec![marker(1, 100.0, "127.0.0.1:5432", base), marker(2, 100.1, "127.0.0.1:5432", base)];
+        let outcome = decide(&measured(&same, vec![]), 30.0, "failover");
+        assert!(matches!(&outcome, Outcome::Error(w) if w.contains("no failover happened")), "{outcome:?}");
+        let refused = decide(&DrillEnd::NoStandby("no standby".into()), 30.0, "failover");
+        assert!(matches!(refused, Outcome::Fail(w, _) if w.contains("refused before anything happened")));
+        let unreachable = DrillEnd::NotStarted("the writer cannot be reached, nothing was done: refused".into());
+        assert!(matches!(decide(&unreachable, 30.0, "failover"), Outcome::Error(w) if w.contains("nothing was done")));
+        let hung = DrillEnd::NotCaused { why: "timed out".into(), state: "writable".into() };
+        assert!(matches!(decide(&hung, 30.0, "failover"), Outcome::Error(_)));
+    }
+
+    #[test]
+    fn simulation_and_patroni_are_opt_in() {
+        let env: Environment = serde_yaml_ng::from_str(
+            "project: p\ntier: production\naws: {account_id: '123456789012', region: us-east-1}\n\
+             engine: {kind: aurora-postgresql, version: '16.6'}\ntimeseries: {backend: native}\n",
+        )
+        .unwrap();
+        assert!(simulates(&env, "HA-01") && !simulates(&env, "HA-02") && !simulates(&env, "HA-06"));
+        assert!(
+            matches!(partition_storage_az(&env, "a network partition"), Outcome::Skip(Skip::NotApplicable, w) if w.contains("cannot be caused on a managed service"))
+        );
+        assert!(permitted(&env, false).unwrap_err().contains("--allow-production"));
+        assert!(permitted(&env, true).is_ok());
+        let mut allowed = env.clone();
+        allowed.acceptance.drills = Some(crate::config::drills::DrillPermission::Allowed);
+        allowed.drills.simulate_with_failover = true;
+        assert!(permitted(&allowed, false).is_ok());
+        assert!(simulates(&allowed, "HA-03"));
+        assert!(
+            matches!(partition_storage_az(&allowed, "x"), Outcome::Skip(Skip::NeedsDrills, w) if w.contains("simulated by a forced failover"))
+        );
+    }
+}
