@@ -77,9 +77,15 @@ fn readme_quickstart_has_exactly_two_commands_and_ci_runs_the_test_one() {
 #[test]
 fn no_shipped_query_uses_the_prd_forms_timescaledb_refuses() {
     let mut files = vec![repo().join("README.md")];
-    for dir in ["sql/migrations", "src/database", "src/verify"] {
-        for entry in std::fs::read_dir(repo().join(dir)).unwrap() {
-            files.push(entry.unwrap().path());
+    let mut dirs: Vec<_> = ["sql/migrations", "src/database", "src/verify"].iter().map(|d| repo().join(d)).collect();
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else {
+                files.push(path);
+            }
         }
     }
     for file in files {
