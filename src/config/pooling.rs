@@ -27,6 +27,9 @@ pub struct Pooling {
     /// `session`, `transaction` or `statement`.
     #[serde(default)]
     pub pool_mode: PoolMode,
+    /// PgBouncer `listen_addr` (`*`: every interface; the local stack listens on loopback only).
+    #[serde(default = "default_listen_addr")]
+    pub listen_addr: String,
     /// PgBouncer `listen_port`.
     #[serde(default = "default_port")]
     pub listen_port: u16,
@@ -56,6 +59,10 @@ pub struct Pooling {
     /// The role PgBouncer looks passwords up as (`auth_user`, through `auth_query` and a lookup function).
     #[serde(default = "default_auth_user")]
     pub auth_user: String,
+    /// The file PgBouncer reads the lookup role's own password from (`auth_file`; a relative path is opened
+    /// from PgBouncer's working directory). Written by the deployment from a secret, never by glctl.
+    #[serde(default = "default_auth_file")]
+    pub auth_file: String,
     /// How the applications' drivers prepare statements: `unnamed` (libpq's PQexecParams, tokio-postgres'
     /// `query_typed`, JDBC with `prepareThreshold=0`) or `named` (server-side prepared statements).
     #[serde(default)]
@@ -127,6 +134,12 @@ fn default_pool() -> u32 {
 }
 fn default_version() -> String {
     "1.18".into()
+}
+fn default_listen_addr() -> String {
+    "*".into()
+}
+fn default_auth_file() -> String {
+    "/etc/pgbouncer/userlist.txt".into()
 }
 fn default_auth_user() -> String {
     "pgbouncer_auth".into()

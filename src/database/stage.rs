@@ -12,7 +12,7 @@ use super::migrate::{self, Migration, Status};
 use super::native;
 use super::policies::{self, Change, PolicyPlan};
 use super::target::{self, Source};
-use super::{connect, logins, objects, preflight, refreshes, DatabaseError};
+use super::{connect, logins, objects, pooler_auth, preflight, refreshes, DatabaseError};
 use crate::aws::AwsContext;
 use crate::config::model::Backend;
 use crate::config::Loaded;
@@ -207,6 +207,7 @@ impl<'a> DatabaseStage<'a> {
             logins: None,
             login_notes: Vec::new(),
             summaries_populated: Vec::new(),
+            pooler_lookup: None,
         };
         if outcome.policies_reconciled {
             let fail =
@@ -259,6 +260,8 @@ impl<'a> DatabaseStage<'a> {
                 }
                 Source::Url(_) => {}
             }
+            outcome.pooler_lookup =
+                pooler_auth::ensure(client, &self.loaded.environment).await.map_err(|e| fail(e.to_string()))?;
         }
         Ok(outcome)
     }
@@ -326,6 +329,8 @@ pub struct DatabaseOutcome {
     pub login_notes: Vec<String>,
     /// Summaries apply refreshed itself (never refreshed before), recorded in `glctl.summary_refreshes`.
     pub summaries_populated: Vec<String>,
+    /// PgBouncer's auth_query lookup, made for `pooling.kind: pgbouncer` (`pooler_auth`).
+    pub pooler_lookup: Option<String>,
 }
 
 #[cfg(test)]
