@@ -63,6 +63,11 @@ pub struct Pooling {
     /// from PgBouncer's working directory). Written by the deployment from a secret, never by glctl.
     #[serde(default = "default_auth_file")]
     pub auth_file: String,
+    /// How HA-05's drill (`verify --drills`) starts a PgBouncer again after stopping it through its admin
+    /// console (`SHUTDOWN`): a command and its arguments, `{instance}` standing for the PgBouncer's number
+    /// (1-based, in `--pooler-url`'s order), run from the project directory. Empty: HA-05 cannot run.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub restart_command: Vec<String>,
     /// How the applications' drivers prepare statements: `unnamed` (libpq's PQexecParams, tokio-postgres'
     /// `query_typed`, JDBC with `prepareThreshold=0`) or `named` (server-side prepared statements).
     #[serde(default)]

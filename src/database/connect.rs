@@ -19,6 +19,11 @@ impl Password {
     pub fn new(secret: impl Into<String>) -> Self {
         Password(secret.into())
     }
+
+    /// The secret itself, for a driver's connection settings only.
+    pub(crate) fn expose(&self) -> &str {
+        &self.0
+    }
 }
 
 impl fmt::Debug for Password {

@@ -246,6 +246,9 @@ impl<'a> DatabaseStage<'a> {
             };
             refreshes::record(client, &populated, "glctl apply").await.map_err(|e| fail(connect::reason(&e)))?;
             outcome.summaries_populated = populated;
+            // PgBouncer's auth_query lookup, before the baseline: drift counts it as glctl's.
+            outcome.pooler_lookup =
+                pooler_auth::ensure(client, &self.loaded.environment).await.map_err(|e| fail(e.to_string()))?;
             // What the migrations and policies made, as drift will compare it.
             objects::save_baseline(client, &self.loaded.environment).await.map_err(|e| fail(connect::reason(&e)))?;
             outcome.policy_changes = plan.changes.iter().map(|c| c.describe()).collect();
@@ -260,8 +263,6 @@ impl<'a> DatabaseStage<'a> {
                 }
                 Source::Url(_) => {}
             }
-            outcome.pooler_lookup =
-                pooler_auth::ensure(client, &self.loaded.environment).await.map_err(|e| fail(e.to_string()))?;
         }
         Ok(outcome)
     }

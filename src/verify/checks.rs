@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use super::facts::{Attempt, AwsFacts, BehaviourFacts, DbFacts, Facts, IngressRule, InstanceFact, NetworkFacts};
-use super::{bench_checks, replication, Evidence, Outcome, Skip};
+use super::{bench_checks, pooler_checks, replication, Evidence, Outcome, Skip};
 use crate::config::model::{Backend, EngineKind, Environment, Risk, TlsMode};
 use crate::config::replication::StandbyMode;
 
@@ -89,9 +89,13 @@ pub const CHECKS: &[Check] = &[
         "last successful run of each refresh job within two schedule periods; summaries populated",
         |e, f| database(f, |d| fa08(e, d))
     ),
-    check!("FA-09", "10.1", "Connection pooling works", "not decided by glctl", |_, _| na(
-        "glctl provisions no pooler (PgBouncer or RDS Proxy); its deployment owns this check"
-    )),
+    check!(
+        "FA-09",
+        "10.1",
+        "Connection pooling works",
+        "more clients than default_pool_size through each PgBouncer; SHOW POOLS/SERVERS/STATS show reuse",
+        pooler_checks::fa09
+    ),
     check!(
         "FA-10",
         "10.1",
@@ -113,10 +117,16 @@ pub const CHECKS: &[Check] = &[
     )),
     check!("PB-05", "10.2", "Summary query", "glctl bench", |_, f| bench_checks::decide(f, "PB-05")),
     check!("PB-06", "10.2", "Quarterly aggregation", "glctl bench", |_, f| bench_checks::decide(f, "PB-06")),
-    check!("PB-07", "10.2", "Sustained concurrent connections", "glctl bench", |_, _| bench()),
-    check!("PB-08", "10.2", "Connection acquisition through the pooler", "not decided by glctl", |_, _| na(
-        "glctl provisions no pooler; PB-08 belongs to its deployment"
-    )),
+    check!("PB-07", "10.2", "Sustained concurrent connections", "glctl bench --scenario connections", |_, f| {
+        bench_checks::decide(f, "PB-07")
+    }),
+    check!(
+        "PB-08",
+        "10.2",
+        "Connection acquisition through the pooler",
+        "glctl bench --scenario connections",
+        pooler_checks::pb08
+    ),
     check!(
         "HA-01",
         "10.3",
@@ -127,9 +137,13 @@ pub const CHECKS: &[Check] = &[
     check!("HA-02", "10.3", "Failover after a network partition", "drill", |_, _| drill()),
     check!("HA-03", "10.3", "Failover after a storage failure", "drill", |_, _| drill()),
     check!("HA-04", "10.3", "Failover to another AZ", "drill", |_, _| drill()),
-    check!("HA-05", "10.3", "Retry through another PgBouncer", "not decided by glctl", |_, _| na(
-        "glctl provisions no PgBouncer"
-    )),
+    check!(
+        "HA-05",
+        "10.3",
+        "Retry through another PgBouncer",
+        "drill: stop one PgBouncer, time the clients' reconnect through the other (multi-host URL)",
+        pooler_checks::ha05
+    ),
     check!("HA-06", "10.3", "Patroni leader election", "not applicable", ha06),
     check!(
         "BR-01",
@@ -252,10 +266,6 @@ pub const CHECKS: &[Check] = &[
 
 fn na(why: &str) -> Outcome {
     Outcome::Skip(Skip::NotApplicable, why.into())
-}
-
-fn bench() -> Outcome {
-    Outcome::Skip(Skip::NeedsBench, "needs `--bench`, and glctl bench has no scenario for it yet".into())
 }
 
 fn drill() -> Outcome {

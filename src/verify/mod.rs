@@ -6,6 +6,8 @@ pub mod backup;
 pub mod bench_checks;
 pub mod checks;
 pub mod facts;
+pub mod pooler_checks;
+pub mod pooler_drill;
 pub mod replication;
 pub mod report;
 pub mod restore;

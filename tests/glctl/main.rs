@@ -13,6 +13,7 @@ mod migrate;
 mod monitoring;
 mod monitoring_live;
 mod native;
+mod pooling;
 mod promote;
 mod readme;
 mod replication;
