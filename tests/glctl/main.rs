@@ -15,6 +15,7 @@ mod monitoring_live;
 mod native;
 mod pooling;
 mod promote;
+mod rds_proxy;
 mod readme;
 mod replication;
 mod schema;
