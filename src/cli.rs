@@ -71,8 +71,8 @@ pub enum Command {
     /// Exit 0 no drift, 1 drift found, 3 a layer could not be read. Acknowledged drift (the file's
     /// `drift.acknowledged`) is listed and does not count.
     Drift(DriftArgs),
-    /// Measure ingest throughput and query latency (PB-01…PB-06) in a scratch schema that is dropped
-    /// afterwards, also on Ctrl-C; a production environment needs --allow-production.
+    /// Measure ingest throughput, query latency and sessions through the pooler (PB-01…PB-08) in a scratch
+    /// schema that is dropped afterwards, also on Ctrl-C; a production environment needs --allow-production.
     Bench(crate::cli_bench::BenchArgs),
     /// Print what each engine and time-series backend can do (the capability table).
     Engines,

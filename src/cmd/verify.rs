@@ -82,6 +82,9 @@ pub fn run(ctx: &Context, args: &VerifyArgs) -> Result<Exit, Error> {
             });
             verify::pooler_checks::set(&mut results, "HA-05", outcome, &facts.at);
         }
+    } else if selection.drills && loaded.environment.pooling.kind == crate::config::pooling::PoolKind::Pgbouncer {
+        let why = "the drill needs the PgBouncers' addresses: pass --pooler-url and --pooler-admin-url".to_string();
+        verify::pooler_checks::set(&mut results, "HA-05", verify::Outcome::Error(why), &facts.at);
     }
     let configuration = serde_json::to_string(&loaded.environment).expect("the model serialises");
     let run = VerifyRun {
