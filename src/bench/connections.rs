@@ -391,3 +391,71 @@ async fn acquire(
         mean_wait_us: (xacts > 0).then(|| after.0.saturating_sub(before.0) as f64 / xacts as f64),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn acceptance() -> Acceptance {
+        serde_yaml_ng::from_str("{}").unwrap()
+    }
+
+    fn held(sessions: u64, pooler_clients: Vec<u64>, query_failures: u64) -> SessionFigures {
+        SessionFigures {
+            through_pooler: true,
+            endpoints: "127.0.0.1:1,127.0.0.1:2".into(),
+            sessions,
+            opened: sessions,
+            open_seconds: 1.0,
+            held_seconds: 2.0,
+            queries: 1000,
+            connect_failures: 0,
+            query_failures,
+            first_error: None,
+            pooler_clients,
+            server_backends: 30,
+            session_backends: 0,
+            max_connections: 200,
+        }
+    }
+
+    #[test]
+    fn pb07_passes_only_above_the_target_with_every_session_counted_and_none_failed() {
+        let a = acceptance();
+        assert!(judge_sessions(&a, &held(551, vec![276, 275], 0)).pass);
+        assert!(!judge_sessions(&a, &held(551, vec![276, 274], 0)).pass, "one session not seen by the PgBouncers");
+        assert!(!judge_sessions(&a, &held(551, vec![276, 275], 1)).pass, "a failed query");
+        assert!(!judge_sessions(&a, &held(500, vec![250, 250], 0)).pass, "500 is not more than 500");
+        let v = judge_sessions(&a, &held(551, vec![276, 275], 0));
+        assert!(v.observed.contains("276 + 275") && v.observed.contains("max_connections 200"), "{}", v.observed);
+    }
+
+    #[test]
+    fn pb08_needs_both_the_connection_and_the_server_wait_below_the_target() {
+        let lat = |p99: u64| {
+            let mut h = histogram();
+            for _ in 0..99 {
+                h.record(1_000).unwrap();
+            }
+            h.record(p99).unwrap();
+            h.record(p99).unwrap();
+            latency(&h, 0, 0, 0)
+        };
+        let figures = |connect: u64, query: u64| AcquireFigures {
+            rate_per_second: 20.0,
+            samples: 101,
+            connect: lat(connect),
+            first_query: lat(query),
+            errors: 0,
+            first_error: None,
+            max_cl_waiting: 3,
+            max_maxwait_ms: 1.5,
+            mean_wait_us: Some(12.0),
+        };
+        let a = acceptance();
+        assert!(judge_acquire(&a, &figures(2_000, 2_000)).pass);
+        assert!(!judge_acquire(&a, &figures(9_000, 2_000)).pass, "slow connections");
+        assert!(!judge_acquire(&a, &figures(2_000, 9_000)).pass, "a slow wait for a server");
+        assert!(judge_acquire(&a, &figures(2_000, 2_000)).observed.contains("max cl_waiting 3, max maxwait 1.5 ms"));
+    }
+}
