@@ -71,8 +71,8 @@ pub enum Command {
     /// Exit 0 no drift, 1 drift found, 3 a layer could not be read. Acknowledged drift (the file's
     /// `drift.acknowledged`) is listed and does not count.
     Drift(DriftArgs),
-    /// Measure ingest throughput and query latency (PB-01…PB-06) in a scratch schema that is dropped
-    /// afterwards, also on Ctrl-C; a production environment needs --allow-production.
+    /// Measure ingest throughput, query latency and sessions through the pooler (PB-01…PB-08) in a scratch
+    /// schema that is dropped afterwards, also on Ctrl-C; a production environment needs --allow-production.
     Bench(crate::cli_bench::BenchArgs),
     /// Print what each engine and time-series backend can do (the capability table).
     Engines,
@@ -195,6 +195,13 @@ pub struct VerifyArgs {
     /// Run the performance benchmarks (PB-*).
     #[arg(long)]
     pub bench: bool,
+    /// The PgBouncers (FA-09, PB-07, PB-08, HA-05), as one multi-host URL (postgres://user:pw@h1:p1,h2:p2/db).
+    /// Prefer the variable: a flag is visible in the process list.
+    #[arg(long, env = "GLCTL_POOLER_URL", hide_env_values = true, value_name = "URL")]
+    pub pooler_url: Option<String>,
+    /// The PgBouncers' admin console: the same hosts, an admin user, database pgbouncer.
+    #[arg(long, env = "GLCTL_POOLER_ADMIN_URL", hide_env_values = true, value_name = "URL")]
+    pub pooler_admin_url: Option<String>,
     /// List the checks and exit.
     #[arg(long)]
     pub list: bool,

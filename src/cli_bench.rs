@@ -8,7 +8,8 @@ use crate::cli::ReportFormat;
 
 #[derive(Debug, Args)]
 pub struct BenchArgs {
-    /// Scenarios to run (repeatable): `ingest` (PB-01, PB-02) and `queries` (PB-03…PB-06).
+    /// Scenarios to run (repeatable): `ingest` (PB-01, PB-02), `queries` (PB-03…PB-06) and `connections`
+    /// (PB-07 sessions held, PB-08 acquisition through the PgBouncers of --pooler-url).
     #[arg(long = "scenario", value_enum, value_name = "NAME", default_values_t = [BenchScenario::Ingest])]
     pub scenarios: Vec<BenchScenario>,
     /// Tables to ingest into (repeatable; default both).
@@ -43,6 +44,16 @@ pub struct BenchArgs {
     /// Rows of emission_measurements the query scenarios run on when no ingest runs before them.
     #[arg(long, default_value_t = 500_000, value_name = "N")]
     pub query_rows: u64,
+    /// PB-07: sessions to open and hold (default: the acceptance target plus a tenth).
+    #[arg(long, value_name = "N")]
+    pub sessions: Option<u64>,
+    /// The PgBouncers, as one multi-host URL (postgres://user:pw@host1:port1,host2:port2/db); the connections
+    /// scenario goes through them. Prefer the variable: a flag is visible in the process list.
+    #[arg(long, env = "GLCTL_POOLER_URL", hide_env_values = true, value_name = "URL")]
+    pub pooler_url: Option<String>,
+    /// The PgBouncers' admin console (the same hosts, an admin user, database pgbouncer), for SHOW POOLS/STATS.
+    #[arg(long, env = "GLCTL_POOLER_ADMIN_URL", hide_env_values = true, value_name = "URL")]
+    pub pooler_admin_url: Option<String>,
     /// Allow running against a production environment.
     #[arg(long)]
     pub allow_production: bool,
@@ -59,6 +70,7 @@ pub struct BenchArgs {
 pub enum BenchScenario {
     Ingest,
     Queries,
+    Connections,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

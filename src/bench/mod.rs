@@ -6,6 +6,7 @@
 //! connection (`ingest`); the query scenarios run open-loop at a fixed rate into HDR histograms (`queries`).
 //! Results are typed figures with their targets from the environment's acceptance profile; nothing here prints.
 
+pub mod connections;
 pub mod copy;
 pub mod dump;
 pub mod generator;
@@ -71,6 +72,8 @@ pub enum Scenario {
     Ingest,
     /// PB-03…PB-06.
     Queries,
+    /// PB-07 and PB-08 (`connections`): sessions held, and acquisition through the PgBouncers.
+    Connections,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -99,6 +102,11 @@ pub struct Options {
     pub query_rows: u64,
     pub allow_production: bool,
     pub tables: Vec<Table>,
+    /// PB-07's sessions; `None`: the acceptance target plus a tenth.
+    pub sessions: Option<u64>,
+    /// The PgBouncers the connections scenario goes through (`--pooler-url`); `None`: straight to the server.
+    #[serde(skip)]
+    pub poolers: Option<crate::pooler::Poolers>,
 }
 
 impl Default for Options {
@@ -116,6 +124,8 @@ impl Default for Options {
             query_rows: 500_000,
             allow_production: false,
             tables: vec![Table::EmissionMeasurements, Table::SensorReadings],
+            sessions: None,
+            poolers: None,
         }
     }
 }
@@ -172,11 +182,18 @@ pub struct BenchReport {
     pub generator: Vec<GeneratorResult>,
     pub ingest: Vec<IngestResult>,
     pub queries: Vec<QueryResult>,
+    /// PB-07 and PB-08 figures, when the connections scenario ran.
+    pub connections: Option<connections::ConnectionFigures>,
+    pub connection_verdicts: Vec<Verdict>,
 }
 
 impl BenchReport {
     pub fn verdicts(&self) -> impl Iterator<Item = &Verdict> {
-        self.ingest.iter().map(|r| &r.verdict).chain(self.queries.iter().map(|r| &r.verdict))
+        self.ingest
+            .iter()
+            .map(|r| &r.verdict)
+            .chain(self.queries.iter().map(|r| &r.verdict))
+            .chain(self.connection_verdicts.iter())
     }
 
     pub fn all_pass(&self) -> bool {
@@ -246,6 +263,8 @@ pub fn run(
         generator: Vec::new(),
         ingest: Vec::new(),
         queries: Vec::new(),
+        connections: None,
+        connection_verdicts: Vec::new(),
     };
     if options.sink == Sink::Null {
         for table in &options.tables {
@@ -400,6 +419,16 @@ async fn measure(
     if needs_queries {
         let results = queries::run_all(&clients, schema, loaded, options, reporter).await?;
         report.queries.extend(results);
+    }
+    if options.scenarios.contains(&Scenario::Connections) {
+        let target_sessions = u64::from(acceptance.concurrent_connections);
+        let sessions = options.sessions.unwrap_or(target_sessions + target_sessions / 10 + 1);
+        let duration = Duration::from_secs_f64(options.duration_seconds);
+        let (figures, verdicts) =
+            connections::run(control, target, options.poolers.as_ref(), sessions, duration, acceptance, reporter)
+                .await?;
+        report.connections = Some(figures);
+        report.connection_verdicts = verdicts;
     }
     Ok(())
 }

@@ -114,6 +114,9 @@ fn describe(outcome: &DatabaseOutcome, environment: &str) -> String {
     for note in &outcome.login_notes {
         out.push_str(&format!("  note: {note}\n"));
     }
+    if let Some(lookup) = &outcome.pooler_lookup {
+        out.push_str(&format!("pooling: {lookup}\n"));
+    }
     if outcome.policy_changes.is_empty() {
         out.push_str(&format!("policies: no changes, {environment} matches its environment file\n"));
     } else {

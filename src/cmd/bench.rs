@@ -41,6 +41,7 @@ pub fn options(args: &BenchArgs) -> Result<Options, Error> {
         let s = match s {
             BenchScenario::Ingest => Scenario::Ingest,
             BenchScenario::Queries => Scenario::Queries,
+            BenchScenario::Connections => Scenario::Connections,
         };
         if !scenarios.contains(&s) {
             scenarios.push(s);
@@ -79,6 +80,13 @@ pub fn options(args: &BenchArgs) -> Result<Options, Error> {
         query_rows: args.query_rows,
         allow_production: args.allow_production,
         tables,
+        sessions: args.sessions,
+        poolers: args
+            .pooler_url
+            .as_deref()
+            .map(|url| crate::pooler::Poolers::from_urls(url, args.pooler_admin_url.as_deref()))
+            .transpose()
+            .map_err(Error::Usage)?,
     })
 }
 
@@ -106,16 +114,26 @@ pub fn run(ctx: &Context, args: &BenchArgs) -> Result<Exit, Error> {
     Ok(if report.all_pass() { Exit::Ok } else { Exit::Problems })
 }
 
-/// The run `verify --bench` decides PB-01…PB-06 on: both ingest tables for 5 s each (after a 1 s warm-up),
-/// then 5 s of each query scenario over the rows ingested, at the default rates; a failure is the reason the
-/// checks cannot be decided.
-pub fn for_verify(ctx: &Context, session: &super::Session) -> Result<BenchReport, String> {
-    let options = Options {
-        scenarios: vec![Scenario::Ingest, Scenario::Queries],
-        duration_seconds: 5.0,
-        warmup_seconds: 1.0,
-        ..Options::default()
-    };
+/// The run `verify --bench` decides PB-01…PB-08 on: both ingest tables for 5 s each (after a 1 s warm-up),
+/// then 5 s of each query scenario over the rows ingested, at the default rates, then 5 s of sessions held
+/// (through the PgBouncers of `poolers`, when given); a failure is the reason the checks cannot be decided.
+pub fn for_verify(
+    ctx: &Context,
+    session: &super::Session,
+    poolers: Option<crate::pooler::Poolers>,
+    wanted: &dyn Fn(&str) -> bool,
+) -> Result<BenchReport, String> {
+    // Only the scenarios of the checks selected (`--only PB-07,PB-08` runs the connections scenario alone).
+    let scenarios: Vec<Scenario> = [
+        (Scenario::Ingest, &["PB-01", "PB-02"][..]),
+        (Scenario::Queries, &["PB-03", "PB-04", "PB-05", "PB-06"][..]),
+        (Scenario::Connections, &["PB-07", "PB-08"][..]),
+    ]
+    .into_iter()
+    .filter(|(_, ids)| ids.iter().any(|id| wanted(id)))
+    .map(|(s, _)| s)
+    .collect();
+    let options = Options { scenarios, duration_seconds: 5.0, warmup_seconds: 1.0, poolers, ..Options::default() };
     let target = resolve_target(ctx, session).map_err(|e| e.to_string())?;
     bench::run(&session.loaded, &target, &options, Arc::new(Bar::default())).map_err(|e| e.to_string())
 }
@@ -175,6 +193,9 @@ pub fn text(report: &BenchReport, ctx: &Context) -> String {
             q.verdict.observed,
             q.verdict.target
         ));
+    }
+    for v in &report.connection_verdicts {
+        out.push_str(&format!("{} {}  {}  target {}\n", verdict(v.pass), v.check, v.observed, v.target));
     }
     if let Some(schema) = &report.scratch_schema {
         out.push_str(&format!("scratch schema {schema} dropped\n"));

@@ -255,6 +255,10 @@ pub fn run(ctx: &Context, args: &PromoteArgs) -> Result<Exit, Error> {
         bench: false,
         list: false,
         allow_production: false,
+        // GLCTL_POOLER_URL names one environment's PgBouncers, not necessarily the target's: FA-09 stays
+        // undecided in a promotion's verify.
+        pooler_url: None,
+        pooler_admin_url: None,
     };
     let verified = verify::run(&dst_ctx, &verify_args);
     let dst_run = history::latest_run(&dst_dir).ok().flatten();

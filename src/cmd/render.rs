@@ -5,6 +5,7 @@ use crate::cli::RenderArgs;
 use crate::error::{Error, Exit};
 use crate::infra;
 use crate::monitoring;
+use crate::pooling;
 
 pub fn run(ctx: &Context, args: &RenderArgs) -> Result<Exit, Error> {
     let loaded = ctx.load()?;
@@ -16,5 +17,16 @@ pub fn run(ctx: &Context, args: &RenderArgs) -> Result<Exit, Error> {
         loaded.name,
         dir.display()
     );
+    let upstream =
+        pooling::Upstream::resolve(&loaded.environment, ctx.database_url.as_deref()).map_err(Error::Usage)?;
+    match pooling::write(&loaded.environment, upstream.as_ref(), &dir) {
+        Ok(written) if written.is_empty() => {}
+        Ok(written) => {
+            let names: Vec<String> =
+                written.iter().filter_map(|p| p.file_name()).map(|n| n.to_string_lossy().into_owned()).collect();
+            println!("rendered the PgBouncer files in pooling/: {}", names.join(", "));
+        }
+        Err(why) => eprintln!("{why}"),
+    }
     Ok(Exit::Ok)
 }

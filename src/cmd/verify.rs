@@ -29,6 +29,12 @@ pub fn run(ctx: &Context, args: &VerifyArgs) -> Result<Exit, Error> {
         )));
     }
     let reports = args.reports.iter().map(|r| parse_report(r)).collect::<Result<Vec<_>, _>>()?;
+    let poolers = args
+        .pooler_url
+        .as_deref()
+        .map(|url| crate::pooler::Poolers::from_urls(url, args.pooler_admin_url.as_deref()))
+        .transpose()
+        .map_err(Error::Usage)?;
     let session = ctx.session(args.out.as_deref(), super::Warnings::Undecided)?;
     let (loaded, dir) = (&session.loaded, &session.dir);
     if args.drills {
@@ -39,7 +45,7 @@ pub fn run(ctx: &Context, args: &VerifyArgs) -> Result<Exit, Error> {
         session.runtime.block_on(facts::gather(loaded, &stage, &session.aws, dir))
     });
     if args.bench && CHECKS.iter().any(|c| c.id.starts_with("PB-") && selection.includes(c.id)) {
-        facts.bench = Some(super::bench::for_verify(ctx, &session));
+        facts.bench = Some(super::bench::for_verify(ctx, &session, poolers.clone(), &|id| selection.includes(id)));
     }
     let today = facts.at.get(..10).unwrap_or_default().to_string();
     let mut results = verify::decide(&loaded.environment, &facts, &selection, &today);
@@ -115,6 +121,28 @@ pub fn run(ctx: &Context, args: &VerifyArgs) -> Result<Exit, Error> {
             ))
         });
         verify::failover_verdict::apply(&mut results, &loaded.environment, &end, &facts.at);
+    }
+    if let Some(poolers) = &poolers {
+        with_spinner("checking the PgBouncers", || {
+            verify::pooler_checks::apply(&mut results, &loaded.environment, poolers, &session.runtime, &facts.at)
+        });
+        let ha05 = results.iter().any(|r| r.id == "HA-05" && r.status == Status::Error);
+        if selection.drills && ha05 && loaded.environment.pooling.kind == crate::config::pooling::PoolKind::Pgbouncer {
+            if loaded.environment.tier == crate::config::model::Tier::Production && !args.allow_production {
+                return Err(Error::Usage(
+                    "the PgBouncer drill (HA-05) on a production tier needs --allow-production: it stops a PgBouncer \
+                     its clients use"
+                        .into(),
+                ));
+            }
+            let outcome = with_spinner("HA-05: stopping a PgBouncer", || {
+                verify::pooler_drill::run(&loaded.environment, poolers, &ctx.project.root)
+            });
+            verify::pooler_checks::set(&mut results, "HA-05", outcome, &facts.at);
+        }
+    } else if selection.drills && loaded.environment.pooling.kind == crate::config::pooling::PoolKind::Pgbouncer {
+        let why = "the drill needs the PgBouncers' addresses: pass --pooler-url and --pooler-admin-url".to_string();
+        verify::pooler_checks::set(&mut results, "HA-05", verify::Outcome::Error(why), &facts.at);
     }
     let configuration = serde_json::to_string(&loaded.environment).expect("the model serialises");
     let run = VerifyRun {

@@ -27,6 +27,9 @@ pub struct Pooling {
     /// `session`, `transaction` or `statement`.
     #[serde(default)]
     pub pool_mode: PoolMode,
+    /// PgBouncer `listen_addr` (`*`: every interface; the local stack listens on loopback only).
+    #[serde(default = "default_listen_addr")]
+    pub listen_addr: String,
     /// PgBouncer `listen_port`.
     #[serde(default = "default_port")]
     pub listen_port: u16,
@@ -56,6 +59,18 @@ pub struct Pooling {
     /// The role PgBouncer looks passwords up as (`auth_user`, through `auth_query` and a lookup function).
     #[serde(default = "default_auth_user")]
     pub auth_user: String,
+    /// The file PgBouncer reads the lookup role's own password from (`auth_file`; a relative path is opened
+    /// from PgBouncer's working directory). Written by the deployment from a secret, never by glctl.
+    #[serde(default = "default_auth_file")]
+    pub auth_file: String,
+    /// How HA-05's drill (`verify --drills`) starts a PgBouncer again after stopping it through its admin
+    /// console (`SHUTDOWN`): a command and its arguments, `{instance}` standing for the PgBouncer's number
+    /// (1-based, in `--pooler-url`'s order), run from the project directory. Empty: HA-05 cannot run.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub restart_command: Vec<String>,
+    /// `rds-proxy`: the proxy's settings (rendered as `aws_db_proxy` with its default target group).
+    #[serde(default)]
+    pub rds_proxy: RdsProxy,
     /// How the applications' drivers prepare statements: `unnamed` (libpq's PQexecParams, tokio-postgres'
     /// `query_typed`, JDBC with `prepareThreshold=0`) or `named` (server-side prepared statements).
     #[serde(default)]
@@ -66,6 +81,65 @@ impl Default for Pooling {
     fn default() -> Self {
         serde_yaml_ng::from_str("{}").expect("every field has a default")
     }
+}
+
+/// RDS Proxy in front of the writer: clients authenticate with IAM (or the secrets' passwords), the proxy
+/// reaches the database with the Secrets Manager secrets (the master secret and every password login's).
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RdsProxy {
+    /// `required`: clients authenticate to the proxy with IAM tokens; `disabled`: with the passwords.
+    #[serde(default)]
+    pub iam_auth: ProxyIamAuth,
+    /// Most of the database's `max_connections` the proxy opens, percent (1–100).
+    #[serde(default = "hundred")]
+    pub max_connections_percent: u32,
+    /// Most of `max_connections` the proxy keeps open while idle, percent (at most `max_connections_percent`).
+    #[serde(default = "fifty")]
+    pub max_idle_connections_percent: u32,
+    /// Seconds a client waits for a database connection before an error (0–3600).
+    #[serde(default = "two_minutes")]
+    pub connection_borrow_timeout_seconds: u32,
+    /// Seconds before the proxy closes an idle client connection (1–28800).
+    #[serde(default = "half_hour")]
+    pub idle_client_timeout_seconds: u32,
+}
+
+impl Default for RdsProxy {
+    fn default() -> Self {
+        serde_yaml_ng::from_str("{}").expect("every field has a default")
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProxyIamAuth {
+    #[default]
+    Required,
+    Disabled,
+}
+
+impl ProxyIamAuth {
+    /// The word the RDS API takes.
+    pub fn api(self) -> &'static str {
+        match self {
+            ProxyIamAuth::Required => "REQUIRED",
+            ProxyIamAuth::Disabled => "DISABLED",
+        }
+    }
+}
+
+fn hundred() -> u32 {
+    100
+}
+fn fifty() -> u32 {
+    50
+}
+fn two_minutes() -> u32 {
+    120
+}
+fn half_hour() -> u32 {
+    1800
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -128,6 +202,12 @@ fn default_pool() -> u32 {
 fn default_version() -> String {
     "1.18".into()
 }
+fn default_listen_addr() -> String {
+    "*".into()
+}
+fn default_auth_file() -> String {
+    "/etc/pgbouncer/userlist.txt".into()
+}
 fn default_auth_user() -> String {
     "pgbouncer_auth".into()
 }
@@ -161,10 +241,13 @@ fn version_at_least(version: &str, major: u32, minor: u32) -> Option<bool> {
 pub fn check(env: &Environment) -> Vec<Finding> {
     let mut out = Vec::new();
     let pool = &env.pooling;
+    let p = |field: &str| FieldPath::parse(&format!("pooling.{field}"));
+    if pool.kind == PoolKind::RdsProxy {
+        return check_rds_proxy(env);
+    }
     if pool.kind != PoolKind::Pgbouncer {
         return out;
     }
-    let p = |field: &str| FieldPath::parse(&format!("pooling.{field}"));
     if pool.instances == 0 {
         out.push(Finding::error(p("instances"), "0 PgBouncers; expected at least 1 (the PRD draws two)"));
     }
@@ -246,6 +329,54 @@ pub fn check(env: &Environment) -> Vec<Finding> {
                 ),
             ));
         }
+    }
+    out
+}
+
+/// RDS Proxy fronts RDS and Aurora only, and the API's ranges (RDS API, ConnectionPoolConfiguration and
+/// CreateDBProxy): every finding at once.
+fn check_rds_proxy(env: &Environment) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let p = |field: &str| FieldPath::parse(&format!("pooling.{field}"));
+    let proxy = &env.pooling.rds_proxy;
+    if env.engine.kind == EngineKind::External {
+        out.push(Finding::error(
+            p("kind"),
+            "rds-proxy fronts RDS or Aurora only; an external server needs pgbouncer (or none)",
+        ));
+    }
+    if !(1..=100).contains(&proxy.max_connections_percent) {
+        out.push(Finding::error(
+            p("rds_proxy.max_connections_percent"),
+            format!("{} is not a percentage from 1 to 100", proxy.max_connections_percent),
+        ));
+    }
+    if proxy.max_idle_connections_percent > proxy.max_connections_percent {
+        out.push(Finding::error(
+            p("rds_proxy.max_idle_connections_percent"),
+            format!(
+                "{} exceeds max_connections_percent {}: the proxy cannot keep more idle connections than it may open",
+                proxy.max_idle_connections_percent, proxy.max_connections_percent
+            ),
+        ));
+    }
+    if proxy.connection_borrow_timeout_seconds > 3600 {
+        out.push(Finding::error(
+            p("rds_proxy.connection_borrow_timeout_seconds"),
+            format!("{} s; RDS Proxy takes 0 to 3600", proxy.connection_borrow_timeout_seconds),
+        ));
+    }
+    if !(1..=28_800).contains(&proxy.idle_client_timeout_seconds) {
+        out.push(Finding::error(
+            p("rds_proxy.idle_client_timeout_seconds"),
+            format!("{} s; RDS Proxy takes 1 to 28800 (8 hours)", proxy.idle_client_timeout_seconds),
+        ));
+    }
+    if env.network.database_subnet_ids.len() < 2 && env.engine.kind != EngineKind::External {
+        out.push(Finding::error(
+            p("kind"),
+            "RDS Proxy needs subnets in at least two availability zones: network.database_subnet_ids lists fewer",
+        ));
     }
     out
 }

@@ -12,7 +12,7 @@ use super::migrate::{self, Migration, Status};
 use super::native;
 use super::policies::{self, Change, PolicyPlan};
 use super::target::{self, Source};
-use super::{connect, logins, objects, preflight, refreshes, DatabaseError};
+use super::{connect, logins, objects, pooler_auth, preflight, refreshes, DatabaseError};
 use crate::aws::AwsContext;
 use crate::config::model::Backend;
 use crate::config::Loaded;
@@ -207,6 +207,7 @@ impl<'a> DatabaseStage<'a> {
             logins: None,
             login_notes: Vec::new(),
             summaries_populated: Vec::new(),
+            pooler_lookup: None,
         };
         if outcome.policies_reconciled {
             let fail =
@@ -245,6 +246,9 @@ impl<'a> DatabaseStage<'a> {
             };
             refreshes::record(client, &populated, "glctl apply").await.map_err(|e| fail(connect::reason(&e)))?;
             outcome.summaries_populated = populated;
+            // PgBouncer's auth_query lookup, before the baseline: drift counts it as glctl's.
+            outcome.pooler_lookup =
+                pooler_auth::ensure(client, &self.loaded.environment).await.map_err(|e| fail(e.to_string()))?;
             // What the migrations and policies made, as drift will compare it.
             objects::save_baseline(client, &self.loaded.environment).await.map_err(|e| fail(connect::reason(&e)))?;
             outcome.policy_changes = plan.changes.iter().map(|c| c.describe()).collect();
@@ -326,6 +330,8 @@ pub struct DatabaseOutcome {
     pub login_notes: Vec<String>,
     /// Summaries apply refreshed itself (never refreshed before), recorded in `glctl.summary_refreshes`.
     pub summaries_populated: Vec<String>,
+    /// PgBouncer's auth_query lookup, made for `pooling.kind: pgbouncer` (`pooler_auth`).
+    pub pooler_lookup: Option<String>,
 }
 
 #[cfg(test)]

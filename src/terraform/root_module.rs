@@ -111,11 +111,20 @@ fn squeeze_blank_lines(text: &str) -> String {
 }
 
 pub fn modules_used(env: &Environment) -> Vec<&'static str> {
-    match env.engine.kind {
+    let mut modules = match env.engine.kind {
         EngineKind::External => vec!["kms", "secrets"],
         EngineKind::AuroraPostgresql => with_copy(env, vec!["kms", "secrets", "network_access", "aurora", "alarms"]),
         EngineKind::RdsPostgresql => with_copy(env, vec!["kms", "secrets", "network_access", "rds", "alarms"]),
+    };
+    if rds_proxy(env) {
+        modules.push("rds_proxy");
     }
+    modules
+}
+
+/// Whether the environment puts RDS Proxy in front of a provisioned writer.
+fn rds_proxy(env: &Environment) -> bool {
+    env.pooling.kind == crate::config::pooling::PoolKind::RdsProxy && capabilities::of(env.engine.kind).provisioned
 }
 
 fn with_copy(env: &Environment, mut modules: Vec<&'static str>) -> Vec<&'static str> {
@@ -181,6 +190,16 @@ fn context(name: &str, env: &Environment) -> Result<Value, String> {
         "connection": env.connection,
         "database": database,
         "backup_copy": backup_copy,
+        "rds_proxy": rds_proxy(env).then(|| {
+            let p = &env.pooling.rds_proxy;
+            json!({
+                "iam_auth": p.iam_auth.api(),
+                "max_connections_percent": p.max_connections_percent,
+                "max_idle_connections_percent": p.max_idle_connections_percent,
+                "connection_borrow_timeout_seconds": p.connection_borrow_timeout_seconds,
+                "idle_client_timeout_seconds": p.idle_client_timeout_seconds,
+            })
+        }),
     }))
 }
 

@@ -5,7 +5,7 @@
 //! (the other GL-*); the drills and benchmarks in `verify::{replication, backup, restore, bench_checks}`.
 
 use super::facts::{AwsFacts, BehaviourFacts, ClusterFact, DbFacts, Facts, InstanceFact};
-use super::{bench_checks, failover_verdict, Evidence, Outcome, Skip};
+use super::{bench_checks, failover_verdict, pooler_checks, Evidence, Outcome, Skip};
 use crate::config::model::{EngineKind, Environment};
 
 mod functional;
@@ -98,9 +98,13 @@ pub const CHECKS: &[Check] = &[
         "last successful run of each refresh job within two schedule periods; summaries populated",
         |e, f| database(f, |d| fa08(e, d))
     ),
-    check!("FA-09", "10.1", "Connection pooling works", "not decided by glctl", |_, _| na(
-        "glctl provisions no pooler (PgBouncer or RDS Proxy); its deployment owns this check"
-    )),
+    check!(
+        "FA-09",
+        "10.1",
+        "Connection pooling works",
+        "more clients than default_pool_size through each PgBouncer; SHOW POOLS/SERVERS/STATS show reuse",
+        pooler_checks::fa09
+    ),
     check!(
         "FA-10",
         "10.1",
@@ -122,10 +126,16 @@ pub const CHECKS: &[Check] = &[
     )),
     check!("PB-05", "10.2", "Summary query", "glctl bench", |_, f| bench_checks::decide(f, "PB-05")),
     check!("PB-06", "10.2", "Quarterly aggregation", "glctl bench", |_, f| bench_checks::decide(f, "PB-06")),
-    check!("PB-07", "10.2", "Sustained concurrent connections", "glctl bench", |_, _| bench()),
-    check!("PB-08", "10.2", "Connection acquisition through the pooler", "not decided by glctl", |_, _| na(
-        "glctl provisions no pooler; PB-08 belongs to its deployment"
-    )),
+    check!("PB-07", "10.2", "Sustained concurrent connections", "glctl bench --scenario connections", |_, f| {
+        bench_checks::decide(f, "PB-07")
+    }),
+    check!(
+        "PB-08",
+        "10.2",
+        "Connection acquisition through the pooler",
+        "glctl bench --scenario connections",
+        pooler_checks::pb08
+    ),
     check!(
         "HA-01",
         "10.3",
@@ -142,9 +152,13 @@ pub const CHECKS: &[Check] = &[
     check!("HA-04", "10.3", "Failover to another AZ", "drill", |e, _| {
         failover_verdict::partition_storage_az(e, "the loss of an availability zone")
     }),
-    check!("HA-05", "10.3", "Retry through another PgBouncer", "not decided by glctl", |_, _| na(
-        "glctl provisions no PgBouncer"
-    )),
+    check!(
+        "HA-05",
+        "10.3",
+        "Retry through another PgBouncer",
+        "drill: stop one PgBouncer, time the clients' reconnect through the other (multi-host URL)",
+        pooler_checks::ha05
+    ),
     check!("HA-06", "10.3", "Patroni leader election", "drill (an external server with drills.patroni)", |e, f| {
         if e.drills.patroni {
             failover_verdict::ha06(e)
@@ -279,10 +293,6 @@ pub const CHECKS: &[Check] = &[
 
 fn na(why: &str) -> Outcome {
     Outcome::Skip(Skip::NotApplicable, why.into())
-}
-
-fn bench() -> Outcome {
-    Outcome::Skip(Skip::NeedsBench, "needs `--bench`, and glctl bench has no scenario for it yet".into())
 }
 
 fn drill() -> Outcome {

@@ -12,6 +12,8 @@ pub mod failover_drill;
 pub mod failover_markers;
 pub mod failover_verdict;
 pub mod pitr;
+pub mod pooler_checks;
+pub mod pooler_drill;
 pub mod replication;
 pub mod report;
 pub mod restore;

@@ -1,5 +1,6 @@
 //! Test harness: run the built `glctl`, compare against expected files, share the local stack.
 
+pub mod poolers;
 pub mod stack;
 
 use std::path::{Path, PathBuf};
