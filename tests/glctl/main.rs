@@ -8,6 +8,7 @@ mod credentials;
 mod database;
 mod drift;
 mod examples;
+mod gitlab;
 mod logins;
 mod migrate;
 mod monitoring;

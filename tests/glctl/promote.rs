@@ -27,14 +27,14 @@ fn admin(database: &str) -> String {
     )
 }
 
-fn psql(database: &str, sql: &str) -> String {
+pub(crate) fn psql(database: &str, sql: &str) -> String {
     let out = Command::new("psql").args([admin(database).as_str(), "-At", "-c", sql]).output().expect("psql runs");
     assert!(out.status.success(), "{sql}: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
 /// local.yaml on the native backend, connecting to `database` on the stack's PostgreSQL 15.
-fn environment(database: &str, stage: &str, extra: &str) -> String {
+pub(crate) fn environment(database: &str, stage: &str, extra: &str) -> String {
     let s = stack();
     let local = std::fs::read_to_string(repo().join("environments/local.yaml")).unwrap();
     let start = local.find("\nconnection:").unwrap();
@@ -138,7 +138,7 @@ impl Lifecycle {
     }
 }
 
-fn copy_dir(from: &Path, to: &Path) {
+pub(crate) fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
         let path = entry.unwrap().path();
