@@ -12,8 +12,8 @@ use std::process::Command;
 use std::time::Instant;
 
 use crate::promote::{copy_dir, environment, psql};
+use crate::support::repo;
 use crate::support::stack::{dedicated_moto, stack};
-use crate::support::{in_ci, repo};
 
 fn gitlab_ci_local() -> PathBuf {
     let path = repo().join("tools/gitlab-ci-local/node_modules/.bin/gitlab-ci-local");
@@ -94,7 +94,6 @@ fn the_gitlab_pipeline_runs_end_to_end_with_gitlab_ci_local_up_to_the_promotion_
         ("GLCTL_PROD".into(), stages[2].into()),
         ("GLCTL_BINARY".into(), env!("CARGO_BIN_EXE_glctl").into()),
         ("AWS_ENDPOINT_URL".into(), endpoint),
-        ("GLCTL_TF_PLUGIN_DIR".into(), s.var("GLCTL_TF_PLUGIN_DIR").into()),
     ];
     for (stage, db) in ["DEV", "STAGING", "PROD"].iter().zip(&databases) {
         variables.push((format!("GLCTL_{stage}_DATABASE_URL"), url(db)));
@@ -114,17 +113,17 @@ fn the_gitlab_pipeline_runs_end_to_end_with_gitlab_ci_local_up_to_the_promotion_
         .env("NO_COLOR", "1")
         .env("AWS_ACCESS_KEY_ID", s.var("AWS_ACCESS_KEY_ID"))
         .env("AWS_SECRET_ACCESS_KEY", s.var("AWS_SECRET_ACCESS_KEY"))
-        .env("AWS_REGION", s.var("AWS_REGION"));
+        .env("AWS_REGION", s.var("AWS_REGION"))
+        // A variable whose value is a path gitlab-ci-local treats as a file variable (and fails on a folder):
+        // the runner's environment carries this one, as a runner's would.
+        .env("GLCTL_TF_PLUGIN_DIR", s.var("GLCTL_TF_PLUGIN_DIR"));
     for var in ["GLCTL_ENV", "GLCTL_ROOT", "GLCTL_DATABASE_URL", "AWS_ENDPOINT_URL", "CI", "GITLAB_CI"] {
         command.env_remove(var);
     }
     let out = command.output().expect("gitlab-ci-local runs");
     let log = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    eprintln!(
-        "gitlab-ci-local pipeline: {:.1} s{}",
-        started.elapsed().as_secs_f64(),
-        if in_ci() { " (CI)" } else { "" }
-    );
+    let jobs: Vec<&str> = log.lines().filter(|l| l.contains(" finished in ")).collect();
+    eprintln!("gitlab-ci-local pipeline: {:.1} s ({})", started.elapsed().as_secs_f64(), jobs.join("; "));
     assert!(out.status.success(), "the pipeline failed:\n{log}");
     for job in ["validate", "plan-dev", "apply-verify-dev", "promote-staging", "promote-prod"] {
         assert!(log.contains(&format!("PASS  {job}")), "{job} did not pass:\n{log}");
