@@ -197,8 +197,10 @@ fn a_verified_bundle_is_promoted_with_a_record_and_hand_changes_and_destructive_
     std::fs::write(&record_file, &whole[..whole.len() / 2]).unwrap();
     let mut holder = Command::new("sleep").arg("4").spawn().unwrap();
     std::fs::write(l.work("stage-b").join("promote.lock"), format!("{}\n", holder.id())).unwrap();
+    // Reaped as soon as it ends: a zombie still has its /proc entry, so the lock would look held for ever.
+    let reaper = std::thread::spawn(move || holder.wait());
     let truncated = l.promote("stage-b");
-    holder.wait().unwrap();
+    reaper.join().unwrap().unwrap();
     assert_eq!(truncated.code, 2, "{}\n{}", truncated.stdout, truncated.stderr);
     let named = format!("{} does not match its checksum", record_file.file_name().unwrap().to_string_lossy());
     assert!(truncated.stderr.contains(&named), "{}", truncated.stderr);
