@@ -354,6 +354,39 @@ mod tests {
     }
 
     #[test]
+    fn attributes_aws_computes_are_noted_and_moto_s_parameter_gap_is_labelled_in_the_drift_direction() {
+        let plan = serde_json::json!({
+            "resource_drift": [
+                { "address": "module.database.aws_db_instance.primary", "type": "aws_db_instance", "name": "primary",
+                  "module_address": "module.database",
+                  "change": { "actions": ["update"], "before": { "latest_restorable_time": "a", "backup_retention_period": 7 },
+                              "after": { "latest_restorable_time": "b", "backup_retention_period": 7 } } },
+                { "address": "module.database.aws_db_parameter_group.this", "type": "aws_db_parameter_group", "name": "this",
+                  "module_address": "module.database",
+                  "change": { "actions": ["update"], "before": { "parameter": [{ "name": "work_mem" }] },
+                              "after": { "parameter": [] } } },
+                { "address": "module.database.aws_db_instance.replica", "type": "aws_db_instance", "name": "replica",
+                  "module_address": "module.database",
+                  "change": { "actions": ["update"], "before": { "backup_retention_period": 7 },
+                              "after": { "backup_retention_period": 1 } } }
+            ],
+            "configuration": { "root_module": { "module_calls": { "database": { "source": "./modules/rds", "module": {
+                "resources": [
+                    { "address": "aws_db_instance.primary", "mode": "managed", "expressions": { "backup_retention_period": {} } },
+                    { "address": "aws_db_instance.replica", "mode": "managed", "expressions": { "backup_retention_period": {} } },
+                    { "address": "aws_db_parameter_group.this", "mode": "managed", "expressions": { "parameter": [] } }
+                ] } } } } }
+        });
+        let layer = resource_drift(&plan, true, None);
+        let counted: Vec<&str> = layer.differences.iter().filter(|d| d.counts()).map(|d| d.name.as_str()).collect();
+        assert_eq!(counted, ["infrastructure: module.database.aws_db_instance.replica"], "{layer:#?}");
+        assert!(layer.differences[0].emulator.is_some(), "the parameter group read back empty: {layer:#?}");
+        assert!(layer.notes[0].contains("aws_db_instance.primary (latest_restorable_time)"), "{:?}", layer.notes);
+        let real = resource_drift(&plan, false, None);
+        assert_eq!(real.differences.iter().filter(|d| d.counts()).count(), 2, "on AWS the parameters count");
+    }
+
+    #[test]
     fn an_unread_layer_is_incomplete_and_drift_outranks_it() {
         let mut report = DriftReport { environment: "e".into(), layers: vec![Layer::failed("objects", "down".into())] };
         assert_eq!(report.exit(), Exit::Incomplete);

@@ -224,6 +224,12 @@ fn a_verified_bundle_is_promoted_with_a_record_and_hand_changes_and_destructive_
     std::fs::write(&b, text).unwrap();
     l.commit("rename the target's secret");
     refused(&l.promote("stage-b"), "plan", "destroys or drops data");
+    assert_eq!(l.target("SELECT count(*) FROM glctl.schema_migrations"), "8", "the target's ledger as it was");
+    assert_eq!(
+        l.target("SELECT retention FROM partman.part_config WHERE parent_table = 'public.sensor_readings'"),
+        "30 days",
+        "the target's policies as they were"
+    );
     assert_eq!(
         std::fs::read_dir(l.work("stage-b").join("promotions")).unwrap().count(),
         2,
