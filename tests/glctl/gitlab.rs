@@ -103,12 +103,16 @@ fn the_gitlab_pipeline_runs_end_to_end_with_gitlab_ci_local_up_to_the_promotion_
     std::fs::write(&variables_file, file).unwrap();
     std::fs::set_permissions(&variables_file, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
 
+    let home = tempfile::tempdir().unwrap();
     let started = Instant::now();
     let mut command = Command::new("timeout");
     command
         .args(["--kill-after=10", "600"])
         .arg(&runner)
         .args(["--manual", "promote-prod", "--shell-isolation", "--no-color", "--max-job-name-padding", "0"])
+        // Not the user's ~/.gitlab-ci-local (its variables.yml would reach the jobs).
+        .arg("--home")
+        .arg(home.path())
         .current_dir(dir)
         .env("NO_COLOR", "1")
         .env("AWS_ACCESS_KEY_ID", s.var("AWS_ACCESS_KEY_ID"))
