@@ -145,11 +145,20 @@ pub fn ready_plan(
     dir: &Path,
     allow_destroy: bool,
 ) -> Result<ReadyPlan, InfraError> {
-    let digest = root_module(project, loaded)?.digest();
+    let module = root_module(project, loaded)?;
+    let digest = module.digest();
     let saved: Option<PlanRecord> =
         std::fs::read_to_string(dir.join(PLAN_RECORD)).ok().and_then(|t| serde_json::from_str(&t).ok());
     let (record, replanned) = match saved {
-        Some(record) if record.digest == digest && dir.join(PLAN_FILE).is_file() => (record, false),
+        Some(record) if record.digest == digest && dir.join(PLAN_FILE).is_file() => {
+            // A saved plan brought from elsewhere (a CI job's artifact) arrives without the rendered files
+            // and `terraform init`, which applying it needs: render the same files and initialise.
+            module.write(dir).map_err(io(dir))?;
+            let plugins = plugin_dir(loaded);
+            let tf = Terraform::new(dir, plugins.clone());
+            crate::terraform::init_cache::init_if_needed(&tf, dir, plugins.as_deref())?;
+            (record, false)
+        }
         _ => (plan(project, loaded, account, dir)?, true),
     };
     let destructive: Vec<String> = record.summary.destructive().iter().map(|c| c.address.clone()).collect();

@@ -21,6 +21,8 @@ use crate::error::Exit;
 use crate::terraform::runner::Terraform;
 use crate::terraform::{emulator, init_cache, plugin_dir};
 
+mod infrastructure;
+
 pub const DRIFT_PLAN: &str = "drift.tfplan";
 
 #[derive(Clone, Debug, Serialize)]
@@ -157,27 +159,48 @@ fn infrastructure(loaded: &Loaded, dir: &Path) -> Layer {
         .and_then(|_| tf.show_json(DRIFT_PLAN));
     let _ = std::fs::remove_file(dir.join(DRIFT_PLAN));
     match plan {
-        Ok(plan) => resource_drift(&plan, emulator::in_use()),
+        Ok(plan) => resource_drift(&plan, emulator::in_use(), Some(dir)),
         Err(e) => Layer::failed(LAYER, format!("terraform {} failed: {}", e.step, e.output.trim())),
     }
 }
 
-/// `resource_drift` of a plan's JSON: one difference per resource, naming the attributes that changed.
-/// terraform's exit code says nothing here (it can exit 2 with "No changes").
-pub fn resource_drift(plan: &Value, emulated: bool) -> Layer {
+/// `resource_drift` of a refresh-only plan's JSON: one difference per resource, naming the configured
+/// attributes that changed (attributes AWS computes are noted, not counted), and one per live
+/// security-group rule that no rule resource declares (`infrastructure.rs`). terraform's exit code says
+/// nothing here (it can exit 2 with "No changes").
+pub fn resource_drift(plan: &Value, emulated: bool, root: Option<&Path>) -> Layer {
     let mut layer = Layer::new("infrastructure");
+    let mut computed_only: Vec<String> = Vec::new();
     for rd in plan["resource_drift"].as_array().into_iter().flatten() {
         let address = rd["address"].as_str().unwrap_or_default().to_string();
         let actions: Vec<&str> =
             rd["change"]["actions"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
-        let changed = changed_attributes(&rd["change"]);
+        let all_changed = infrastructure::changed_attributes(&rd["change"]);
+        let configured = infrastructure::configured_attributes(
+            &plan["configuration"],
+            root,
+            rd["module_address"].as_str().unwrap_or_default(),
+            rd["type"].as_str().unwrap_or_default(),
+            rd["name"].as_str().unwrap_or_default(),
+        );
+        let (changed, computed): (Vec<String>, Vec<String>) = match &configured {
+            Some(set) => all_changed.into_iter().partition(|a| set.contains(a)),
+            None => (all_changed, vec![]),
+        };
+        if actions != ["delete"] && changed.is_empty() {
+            // Only attributes AWS computes, or nothing but null against empty: not drift.
+            if !computed.is_empty() {
+                computed_only.push(format!("{address} ({})", computed.join(", ")));
+            }
+            continue;
+        }
         let detail = match actions.as_slice() {
             ["delete"] => "deleted outside glctl".to_string(),
             _ if changed.is_empty() => format!("{} outside glctl", actions.join("/")),
             _ => format!("changed outside glctl: {}", changed.join(", ")),
         };
         let explained = if emulated {
-            emulator::explain(rd["type"].as_str().unwrap_or_default(), &changed, &rd["change"])
+            emulator::explain_drift(rd["type"].as_str().unwrap_or_default(), &changed, &rd["change"])
         } else {
             None
         };
@@ -187,17 +210,23 @@ pub fn resource_drift(plan: &Value, emulated: bool) -> Layer {
                 Some(format!("emulator drift, not a real difference: {why}"));
         }
     }
+    for found in infrastructure::undeclared_rules(plan, root) {
+        layer.push(
+            format!("{} {}", found.address, found.rule),
+            format!("a rule of {} added outside glctl: no rule resource declares it", found.rule.group_id),
+        );
+    }
+    if !computed_only.is_empty() {
+        let shown: Vec<&str> = computed_only.iter().take(3).map(String::as_str).collect();
+        layer.notes.push(format!(
+            "{} resource(s) changed only in attributes the configuration does not set (AWS computes them; not \
+             drift): {}{}",
+            computed_only.len(),
+            shown.join("; "),
+            if computed_only.len() > shown.len() { "; …" } else { "" }
+        ));
+    }
     layer
-}
-
-fn changed_attributes(change: &Value) -> Vec<String> {
-    let empty = serde_json::Map::new();
-    let before = change["before"].as_object().unwrap_or(&empty);
-    let after = change["after"].as_object().unwrap_or(&empty);
-    let mut keys: Vec<&String> = before.keys().chain(after.keys()).collect();
-    keys.sort();
-    keys.dedup();
-    keys.into_iter().filter(|k| before.get(*k) != after.get(*k) && k.as_str() != "tags_all").cloned().collect()
 }
 
 /// The ledger, the policies and the objects, read under the migration lock taken shared.
@@ -315,13 +344,46 @@ mod tests {
             { "address": "module.network_access.aws_vpc_security_group_ingress_rule.app", "type": "aws_vpc_security_group_ingress_rule",
               "change": { "actions": ["update"], "before": { "description": "x" }, "after": { "description": null } } }
         ]});
-        let layer = resource_drift(&plan, true);
+        let layer = resource_drift(&plan, true, None);
         assert_eq!(layer.differences.len(), 2);
         assert_eq!(layer.differences[0].name, "infrastructure: module.network_access.aws_security_group.this");
         assert_eq!(layer.differences[0].detail, "changed outside glctl: ingress");
         assert!(layer.differences[0].counts());
         assert!(layer.differences[1].emulator.as_deref().unwrap().starts_with("emulator drift"));
-        assert!(resource_drift(&serde_json::json!({}), true).differences.is_empty(), "no resource_drift: none");
+        assert!(resource_drift(&serde_json::json!({}), true, None).differences.is_empty(), "no resource_drift: none");
+    }
+
+    #[test]
+    fn attributes_aws_computes_are_noted_and_moto_s_parameter_gap_is_labelled_in_the_drift_direction() {
+        let plan = serde_json::json!({
+            "resource_drift": [
+                { "address": "module.database.aws_db_instance.primary", "type": "aws_db_instance", "name": "primary",
+                  "module_address": "module.database",
+                  "change": { "actions": ["update"], "before": { "latest_restorable_time": "a", "backup_retention_period": 7 },
+                              "after": { "latest_restorable_time": "b", "backup_retention_period": 7 } } },
+                { "address": "module.database.aws_db_parameter_group.this", "type": "aws_db_parameter_group", "name": "this",
+                  "module_address": "module.database",
+                  "change": { "actions": ["update"], "before": { "parameter": [{ "name": "work_mem" }] },
+                              "after": { "parameter": [] } } },
+                { "address": "module.database.aws_db_instance.replica", "type": "aws_db_instance", "name": "replica",
+                  "module_address": "module.database",
+                  "change": { "actions": ["update"], "before": { "backup_retention_period": 7 },
+                              "after": { "backup_retention_period": 1 } } }
+            ],
+            "configuration": { "root_module": { "module_calls": { "database": { "source": "./modules/rds", "module": {
+                "resources": [
+                    { "address": "aws_db_instance.primary", "mode": "managed", "expressions": { "backup_retention_period": {} } },
+                    { "address": "aws_db_instance.replica", "mode": "managed", "expressions": { "backup_retention_period": {} } },
+                    { "address": "aws_db_parameter_group.this", "mode": "managed", "expressions": { "parameter": [] } }
+                ] } } } } }
+        });
+        let layer = resource_drift(&plan, true, None);
+        let counted: Vec<&str> = layer.differences.iter().filter(|d| d.counts()).map(|d| d.name.as_str()).collect();
+        assert_eq!(counted, ["infrastructure: module.database.aws_db_instance.replica"], "{layer:#?}");
+        assert!(layer.differences[0].emulator.is_some(), "the parameter group read back empty: {layer:#?}");
+        assert!(layer.notes[0].contains("aws_db_instance.primary (latest_restorable_time)"), "{:?}", layer.notes);
+        let real = resource_drift(&plan, false, None);
+        assert_eq!(real.differences.iter().filter(|d| d.counts()).count(), 2, "on AWS the parameters count");
     }
 
     #[test]

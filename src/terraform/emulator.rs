@@ -45,6 +45,25 @@ pub fn explain(resource_type: &str, changed: &[String], change: &serde_json::Val
     {
         return Some("moto does not mark parameters set by a user as `Source: user`, so none are read back".into());
     }
+    gap(resource_type, changed)
+}
+
+/// The same for a `resource_drift` entry of a refresh-only plan, where `before` is the state glctl's apply
+/// left and `after` what the emulator reads back: the parameter group's parameters read back as none.
+pub fn explain_drift(resource_type: &str, changed: &[String], change: &serde_json::Value) -> Option<String> {
+    if changed.is_empty() {
+        return None;
+    }
+    if resource_type == "aws_db_parameter_group"
+        && changed == ["parameter"]
+        && change["after"]["parameter"].as_array().is_some_and(|p| p.is_empty())
+    {
+        return Some("moto does not mark parameters set by a user as `Source: user`, so none are read back".into());
+    }
+    gap(resource_type, changed)
+}
+
+fn gap(resource_type: &str, changed: &[String]) -> Option<String> {
     GAPS.iter()
         .find(|(t, attributes, _)| *t == resource_type && changed.iter().all(|c| attributes.contains(&c.as_str())))
         .map(|(_, _, why)| why.to_string())

@@ -10,6 +10,7 @@ mod database;
 mod drift;
 mod examples;
 mod failover_drill;
+mod gitlab;
 mod logins;
 mod migrate;
 mod monitoring;

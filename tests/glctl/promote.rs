@@ -27,14 +27,14 @@ fn admin(database: &str) -> String {
     )
 }
 
-fn psql(database: &str, sql: &str) -> String {
+pub(crate) fn psql(database: &str, sql: &str) -> String {
     let out = Command::new("psql").args([admin(database).as_str(), "-At", "-c", sql]).output().expect("psql runs");
     assert!(out.status.success(), "{sql}: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
 /// local.yaml on the native backend, connecting to `database` on the stack's PostgreSQL 15.
-fn environment(database: &str, stage: &str, extra: &str) -> String {
+pub(crate) fn environment(database: &str, stage: &str, extra: &str) -> String {
     let s = stack();
     let local = std::fs::read_to_string(repo().join("environments/local.yaml")).unwrap();
     let start = local.find("\nconnection:").unwrap();
@@ -138,7 +138,7 @@ impl Lifecycle {
     }
 }
 
-fn copy_dir(from: &Path, to: &Path) {
+pub(crate) fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
         let path = entry.unwrap().path();
@@ -185,6 +185,28 @@ fn a_verified_bundle_is_promoted_with_a_record_and_hand_changes_and_destructive_
     assert!(record["target_verify"].as_str().unwrap().contains("0 failed"), "{record:#}");
     assert_eq!(l.target("SELECT count(*) FROM glctl.schema_migrations"), "8");
 
+    // A truncated promotion record is an error naming the file, never "nothing left to do": a promotion that
+    // waited for another (here a live process holding the lock) reads the newest record.
+    let records = l.work("stage-b").join("promotions");
+    let record_file = std::fs::read_dir(&records)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "json"))
+        .unwrap();
+    let whole = std::fs::read_to_string(&record_file).unwrap();
+    std::fs::write(&record_file, &whole[..whole.len() / 2]).unwrap();
+    let mut holder = Command::new("sleep").arg("4").spawn().unwrap();
+    std::fs::write(l.work("stage-b").join("promote.lock"), format!("{}\n", holder.id())).unwrap();
+    // Reaped as soon as it ends: a zombie still has its /proc entry, so the lock would look held for ever.
+    let reaper = std::thread::spawn(move || holder.wait());
+    let truncated = l.promote("stage-b");
+    reaper.join().unwrap().unwrap();
+    assert_eq!(truncated.code, 2, "{}\n{}", truncated.stdout, truncated.stderr);
+    let named = format!("{} does not match its checksum", record_file.file_name().unwrap().to_string_lossy());
+    assert!(truncated.stderr.contains(&named), "{}", truncated.stderr);
+    assert!(!truncated.stdout.contains("nothing left to do"), "{}", truncated.stdout);
+    std::fs::write(&record_file, &whole).unwrap();
+
     // A retention changed by hand in the target is drift: refused, and left as it was.
     l.target("UPDATE partman.part_config SET retention = '2 days' WHERE parent_table = 'public.sensor_readings'");
     refused(&l.promote("stage-b"), "drift", "policies: sensor_readings retention");
@@ -202,6 +224,12 @@ fn a_verified_bundle_is_promoted_with_a_record_and_hand_changes_and_destructive_
     std::fs::write(&b, text).unwrap();
     l.commit("rename the target's secret");
     refused(&l.promote("stage-b"), "plan", "destroys or drops data");
+    assert_eq!(l.target("SELECT count(*) FROM glctl.schema_migrations"), "8", "the target's ledger as it was");
+    assert_eq!(
+        l.target("SELECT retention FROM partman.part_config WHERE parent_table = 'public.sensor_readings'"),
+        "30 days",
+        "the target's policies as they were"
+    );
     assert_eq!(
         std::fs::read_dir(l.work("stage-b").join("promotions")).unwrap().count(),
         2,
@@ -224,6 +252,13 @@ fn unverified_failed_stale_or_changed_bundles_and_dirty_checkouts_are_refused_na
         .unwrap();
     let original = std::fs::read_to_string(&run).unwrap();
     std::fs::write(&run, original.replacen("\"PASS\"", "\"SKIP\"", 1)).unwrap();
+    refused(
+        &l.promote("stage-b"),
+        "verified",
+        &format!("{} does not match its checksum", run.file_name().unwrap().to_string_lossy()),
+    );
+    // A truncated one too.
+    std::fs::write(&run, &original[..original.len() / 2]).unwrap();
     refused(
         &l.promote("stage-b"),
         "verified",

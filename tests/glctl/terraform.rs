@@ -301,6 +301,8 @@ fn dev_state() -> std::sync::MutexGuard<'static, ()> {
 /// ST-03 and GL-10 judge the live rules (RDS VpcSecurityGroups, EC2 DescribeSecurityGroupRules): dev as
 /// applied passes both; a rule added by hand that opens 5432 to 0.0.0.0/0 fails both, naming it; once it
 /// is revoked they pass again. The database is not reachable on moto, so only these two checks are selected.
+/// `glctl drift --only infra` sees the same rule, and nothing else: named with its group's address (text and
+/// JSON, exit 1).
 #[test]
 fn verify_judges_the_live_security_group_rules_and_fails_on_one_added_by_hand() {
     let dev = dev();
@@ -356,12 +358,46 @@ fn verify_judges_the_live_security_group_rules_and_fails_on_one_added_by_hand() 
     };
     ec2(true);
     let (code, st03, gl10) = verify();
+    let (drift_code, found, text) = drift(dev);
     ec2(false);
     assert_eq!((code, st03.0.as_str(), gl10.0.as_str()), (1, "FAIL", "FAIL"), "{st03:?} {gl10:?}");
     let opened = format!("{group}: tcp 5432 from 0.0.0.0/0");
     assert!(st03.1.contains(&opened) && gl10.1.contains(&opened), "{st03:?} {gl10:?}");
+    // drift sees the same rule: in the JSON (name and detail) and in the text, and exits 1. Nothing else
+    // counts, so dev as applied has no other drift (moto's gaps are labelled, AWS-computed attributes noted).
+    assert_eq!(drift_code, 1, "{found:#?}\n{text}");
+    let counted: Vec<&serde_json::Value> =
+        found.iter().filter(|d| d.get("acknowledged").is_none() && d.get("emulator").is_none()).collect();
+    assert_eq!(counted.len(), 1, "only the added rule: {found:#?}");
+    let name = counted[0]["name"].as_str().unwrap();
+    let detail = counted[0]["detail"].as_str().unwrap();
+    assert_eq!(
+        name, "infrastructure: module.network_access.aws_security_group.database ingress tcp 5432 from 0.0.0.0/0",
+        "{found:#?}"
+    );
+    assert!(detail.contains(&group) && detail.contains("added outside glctl"), "{detail}");
+    assert!(text.contains(&format!("DRIFT  {name}: {detail}")), "{text}");
     let (code, st03, gl10) = verify();
     assert_eq!((code, st03.0.as_str(), gl10.0.as_str()), (0, "PASS", "PASS"), "{st03:?} {gl10:?}");
+}
+
+/// `glctl drift --only infra` of an applied environment: exit code, the infrastructure layer's differences
+/// (from `--output json`) and the text report.
+fn drift(applied: &Applied) -> (i32, Vec<serde_json::Value>, String) {
+    let env = applied.env_file.to_str().unwrap();
+    let out = applied.out.to_str().unwrap();
+    let run = |output: &str| {
+        let args = ["drift", "-e", env, "--out", out, "--only", "infra", "--output", output];
+        glctl_aws(&applied.endpoint, &repo(), &args)
+    };
+    let json = run("json");
+    let report: serde_json::Value =
+        serde_json::from_str(&json.stdout).unwrap_or_else(|e| panic!("{e}: {}\n{}", json.stdout, json.stderr));
+    let layer = report["layers"].as_array().unwrap().iter().find(|l| l["layer"] == "infrastructure").unwrap();
+    assert!(layer.get("not_read").is_none(), "{layer:#}");
+    let text = run("text");
+    assert_eq!(text.code, json.code, "{}\n{}", text.stdout, text.stderr);
+    (json.code, layer["differences"].as_array().unwrap().clone(), text.stdout)
 }
 
 #[test]

@@ -17,7 +17,7 @@ fn with_status<'a>(results: &'a [serde_json::Value], status: &str) -> Vec<&'a st
     results.iter().filter(|r| r["status"] == status).map(|r| r["id"].as_str().unwrap()).collect()
 }
 
-fn xmllint(xml: &Path) {
+pub(crate) fn xmllint(xml: &Path) {
     let schema = repo().join("tests/fixtures/junit/junit.xsd");
     let out = std::process::Command::new("xmllint").arg("--noout").arg("--schema").arg(schema).arg(xml).output();
     let out = out.expect("xmllint runs (scripts/setup installs libxml2-utils)");
