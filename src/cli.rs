@@ -189,8 +189,10 @@ pub struct VerifyArgs {
     /// Run the drills that change the target (failover, restore).
     #[arg(long)]
     pub drills: bool,
-    /// Let drills run against a production tier (a restore drill costs money; it never touches the source).
-    #[arg(long, requires = "drills")]
+    /// Let drills and benchmarks run against a production tier (a failover moves its writer; a restore drill
+    /// costs money but never touches the source; bench loads it). Drills also run where the file declares
+    /// `acceptance.drills: allowed`.
+    #[arg(long)]
     pub allow_production: bool,
     /// Run the performance benchmarks (PB-*).
     #[arg(long)]

@@ -121,6 +121,7 @@ pub fn for_verify(
     ctx: &Context,
     session: &super::Session,
     poolers: Option<crate::pooler::Poolers>,
+    allow_production: bool,
     wanted: &dyn Fn(&str) -> bool,
 ) -> Result<BenchReport, String> {
     // Only the scenarios of the checks selected (`--only PB-07,PB-08` runs the connections scenario alone).
@@ -133,7 +134,14 @@ pub fn for_verify(
     .filter(|(_, ids)| ids.iter().any(|id| wanted(id)))
     .map(|(s, _)| s)
     .collect();
-    let options = Options { scenarios, duration_seconds: 5.0, warmup_seconds: 1.0, poolers, ..Options::default() };
+    let options = Options {
+        scenarios,
+        duration_seconds: 5.0,
+        warmup_seconds: 1.0,
+        poolers,
+        allow_production,
+        ..Options::default()
+    };
     let target = resolve_target(ctx, session).map_err(|e| e.to_string())?;
     bench::run(&session.loaded, &target, &options, Arc::new(Bar::default())).map_err(|e| e.to_string())
 }

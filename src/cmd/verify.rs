@@ -28,6 +28,9 @@ pub fn run(ctx: &Context, args: &VerifyArgs) -> Result<Exit, Error> {
             unknown.join(", ")
         )));
     }
+    if args.allow_production && !args.drills && !args.bench {
+        return Err(Error::Usage("--allow-production means something only with --drills or --bench".into()));
+    }
     let reports = args.reports.iter().map(|r| parse_report(r)).collect::<Result<Vec<_>, _>>()?;
     let poolers = args
         .pooler_url
@@ -37,6 +40,7 @@ pub fn run(ctx: &Context, args: &VerifyArgs) -> Result<Exit, Error> {
         .map_err(Error::Usage)?;
     let session = ctx.session(args.out.as_deref(), super::Warnings::Undecided)?;
     let (loaded, dir) = (&session.loaded, &session.dir);
+    // One gate for every drill (failover, restores, the PgBouncer drill), before anything is gathered.
     if args.drills {
         verify::failover_verdict::permitted(&loaded.environment, args.allow_production).map_err(Error::Usage)?;
     }
@@ -45,22 +49,14 @@ pub fn run(ctx: &Context, args: &VerifyArgs) -> Result<Exit, Error> {
         session.runtime.block_on(facts::gather(loaded, &stage, &session.aws, dir))
     });
     if args.bench && CHECKS.iter().any(|c| c.id.starts_with("PB-") && selection.includes(c.id)) {
-        facts.bench = Some(super::bench::for_verify(ctx, &session, poolers.clone(), &|id| selection.includes(id)));
+        facts.bench = Some(super::bench::for_verify(ctx, &session, poolers.clone(), args.allow_production, &|id| {
+            selection.includes(id)
+        }));
     }
     let today = facts.at.get(..10).unwrap_or_default().to_string();
     let mut results = verify::decide(&loaded.environment, &facts, &selection, &today);
     if let Some(pgbackrest) = &loaded.environment.backup.pgbackrest {
         if results.iter().any(|r| r.id.starts_with("BR-")) {
-            if selection.drills
-                && loaded.environment.tier == crate::config::model::Tier::Production
-                && !args.allow_production
-            {
-                return Err(Error::Usage(
-                    "a restore drill on a production tier needs --allow-production (it restores into scratch \
-                     clusters, never the source)"
-                        .into(),
-                ));
-            }
             let env = &loaded.environment;
             let backups = with_spinner(if selection.drills { "backups and restore drills" } else { "backups" }, || {
                 session.runtime.block_on(verify::backup_drills::verify(
@@ -83,13 +79,6 @@ pub fn run(ctx: &Context, args: &VerifyArgs) -> Result<Exit, Error> {
     // BR-04/BR-05 on RDS and Aurora: point-in-time restores into scratch instances (issue 20).
     let provisioned = crate::capabilities::of(loaded.environment.engine.kind).provisioned;
     if selection.drills && provisioned && results.iter().any(|r| r.id == "BR-04" || r.id == "BR-05") {
-        if loaded.environment.tier == crate::config::model::Tier::Production && !args.allow_production {
-            return Err(Error::Usage(
-                "a restore drill on a production tier needs --allow-production (it restores into scratch \
-                 instances, never the source)"
-                    .into(),
-            ));
-        }
         let drills = with_spinner("point-in-time restore drills", || {
             session.runtime.block_on(verify::restore_rds::verify(
                 &mut results,
@@ -128,13 +117,6 @@ pub fn run(ctx: &Context, args: &VerifyArgs) -> Result<Exit, Error> {
         });
         let ha05 = results.iter().any(|r| r.id == "HA-05" && r.status == Status::Error);
         if selection.drills && ha05 && loaded.environment.pooling.kind == crate::config::pooling::PoolKind::Pgbouncer {
-            if loaded.environment.tier == crate::config::model::Tier::Production && !args.allow_production {
-                return Err(Error::Usage(
-                    "the PgBouncer drill (HA-05) on a production tier needs --allow-production: it stops a PgBouncer \
-                     its clients use"
-                        .into(),
-                ));
-            }
             let outcome = with_spinner("HA-05: stopping a PgBouncer", || {
                 verify::pooler_drill::run(&loaded.environment, poolers, &ctx.project.root)
             });

@@ -60,8 +60,9 @@ pub fn ha06(env: &Environment) -> Outcome {
 pub fn permitted(env: &Environment, allow_production: bool) -> Result<(), String> {
     let allowed = env.acceptance.drills == Some(crate::config::drills::DrillPermission::Allowed);
     if env.tier == crate::config::model::Tier::Production && !allow_production && !allowed {
-        return Err("drills change a production target (a failover moves its writer): pass --allow-production, or \
-                    declare `acceptance.drills: allowed` in the environment file"
+        return Err("drills change a production target (a failover moves its writer, a restore drill creates scratch \
+                    instances that cost money, the PgBouncer drill stops a pooler its clients use): pass \
+                    --allow-production, or declare `acceptance.drills: allowed` in the environment file"
             .into());
     }
     Ok(())
