@@ -99,6 +99,47 @@ fn histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, 600_000_000, 3).expect("valid histogram bounds")
 }
 
+/// Whether `sessions` straight to the server fit in what it has left for ordinary clients
+/// (`max_connections` − `superuser_reserved_connections` − the sessions it already has), keeping a margin:
+/// opening more would lock everyone else out (the sessions fail with 53300 "too many clients"). Through
+/// PgBouncer the pooler holds them, so there is always room.
+pub async fn room_for(
+    control: &Client,
+    poolers: Option<&Poolers>,
+    sessions: u64,
+) -> Result<Result<(), String>, BenchError> {
+    if poolers.is_some() {
+        return Ok(Ok(()));
+    }
+    let row = control
+        .query_one(
+            "SELECT current_setting('max_connections')::int8, current_setting('superuser_reserved_connections')::int8,
+                    (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend')",
+            &[],
+        )
+        .await
+        .map_err(|e| BenchError::Sql { what: "counting the server's free connections", reason: connect::reason(&e) })?;
+    let (max, reserved, in_use): (i64, i64, i64) = (row.get(0), row.get(1), row.get(2));
+    Ok(direct_room(max, reserved, in_use, sessions))
+}
+
+/// Free slots left for `sessions`, keeping `ROOM_MARGIN` for the server's other clients.
+fn direct_room(max: i64, reserved: i64, in_use: i64, sessions: u64) -> Result<(), String> {
+    let free = max.saturating_sub(reserved).saturating_sub(in_use).saturating_sub(ROOM_MARGIN);
+    if i64::try_from(sessions).unwrap_or(i64::MAX) <= free {
+        return Ok(());
+    }
+    Err(format!(
+        "{sessions} sessions straight to the server would exhaust it: max_connections {max} − {reserved} reserved − \
+         {in_use} in use leaves {} (keeping {ROOM_MARGIN} for its other clients); run PB-07/PB-08 through the \
+         PgBouncers (--pooler-url, --pooler-admin-url) or with fewer --sessions",
+        free.max(0)
+    ))
+}
+
+/// Connections left for the server's other clients when bench opens sessions straight to it.
+const ROOM_MARGIN: i64 = 10;
+
 /// Runs PB-07 and (with PgBouncers) PB-08; `control` is a direct connection to the database.
 pub async fn run(
     control: &Client,
@@ -395,6 +436,15 @@ async fn acquire(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sessions_straight_to_a_server_must_leave_its_other_clients_room() {
+        assert!(direct_room(1000, 3, 20, 551).is_ok());
+        let refused = direct_room(200, 3, 20, 551).unwrap_err();
+        assert!(refused.contains("max_connections 200") && refused.contains("leaves 167"), "{refused}");
+        assert!(refused.contains("--pooler-url"), "{refused}");
+        assert!(direct_room(200, 3, 195, 1).unwrap_err().contains("leaves 0"));
+    }
 
     fn acceptance() -> Acceptance {
         serde_yaml_ng::from_str("{}").unwrap()

@@ -185,6 +185,10 @@ pub struct BenchReport {
     /// PB-07 and PB-08 figures, when the connections scenario ran.
     pub connections: Option<connections::ConnectionFigures>,
     pub connection_verdicts: Vec<Verdict>,
+    /// Why the connections scenario was selected but not run (it would have locked the server's other
+    /// clients out): PB-07 and PB-08 are then undecided, never passed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connections_not_run: Option<String>,
 }
 
 impl BenchReport {
@@ -265,6 +269,7 @@ pub fn run(
         queries: Vec::new(),
         connections: None,
         connection_verdicts: Vec::new(),
+        connections_not_run: None,
     };
     if options.sink == Sink::Null {
         for table in &options.tables {
@@ -424,11 +429,23 @@ async fn measure(
         let target_sessions = u64::from(acceptance.concurrent_connections);
         let sessions = options.sessions.unwrap_or(target_sessions + target_sessions / 10 + 1);
         let duration = Duration::from_secs_f64(options.duration_seconds);
-        let (figures, verdicts) =
-            connections::run(control, target, options.poolers.as_ref(), sessions, duration, acceptance, reporter)
+        match connections::room_for(control, options.poolers.as_ref(), sessions).await? {
+            Err(why) => report.connections_not_run = Some(why),
+            Ok(()) => {
+                let (figures, verdicts) = connections::run(
+                    control,
+                    target,
+                    options.poolers.as_ref(),
+                    sessions,
+                    duration,
+                    acceptance,
+                    reporter,
+                )
                 .await?;
-        report.connections = Some(figures);
-        report.connection_verdicts = verdicts;
+                report.connections = Some(figures);
+                report.connection_verdicts = verdicts;
+            }
+        }
     }
     Ok(())
 }

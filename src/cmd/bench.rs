@@ -111,7 +111,13 @@ pub fn run(ctx: &Context, args: &BenchArgs) -> Result<Exit, Error> {
         ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&report).expect("the report serialises")),
         ReportFormat::Text => print!("{}", text(&report, ctx)),
     }
-    Ok(if report.all_pass() { Exit::Ok } else { Exit::Problems })
+    Ok(if report.connections_not_run.is_some() {
+        Exit::Incomplete
+    } else if report.all_pass() {
+        Exit::Ok
+    } else {
+        Exit::Problems
+    })
 }
 
 /// The run `verify --bench` decides PB-01…PB-08 on: both ingest tables for 5 s each (after a 1 s warm-up),
@@ -204,6 +210,9 @@ pub fn text(report: &BenchReport, ctx: &Context) -> String {
     }
     for v in &report.connection_verdicts {
         out.push_str(&format!("{} {}  {}  target {}\n", verdict(v.pass), v.check, v.observed, v.target));
+    }
+    if let Some(why) = &report.connections_not_run {
+        out.push_str(&format!("{} PB-07, PB-08  not measured: {why}\n", ctx.stdout_style.warning("NOT RUN")));
     }
     if let Some(schema) = &report.scratch_schema {
         out.push_str(&format!("scratch schema {schema} dropped\n"));

@@ -18,6 +18,9 @@ pub fn decide(f: &Facts, id: &str) -> Outcome {
         Some(Err(why)) => return Outcome::Error(format!("the benchmark could not run: {why}")),
         Some(Ok(report)) => report,
     };
+    if let (Some(why), "PB-07" | "PB-08") = (&report.connections_not_run, id) {
+        return Outcome::Error(format!("not measured: {why}"));
+    }
     let Some(verdict) = report.verdicts().find(|v| v.check == id) else {
         return Outcome::Error(format!("the benchmark run has no figure for {id}"));
     };

@@ -197,6 +197,7 @@ fn query_value(port: u16, promql: &str) -> Option<f64> {
 
 #[test]
 fn induced_conditions_fire_in_prometheus_and_resolve() {
+    let _sessions_steady = crate::support::poolers::poolers_lock();
     let s = stack();
     let p = Project::new("mon");
     p.use_repository_migrations();
@@ -309,11 +310,20 @@ fn induced_conditions_fire_in_prometheus_and_resolve() {
     p.query("DELETE FROM ONLY sensor_readings_default");
     drop(clients);
     drop(rt);
-    wait_for(Duration::from_secs(90), "the three alerts resolved", &logs, || {
-        let any = wanted(&alerts(prom_port), "firing");
-        let pending = wanted(&alerts(prom_port), "pending");
-        (any == (false, false, false) && pending == (false, false, false)).then_some(())
-    });
+    wait_for(
+        Duration::from_secs(90),
+        "the three alerts resolved (each poll printed what was still firing or pending)",
+        &logs,
+        || {
+            let any = wanted(&alerts(prom_port), "firing");
+            let pending = wanted(&alerts(prom_port), "pending");
+            if any == (false, false, false) && pending == (false, false, false) {
+                return Some(());
+            }
+            eprintln!("monitoring live: not resolved yet: firing {any:?}, pending {pending:?}");
+            None
+        },
+    );
     eprintln!(
         "monitoring live: fired after {fired_after:?}, {sessions} sessions over a {critical}% threshold of {max}"
     );

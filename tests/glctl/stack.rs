@@ -153,7 +153,14 @@ fn a_stack_starts_and_stops_without_orphans() {
     while alive(pids[0]) {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
-    let again = std::process::Command::new(&script).args(["start", "--dir"]).arg(dir.path()).output().unwrap();
+    // The second stack watches a process of its own and must stop, private directory and all, when it ends.
+    let mut watched = std::process::Command::new("sleep").arg("600").spawn().unwrap();
+    let again = std::process::Command::new(&script)
+        .args(["start", "--dir"])
+        .arg(dir.path())
+        .args(["--watch-pid", &watched.id().to_string()])
+        .output()
+        .unwrap();
     assert!(again.status.success(), "{}", String::from_utf8_lossy(&again.stderr));
     for pid in &pids[1..] {
         assert!(!alive(*pid), "pid {pid} of the earlier stack still runs");
@@ -162,11 +169,18 @@ fn a_stack_starts_and_stops_without_orphans() {
         .iter()
         .map(|f| std::fs::read_to_string(dir.path().join(f)).unwrap().lines().next().unwrap().trim().parse().unwrap())
         .collect();
-    let stop = std::process::Command::new(&script).args(["stop", "--dir"]).arg(dir.path()).output().unwrap();
-    assert!(stop.status.success(), "{}", String::from_utf8_lossy(&stop.stderr));
-    for pid in &new_pids {
-        assert!(!alive(*pid), "pid {pid} survived stop");
+    let pg_home = std::fs::read_to_string(dir.path().join("pg-home")).unwrap().trim().to_string();
+    watched.kill().unwrap();
+    watched.wait().unwrap();
+    // A fail-safe, not a speed target: the watchdog looks once a second, then stops every service.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+    while (new_pids.iter().any(|p| alive(*p)) || Path::new(&pg_home).exists()) && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(200));
     }
+    for pid in &new_pids {
+        assert!(!alive(*pid), "pid {pid} survived the watchdog's stop");
+    }
+    assert!(!Path::new(&pg_home).exists(), "the watchdog's stop removes the private directory {pg_home}");
 }
 
 /// The live processes that hold a file under `dir` open (their logs, for the stack's services).

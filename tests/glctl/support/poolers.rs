@@ -93,7 +93,9 @@ pub fn poolers() -> &'static Poolers {
     })
 }
 
-/// The PgBouncer tests hold this: the drill stops one PgBouncer, which the others' sessions would notice.
+/// The PgBouncer tests hold this: the drill stops one PgBouncer, which the others' sessions would notice. The
+/// live alert test holds it too: its connection threshold sits 20 sessions above what the server holds when it
+/// starts, and the PgBouncers' server pools (tens of sessions, idle for minutes) would keep that alert firing.
 pub fn poolers_lock() -> MutexGuard<'static, ()> {
     static LOCK: Mutex<()> = Mutex::new(());
     LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
