@@ -247,8 +247,13 @@ pub async fn call_rds(config: &aws_config::SdkConfig, cause: &Cause) -> ApiRun {
     run
 }
 
-/// The writer RDS reports after the call, and the failover events since `since` (epoch seconds).
-pub async fn rds_after(config: &aws_config::SdkConfig, cause: &Cause, since: i64) -> (Option<String>, Vec<String>) {
+/// The writer RDS reports after the call, the failover events since `since` (epoch seconds) by event ID,
+/// and why RDS refused or failed the failover where an event says so (`failover_events`).
+pub async fn rds_after(
+    config: &aws_config::SdkConfig,
+    cause: &Cause,
+    since: i64,
+) -> (Option<String>, Vec<String>, Option<String>) {
     let rds = aws_sdk_rds::Client::new(config);
     let (writer, source, kind) = match cause {
         Cause::RdsInstance { instance } => {
@@ -257,7 +262,7 @@ pub async fn rds_after(config: &aws_config::SdkConfig, cause: &Cause, since: i64
         Cause::AuroraCluster { cluster, .. } => {
             (aurora_writer(&rds, cluster).await.ok(), cluster.clone(), aws_sdk_rds::types::SourceType::DbCluster)
         }
-        Cause::Command { .. } => return (None, vec![]),
+        Cause::Command { .. } => return (None, vec![], None),
     };
     let events = rds
         .describe_events()
@@ -269,12 +274,22 @@ pub async fn rds_after(config: &aws_config::SdkConfig, cause: &Cause, since: i64
         .map(|out| {
             out.events()
                 .iter()
-                .filter(|e| e.event_categories().iter().any(|c| c == "failover" || c == "failure"))
+                .filter(|e| {
+                    e.event_categories().iter().any(|c| c == "failover" || c == "failure")
+                        || super::failover_events::identify(e.message().unwrap_or_default()).is_some()
+                })
                 .map(|e| e.message().unwrap_or_default().to_string())
-                .collect()
-        })
-        .unwrap_or_else(|e| vec![format!("DescribeEvents failed: {}", aws_sdk_rds::error::DisplayErrorContext(&e))]);
-    (writer, events)
+                .collect::<Vec<_>>()
+        });
+    match events {
+        Ok(messages) => {
+            let (shown, refusal) = super::failover_events::read(&messages);
+            (writer, shown, refusal)
+        }
+        Err(e) => {
+            (writer, vec![format!("DescribeEvents failed: {}", aws_sdk_rds::error::DisplayErrorContext(&e))], None)
+        }
+    }
 }
 
 async fn rds_primary_az(rds: &aws_sdk_rds::Client, instance: &str) -> Result<String, String> {
@@ -286,12 +301,19 @@ async fn rds_primary_az(rds: &aws_sdk_rds::Client, instance: &str) -> Result<Str
 async fn aurora_writer(rds: &aws_sdk_rds::Client, cluster: &str) -> Result<String, String> {
     let out = rds.describe_db_clusters().db_cluster_identifier(cluster).send().await.map_err(|e| e.to_string())?;
     let c = out.db_clusters().first().ok_or("no such cluster")?;
-    c.db_cluster_members()
+    let writer = c
+        .db_cluster_members()
         .iter()
         .find(|m| m.is_cluster_writer() == Some(true))
         .and_then(|m| m.db_instance_identifier())
         .map(str::to_string)
-        .ok_or_else(|| "the cluster reports no writer".into())
+        .ok_or_else(|| "the cluster reports no writer".to_string())?;
+    // Which AZ the writer is in: the member list does not say, the instance does.
+    let az = match rds.describe_db_instances().db_instance_identifier(&writer).send().await {
+        Ok(out) => out.db_instances().first().and_then(|i| i.availability_zone()).unwrap_or("?").to_string(),
+        Err(_) => "?".to_string(),
+    };
+    Ok(format!("{writer} in {az}"))
 }
 
 #[cfg(test)]

@@ -38,6 +38,10 @@ pub struct Measurement {
     pub new_writer: Option<String>,
     /// First commit on the new writer − last commit on the old one, by the servers' clocks.
     pub rto_seconds: Option<f64>,
+    /// RDS/Aurora: when the writer endpoint's addresses changed (`failover_endpoint`), or why not known.
+    pub endpoint: Option<String>,
+    /// RDS/Aurora: an event saying RDS refused (RDS-EVENT-0034) or failed (RDS-EVENT-0069) the failover.
+    pub rds_refusal: Option<String>,
     /// The same gap as the client saw it.
     pub client_gap_seconds: Option<f64>,
     pub committed: usize,
@@ -59,13 +63,11 @@ pub enum DrillEnd {
     /// Nothing was done: the writer could not be reached, or the steady state did not hold.
     NotStarted(String),
     /// The failover was not caused (the command failed or hung, the API refused); what state is left.
-    NotCaused {
-        why: String,
-        state: String,
-    },
+    NotCaused { why: String, state: String },
     /// Ctrl-C or SIGTERM: what state the drill left.
     Interrupted(String),
-    Measured(Measurement),
+    /// Boxed: the measurement is much larger than the other ends.
+    Measured(Box<Measurement>),
 }
 
 /// The drill over the environment's own connection (`stage`): a topology without a standby is refused
@@ -149,6 +151,9 @@ pub async fn run(env: &Environment, name: &str, root: &std::path::Path, target: 
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
     let timeout = Duration::from_secs(u64::from(env.drills.timeout_seconds()));
     let mut interrupted = false;
+    // RDS/Aurora: the writer endpoint, resolved from before the call until the drill stops writing.
+    let mut endpoint: Option<Result<super::failover_endpoint::Watch, String>> = None;
+    let mut caused_at = std::time::Instant::now();
     // Cause it. A running failover command is never abandoned half-way (the cluster could be left
     // without a writer): on a signal the writer stops, and the command runs to its end or its timeout.
     let (caused, cause_said, rds_config) = match &cause {
@@ -184,6 +189,11 @@ pub async fn run(env: &Environment, name: &str, root: &std::path::Path, target: 
         Cause::RdsInstance { .. } | Cause::AuroraCluster { .. } => match aws.config().await {
             Err(e) => (Err(format!("no AWS access for {}: {e}", cause.describe())), String::new(), None),
             Ok(config) => {
+                endpoint = Some(match super::failover_endpoint::writer_endpoint(config, &cause).await {
+                    Ok((host, port)) => Ok(super::failover_endpoint::Watch::start(host, port).await),
+                    Err(why) => Err(why),
+                });
+                caused_at = std::time::Instant::now();
                 let api = failover_cause::call_rds(config, &cause).await;
                 let said = format!(
                     "{}; writer before: {}",
@@ -219,12 +229,18 @@ pub async fn run(env: &Environment, name: &str, root: &std::path::Path, target: 
     }
     stop_writing().await;
     let _ = writer.await;
+    let endpoint = endpoint.map(|watch| match watch {
+        Ok(watch) => watch.finish(caused_at),
+        Err(why) => format!("the writer endpoint could not be read: {why}"),
+    });
     if interrupted {
         return DrillEnd::Interrupted(connection.leave(&table, "after the failover").await);
     }
     let mut cause_said = cause_said;
+    let mut rds_refusal = None;
     if let Some(config) = rds_config {
-        let (writer_after, events) = failover_cause::rds_after(config, &cause, started_epoch).await;
+        let (writer_after, events, refusal) = failover_cause::rds_after(config, &cause, started_epoch).await;
+        rds_refusal = refusal;
         cause_said.push_str(&format!(
             "; writer after: {}; failover events: {}",
             writer_after.as_deref().unwrap_or("unknown"),
@@ -237,12 +253,14 @@ pub async fn run(env: &Environment, name: &str, root: &std::path::Path, target: 
     let topology =
         if new_writer.is_some() { connection.topology(env, TOPOLOGY_WAIT).await } else { Ok("unchanged".into()) };
     let cleanup = connection.drop_table(&table).await;
-    DrillEnd::Measured(Measurement {
+    DrillEnd::Measured(Box::new(Measurement {
         cause: cause.describe(),
         cause_said,
         old_writer: connection.named(&old_writer),
         new_writer: new_writer.map(|w| connection.named(&w)),
         rto_seconds: rto,
+        endpoint,
+        rds_refusal,
         client_gap_seconds: gap,
         committed: log.commits.len(),
         in_doubt: log.in_doubt,
@@ -250,7 +268,7 @@ pub async fn run(env: &Environment, name: &str, root: &std::path::Path, target: 
         missing,
         topology,
         cleanup,
-    })
+    }))
 }
 
 fn refused(refusal: failover_cause::Refusal) -> DrillEnd {

@@ -103,9 +103,14 @@ pub fn decide(end: &DrillEnd, limit: f64, label: &str) -> Outcome {
         DrillEnd::Interrupted(state) => return Outcome::Error(prefix(format!("interrupted: {state}"))),
         DrillEnd::Measured(m) => m,
     };
+    // An RDS event saying the failover was refused or failed decides, whatever the client saw.
+    if let Some(refusal) = &m.rds_refusal {
+        return Outcome::Error(prefix(format!("{refusal}; {}; {}", m.cause_said, either(&m.cleanup))));
+    }
+    let endpoint = m.endpoint.as_ref().map(|e| format!("; {e}")).unwrap_or_default();
     let Some(new_writer) = m.new_writer.as_ref().filter(|w| **w != m.old_writer) else {
         return Outcome::Error(prefix(format!(
-            "no failover happened: every committed marker ({}) is on the writer {} ({}); no RTO can be measured; {}",
+            "no failover happened: every committed marker ({}) is on the writer {} ({}); no RTO can be measured{endpoint}; {}",
             m.committed,
             m.old_writer,
             m.cause_said,
@@ -117,7 +122,7 @@ pub fn decide(end: &DrillEnd, limit: f64, label: &str) -> Outcome {
         Ok(missing) => format!("{} committed markers missing", missing.len()),
         Err(why) => format!("not read: {why}"),
     };
-    let evidence = vec![
+    let mut evidence = vec![
         Evidence {
             observed: format!(
                 "RTO {rto:.2} s (last commit on {} → first on {new_writer}; the client saw a gap of {:.2} s)",
@@ -156,6 +161,18 @@ pub fn decide(end: &DrillEnd, limit: f64, label: &str) -> Outcome {
             at: String::new(),
         },
     ];
+    if let Some(observed) = &m.endpoint {
+        // Next to the RTO; evidence only, the verdict does not rest on it.
+        evidence.insert(
+            1,
+            Evidence {
+                observed: observed.clone(),
+                expected: "the writer endpoint resolves to the new writer (evidence, not part of the verdict)".into(),
+                source: format!("DNS resolution every {} ms (tokio)", super::failover_endpoint::EVERY.as_millis()),
+                at: String::new(),
+            },
+        );
+    }
     let mut problems = Vec::new();
     match &m.missing {
         Ok(missing) if !missing.is_empty() => {
@@ -213,12 +230,14 @@ mod tests {
 
     fn measured(commits: &[Marker], missing: Vec<i64>) -> DrillEnd {
         let (rto, gap, new) = measure(commits, "127.0.0.1:5432");
-        DrillEnd::Measured(Measurement {
+        DrillEnd::Measured(Box::new(Measurement {
             cause: "drills.failover_command: scripts/failover".into(),
             cause_said: "done".into(),
             old_writer: "127.0.0.1:5432".into(),
             new_writer: new,
             rto_seconds: rto,
+            endpoint: None,
+            rds_refusal: None,
             client_gap_seconds: gap,
             committed: commits.len(),
             in_doubt: 1,
@@ -226,7 +245,7 @@ mod tests {
             missing: Ok(missing),
             topology: Ok("standby_sync streaming/sync".into()),
             cleanup: Ok("dropped".into()),
-        })
+        }))
     }
 
     fn failover(base: Instant) -> Vec<Marker> {
@@ -284,6 +303,26 @@ mod tests {
         assert!(matches!(decide(&unreachable, 30.0, "failover"), Outcome::Error(w) if w.contains("nothing was done")));
         let hung = DrillEnd::NotCaused { why: "timed out".into(), state: "writable".into() };
         assert!(matches!(decide(&hung, 30.0, "failover"), Outcome::Error(_)));
+    }
+
+    #[test]
+    fn an_rds_refusal_or_failure_event_is_an_error_and_the_endpoint_stands_next_to_the_rto() {
+        let DrillEnd::Measured(mut m) = measured(&failover(Instant::now()), vec![]) else { unreachable!() };
+        m.endpoint = Some("endpoint db.cluster-x re-pointed after 3.25 s (10.0.1.5 → 10.0.2.7; …)".into());
+        let DrillEnd::Measured(mut refused) = measured(&failover(Instant::now()), vec![]) else { unreachable!() };
+        match decide(&DrillEnd::Measured(m), 30.0, "failover") {
+            Outcome::Pass(e) => {
+                assert!(e[0].observed.starts_with("RTO 2.50 s"), "{e:?}");
+                assert!(e[1].observed.starts_with("endpoint db.cluster-x re-pointed after 3.25 s"), "{e:?}");
+            }
+            other => panic!("{other:?}"),
+        }
+        refused.rds_refusal = Some("RDS refused the failover: RDS-EVENT-0034 \"Amazon RDS is not attempting…\"".into());
+        let outcome = decide(&DrillEnd::Measured(refused), 30.0, "failover");
+        assert!(
+            matches!(&outcome, Outcome::Error(w) if w.starts_with("RDS refused the failover: RDS-EVENT-0034")),
+            "{outcome:?}"
+        );
     }
 
     #[test]

@@ -9,6 +9,8 @@ pub mod checks;
 pub mod facts;
 pub mod failover_cause;
 pub mod failover_drill;
+pub mod failover_endpoint;
+pub mod failover_events;
 pub mod failover_markers;
 pub mod failover_verdict;
 pub mod pitr;
