@@ -80,9 +80,9 @@ pub fn run(ctx: &Context, args: &VerifyArgs) -> Result<Exit, Error> {
             }
         }
     }
-    // BR-04/BR-05 on RDS and Aurora: point-in-time restores into scratch instances (issue 20).
+    // BR-04/BR-05/BR-06 on RDS and Aurora: point-in-time and snapshot restores into scratch instances (issue 20).
     let provisioned = crate::capabilities::of(loaded.environment.engine.kind).provisioned;
-    if selection.drills && provisioned && results.iter().any(|r| r.id == "BR-04" || r.id == "BR-05") {
+    if selection.drills && provisioned && results.iter().any(|r| ["BR-04", "BR-05", "BR-06"].contains(&r.id)) {
         if loaded.environment.tier == crate::config::model::Tier::Production && !args.allow_production {
             return Err(Error::Usage(
                 "a restore drill on a production tier needs --allow-production (it restores into scratch \
@@ -106,7 +106,7 @@ pub fn run(ctx: &Context, args: &VerifyArgs) -> Result<Exit, Error> {
         if drills.interrupted {
             eprintln!(
                 "{}",
-                ctx.style.warning("interrupted: the drills' scratch copies were deleted (see BR-04/BR-05)")
+                ctx.style.warning("interrupted: the drills' scratch copies were deleted (see BR-04…BR-06)")
             );
         }
     }

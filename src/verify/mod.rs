@@ -18,6 +18,7 @@ pub mod replication;
 pub mod report;
 pub mod restore;
 pub mod restore_rds;
+pub mod restore_rds_snapshot;
 pub mod scratch;
 
 use serde::Serialize;
