@@ -80,8 +80,14 @@ pub fn run(ctx: &Context, args: &VerifyArgs) -> Result<Exit, Error> {
             }
         }
     }
-    // BR-04/BR-05/BR-06 on RDS and Aurora: point-in-time and snapshot restores into scratch instances (issue 20).
+    // BR-01/BR-02 on RDS and Aurora from the backup APIs (issue 20).
     let provisioned = crate::capabilities::of(loaded.environment.engine.kind).provisioned;
+    if provisioned && results.iter().any(|r| r.id == "BR-01" || r.id == "BR-02") {
+        with_spinner("automated backups", || {
+            session.runtime.block_on(verify::backup_rds::apply(&mut results, loaded, &session.aws, dir, &facts.at))
+        });
+    }
+    // BR-04/BR-05/BR-06 on RDS and Aurora: point-in-time and snapshot restores into scratch instances (issue 20).
     if selection.drills && provisioned && results.iter().any(|r| ["BR-04", "BR-05", "BR-06"].contains(&r.id)) {
         if loaded.environment.tier == crate::config::model::Tier::Production && !args.allow_production {
             return Err(Error::Usage(

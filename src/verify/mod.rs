@@ -4,6 +4,7 @@
 
 pub mod backup;
 pub mod backup_drills;
+pub mod backup_rds;
 pub mod bench_checks;
 pub mod checks;
 pub mod facts;

@@ -367,22 +367,22 @@ pub async fn verify(
     RdsRun { interrupted, leftovers: found }
 }
 
+/// The outputs `apply` wrote (`outputs.json` in the work directory).
+pub(super) fn outputs_json(loaded: &Loaded, work_dir: &std::path::Path) -> Result<serde_json::Value, String> {
+    match std::fs::read_to_string(work_dir.join(crate::infra::OUTPUTS_FILE)).map(|t| serde_json::from_str(&t)) {
+        Ok(Ok(v)) => Ok(v),
+        _ => {
+            Err(format!("no Terraform outputs in {} (run `glctl apply -e {}` first)", work_dir.display(), loaded.name))
+        }
+    }
+}
+
 /// What `apply` wrote: the outputs, the environment's security group and its KMS key.
 pub(super) fn terraform_outputs(
     loaded: &Loaded,
     work_dir: &std::path::Path,
 ) -> Result<(serde_json::Value, String, String), String> {
-    let outputs: serde_json::Value =
-        match std::fs::read_to_string(work_dir.join(crate::infra::OUTPUTS_FILE)).map(|t| serde_json::from_str(&t)) {
-            Ok(Ok(v)) => v,
-            _ => {
-                return Err(format!(
-                    "no Terraform outputs in {} (run `glctl apply -e {}` first)",
-                    work_dir.display(),
-                    loaded.name
-                ))
-            }
-        };
+    let outputs = outputs_json(loaded, work_dir)?;
     let (Some(group), Some(key)) =
         (outputs["security_group_id"]["value"].as_str(), outputs["kms_key_arn"]["value"].as_str())
     else {
