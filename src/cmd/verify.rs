@@ -76,10 +76,16 @@ pub fn run(ctx: &Context, args: &VerifyArgs) -> Result<Exit, Error> {
             }
         }
     }
-    // BR-04/BR-05 on RDS and Aurora: point-in-time restores into scratch instances (issue 20).
+    // BR-01/BR-02 on RDS and Aurora from the backup APIs (issue 20).
     let provisioned = crate::capabilities::of(loaded.environment.engine.kind).provisioned;
-    if selection.drills && provisioned && results.iter().any(|r| r.id == "BR-04" || r.id == "BR-05") {
-        let drills = with_spinner("point-in-time restore drills", || {
+    if provisioned && results.iter().any(|r| r.id == "BR-01" || r.id == "BR-02") {
+        with_spinner("automated backups", || {
+            session.runtime.block_on(verify::backup_rds::apply(&mut results, loaded, &session.aws, dir, &facts.at))
+        });
+    }
+    // BR-04/BR-05/BR-06 on RDS and Aurora: point-in-time and snapshot restores into scratch instances (issue 20).
+    if selection.drills && provisioned && results.iter().any(|r| ["BR-04", "BR-05", "BR-06"].contains(&r.id)) {
+        let drills = with_spinner("restore drills", || {
             session.runtime.block_on(verify::restore_rds::verify(
                 &mut results,
                 loaded,
@@ -95,7 +101,7 @@ pub fn run(ctx: &Context, args: &VerifyArgs) -> Result<Exit, Error> {
         if drills.interrupted {
             eprintln!(
                 "{}",
-                ctx.style.warning("interrupted: the drills' scratch copies were deleted (see BR-04/BR-05)")
+                ctx.style.warning("interrupted: the drills' scratch copies were deleted (see BR-04…BR-06)")
             );
         }
     }

@@ -204,7 +204,7 @@ fn evidence(observed: String, expected: String, source: &str) -> Evidence {
 
 /// The heartbeat of a set restored from a backup that stopped at `stop`: rows, no gap in `seq`, none
 /// written after the backup's end (one 60 s interval of clock skew allowed).
-fn judge_set(restored: &Restored, stop: i64) -> Outcome {
+pub(super) fn judge_set(restored: &Restored, stop: i64) -> Outcome {
     let h = &restored.heartbeat;
     let observed = format!(
         "{}: {} heartbeat row(s), seq {}..{}, newest at {} (Unix s); restore {:.1} s, start and recovery {:.1} s, \

@@ -170,12 +170,18 @@ pub const CHECKS: &[Check] = &[
         "BR-01",
         "10.4",
         "Automated backups exist",
-        "backup retention and latest restorable time (RDS/Aurora)",
+        "automated backup, restore window and automated snapshots (RDS/Aurora backup APIs)",
         br01
     ),
-    check!("BR-02", "10.4", "Incremental backups", "not applicable", |e, _| provisioned(e).unwrap_or_else(|| na(
-        "RDS and Aurora snapshots are incremental by design; there is no separate incremental backup to check"
-    ))),
+    check!(
+        "BR-02",
+        "10.4",
+        "Incremental backups",
+        "automated snapshots: the first full, the later ones incremental (RDS/Aurora backup APIs)",
+        |e, _| provisioned(e).unwrap_or_else(|| Outcome::Error(
+            "decided from the RDS backup APIs by `glctl verify` (verify::backup_rds), which did not run".into()
+        ))
+    ),
     check!(
         "BR-03",
         "10.4",

@@ -4,6 +4,7 @@
 
 pub mod backup;
 pub mod backup_drills;
+pub mod backup_rds;
 pub mod bench_checks;
 pub mod checks;
 pub mod facts;
@@ -20,6 +21,7 @@ pub mod replication;
 pub mod report;
 pub mod restore;
 pub mod restore_rds;
+pub mod restore_rds_snapshot;
 pub mod scratch;
 
 use serde::Serialize;

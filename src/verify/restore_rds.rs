@@ -55,7 +55,7 @@ pub enum Resource {
 }
 
 impl Created {
-    fn add(&self, kind: Resource, id: &str) {
+    pub(super) fn add(&self, kind: Resource, id: &str) {
         self.0.lock().expect("created").push((kind, id.to_string()));
     }
     fn all(&self) -> Vec<(Resource, String)> {
@@ -63,7 +63,7 @@ impl Created {
     }
 }
 
-fn api<E: std::error::Error + 'static>(call: &str) -> impl Fn(E) -> String + '_ {
+pub(super) fn api<E: std::error::Error + 'static>(call: &str) -> impl Fn(E) -> String + '_ {
     move |e| format!("RDS {call}: {}", aws_sdk_rds::error::DisplayErrorContext(&e))
 }
 
@@ -112,7 +112,7 @@ fn window(created: Option<f64>, retention_days: Option<i32>, latest: Option<f64>
     Some(pitr::Window { start: created.map_or(retention, |c| c.max(retention)), end: latest? })
 }
 
-async fn source(
+pub(super) async fn source(
     rds: &Rds,
     env: &Environment,
     name: &str,
@@ -181,7 +181,7 @@ impl std::fmt::Display for ReadBack {
     }
 }
 
-async fn read_back(rds: &Rds, instance: &str, cluster: Option<&str>) -> Result<ReadBack, String> {
+pub(super) async fn read_back(rds: &Rds, instance: &str, cluster: Option<&str>) -> Result<ReadBack, String> {
     // Until it is available (minutes on AWS; at once on moto).
     let i = loop {
         let found = rds
@@ -249,7 +249,7 @@ pub fn mismatches(back: &ReadBack, class: &str, subnet_group: &str, group: &str,
 }
 
 /// The heartbeat of the scratch copy, over TLS with the source's credentials.
-async fn heartbeat(target: &connect::Target, endpoint: &(String, u16)) -> Result<Heartbeat, String> {
+pub(super) async fn heartbeat(target: &connect::Target, endpoint: &(String, u16)) -> Result<Heartbeat, String> {
     let scratch = connect::Target { host: endpoint.0.clone(), hostaddr: None, port: endpoint.1, ..target.clone() };
     let client = tokio::time::timeout(Duration::from_secs(20), connect::connect(&scratch))
         .await
@@ -298,7 +298,8 @@ pub struct RdsRun {
     pub leftovers: Vec<String>,
 }
 
-/// BR-04/BR-05 on RDS or Aurora into `results` (unless waived).
+/// BR-04/BR-05 (and BR-06 from the newest automated snapshot, `restore_rds_snapshot`) on RDS or Aurora into
+/// `results` (unless waived).
 pub async fn verify(
     results: &mut [CheckResult],
     loaded: &Loaded,
@@ -319,6 +320,7 @@ pub async fn verify(
     for (id, setting, text) in [
         ("BR-04", "acceptance.pitr_targets.br04", env.acceptance.pitr_targets.br04.clone()),
         ("BR-05", "acceptance.pitr_targets.br05", env.acceptance.pitr_targets.br05.clone()),
+        ("BR-06", "", String::new()),
     ] {
         if !results.iter().any(|r| r.id == id && r.skip != Some(Skip::Waived)) {
             continue;
@@ -330,9 +332,12 @@ pub async fn verify(
             let config = aws.config().await;
             let drill = async {
                 let config = config.as_ref().map_err(|e| e.to_string())?;
-                Ok::<Outcome, String>(
-                    drill(&Rds::new(config), loaded, work_dir, stage, id, setting, &text, &journal, &created).await,
-                )
+                let rds = Rds::new(config);
+                Ok::<Outcome, String>(if id == "BR-06" {
+                    super::restore_rds_snapshot::drill(&rds, loaded, work_dir, stage, &journal, &created).await
+                } else {
+                    drill(&rds, loaded, work_dir, stage, id, setting, &text, &journal, &created).await
+                })
             };
             let outcome = tokio::select! {
                 o = tokio::time::timeout(DRILL_LIMIT, drill) => match o {
@@ -362,6 +367,31 @@ pub async fn verify(
     RdsRun { interrupted, leftovers: found }
 }
 
+/// The outputs `apply` wrote (`outputs.json` in the work directory).
+pub(super) fn outputs_json(loaded: &Loaded, work_dir: &std::path::Path) -> Result<serde_json::Value, String> {
+    match std::fs::read_to_string(work_dir.join(crate::infra::OUTPUTS_FILE)).map(|t| serde_json::from_str(&t)) {
+        Ok(Ok(v)) => Ok(v),
+        _ => {
+            Err(format!("no Terraform outputs in {} (run `glctl apply -e {}` first)", work_dir.display(), loaded.name))
+        }
+    }
+}
+
+/// What `apply` wrote: the outputs, the environment's security group and its KMS key.
+pub(super) fn terraform_outputs(
+    loaded: &Loaded,
+    work_dir: &std::path::Path,
+) -> Result<(serde_json::Value, String, String), String> {
+    let outputs = outputs_json(loaded, work_dir)?;
+    let (Some(group), Some(key)) =
+        (outputs["security_group_id"]["value"].as_str(), outputs["kms_key_arn"]["value"].as_str())
+    else {
+        return Err("the Terraform outputs lack security_group_id or kms_key_arn".into());
+    };
+    let (group, key) = (group.to_string(), key.to_string());
+    Ok((outputs, group, key))
+}
+
 #[allow(clippy::too_many_arguments)]
 async fn drill(
     rds: &Rds,
@@ -379,22 +409,11 @@ async fn drill(
         Ok(t) => t,
         Err(e) => return Outcome::Error(format!("{setting}: {e}")),
     };
-    let outputs: serde_json::Value =
-        match std::fs::read_to_string(work_dir.join(crate::infra::OUTPUTS_FILE)).map(|t| serde_json::from_str(&t)) {
-            Ok(Ok(v)) => v,
-            _ => {
-                return Outcome::Error(format!(
-                    "no Terraform outputs in {} (run `glctl apply -e {}` first)",
-                    work_dir.display(),
-                    loaded.name
-                ))
-            }
-        };
-    let (Some(group), Some(key)) =
-        (outputs["security_group_id"]["value"].as_str(), outputs["kms_key_arn"]["value"].as_str())
-    else {
-        return Outcome::Error("the Terraform outputs lack security_group_id or kms_key_arn".into());
+    let (outputs, group, key) = match terraform_outputs(loaded, work_dir) {
+        Ok(o) => o,
+        Err(e) => return Outcome::Error(e),
     };
+    let (group, key) = (group.as_str(), key.as_str());
     let now = super::facts::now().1 as f64;
     let t = match target {
         PitrTarget::Now => now,

@@ -2,7 +2,8 @@
 //! point-in-time restore calls are made into a scratch instance of the smallest class, in the source's subnet
 //! group and the environment's security group, encrypted with its key; the copy is deleted afterwards; and
 //! since moto restores metadata only (no database behind it), the result is never PASS. A target older than
-//! the source is refused before anything is created.
+//! the source is refused before anything is created. BR-06 restores the source's newest automated snapshot
+//! (moto takes one when the instance or cluster is created) the same way, in the same run.
 
 use std::path::Path;
 
@@ -141,7 +142,7 @@ fn drill(endpoint: &str, name: &str, aurora: bool) {
     )
     .unwrap();
     let mut args = vec!["verify", "-e", env.to_str().unwrap(), "--out", out.to_str().unwrap()];
-    args.extend(["--format", "json", "--drills", "--only", "BR-04,BR-05", "--allow-production"]);
+    args.extend(["--format", "json", "--drills", "--only", "BR-01,BR-02,BR-04,BR-05,BR-06", "--allow-production"]);
     let run = glctl_aws(endpoint, &repo(), &args);
     let results: serde_json::Value =
         serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}\n{}", run.stdout, run.stderr));
@@ -168,6 +169,49 @@ fn drill(endpoint: &str, name: &str, aurora: bool) {
     assert_eq!(status, "FAIL", "{why}");
     assert!(why.starts_with("acceptance.pitr_targets.br05 targets "), "{why}");
     assert!(why.contains("backup.retention_days") && why.contains("refused before anything was created"), "{why}");
+    // BR-01/BR-02 from the backup APIs: the automated snapshot moto took at creation, named with the window;
+    // moto takes no later (incremental) one, so BR-02 is not decided.
+    let evidence = |id: &str| {
+        let r = results["results"].as_array().unwrap().iter().find(|r| r["id"] == id).unwrap().clone();
+        r["evidence"][0]["observed"].as_str().unwrap_or_default().to_string()
+    };
+    let (status, why) = result("BR-01");
+    assert_eq!(status, "PASS", "{why}");
+    let observed = evidence("BR-01");
+    assert!(observed.contains(&format!("automated snapshots: rds:greenlang-{name}-")), "{observed}");
+    assert!(observed.contains("restore window 20"), "{observed}");
+    if !aurora {
+        assert!(
+            observed.contains("automated backup active") && observed.contains("RestoreWindow not reported"),
+            "{observed}"
+        );
+    }
+    let (status, why) = result("BR-02");
+    assert_eq!(status, "ERROR", "one snapshot shows no incremental one: {why}");
+    assert!(why.starts_with("not decided yet") && why.contains(&format!("rds:greenlang-{name}-")), "{why}");
+    // BR-06: the newest automated snapshot, restored as BR-04 was, then deleted; never PASS against moto.
+    let (status, why) = result("BR-06");
+    assert_eq!(status, "ERROR", "moto restores no data: never PASS: {why}");
+    let (call, source) = if aurora {
+        ("RestoreDBClusterFromSnapshot rds:greenlang-prod-", "of greenlang-prod")
+    } else {
+        ("RestoreDBInstanceFromDBSnapshot rds:greenlang-dev-", "of greenlang-dev")
+    };
+    for read_back in [
+        "not decided".to_string(),
+        format!("newest automated snapshot rds:greenlang-{name}-"),
+        source.to_string(),
+        call.to_string(),
+        "→ glctl-drill-br-06-".to_string(),
+        format!("class {class}"),
+        format!("subnet group {subnets}"),
+        format!("security groups {},", made.group),
+        format!("encrypted true with {}", made.key),
+    ] {
+        assert!(why.contains(&read_back), "{read_back} in {why}");
+    }
+    let deleted = if aurora { "deleted cluster glctl-drill-br-06-" } else { "deleted instance glctl-drill-br-06-" };
+    assert!(why.contains(deleted) && why.contains("SkipFinalSnapshot, DeleteAutomatedBackups"), "{why}");
     assert!(
         run.stderr.contains(&format!("scratch restore RDS instance {left}, left by an earlier drill: delete it with `aws rds delete-db-instance --db-instance-identifier {left} --skip-final-snapshot --delete-automated-backups`")),
         "{}",
