@@ -11,7 +11,7 @@ use std::process::Command;
 use serde_json::Value;
 
 use super::pitr::Archiver;
-use super::{CheckResult, Evidence, Outcome, Status};
+use super::{CheckResult, Evidence, Outcome};
 use crate::config::pgbackrest::Pgbackrest;
 
 /// What pgBackRest said about the stanza.
@@ -304,24 +304,8 @@ pub fn apply(results: &mut [CheckResult], config: &Pgbackrest, facts: &Pgbackres
             "BR-03" => br03(config, facts),
             _ => continue,
         };
-        set(result, outcome, at);
+        result.set(outcome, at);
     }
-}
-
-pub(crate) fn set(result: &mut CheckResult, outcome: Outcome, at: &str) {
-    let (status, reason, mut evidence) = match outcome {
-        Outcome::Pass(e) => (Status::Pass, None, e),
-        Outcome::Fail(why, e) => (Status::Fail, Some(why), e),
-        Outcome::Error(why) => (Status::Error, Some(why), vec![]),
-        Outcome::Skip(_, why) => (Status::Skip, Some(why), vec![]),
-    };
-    for e in &mut evidence {
-        e.at = at.to_string();
-    }
-    result.status = status;
-    result.skip = None;
-    result.reason = reason;
-    result.evidence = evidence;
 }
 
 #[cfg(test)]

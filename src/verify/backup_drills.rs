@@ -80,7 +80,7 @@ pub async fn verify(
     }
     for (id, outcome) in outcomes {
         if let Some(result) = results.iter_mut().find(|r| r.id == id) {
-            backup::set(result, outcome, at);
+            result.set(outcome, at);
         }
     }
     run

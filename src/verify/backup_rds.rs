@@ -250,7 +250,7 @@ pub async fn apply(
             Ok(f) => br02(f),
             Err(why) => Outcome::Error(format!("the backup APIs could not be read: {why}")),
         };
-        super::backup::set(result, outcome, at);
+        result.set(outcome, at);
     }
 }
 

@@ -3,7 +3,7 @@
 //! `--drills`, the production gate, and the decision over one drill's end.
 
 use super::failover_drill::{either, DrillEnd};
-use super::{CheckResult, Evidence, Outcome, Skip, Status};
+use super::{CheckResult, Evidence, Outcome, Skip};
 use crate::config::model::{EngineKind, Environment};
 
 /// PRD §10.3: a Patroni leader election within 10 s (HA-06).
@@ -87,7 +87,7 @@ pub fn apply(results: &mut [CheckResult], env: &Environment, end: &DrillEnd, at:
             _ => (rto_target, "simulated by a forced failover"),
         };
         let outcome = decide(end, limit, label);
-        set(result, outcome, at);
+        result.set(outcome, at);
     }
 }
 
@@ -193,28 +193,6 @@ pub fn decide(end: &DrillEnd, limit: f64, label: &str) -> Outcome {
     } else {
         Outcome::Fail(prefix(problems.join("; ")), evidence)
     }
-}
-
-fn set(result: &mut CheckResult, outcome: Outcome, at: &str) {
-    let (status, reason, mut evidence) = match outcome {
-        Outcome::Pass(e) => (Status::Pass, None, e),
-        Outcome::Fail(why, e) => (Status::Fail, Some(why), e),
-        Outcome::Error(why) => (Status::Error, Some(why), vec![]),
-        Outcome::Skip(kind, why) => {
-            result.status = Status::Skip;
-            result.skip = Some(kind);
-            result.reason = Some(why);
-            result.evidence = vec![];
-            return;
-        }
-    };
-    for e in &mut evidence {
-        e.at = at.to_string();
-    }
-    result.status = status;
-    result.skip = None;
-    result.reason = reason;
-    result.evidence = evidence;
 }
 
 #[cfg(test)]

@@ -177,28 +177,38 @@ pub fn decide(env: &Environment, facts: &Facts, selection: &Selection, today: &s
 }
 
 fn result(check: &Check, outcome: Outcome, at: &str) -> CheckResult {
-    let stamp = |mut evidence: Vec<Evidence>| {
-        for e in &mut evidence {
-            e.at = at.to_string();
-        }
-        evidence
-    };
-    let (status, skip, reason, evidence) = match outcome {
-        Outcome::Pass(e) => (Status::Pass, None, None, stamp(e)),
-        Outcome::Fail(why, e) => (Status::Fail, None, Some(why), stamp(e)),
-        Outcome::Skip(kind, why) => (Status::Skip, Some(kind), Some(why), vec![]),
-        Outcome::Error(why) => (Status::Error, None, Some(why), vec![]),
-    };
-    CheckResult {
+    let mut result = CheckResult {
         id: check.id,
         section: check.section,
         category: check.category(),
         title: check.title,
         method: check.method,
-        status,
-        skip,
-        reason,
-        evidence,
+        status: Status::Error,
+        skip: None,
+        reason: None,
+        evidence: Vec::new(),
+    };
+    result.set(outcome, at);
+    result
+}
+
+impl CheckResult {
+    /// Replaces the result with `outcome`, its evidence stamped `at`: how `decide` fills a result, and how
+    /// a later stage (a drill, a backup listing, the PgBouncer checks) decides one `decide` left open.
+    pub fn set(&mut self, outcome: Outcome, at: &str) {
+        let stamp = |mut evidence: Vec<Evidence>| {
+            for e in &mut evidence {
+                e.at = at.to_string();
+            }
+            evidence
+        };
+        let (status, skip, reason, evidence) = match outcome {
+            Outcome::Pass(e) => (Status::Pass, None, None, stamp(e)),
+            Outcome::Fail(why, e) => (Status::Fail, None, Some(why), stamp(e)),
+            Outcome::Skip(kind, why) => (Status::Skip, Some(kind), Some(why), vec![]),
+            Outcome::Error(why) => (Status::Error, None, Some(why), vec![]),
+        };
+        (self.status, self.skip, self.reason, self.evidence) = (status, skip, reason, evidence);
     }
 }
 

@@ -160,22 +160,7 @@ pub fn set(results: &mut [CheckResult], id: &str, outcome: Outcome, at: &str) {
     if r.skip == Some(Skip::Waived) {
         return;
     }
-    let (status, skip, reason, evidence) = match outcome {
-        Outcome::Pass(e) => (super::Status::Pass, None, None, e),
-        Outcome::Fail(why, e) => (super::Status::Fail, None, Some(why), e),
-        Outcome::Skip(kind, why) => (super::Status::Skip, Some(kind), Some(why), vec![]),
-        Outcome::Error(why) => (super::Status::Error, None, Some(why), vec![]),
-    };
-    r.status = status;
-    r.skip = skip;
-    r.reason = reason;
-    r.evidence = evidence
-        .into_iter()
-        .map(|mut e| {
-            e.at = at.to_string();
-            e
-        })
-        .collect();
+    r.set(outcome, at);
 }
 
 /// Decides FA-09 (and with `drills`, HA-05) against the PgBouncers, in `results`.

@@ -361,7 +361,7 @@ pub async fn verify(
             }
         };
         if let Some(result) = results.iter_mut().find(|r| r.id == id) {
-            super::backup::set(result, outcome, at);
+            result.set(outcome, at);
         }
     }
     RdsRun { interrupted, leftovers: found }
