@@ -542,18 +542,11 @@ async fn drill(
         journal.note(format!("RestoreDBInstanceToPointInTime {} → {scratch} ({class}) at {}", src.id, pitr::utc(t)));
         (scratch, None)
     };
-    let back = match read_back(rds, &instance, cluster.as_deref()).await {
+    let asked = Asked { class, subnet_group: &subnet_group, group, key };
+    let back = match checked_copy(rds, &instance, cluster.as_deref(), &asked, journal).await {
         Ok(b) => b,
-        Err(e) => return Outcome::Error(e),
+        Err(outcome) => return outcome,
     };
-    journal.note(format!("read back {instance}: {back}"));
-    let wrong = mismatches(&back, class, &subnet_group, group, key);
-    if !wrong.is_empty() {
-        return Outcome::Fail(
-            format!("the scratch copy {instance} is not as asked: {}; {}", wrong.join("; "), journal.text()),
-            vec![],
-        );
-    }
     let heartbeat = match (&source_db, &back.endpoint) {
         (Some((_, target)), Some(endpoint)) => heartbeat(target, endpoint).await,
         (None, _) => Err("the source's credentials are not at hand (its database could not be reached)".into()),
@@ -586,14 +579,52 @@ async fn drill(
     };
     let mut outcome = pitr::judge(&restored, &expected);
     if let Outcome::Pass(e) | Outcome::Fail(_, e) = &mut outcome {
-        e.push(Evidence {
+        e.push(asked.evidence(&back));
+    }
+    outcome
+}
+
+/// What a drill asked of its scratch copy: the smallest class, the source's subnet group, only the managed
+/// security group, the environment's key.
+pub(super) struct Asked<'a> {
+    pub class: &'a str,
+    pub subnet_group: &'a str,
+    pub group: &'a str,
+    pub key: &'a str,
+}
+
+impl Asked<'_> {
+    /// The copy's settings as read back, as evidence beside the heartbeat's.
+    pub(super) fn evidence(&self, back: &ReadBack) -> Evidence {
+        let Asked { class, subnet_group, group, key } = self;
+        Evidence {
             observed: back.to_string(),
             expected: format!("class {class}, subnet group {subnet_group}, only {group}, encrypted with {key}"),
             source: "RDS DescribeDBInstances / DescribeDBClusters of the scratch copy".into(),
             at: String::new(),
-        });
+        }
     }
-    outcome
+}
+
+/// Reads the scratch copy back once it is available and holds it to what was asked: a copy that is not as
+/// asked FAILs naming what differs (and what the drill did), before any data is read from it.
+pub(super) async fn checked_copy(
+    rds: &Rds,
+    instance: &str,
+    cluster: Option<&str>,
+    asked: &Asked<'_>,
+    journal: &Journal,
+) -> Result<ReadBack, Outcome> {
+    let back = read_back(rds, instance, cluster).await.map_err(Outcome::Error)?;
+    journal.note(format!("read back {instance}: {back}"));
+    let wrong = mismatches(&back, asked.class, asked.subnet_group, asked.group, asked.key);
+    if !wrong.is_empty() {
+        return Err(Outcome::Fail(
+            format!("the scratch copy {instance} is not as asked: {}; {}", wrong.join("; "), journal.text()),
+            vec![],
+        ));
+    }
+    Ok(back)
 }
 
 #[cfg(test)]

@@ -23,7 +23,7 @@ use aws_sdk_rds::Client as Rds;
 use super::restore::Restored;
 use super::restore_rds::{self as rds_drill, Created, Resource};
 use super::scratch::Journal;
-use super::{pitr, Evidence, Outcome};
+use super::{pitr, Outcome};
 use crate::config::model::EngineKind;
 use crate::config::Loaded;
 use crate::database::stage::DatabaseStage;
@@ -194,19 +194,12 @@ pub async fn drill(
         (scratch, None)
     };
     let started = std::time::Instant::now();
-    let back = match rds_drill::read_back(rds, &instance, cluster.as_deref()).await {
+    let asked = rds_drill::Asked { class, subnet_group: &subnet_group, group: &group, key: &key };
+    let back = match rds_drill::checked_copy(rds, &instance, cluster.as_deref(), &asked, journal).await {
         Ok(b) => b,
-        Err(e) => return Outcome::Error(e),
+        Err(outcome) => return outcome,
     };
     let restore_seconds = started.elapsed().as_secs_f64();
-    journal.note(format!("read back {instance}: {back}"));
-    let wrong = rds_drill::mismatches(&back, class, &subnet_group, &group, &key);
-    if !wrong.is_empty() {
-        return Outcome::Fail(
-            format!("the scratch copy {instance} is not as asked: {}; {}", wrong.join("; "), journal.text()),
-            vec![],
-        );
-    }
     let source_db = tokio::time::timeout(Duration::from_secs(20), stage.connect_with_target()).await;
     let heartbeat = match (&source_db, &back.endpoint) {
         (Ok(Ok((_, target))), Some(endpoint)) => rds_drill::heartbeat(target, endpoint).await,
@@ -241,12 +234,7 @@ pub async fn drill(
                 "RDS RestoreDBInstanceFromDBSnapshot; SELECT … FROM glctl_heartbeat".into()
             };
         }
-        e.push(Evidence {
-            observed: back.to_string(),
-            expected: format!("class {class}, subnet group {subnet_group}, only {group}, encrypted with {key}"),
-            source: "RDS DescribeDBInstances / DescribeDBClusters of the scratch copy".into(),
-            at: String::new(),
-        });
+        e.push(asked.evidence(&back));
     }
     outcome
 }
