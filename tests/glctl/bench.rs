@@ -183,11 +183,13 @@ fn verify_with_bench_decides_pb01_to_pb06_from_a_bench_run_with_its_figures() {
             let evidence = &r["evidence"][0];
             assert!(evidence["source"].as_str().unwrap().starts_with("glctl bench (seed 1"), "{r}");
             assert!(evidence["expected"].as_str().unwrap().starts_with(if id <= "PB-02" { "> " } else { "p99 < " }));
-        } else {
+        } else if id == "PB-07" {
             // No PgBouncer given: 551 sessions straight to the stack's server (max_connections 200) would lock
-            // every other client out, so bench refuses to open them and PB-07/PB-08 are undecided.
+            // every other client out, so bench refuses to open them and PB-07 is undecided.
             assert_eq!(status, "ERROR", "{id}: {r}");
             assert!(r.to_string().contains("would exhaust it"), "{id}: {r}");
+        } else {
+            assert_ne!(status, "PASS", "{id}: dev declares no pooler: {r}");
         }
     }
     assert_eq!(scratch_schemas(&p), "");
