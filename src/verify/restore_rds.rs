@@ -485,12 +485,8 @@ async fn drill(
         journal.note(format!("LatestRestorableTime passed {}", pitr::utc(t)));
     }
     let restore_time = DateTime::from_secs(t.floor() as i64);
-    let scratch = format!("glctl-drill-{}-{}", check.to_ascii_lowercase(), std::process::id());
+    let (scratch, tag) = scratch_name(check, &loaded.name);
     let class = scratch_class(env.engine.kind);
-    let tag = Tag::builder()
-        .key("glctl:drill")
-        .value(format!("{check} of {} by pid {}", loaded.name, std::process::id()))
-        .build();
     let (instance, cluster) = if env.engine.kind == EngineKind::AuroraPostgresql {
         let call = rds
             .restore_db_cluster_to_point_in_time()
@@ -507,20 +503,10 @@ async fn drill(
         }
         created.add(Resource::Cluster, &scratch);
         journal.note(format!("RestoreDBClusterToPointInTime {} → {scratch} at {}", src.id, pitr::utc(t)));
-        let instance = format!("{scratch}-1");
-        let call = rds
-            .create_db_instance()
-            .db_instance_identifier(&instance)
-            .db_cluster_identifier(&scratch)
-            .engine("aurora-postgresql")
-            .db_instance_class(class)
-            .publicly_accessible(false)
-            .tags(tag);
-        if let Err(e) = call.send().await {
-            return Outcome::Error(api("CreateDBInstance")(e));
-        }
-        created.add(Resource::Instance, &instance);
-        journal.note(format!("CreateDBInstance {instance} ({class}) in {scratch}"));
+        let instance = match writer_in(rds, &scratch, class, tag, created, journal).await {
+            Ok(i) => i,
+            Err(outcome) => return outcome,
+        };
         (instance, Some(scratch))
     } else {
         let call = rds
@@ -582,6 +568,41 @@ async fn drill(
         e.push(asked.evidence(&back));
     }
     outcome
+}
+
+/// The scratch copy's name (`glctl-drill-<check>-<pid>`, how leftovers are found) and the tag naming its run.
+pub(super) fn scratch_name(check: &str, environment: &str) -> (String, Tag) {
+    let scratch = format!("glctl-drill-{}-{}", check.to_ascii_lowercase(), std::process::id());
+    let tag = Tag::builder()
+        .key("glctl:drill")
+        .value(format!("{check} of {environment} by pid {}", std::process::id()))
+        .build();
+    (scratch, tag)
+}
+
+/// An Aurora cluster restored as `scratch` has no instance yet: creates its writer (`<scratch>-1`), recorded
+/// for deletion before anything else can fail.
+pub(super) async fn writer_in(
+    rds: &Rds,
+    scratch: &str,
+    class: &str,
+    tag: Tag,
+    created: &Created,
+    journal: &Journal,
+) -> Result<String, Outcome> {
+    let instance = format!("{scratch}-1");
+    let call = rds
+        .create_db_instance()
+        .db_instance_identifier(&instance)
+        .db_cluster_identifier(scratch)
+        .engine("aurora-postgresql")
+        .db_instance_class(class)
+        .publicly_accessible(false)
+        .tags(tag);
+    call.send().await.map_err(|e| Outcome::Error(api("CreateDBInstance")(e)))?;
+    created.add(Resource::Instance, &instance);
+    journal.note(format!("CreateDBInstance {instance} ({class}) in {scratch}"));
+    Ok(instance)
 }
 
 /// What a drill asked of its scratch copy: the smallest class, the source's subnet group, only the managed

@@ -17,7 +17,6 @@
 
 use std::time::Duration;
 
-use aws_sdk_rds::types::Tag;
 use aws_sdk_rds::Client as Rds;
 
 use super::restore::Restored;
@@ -137,12 +136,8 @@ pub async fn drill(
     let Some(subnet_group) = src.subnet_group.clone() else {
         return Outcome::Error(format!("RDS reports no DB subnet group for {}", src.id));
     };
-    let scratch = format!("glctl-drill-br-06-{}", std::process::id());
+    let (scratch, tag) = rds_drill::scratch_name("BR-06", &loaded.name);
     let class = rds_drill::scratch_class(env.engine.kind);
-    let tag = Tag::builder()
-        .key("glctl:drill")
-        .value(format!("BR-06 of {} by pid {}", loaded.name, std::process::id()))
-        .build();
     let (instance, cluster) = if aurora {
         let call = rds
             .restore_db_cluster_from_snapshot()
@@ -159,20 +154,10 @@ pub async fn drill(
         }
         created.add(Resource::Cluster, &scratch);
         journal.note(format!("RestoreDBClusterFromSnapshot {} → {scratch}", snapshot.id));
-        let instance = format!("{scratch}-1");
-        let call = rds
-            .create_db_instance()
-            .db_instance_identifier(&instance)
-            .db_cluster_identifier(&scratch)
-            .engine("aurora-postgresql")
-            .db_instance_class(class)
-            .publicly_accessible(false)
-            .tags(tag);
-        if let Err(e) = call.send().await {
-            return Outcome::Error(rds_drill::api("CreateDBInstance")(e));
-        }
-        created.add(Resource::Instance, &instance);
-        journal.note(format!("CreateDBInstance {instance} ({class}) in {scratch}"));
+        let instance = match rds_drill::writer_in(rds, &scratch, class, tag, created, journal).await {
+            Ok(i) => i,
+            Err(outcome) => return outcome,
+        };
         (instance, Some(scratch))
     } else {
         let call = rds
