@@ -371,10 +371,13 @@ async fn run_database(
     reporter.phase(&format!("dropping the scratch schema {schema}"));
     let pids = workers.lock().expect("worker pids").clone();
     let cleanup = cleanup(&control, &schema, &pids, backend).await;
-    // Let the connection task say goodbye (Terminate, then close) before the runtime is dropped: PGlite's
-    // socket server exits on a reset connection (seen once: `read ECONNRESET`, the Node process gone).
+    // Close the control connection cleanly before the runtime goes: a dropped prepared statement is closed
+    // by a message whose answer nobody waits for, and a socket closed with that answer unread is reset
+    // (RST), which makes PGlite's socket server exit (seen: `read ECONNRESET`, the Node process gone). One
+    // more round trip reads every answer before it; then the connection task gets to send Terminate.
+    let _ = control.batch_execute("").await;
     drop(control);
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    tokio::time::sleep(Duration::from_millis(20)).await;
     match (outcome, cleanup) {
         (Ok(()), Ok(())) => Ok(report),
         (Ok(()), Err(e)) => Err(e),
