@@ -225,3 +225,47 @@ fn copy_on_pglite_is_refused_before_anything_is_made() {
     assert!(out.stderr.contains("this server is PGlite, whose COPY FROM STDIN crashes it"), "{}", out.stderr);
     assert_eq!(footprint(), before);
 }
+
+/// The INSERT load on PostgreSQL 15 too (several connections, the casts of PostgreSQL 15 rather than PGlite's
+/// 17): every row committed and counted, labelled, never a PASS, nothing left behind.
+#[test]
+fn the_insert_load_on_postgresql_commits_every_row_and_is_never_a_pass() {
+    let p = crate::migrate::Project::new("bench_insert");
+    p.use_repository_migrations();
+    let apply = p.glctl_env("dev", &["apply", "--only", "database"]);
+    assert_eq!(apply.code, 0, "{}\n{}", apply.stdout, apply.stderr);
+    let out = p.glctl_env(
+        "dev",
+        &[
+            "bench",
+            "--load",
+            "insert",
+            "--rows",
+            "3000",
+            "--batch-rows",
+            "700",
+            "--connections",
+            "2",
+            "--output",
+            "json",
+        ],
+    );
+    let report = json(&out);
+    assert_eq!(out.code, 3, "{}", out.stderr);
+    assert_eq!((report["server"].as_str(), report["load_method"].as_str()), (Some("postgresql"), Some("insert")));
+    for r in report["ingest"].as_array().unwrap() {
+        let f = &r["figures"];
+        assert_eq!(
+            (f["rows_committed"].as_u64(), f["counted"].as_i64(), f["batches"].as_u64()),
+            (Some(3000), Some(3000), Some(5)),
+            "{r}"
+        );
+        assert_eq!(r["verdict"]["pass"], false, "{r}");
+    }
+    assert_eq!(
+        p.query("SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'glctl_bench_%'"),
+        "0",
+        "the scratch schema is gone"
+    );
+    assert_eq!(p.query("SELECT count(*) FROM emission_measurements"), "0", "the real table is untouched");
+}
