@@ -607,4 +607,31 @@ mod tests {
             by_insert.verdict.observed
         );
     }
+
+    #[test]
+    fn an_insert_load_leaves_its_check_undecided_and_a_copy_load_does_not() {
+        let acceptance = Acceptance::default();
+        let mut report = BenchReport {
+            environment: "local".into(),
+            options: Options::default(),
+            cores: 2,
+            server_version: Some("17.5".into()),
+            server: Some(ServerKind::Pglite),
+            load_method: Some(LoadMethod::Insert),
+            backend: Backend::Timescaledb,
+            scratch_schema: Some("glctl_bench_x".into()),
+            intervals: Vec::new(),
+            orphans_dropped: Vec::new(),
+            generator: Vec::new(),
+            ingest: vec![judge_ingest(&acceptance, fast_figures(LoadMethod::Insert))],
+            queries: Vec::new(),
+            connections: None,
+            connection_verdicts: Vec::new(),
+            connections_not_run: None,
+        };
+        assert_eq!(report.undecided(), ["PB-01"]);
+        assert_eq!(report.server_label(), "PGlite (PostgreSQL 17.5 in WebAssembly)");
+        report.ingest = vec![judge_ingest(&acceptance, fast_figures(LoadMethod::Copy))];
+        assert!(report.undecided().is_empty());
+    }
 }
