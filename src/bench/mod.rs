@@ -400,6 +400,9 @@ async fn cleanup(control: &Client, schema: &str, pids: &[i32], backend: Backend)
             .await
             .map_err(|e| BenchError::Sql { what: "stopping the bench's connections", reason: connect::reason(&e) })?;
     }
+    // An interrupt can land between a transaction's BEGIN and its end on this very connection (on PGlite it
+    // is also the worker): end it, or the drop would run inside it and never commit.
+    let _ = control.batch_execute("ROLLBACK").await;
     let objects = match backend {
         Backend::Timescaledb => scratch::timescaledb_objects(control, schema).await?,
         Backend::Native => Vec::new(),
