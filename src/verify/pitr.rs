@@ -236,14 +236,26 @@ pub async fn write_markers(
     Ok((target, epoch, before, after))
 }
 
-/// The markers, then the WAL segment switched and waited for until archived (pgBackRest).
+/// How long the markers' commit and the archiving of their segment may take. A commit waits for a synchronous
+/// standby, and the archiver retries a failing segment forever: without a bound the drill would wait with them.
+const MARK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// The markers, then the WAL segment switched and waited for until archived (pgBackRest), within
+/// `MARK_TIMEOUT`; past it, an error saying what was awaited and what the archiver last reported.
 async fn mark_now(client: &Client, check: &str, journal: &Journal) -> Result<(String, f64, String, String), String> {
-    let marked = write_markers(client, check, journal).await?;
+    let marked = tokio::time::timeout(MARK_TIMEOUT, write_markers(client, check, journal)).await.map_err(|_| {
+        format!(
+            "the source did not commit the drill's markers within {} s (a synchronous standby that does not \
+             acknowledge commits makes every commit wait)",
+            MARK_TIMEOUT.as_secs()
+        )
+    })??;
     let segment: String = client
         .query_one("SELECT pg_walfile_name(pg_switch_wal())", &[])
         .await
         .map_err(sql("switching the WAL segment (pg_switch_wal)"))?
         .get(0);
+    let started = std::time::Instant::now();
     loop {
         let archived: bool = client
             .query_one(
@@ -255,6 +267,21 @@ async fn mark_now(client: &Client, check: &str, journal: &Journal) -> Result<(St
             .get(0);
         if archived {
             break;
+        }
+        if started.elapsed() > MARK_TIMEOUT {
+            let seen = match archiver(client).await {
+                Ok(a) => format!(
+                    "pg_stat_archiver: last archived {}, {} failure(s), last failed {}",
+                    a.last_archived_wal.as_deref().unwrap_or("none"),
+                    a.failed_count,
+                    a.last_failed_wal.as_deref().unwrap_or("none")
+                ),
+                Err(e) => e,
+            };
+            return Err(format!(
+                "{segment} (the markers' WAL segment) was not archived within {} s; {seen}",
+                MARK_TIMEOUT.as_secs()
+            ));
         }
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
