@@ -100,6 +100,10 @@ pub struct Source {
     pub subnet_group: Option<String>,
     pub kms_key: Option<String>,
     pub window: Option<pitr::Window>,
+    /// `AllocatedStorage`, GiB (BR-08's size when the database's own cannot be read; Aurora reports 1).
+    pub allocated_gib: Option<i32>,
+    /// The instance's or cluster's ARN (what AWS Backup's recovery points name as their resource).
+    pub arn: Option<String>,
 }
 
 fn secs(t: Option<&DateTime>) -> Option<f64> {
@@ -132,6 +136,8 @@ pub(super) async fn source(
             subnet_group: c.db_subnet_group().map(str::to_string),
             kms_key: c.kms_key_id().map(str::to_string),
             window: w.map(|w| pitr::Window { start: earliest.unwrap_or(w.start).max(w.start), ..w }),
+            allocated_gib: c.allocated_storage(),
+            arn: c.db_cluster_arn().map(str::to_string),
         });
     }
     let id = outputs["instance_identifiers"]["value"]["primary"]
@@ -152,6 +158,8 @@ pub(super) async fn source(
         window: restore_window.or_else(|| {
             window(secs(i.instance_create_time()), i.backup_retention_period(), secs(i.latest_restorable_time()), now)
         }),
+        allocated_gib: i.allocated_storage(),
+        arn: i.db_instance_arn().map(str::to_string),
         id,
     })
 }
@@ -317,12 +325,30 @@ pub async fn verify(
             Err(e) => found.push(format!("earlier drills' scratch copies could not be listed: {e}")),
         }
     }
+    // Not waived, and applicable (BR-07 is not without `backup.cross_region_copy`).
+    let selected: Vec<&'static str> =
+        results.iter().filter(|r| !matches!(r.skip, Some(Skip::Waived | Skip::NotApplicable))).map(|r| r.id).collect();
+    let wanted = |id: &str| selected.contains(&id);
+    // BR-07's scratch copies live in the DR region: earlier ones are listed from there too.
+    if let (true, Some(region)) = (wanted("BR-07"), env.aws.dr_region.as_deref()) {
+        if let Ok(config) = aws.in_region(region).await {
+            match leftovers(&Rds::new(&config)).await {
+                Ok(l) => found.extend(l.into_iter().map(|l| format!("{l} (in {region}: add `--region {region}`)"))),
+                Err(e) => found.push(format!("earlier drills' scratch copies in {region} could not be listed: {e}")),
+            }
+        }
+    }
+    // BR-08 is BR-06's restore measured: selecting it runs BR-06's drill once for both.
+    let br08 = wanted("BR-08");
+    let measured = std::sync::Mutex::new(None);
+    let mut br06_failed = None;
     for (id, setting, text) in [
         ("BR-04", "acceptance.pitr_targets.br04", env.acceptance.pitr_targets.br04.clone()),
         ("BR-05", "acceptance.pitr_targets.br05", env.acceptance.pitr_targets.br05.clone()),
         ("BR-06", "", String::new()),
+        ("BR-07", "", String::new()),
     ] {
-        if !results.iter().any(|r| r.id == id && r.skip != Some(Skip::Waived)) {
+        if !(wanted(id) || (id == "BR-06" && br08)) {
             continue;
         }
         let outcome = if interrupted {
@@ -330,13 +356,27 @@ pub async fn verify(
         } else {
             let (journal, created) = (Journal::default(), Created::default());
             let config = aws.config().await;
+            // BR-07 restores in the DR region: a second client of the run's one context (same account).
+            let dr = match (id, env.aws.dr_region.as_deref()) {
+                ("BR-07", Some(region)) => Some(aws.in_region(region).await.map_err(|e| e.to_string())),
+                ("BR-07", None) => Some(Err("aws.dr_region is not set: there is no DR region to restore in".into())),
+                _ => None,
+            };
+            let account = aws.verify().await.map(|a| a.account_id.clone()).unwrap_or_default();
             let drill = async {
                 let config = config.as_ref().map_err(|e| e.to_string())?;
                 let rds = Rds::new(config);
-                Ok::<Outcome, String>(if id == "BR-06" {
-                    super::restore_rds_snapshot::drill(&rds, loaded, work_dir, stage, &journal, &created).await
-                } else {
-                    drill(&rds, loaded, work_dir, stage, id, setting, &text, &journal, &created).await
+                Ok::<Outcome, String>(match id {
+                    "BR-06" => {
+                        super::restore_rds_snapshot::drill(&rds, loaded, work_dir, stage, &journal, &created, &measured)
+                            .await
+                    }
+                    "BR-07" => {
+                        let dr = dr.as_ref().expect("BR-07's region").as_ref().map_err(String::clone)?;
+                        let (work, acct) = (work_dir, account.as_str());
+                        super::restore_rds_dr::drill(&rds, dr, acct, loaded, work, stage, &journal, &created).await
+                    }
+                    _ => drill(&rds, loaded, work_dir, stage, id, setting, &text, &journal, &created).await,
                 })
             };
             let outcome = tokio::select! {
@@ -350,8 +390,10 @@ pub async fn verify(
                 }
             };
             // Whatever happened, delete what was created, and say so.
-            if let Ok(config) = &config {
-                delete(&Rds::new(config), &created, &journal).await;
+            match (&dr, &config) {
+                (Some(Ok(dr)), _) => delete(&Rds::new(dr), &created, &journal).await,
+                (None, Ok(config)) => delete(&Rds::new(config), &created, &journal).await,
+                _ => {}
             }
             match outcome {
                 Outcome::Error(why) if !created.all().is_empty() => {
@@ -360,7 +402,29 @@ pub async fn verify(
                 other => other,
             }
         };
+        if id == "BR-06" {
+            if let Outcome::Error(why) | Outcome::Fail(why, _) = &outcome {
+                br06_failed = Some(why.clone());
+            }
+            if !wanted("BR-06") {
+                continue;
+            }
+        }
         if let Some(result) = results.iter_mut().find(|r| r.id == id) {
+            result.set(outcome, at);
+        }
+    }
+    if br08 {
+        let outcome = match (measured.into_inner().expect("measured"), br06_failed) {
+            (Some(m), _) => {
+                super::restore_size::judge(&env.acceptance, &m, "BR-06's snapshot restore (restore_rds_snapshot)")
+            }
+            (None, Some(why)) => {
+                Outcome::Error(format!("BR-06's restore did not complete, so there is nothing to measure: {why}"))
+            }
+            (None, _) => Outcome::Error("BR-06's restore did not complete, so there is nothing to measure".into()),
+        };
+        if let Some(result) = results.iter_mut().find(|r| r.id == "BR-08") {
             result.set(outcome, at);
         }
     }
