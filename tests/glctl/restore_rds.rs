@@ -3,7 +3,10 @@
 //! group and the environment's security group, encrypted with its key; the copy is deleted afterwards; and
 //! since moto restores metadata only (no database behind it), the result is never PASS. A target older than
 //! the source is refused before anything is created. BR-06 restores the source's newest automated snapshot
-//! (moto takes one when the instance or cluster is created) the same way, in the same run.
+//! (moto takes one when the instance or cluster is created) the same way, in the same run; BR-08 is that
+//! restore measured (ERROR: moto's restore is metadata only, no restore time); BR-07 asks AWS Backup in the DR
+//! region for the newest DR copy (moto 5.2.5 has vaults but no recovery points: ERROR, never PASS), and
+//! without `backup.cross_region_copy.restore_into` it is ERROR naming that setting.
 
 use std::path::Path;
 
@@ -114,6 +117,21 @@ async fn scratch_left(endpoint: &str) -> Vec<String> {
         .collect()
 }
 
+/// The DR vault `templates/modules/backup_copy` creates, in moto's DR region (boto3: the SDK crate for AWS
+/// Backup is not in this build).
+fn dr_vault(endpoint: &str, name: &str) {
+    let script = format!(
+        "import boto3; boto3.client('backup', region_name='us-west-2', endpoint_url='{endpoint}', \
+         aws_access_key_id='test', aws_secret_access_key='test')\
+         .create_backup_vault(BackupVaultName='greenlang-{name}-database-dr')"
+    );
+    let out = std::process::Command::new("timeout")
+        .args(["60", repo().join(".tools/venv/bin/python").to_str().unwrap(), "-c", &script])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "creating the DR vault: {}", String::from_utf8_lossy(&out.stderr));
+}
+
 fn drill(endpoint: &str, name: &str, aurora: bool) {
     let made = runtime().block_on(source(endpoint, aurora));
     // A scratch copy an earlier, killed run left behind: listed with how to delete it, not deleted.
@@ -136,13 +154,19 @@ fn drill(endpoint: &str, name: &str, aurora: bool) {
     // The file is named after the environment (Aurora's cluster is `<project>-<name>`).
     let env = dir.path().join(format!("{name}.yaml"));
     let parent = repo().join(format!("environments/{name}.yaml"));
+    let restore_into = "restore_into: { db_subnet_group: greenlang-dr-subnets, security_group_ids: [sg-0d0d0d0d] }";
     std::fs::write(
         &env,
-        format!("extends: {}\nacceptance:\n  pitr_targets: {{ br04: now, br05: 24 hours }}\n", parent.display()),
+        format!(
+            "extends: {}\nacceptance:\n  pitr_targets: {{ br04: now, br05: 24 hours }}\n\
+             backup:\n  cross_region_copy: {{ enabled: true, {restore_into} }}\n",
+            parent.display()
+        ),
     )
     .unwrap();
-    let mut args = vec!["verify", "-e", env.to_str().unwrap(), "--out", out.to_str().unwrap()];
-    args.extend(["--format", "json", "--drills", "--only", "BR-01,BR-02,BR-04,BR-05,BR-06", "--allow-production"]);
+    dr_vault(endpoint, name);
+    let mut args = vec!["verify", "-e", env.to_str().unwrap(), "--out", out.to_str().unwrap(), "--format", "json"];
+    args.extend(["--drills", "--only", "BR-01,BR-02,BR-04,BR-05,BR-06,BR-07,BR-08", "--allow-production"]);
     let run = glctl_aws(endpoint, &repo(), &args);
     let results: serde_json::Value =
         serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}\n{}", run.stdout, run.stderr));
@@ -212,6 +236,33 @@ fn drill(endpoint: &str, name: &str, aurora: bool) {
     }
     let deleted = if aurora { "deleted cluster glctl-drill-br-06-" } else { "deleted instance glctl-drill-br-06-" };
     assert!(why.contains(deleted) && why.contains("SkipFinalSnapshot, DeleteAutomatedBackups"), "{why}");
+    // BR-08: BR-06's restore measured, labelled; moto restored no data, so it is no restore time.
+    let (status, why) = result("BR-08");
+    assert_eq!(status, "ERROR", "never PASS against moto: {why}");
+    for part in [
+        "not decided: the copy's data was never read back",
+        "is not a restore time",
+        "glctl-drill-br-06-",
+        "measured: ",
+        &format!("(AllocatedStorage {} GiB of greenlang-{name}", if aurora { "1" } else { "50" }),
+        "not its database size (its database could not be reached)",
+        "s heartbeat read-back",
+        "EXTRAPOLATED (not measured) to 500 GB",
+    ] {
+        assert!(why.contains(part), "{part} in {why}");
+    }
+    // BR-07: AWS Backup in the DR region; moto has the vault but implements no recovery points.
+    let (status, why) = result("BR-07");
+    assert_eq!(status, "ERROR", "never PASS against moto: {why}");
+    for part in [
+        "not decided: the endpoint does not implement AWS Backup ListRecoveryPointsByBackupVault in us-west-2",
+        &format!(
+            "DescribeBackupVault greenlang-{name}-database-dr in us-west-2: \
+             arn:aws:backup:us-west-2:123456789012:backup-vault:greenlang-{name}-database-dr"
+        ),
+    ] {
+        assert!(why.contains(part), "{part} in {why}");
+    }
     assert!(
         run.stderr.contains(&format!("scratch restore RDS instance {left}, left by an earlier drill: delete it with `aws rds delete-db-instance --db-instance-identifier {left} --skip-final-snapshot --delete-automated-backups`")),
         "{}",
@@ -223,7 +274,24 @@ fn drill(endpoint: &str, name: &str, aurora: bool) {
 
 #[test]
 fn moto_rds_point_in_time_drill_restores_into_a_scratch_instance_as_asked_deletes_it_and_never_passes() {
-    drill(&dedicated_moto(), "dev", false);
+    let endpoint = dedicated_moto();
+    drill(&endpoint, "dev", false);
+    // Without `restore_into` BR-07 names the setting before it asks AWS anything.
+    let dir = tempfile::tempdir().unwrap();
+    let env = dir.path().join("dev.yaml");
+    let parent = repo().join("environments/dev.yaml");
+    std::fs::write(&env, format!("extends: {}\nbackup:\n  cross_region_copy: {{ enabled: true }}\n", parent.display()))
+        .unwrap();
+    let out = dir.path().to_str().unwrap();
+    let args = ["verify", "-e", env.to_str().unwrap(), "--out", out, "--format", "json", "--drills", "--only", "BR-07"];
+    let run = glctl_aws(&endpoint, &repo(), &args);
+    let results: serde_json::Value =
+        serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", run.stderr));
+    let br07 = results["results"].as_array().unwrap().iter().find(|r| r["id"] == "BR-07").unwrap();
+    assert_eq!(br07["status"], "ERROR", "{br07}");
+    let why = br07["reason"].as_str().unwrap();
+    assert!(why.starts_with("backup.cross_region_copy.restore_into is not set") && why.contains("us-west-2"), "{why}");
+    assert!(why.contains("nothing was created"), "{why}");
 }
 
 #[test]
