@@ -16,6 +16,7 @@ use aws_smithy_runtime_api::client::identity::Identity;
 use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, OrchestratorError};
 use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::timeout::TimeoutConfig;
+use aws_types::service_config::ServiceConfigKey;
 use serde_json::Value;
 
 /// One AWS service's REST-JSON API in one region.
@@ -56,11 +57,21 @@ struct Request {
 struct Never;
 
 impl RestJson {
-    /// `service` is the signing name and endpoint prefix (`backup`).
-    pub fn new(config: &SdkConfig, service: &'static str) -> Result<RestJson, String> {
+    /// `service` is the signing name and endpoint prefix (`backup`), `service_id` the SDK's name for it
+    /// (`Backup`: `AWS_ENDPOINT_URL_BACKUP` and the profile's `backup.endpoint_url` override the endpoint,
+    /// as they do for an SDK client, before `AWS_ENDPOINT_URL`).
+    pub fn new(config: &SdkConfig, service: &'static str, service_id: &str) -> Result<RestJson, String> {
         let region = config.region().map(|r| r.to_string()).ok_or("no AWS region is configured")?;
+        let key = ServiceConfigKey::builder()
+            .service_id(service_id)
+            .env("AWS_ENDPOINT_URL")
+            .profile("endpoint_url")
+            .build()
+            .map_err(|e| e.to_string())?;
         let endpoint = config
-            .endpoint_url()
+            .service_config()
+            .and_then(|c| c.load_config(key))
+            .or_else(|| config.endpoint_url().map(str::to_string))
             .map(|e| e.trim_end_matches('/').to_string())
             .unwrap_or_else(|| format!("https://{service}.{region}.amazonaws.com"));
         Ok(RestJson { service, region, endpoint, config: config.clone() })

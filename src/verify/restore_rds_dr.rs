@@ -164,7 +164,7 @@ pub async fn drill(
     let Some(arn) = src.arn.clone() else {
         return Outcome::Error(format!("RDS reports no ARN for {}", src.id));
     };
-    let api = match RestJson::new(dr, "backup") {
+    let api = match RestJson::new(dr, "backup", "Backup") {
         Ok(a) => a,
         Err(e) => return Outcome::Error(e),
     };
