@@ -6,7 +6,10 @@
 //! (moto takes one when the instance or cluster is created) the same way, in the same run; BR-08 is that
 //! restore measured (ERROR: moto's restore is metadata only, no restore time); BR-07 asks AWS Backup in the DR
 //! region for the newest DR copy (moto 5.2.5 has vaults but no recovery points: ERROR, never PASS), and
-//! without `backup.cross_region_copy.restore_into` it is ERROR naming that setting.
+//! without `backup.cross_region_copy.restore_into` it is ERROR naming that setting. The rest of BR-07 —
+//! the restore metadata override, `StartRestoreJob`, `DescribeRestoreJob`, the copy read back and deleted in
+//! the DR region — runs against a stand-in for AWS Backup (`AWS_ENDPOINT_URL_BACKUP`) whose restore job
+//! creates the instance in moto's DR region.
 
 use std::path::Path;
 
@@ -297,4 +300,190 @@ fn moto_rds_point_in_time_drill_restores_into_a_scratch_instance_as_asked_delete
 #[test]
 fn moto_aurora_point_in_time_drill_restores_a_scratch_cluster_and_instance_deletes_them_and_never_passes() {
     drill(&dedicated_moto(), "prod", true);
+}
+
+/// What the AWS Backup stand-in was asked.
+#[derive(Default)]
+struct Asked {
+    scopes: Vec<String>,
+    resource_arn: String,
+    restore: serde_json::Value,
+}
+
+/// A stand-in for AWS Backup in the DR region (moto implements no recovery points or restore jobs): one
+/// recovery point of the source, its restore metadata as the source region had it, and a restore job that
+/// does what AWS Backup would, creating the instance the metadata names in moto's `us-west-2`.
+fn aws_backup_stand_in(moto: String, key: String, asked: std::sync::Arc<std::sync::Mutex<Asked>>) -> String {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            stream.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            let (method, path) = {
+                let mut parts = line.split_whitespace();
+                (parts.next().unwrap_or_default().to_string(), parts.next().unwrap_or_default().to_string())
+            };
+            let mut length = 0;
+            loop {
+                let mut header = String::new();
+                reader.read_line(&mut header).unwrap();
+                let (name, value) = header.trim_end().split_once(": ").unwrap_or_default();
+                match name.to_ascii_lowercase().as_str() {
+                    "content-length" => length = value.parse().unwrap(),
+                    "authorization" => asked.lock().unwrap().scopes.push(value.to_string()),
+                    "" => break,
+                    _ => {}
+                }
+            }
+            let mut body = vec![0; length];
+            reader.read_exact(&mut body).unwrap();
+            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs_f64();
+            let answer = match (method.as_str(), path.as_str()) {
+                ("GET", p) if p.contains("/recovery-points/?") => {
+                    asked.lock().unwrap().resource_arn = p.split("resourceArn=").nth(1).unwrap_or_default().into();
+                    serde_json::json!({"RecoveryPoints": [{
+                        "RecoveryPointArn": "arn:aws:backup:us-west-2:123456789012:recovery-point:rp-1",
+                        "Status": "COMPLETED", "CreationDate": now - 3600.0, "CompletionDate": now - 3500.0}]})
+                }
+                ("GET", p) if p.ends_with("/restore-metadata") => serde_json::json!({"RestoreMetadata": {
+                    "DBInstanceIdentifier": "greenlang-dev", "DBInstanceClass": "db.t4g.medium", "Engine": "postgres",
+                    "DBSubnetGroupName": "greenlang-dev-subnets", "VpcSecurityGroupIds": "[\"sg-source\"]",
+                    "AvailabilityZone": "us-east-1a", "MultiAZ": "true", "AllocatedStorage": "50"}}),
+                ("GET", p) if p.starts_with("/backup-vaults/") => serde_json::json!({
+                    "BackupVaultName": "greenlang-dev-database-dr",
+                    "BackupVaultArn": "arn:aws:backup:us-west-2:123456789012:backup-vault:greenlang-dev-database-dr"}),
+                ("PUT", "/restore-jobs") => {
+                    let restore: serde_json::Value = serde_json::from_slice(&body).unwrap();
+                    let m = restore["Metadata"].clone();
+                    asked.lock().unwrap().restore = restore;
+                    let groups: Vec<String> = serde_json::from_str(m["VpcSecurityGroupIds"].as_str().unwrap()).unwrap();
+                    let (moto, key) = (moto.clone(), key.clone());
+                    runtime().block_on(async move {
+                        let rds = aws_sdk_rds::Client::new(&dr_config(&moto).await);
+                        rds.create_db_instance()
+                            .db_instance_identifier(m["DBInstanceIdentifier"].as_str().unwrap())
+                            .db_instance_class(m["DBInstanceClass"].as_str().unwrap())
+                            .db_subnet_group_name(m["DBSubnetGroupName"].as_str().unwrap())
+                            .set_vpc_security_group_ids(Some(groups))
+                            .engine("postgres")
+                            .allocated_storage(50)
+                            .master_username("postgres")
+                            .master_user_password("not-a-secret-1")
+                            .storage_encrypted(true)
+                            .kms_key_id(key)
+                            .send()
+                            .await
+                            .unwrap();
+                    });
+                    serde_json::json!({"RestoreJobId": "job-1"})
+                }
+                ("GET", "/restore-jobs/job-1") => serde_json::json!({"RestoreJobId": "job-1", "Status": "COMPLETED"}),
+                _ => serde_json::json!({"__type": "UnknownOperationException"}),
+            }
+            .to_string();
+            let mut stream = reader.into_inner();
+            let head = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                answer.len()
+            );
+            stream.write_all(head.as_bytes()).and_then(|()| stream.write_all(answer.as_bytes())).unwrap();
+        }
+    });
+    address
+}
+
+async fn dr_config(endpoint: &str) -> aws_config::SdkConfig {
+    aws_config(endpoint).await.into_builder().region(aws_sdk_rds::config::Region::new("us-west-2")).build()
+}
+
+#[test]
+fn stand_in_aws_backup_restores_the_dr_copy_with_the_overridden_metadata_into_the_dr_region_and_deletes_it() {
+    let endpoint = dedicated_moto();
+    let made = runtime().block_on(source(&endpoint, false));
+    // The DR region's network for the copy (moto's default VPC there), and a key of that region.
+    let (subnets, group, key) = runtime().block_on(async {
+        let config = dr_config(&endpoint).await;
+        let ec2 = aws_sdk_ec2::Client::new(&config);
+        let vpcs = ec2.describe_vpcs().send().await.unwrap();
+        let vpc = vpcs.vpcs()[0].vpc_id().unwrap().to_string();
+        let subnets: Vec<String> = ec2.describe_subnets().send().await.unwrap().subnets()[..2]
+            .iter()
+            .map(|s| s.subnet_id().unwrap().to_string())
+            .collect();
+        let group = ec2.create_security_group().group_name("dr-db").description("dr").vpc_id(&vpc).send().await;
+        let group = group.unwrap().group_id.unwrap();
+        let rds = aws_sdk_rds::Client::new(&config);
+        let call =
+            rds.create_db_subnet_group().db_subnet_group_name("greenlang-dr-subnets").db_subnet_group_description("dr");
+        call.set_subnet_ids(Some(subnets.clone())).send().await.unwrap();
+        let key =
+            aws_sdk_kms::Client::new(&config).create_key().send().await.unwrap().key_metadata.unwrap().arn.unwrap();
+        ("greenlang-dr-subnets".to_string(), group, key)
+    });
+    let asked = std::sync::Arc::new(std::sync::Mutex::new(Asked::default()));
+    let backup = aws_backup_stand_in(endpoint.clone(), key, asked.clone());
+    let dir = tempfile::tempdir().unwrap();
+    outputs(dir.path(), &made, false);
+    let env = dir.path().join("dev.yaml");
+    std::fs::write(
+        &env,
+        format!(
+            "extends: {}\nbackup:\n  cross_region_copy:\n    enabled: true\n    restore_into: {{ db_subnet_group: {subnets}, \
+             security_group_ids: [{group}] }}\n",
+            repo().join("environments/dev.yaml").display()
+        ),
+    )
+    .unwrap();
+    let out = dir.path().to_str().unwrap();
+    let stack = crate::support::stack::stack();
+    let run = std::process::Command::new("timeout")
+        .args(["--kill-after=10", "300", env!("CARGO_BIN_EXE_glctl")])
+        .args(["verify", "-e", env.to_str().unwrap(), "--out", out, "--format", "json", "--drills", "--only", "BR-07"])
+        .current_dir(repo())
+        .env("NO_COLOR", "1")
+        .env_remove("GLCTL_DATABASE_URL")
+        .envs(["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION"].map(|v| (v, stack.var(v))))
+        .env("AWS_ENDPOINT_URL", &endpoint)
+        .env("AWS_ENDPOINT_URL_BACKUP", &backup)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    let results: serde_json::Value = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("{e}: {stdout}\n{}", String::from_utf8_lossy(&run.stderr)));
+    let br07 = results["results"].as_array().unwrap().iter().find(|r| r["id"] == "BR-07").unwrap();
+    let why = br07["reason"].as_str().unwrap_or_default();
+    // The copy is made and checked, but moto serves no database: not decided, never PASS.
+    assert_eq!(br07["status"], "ERROR", "{why}");
+    let asked = asked.lock().unwrap();
+    assert!(!asked.scopes.is_empty() && asked.scopes.iter().all(|s| s.contains("/us-west-2/backup/aws4_request")));
+    assert_eq!(asked.resource_arn, "arn%3Aaws%3Ards%3Aus-east-1%3A123456789012%3Adb%3Agreenlang-dev");
+    let m = &asked.restore["Metadata"];
+    assert!(m["DBInstanceIdentifier"].as_str().unwrap().starts_with("glctl-drill-br-07-"), "{m}");
+    assert_eq!(
+        (m["DBInstanceClass"].as_str(), m["DBSubnetGroupName"].as_str()),
+        (Some("db.t4g.micro"), Some(&*subnets))
+    );
+    assert_eq!(m["VpcSecurityGroupIds"], format!("[\"{group}\"]"));
+    assert_eq!((m["MultiAZ"].as_str(), m["PubliclyAccessible"].as_str()), (Some("false"), Some("false")));
+    assert!(m.get("AvailabilityZone").is_none(), "{m}");
+    assert_eq!(asked.restore["IamRoleArn"], "arn:aws:iam::123456789012:role/greenlang-dev-database-backup");
+    assert_eq!(asked.restore["ResourceType"], "RDS");
+    for part in [
+        "not decided: the DR copy was restored in us-west-2 and checked (class db.t4g.micro",
+        &format!("subnet group {subnets}, security groups {group}"),
+        "StartRestoreJob job-1: arn:aws:backup:us-west-2:123456789012:recovery-point:rp-1 → glctl-drill-br-07-",
+        "deleted instance glctl-drill-br-07-",
+    ] {
+        assert!(why.contains(part), "{part} in {why}");
+    }
+    let left = runtime().block_on(async {
+        let rds = aws_sdk_rds::Client::new(&dr_config(&endpoint).await);
+        let found = rds.describe_db_instances().send().await.unwrap();
+        found.db_instances().iter().filter_map(|i| i.db_instance_identifier()).map(String::from).collect::<Vec<_>>()
+    });
+    assert!(left.iter().all(|id| !id.starts_with("glctl-drill")), "the DR copy is deleted: {left:?}");
 }
