@@ -54,6 +54,11 @@ pub struct BenchArgs {
     /// The PgBouncers' admin console (the same hosts, an admin user, database pgbouncer), for SHOW POOLS/STATS.
     #[arg(long, env = "GLCTL_POOLER_ADMIN_URL", hide_env_values = true, value_name = "URL")]
     pub pooler_admin_url: Option<String>,
+    /// How rows are loaded: `auto` is binary COPY, or INSERT on a server that cannot take COPY (PGlite, which
+    /// reports itself in version()); `insert` forces multi-row INSERTs. An INSERT load is not what PB-01/PB-02
+    /// measure: its rows/s is labelled `method: insert` and never passes.
+    #[arg(long, value_enum, default_value_t = BenchLoad::Auto)]
+    pub load: BenchLoad,
     /// Allow running against a production environment.
     #[arg(long)]
     pub allow_production: bool,
@@ -84,4 +89,11 @@ pub enum BenchSink {
 pub enum BenchTable {
     EmissionMeasurements,
     SensorReadings,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum BenchLoad {
+    Auto,
+    Copy,
+    Insert,
 }

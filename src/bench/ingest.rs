@@ -17,6 +17,7 @@ use tokio_postgres::Client;
 use super::copy::BinaryBatch;
 use super::generator::{Generator, Table};
 use super::scratch::quote;
+use super::server::LoadMethod;
 use super::{BenchError, Reporter};
 
 /// When an ingest run stops.
@@ -40,11 +41,17 @@ pub struct IngestPlan {
     pub seed: u64,
     /// Rows that span the generator's time range once.
     pub rows_per_pass: u64,
+    /// Binary COPY (what PB-01/PB-02 measure), or INSERT where the server cannot take COPY.
+    pub method: LoadMethod,
 }
 
 #[derive(Clone, Debug, Serialize)]
 pub struct IngestFigures {
     pub table: Table,
+    /// How the rows were sent: only `copy` is a PB-01/PB-02 figure.
+    pub method: LoadMethod,
+    /// Rows per statement.
+    pub batch_rows: u64,
     pub rows_committed: u64,
     pub batches: u64,
     pub wall_seconds: f64,
@@ -56,6 +63,8 @@ pub struct IngestFigures {
     pub per_second: Vec<u64>,
     /// `count(*)` of the scratch table afterwards; must equal `rows_committed`.
     pub counted: i64,
+    /// On TimescaleDB, the chunks the inserts made in the scratch hypertable.
+    pub chunks: Option<i64>,
     pub bytes_sent: u64,
 }
 
@@ -83,15 +92,20 @@ fn batch_capacity(table: Table, rows: u64) -> usize {
     (rows as usize).saturating_mul(per_row).saturating_add(64)
 }
 
-/// Encodes batch `b` of `plan` (rows `b·B .. min((b+1)·B, limit)`), or `None` past the row limit.
-fn encode_batch(gen: &Generator, plan: &IngestPlan, b: u64) -> Option<BinaryBatch> {
+/// The rows of batch `b` of `plan` (`b·B .. min((b+1)·B, limit)`), or `None` past the row limit.
+pub(super) fn batch_range(plan: &IngestPlan, b: u64) -> Option<(u64, u64)> {
     let from = b.checked_mul(plan.batch_rows)?;
     let to = from.saturating_add(plan.batch_rows);
-    let to = match plan.stop {
-        Stop::Rows(limit) if from >= limit => return None,
-        Stop::Rows(limit) => to.min(limit),
-        Stop::Seconds(_) => to,
-    };
+    match plan.stop {
+        Stop::Rows(limit) if from >= limit => None,
+        Stop::Rows(limit) => Some((from, to.min(limit))),
+        Stop::Seconds(_) => Some((from, to)),
+    }
+}
+
+/// Encodes batch `b` of `plan`, or `None` past the row limit.
+fn encode_batch(gen: &Generator, plan: &IngestPlan, b: u64) -> Option<BinaryBatch> {
+    let (from, to) = batch_range(plan, b)?;
     let mut batch = BinaryBatch::with_capacity(batch_capacity(plan.table, to - from));
     gen.write_rows(from, to, &mut batch);
     Some(batch)
@@ -107,6 +121,7 @@ pub fn generator_only(table: Table, seed: u64, batch_rows: u64, seconds: f64) ->
         warmup_seconds: 0.0,
         seed,
         rows_per_pass: 1_000_000,
+        method: LoadMethod::Copy,
     };
     let gen = Generator::new(table, seed, plan.rows_per_pass);
     let started = Instant::now();
@@ -128,14 +143,29 @@ pub fn generator_only(table: Table, seed: u64, batch_rows: u64, seconds: f64) ->
 }
 
 /// Shared between the workers of one run.
-struct Shared {
-    next_batch: AtomicU64,
+pub(super) struct Shared {
+    pub(super) next_batch: AtomicU64,
     committed: AtomicU64,
     bytes: AtomicU64,
-    stop: AtomicBool,
+    pub(super) stop: AtomicBool,
     /// (seconds since start, rows) of every commit.
     commits: Mutex<Vec<(f64, u64)>>,
     started: Instant,
+}
+
+impl Shared {
+    /// Whether a timed run's time is up (no new batch starts then).
+    pub(super) fn out_of_time(&self, plan: &IngestPlan) -> bool {
+        matches!(plan.stop, Stop::Seconds(limit) if self.started.elapsed().as_secs_f64() >= limit)
+    }
+
+    /// A committed batch of `rows` rows and `bytes` bytes.
+    pub(super) fn record(&self, rows: u64, bytes: u64) {
+        self.committed.fetch_add(rows, Ordering::SeqCst);
+        self.bytes.fetch_add(bytes, Ordering::Relaxed);
+        let at = self.started.elapsed().as_secs_f64();
+        self.commits.lock().expect("commit log").push((at, rows));
+    }
 }
 
 /// Runs the ingest plan over `clients` (one worker each) into `schema`; `reporter` hears the progress.
@@ -154,10 +184,23 @@ pub async fn run(
         commits: Mutex::new(Vec::new()),
         started: Instant::now(),
     });
-    let statement = copy_statement(schema, plan.table);
     let mut workers = tokio::task::JoinSet::new();
-    for client in clients {
-        workers.spawn(worker(client, statement.clone(), gen.clone(), plan.clone(), shared.clone()));
+    match plan.method {
+        LoadMethod::Copy => {
+            let statement = copy_statement(schema, plan.table);
+            for client in clients {
+                workers.spawn(worker(client, statement.clone(), gen.clone(), plan.clone(), shared.clone()));
+            }
+        }
+        LoadMethod::Insert => {
+            let Some(first) = clients.first() else { return Err(BenchError::Worker("no connection".into())) };
+            let types = super::insert::column_types(first, schema, plan.table).await?;
+            let statement = super::insert::insert_statement(schema, plan.table, &types);
+            for client in clients {
+                let (gen, plan, shared) = (gen.clone(), plan.clone(), shared.clone());
+                workers.spawn(super::insert::worker(client, statement.clone(), types.len(), gen, plan, shared));
+            }
+        }
     }
     // Progress once a second, until the workers end; the first error stops every worker.
     let mut tick = tokio::time::interval(Duration::from_millis(500));
@@ -202,6 +245,8 @@ pub fn figures(plan: &IngestPlan, commits: &[(f64, u64)], wall: f64, bytes: u64)
     }
     IngestFigures {
         table: plan.table,
+        method: plan.method,
+        batch_rows: plan.batch_rows,
         rows_committed,
         batches: commits.len() as u64,
         wall_seconds: wall,
@@ -210,6 +255,7 @@ pub fn figures(plan: &IngestPlan, commits: &[(f64, u64)], wall: f64, bytes: u64)
         rows_per_second: if measured_seconds > 0.0 { measured_rows as f64 / measured_seconds } else { 0.0 },
         per_second,
         counted: -1,
+        chunks: None,
         bytes_sent: bytes,
     }
 }
@@ -231,10 +277,8 @@ async fn worker(
             if shared.stop.load(Ordering::SeqCst) {
                 break;
             }
-            if let Stop::Seconds(limit) = plan.stop {
-                if shared.started.elapsed().as_secs_f64() >= limit {
-                    break;
-                }
+            if shared.out_of_time(&plan) {
+                break;
             }
             let b = shared.next_batch.fetch_add(1, Ordering::SeqCst);
             match encode_batch(&gen, &plan, b) {
@@ -260,12 +304,7 @@ async fn worker(
         }
         .await;
         match sent {
-            Ok(n) if n == rows => {
-                shared.committed.fetch_add(n, Ordering::SeqCst);
-                shared.bytes.fetch_add(len, Ordering::Relaxed);
-                let at = shared.started.elapsed().as_secs_f64();
-                shared.commits.lock().expect("commit log").push((at, n));
-            }
+            Ok(n) if n == rows => shared.record(n, len),
             Ok(n) => {
                 result = Err(BenchError::Worker(format!("COPY reported {n} rows for a batch of {rows}")));
                 break;
@@ -294,6 +333,7 @@ mod tests {
             warmup_seconds: warmup,
             seed: 1,
             rows_per_pass: 100,
+            method: LoadMethod::Copy,
         }
     }
 

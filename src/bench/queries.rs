@@ -176,12 +176,13 @@ fn organization(gen: &Generator, i: u64) -> String {
     uuid_text(&gen.facility(org * FACILITIES_PER_ORGANIZATION).0)
 }
 
-fn scenarios(schema: &str, backend: Backend) -> Vec<Query> {
+/// The four scenarios over `schema`; `extension` is TimescaleDB's schema (time_bucket is qualified with it).
+fn scenarios(schema: &str, backend: Backend, extension: &str) -> Vec<Query> {
     let t = format!("{}.emission_measurements", quote(schema));
     let daily = format!("{}.emissions_daily_summary", quote(schema));
     let quarter = match backend {
-        Backend::Timescaledb => "time_bucket(INTERVAL '3 months', measurement_time)",
-        Backend::Native => "date_trunc('quarter', measurement_time, 'UTC')",
+        Backend::Timescaledb => format!("{extension}.time_bucket(INTERVAL '3 months', measurement_time)"),
+        Backend::Native => "date_trunc('quarter', measurement_time, 'UTC')".to_string(),
     };
     vec![
         Query {
@@ -276,48 +277,101 @@ pub fn judge(acceptance: &Acceptance, figures: QueryFigures) -> QueryResult {
     }
 }
 
-/// Makes the scratch daily summary like the real one, filled from the scratch rows.
-async fn make_summary(client: &Client, schema: &str, backend: Backend) -> Result<(), BenchError> {
+/// Runs `sql` in a transaction of its own with `search_path` set for that transaction only (`SET LOCAL`:
+/// a session-wide `SET`/`RESET` would outlive it, and on PGlite's single backend `RESET` leaves
+/// `pg_catalog` alone on the path for every later client). On failure the transaction is rolled back, so
+/// the connection stays usable for the cleanup.
+async fn with_search_path(client: &Client, path: &str, sql: &str, what: &'static str) -> Result<(), BenchError> {
+    let run = client.batch_execute(&format!("BEGIN; SET LOCAL search_path = {path}; {sql}; COMMIT")).await;
+    if let Err(e) = run {
+        let _ = client.batch_execute("ROLLBACK").await;
+        return Err(BenchError::Sql { what, reason: reason(&e) });
+    }
+    Ok(())
+}
+
+/// One row of `query` read with `search_path` = `path` for its transaction only.
+async fn read_with_search_path(
+    client: &Client,
+    path: &str,
+    query: &str,
+    what: &'static str,
+) -> Result<Option<tokio_postgres::Row>, BenchError> {
+    let sql = |e: tokio_postgres::Error| BenchError::Sql { what, reason: reason(&e) };
+    client.batch_execute(&format!("BEGIN; SET LOCAL search_path = {path}")).await.map_err(sql)?;
+    let row = client.query_opt(query, &[]).await;
+    let _ = client.batch_execute(if row.is_ok() { "COMMIT" } else { "ROLLBACK" }).await;
+    row.map_err(sql)
+}
+
+/// Makes the scratch daily summary like the real one, filled from the scratch rows. The real one's
+/// definition is read with `public` first on the path, so the table it reads is named without a schema and
+/// resolves to the scratch table when the copy is made with the scratch schema first; that the copy reads
+/// the scratch table is then checked, not assumed.
+async fn make_summary(client: &Client, schema: &str, backend: Backend, extension: &str) -> Result<(), BenchError> {
     let sql = |what: &'static str| move |e: tokio_postgres::Error| BenchError::Sql { what, reason: reason(&e) };
     let s = quote(schema);
+    let missing = || {
+        BenchError::NotReady(
+            "public.emissions_daily_summary does not exist; run `glctl apply --only database` first".into(),
+        )
+    };
     match backend {
         Backend::Timescaledb => {
-            let definition: String = client
+            let definition: String = read_with_search_path(
+                client,
+                &format!("public, {extension}"),
+                "SELECT view_definition FROM timescaledb_information.continuous_aggregates
+                 WHERE view_schema = 'public' AND view_name = 'emissions_daily_summary'",
+                "the daily summary's definition",
+            )
+            .await?
+            .ok_or_else(missing)?
+            .get(0);
+            with_search_path(
+                client,
+                &format!("{s}, {extension}"),
+                &format!(
+                    "CREATE MATERIALIZED VIEW {s}.emissions_daily_summary WITH (timescaledb.continuous) AS {} \
+                     WITH NO DATA",
+                    definition.trim().trim_end_matches(';')
+                ),
+                "creating the scratch continuous aggregate",
+            )
+            .await?;
+            let reads: Option<String> = client
                 .query_opt(
-                    "SELECT view_definition FROM timescaledb_information.continuous_aggregates
-                     WHERE view_schema = 'public' AND view_name = 'emissions_daily_summary'",
-                    &[],
+                    "SELECT hypertable_schema::text FROM timescaledb_information.continuous_aggregates
+                     WHERE view_schema = $1::text AND view_name = 'emissions_daily_summary'",
+                    &[&schema],
                 )
                 .await
-                .map_err(sql("the daily summary's definition"))?
-                .ok_or_else(|| {
-                    BenchError::NotReady(
-                        "public.emissions_daily_summary does not exist; run `glctl apply --only database` first".into(),
-                    )
-                })?
-                .get(0);
+                .map_err(sql("the scratch continuous aggregate"))?
+                .map(|r| r.get(0));
+            if reads.as_deref() != Some(schema) {
+                return Err(BenchError::NotReady(format!(
+                    "the scratch continuous aggregate reads {} instead of the scratch table",
+                    reads.as_deref().unwrap_or("nothing")
+                )));
+            }
+            // Not in a transaction: refresh_continuous_aggregate refuses to run inside one.
             client
                 .batch_execute(&format!(
-                    "SET search_path = {s}, public;
-                     CREATE MATERIALIZED VIEW {s}.emissions_daily_summary WITH (timescaledb.continuous) AS
-                     {} WITH NO DATA;
-                     RESET search_path;",
-                    definition.trim().trim_end_matches(';')
+                    "CALL {extension}.refresh_continuous_aggregate('{s}.emissions_daily_summary', NULL, NULL)"
                 ))
-                .await
-                .map_err(sql("creating the scratch continuous aggregate"))?;
-            client
-                .batch_execute(&format!("CALL refresh_continuous_aggregate('{s}.emissions_daily_summary', NULL, NULL)"))
                 .await
                 .map_err(sql("refreshing the scratch continuous aggregate"))?;
         }
         Backend::Native => {
-            let row = client
-                .query_opt("SELECT pg_get_viewdef('public.emissions_daily_summary'::regclass)", &[])
-                .await
-                .map_err(sql("the daily summary's definition"))?
-                .ok_or_else(|| BenchError::NotReady("public.emissions_daily_summary does not exist".into()))?;
-            let definition: String = row.get(0);
+            let definition: String = read_with_search_path(
+                client,
+                "public",
+                "SELECT pg_get_viewdef('public.emissions_daily_summary'::regclass)",
+                "the daily summary's definition",
+            )
+            .await?
+            .ok_or_else(missing)?
+            .get(0);
             let indexes = client
                 .query(
                     "SELECT indexdef FROM pg_indexes WHERE schemaname = 'public' AND tablename = 'emissions_daily_summary'",
@@ -326,17 +380,15 @@ async fn make_summary(client: &Client, schema: &str, backend: Backend) -> Result
                 .await
                 .map_err(sql("the daily summary's indexes"))?;
             let mut ddl = format!(
-                "SET search_path = {s}, public;
-                 CREATE MATERIALIZED VIEW {s}.emissions_daily_summary AS {};
-                 RESET search_path;\n",
+                "CREATE MATERIALIZED VIEW {s}.emissions_daily_summary AS {}",
                 definition.trim().trim_end_matches(';')
             );
             for index in indexes {
                 let def: String = index.get(0);
-                ddl.push_str(&def.replace(" ON public.", &format!(" ON {s}.")));
                 ddl.push_str(";\n");
+                ddl.push_str(&def.replace(" ON public.", &format!(" ON {s}.")));
             }
-            client.batch_execute(&ddl).await.map_err(sql("creating the scratch summary"))?;
+            with_search_path(client, &format!("{s}, public"), &ddl, "creating the scratch summary").await?;
         }
     }
     Ok(())
@@ -346,6 +398,7 @@ async fn make_summary(client: &Client, schema: &str, backend: Backend) -> Result
 pub async fn run_all(
     clients: &[Arc<Client>],
     schema: &str,
+    extension: Option<&str>,
     loaded: &Loaded,
     options: &Options,
     reporter: &Arc<dyn Reporter>,
@@ -353,7 +406,8 @@ pub async fn run_all(
     let backend = loaded.environment.timeseries.backend;
     let control = &clients[0];
     reporter.phase("making the scratch daily summary");
-    make_summary(control, schema, backend).await?;
+    let extension = extension.unwrap_or("public");
+    make_summary(control, schema, backend, extension).await?;
     control
         .batch_execute(&format!("ANALYZE {}.emission_measurements", quote(schema)))
         .await
@@ -369,7 +423,8 @@ pub async fn run_all(
     };
     let gen = Arc::new(Generator::new(Table::EmissionMeasurements, options.seed, rows_per_pass));
     let mut results = Vec::new();
-    for query in scenarios(schema, backend) {
+    let connections = clients.len();
+    for query in scenarios(schema, backend, extension) {
         let rate = options.rate.unwrap_or(query.rate);
         let total = (rate * options.duration_seconds).ceil().max(1.0) as u64;
         let period = Duration::from_secs_f64(1.0 / rate);
@@ -393,7 +448,7 @@ pub async fn run_all(
                 sql: query.sql,
                 rate_per_second: rate,
                 duration_seconds: options.duration_seconds,
-                connections: clients_len(options),
+                connections,
                 table_rows,
                 latency,
                 first_error,
@@ -401,10 +456,6 @@ pub async fn run_all(
         ));
     }
     Ok(results)
-}
-
-fn clients_len(options: &Options) -> usize {
-    options.connections.max(1)
 }
 
 #[cfg(test)]

@@ -20,6 +20,10 @@ const LOCK_CLASS: i32 = 0x676c_6200;
 pub struct Scratch {
     pub schema: String,
     pub backend: Backend,
+    /// The schema TimescaleDB's functions live in (`pg_extension`), quoted as needed: every call of one is
+    /// qualified with it, so nothing depends on the session's search_path (PGlite's single backend keeps
+    /// whatever an earlier client left there).
+    pub extension_schema: Option<String>,
     /// The real table's chunk or partition interval, as the server prints it.
     pub intervals: Vec<(Table, String)>,
 }
@@ -64,8 +68,12 @@ pub async fn create(control: &Client, backend: Backend, tables: &[Table], name: 
         .query_one("SELECT pg_advisory_lock($1, hashtext($2))", &[&LOCK_CLASS, &schema])
         .await
         .map_err(bench_error("the scratch schema's advisory lock"))?;
+    let extension_schema = match backend {
+        Backend::Timescaledb => Some(extension_schema(control).await?),
+        Backend::Native => None,
+    };
     control.batch_execute(&format!("CREATE SCHEMA {}", quote(&schema))).await.map_err(bench_error("CREATE SCHEMA"))?;
-    let mut scratch = Scratch { schema, backend, intervals: Vec::new() };
+    let mut scratch = Scratch { schema, backend, extension_schema, intervals: Vec::new() };
     for table in tables {
         match create_table(control, &scratch, *table).await {
             Ok(interval) => scratch.intervals.push((*table, interval)),
@@ -78,15 +86,37 @@ pub async fn create(control: &Client, backend: Backend, tables: &[Table], name: 
     Ok(scratch)
 }
 
-/// The DDL of one scratch table for a given interval (public so the benchmark script's `psql` runs can make
-/// the very same table: `glctl bench --dump`).
-pub fn table_ddl(schema: &str, backend: Backend, table: Table, interval: &str, bounds: &[String]) -> String {
+/// The schema the timescaledb extension is installed in, as an identifier ready for SQL.
+pub async fn extension_schema(control: &Client) -> Result<String, BenchError> {
+    control
+        .query_opt("SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'timescaledb'", &[])
+        .await
+        .map_err(bench_error("the timescaledb extension's schema"))?
+        .map(|r| r.get(0))
+        .ok_or_else(|| {
+            BenchError::NotReady(
+                "the timescaledb extension is not installed in this database; run `glctl apply --only database` first"
+                    .into(),
+            )
+        })
+}
+
+/// The DDL of one scratch table for a given interval; `extension` is TimescaleDB's schema.
+pub fn table_ddl(
+    schema: &str,
+    backend: Backend,
+    extension: &str,
+    table: Table,
+    interval: &str,
+    bounds: &[String],
+) -> String {
     let (s, t, time) = (quote(schema), table.name(), table.time_column());
     match backend {
+        // The chunks are made by the inserts themselves, as on the real table.
         Backend::Timescaledb => format!(
             "CREATE TABLE {s}.{t} (LIKE public.{t} INCLUDING ALL);\n\
-             SELECT create_hypertable('{s}.{t}'::regclass, by_range('{time}', INTERVAL '{interval}'), \
-             create_default_indexes => false);\n"
+             SELECT {extension}.create_hypertable('{s}.{t}'::regclass, \
+             {extension}.by_range('{time}', INTERVAL '{interval}'), create_default_indexes => false);\n"
         ),
         Backend::Native => {
             let mut ddl =
@@ -158,7 +188,8 @@ pub async fn layout(control: &Client, backend: Backend, table: Table) -> Result<
 
 async fn create_table(control: &Client, scratch: &Scratch, table: Table) -> Result<String, BenchError> {
     let (interval, bounds) = layout(control, scratch.backend, table).await?;
-    let ddl = table_ddl(&scratch.schema, scratch.backend, table, &interval, &bounds);
+    let extension = scratch.extension_schema.as_deref().unwrap_or("public");
+    let ddl = table_ddl(&scratch.schema, scratch.backend, extension, table, &interval, &bounds);
     control.batch_execute(&ddl).await.map_err(bench_error("creating a scratch table"))?;
     Ok(interval)
 }
@@ -174,6 +205,56 @@ pub async fn drop(control: &Client, scratch: &Scratch) -> Result<(), BenchError>
         .await
         .map_err(bench_error("the scratch schema's advisory lock"))?;
     Ok(())
+}
+
+/// TimescaleDB's objects of a scratch schema, including those it keeps elsewhere: the hypertables and
+/// continuous aggregates of the schema, their chunks, the aggregates' materialization hypertables and their
+/// partial and direct views (all in `_timescaledb_internal`), as `schema.name` (quoted). Listed before the drop, checked after it.
+pub async fn timescaledb_objects(control: &Client, schema: &str) -> Result<Vec<String>, BenchError> {
+    let rows = control
+        .query(
+            "WITH caggs AS (
+                 SELECT materialization_hypertable_schema AS s, materialization_hypertable_name AS n
+                 FROM timescaledb_information.continuous_aggregates WHERE view_schema = $1::text),
+             hypertables AS (
+                 SELECT hypertable_schema AS s, hypertable_name AS n FROM timescaledb_information.hypertables
+                 WHERE hypertable_schema = $1::text UNION SELECT s, n FROM caggs)
+             SELECT format('%I.%I', s, n) FROM hypertables
+             UNION SELECT format('%I.%I', c.chunk_schema, c.chunk_name)
+                   FROM timescaledb_information.chunks c JOIN hypertables h ON (c.hypertable_schema, c.hypertable_name) = (h.s, h.n)
+             UNION SELECT format('%I.%I', view_schema, view_name) FROM timescaledb_information.continuous_aggregates
+                   WHERE view_schema = $1::text
+             UNION SELECT format('%I.%I', v.s, v.n) FROM _timescaledb_catalog.continuous_agg a,
+                   LATERAL (VALUES (a.partial_view_schema, a.partial_view_name),
+                                   (a.direct_view_schema, a.direct_view_name)) AS v(s, n)
+                   WHERE a.user_view_schema = $1::text
+             ORDER BY 1",
+            &[&schema],
+        )
+        .await
+        .map_err(bench_error("the scratch schema's TimescaleDB objects"))?;
+    Ok(rows.iter().map(|r| r.get(0)).collect())
+}
+
+/// Which of `objects` (from `timescaledb_objects`) still exist, as relations or in TimescaleDB's catalog.
+pub async fn timescaledb_leftovers(
+    control: &Client,
+    schema: &str,
+    objects: &[String],
+) -> Result<Vec<String>, BenchError> {
+    let rows = control
+        .query(
+            "SELECT o FROM unnest($1::text[]) AS o WHERE to_regclass(o) IS NOT NULL
+             UNION SELECT format('%I.%I', hypertable_schema, hypertable_name) FROM timescaledb_information.hypertables
+                   WHERE hypertable_schema = $2::text
+             UNION SELECT format('%I.%I', view_schema, view_name) FROM timescaledb_information.continuous_aggregates
+                   WHERE view_schema = $2::text
+             ORDER BY 1",
+            &[&objects, &schema],
+        )
+        .await
+        .map_err(bench_error("checking for TimescaleDB leftovers of the scratch schema"))?;
+    Ok(rows.iter().map(|r| r.get(0)).collect())
 }
 
 /// A schema name is made by glctl from the prefix and hex digits; quoting keeps that true whatever it is.

@@ -8,9 +8,10 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use super::Context;
 use crate::bench::generator::Table;
+use crate::bench::server::LoadRequest;
 use crate::bench::{self, BenchReport, Options, Reporter, Scenario, Sink};
 use crate::cli::ReportFormat;
-use crate::cli_bench::{BenchArgs, BenchScenario, BenchSink, BenchTable};
+use crate::cli_bench::{BenchArgs, BenchLoad, BenchScenario, BenchSink, BenchTable};
 use crate::database::target::{self, Source};
 use crate::error::{Error, Exit};
 
@@ -79,6 +80,11 @@ pub fn options(args: &BenchArgs) -> Result<Options, Error> {
         warmup_seconds: warmup,
         query_rows: args.query_rows,
         allow_production: args.allow_production,
+        load: match args.load {
+            BenchLoad::Auto => LoadRequest::Auto,
+            BenchLoad::Copy => LoadRequest::Copy,
+            BenchLoad::Insert => LoadRequest::Insert,
+        },
         tables,
         sessions: args.sessions,
         poolers: args
@@ -111,7 +117,7 @@ pub fn run(ctx: &Context, args: &BenchArgs) -> Result<Exit, Error> {
         ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&report).expect("the report serialises")),
         ReportFormat::Text => print!("{}", text(&report, ctx)),
     }
-    Ok(if report.connections_not_run.is_some() {
+    Ok(if !report.undecided().is_empty() {
         Exit::Incomplete
     } else if report.all_pass() {
         Exit::Ok
@@ -175,7 +181,7 @@ pub fn text(report: &BenchReport, ctx: &Context) -> String {
         report.options.seed,
         report.options.connections,
         report.cores,
-        report.server_version.as_deref().map(|v| format!(", PostgreSQL {v}")).unwrap_or_default()
+        report.server_version.as_ref().map(|_| format!(", {}", report.server_label())).unwrap_or_default()
     ));
     for g in &report.generator {
         out.push_str(&format!(
@@ -187,10 +193,15 @@ pub fn text(report: &BenchReport, ctx: &Context) -> String {
             g.target_rows_per_second
         ));
     }
+    let undecided = report.undecided();
     for r in &report.ingest {
         out.push_str(&format!(
             "{} {}  ingest {:<22} {}  target {}\n",
-            verdict(r.verdict.pass),
+            if undecided.contains(&r.verdict.check) {
+                ctx.stdout_style.warning("UNDECIDED")
+            } else {
+                verdict(r.verdict.pass)
+            },
             r.verdict.check,
             r.figures.table.name(),
             r.verdict.observed,

@@ -24,12 +24,16 @@ pub fn decide(f: &Facts, id: &str) -> Outcome {
     let Some(verdict) = report.verdicts().find(|v| v.check == id) else {
         return Outcome::Error(format!("the benchmark run has no figure for {id}"));
     };
+    // Rows loaded with INSERT (the server cannot take COPY) are not what PB-01/PB-02 measure: undecided.
+    if report.undecided().contains(&verdict.check) {
+        return Outcome::Error(format!("not measured: {}", verdict.observed));
+    }
     let settings = format!(
-        "glctl bench (seed {}, {} connection(s), {} core(s), PostgreSQL {}, scratch schema {})",
+        "glctl bench (seed {}, {} connection(s), {} core(s), {}, scratch schema {})",
         report.options.seed,
         report.options.connections,
         report.cores,
-        report.server_version.as_deref().unwrap_or("?"),
+        report.server_label(),
         report.scratch_schema.as_deref().unwrap_or("?")
     );
     let evidence = Evidence {

@@ -5,6 +5,7 @@ mod support;
 mod backup;
 mod backup_drills;
 mod bench;
+mod bench_timescaledb;
 mod credentials;
 mod database;
 mod drift;

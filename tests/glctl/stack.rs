@@ -292,3 +292,37 @@ fn a_failed_start_names_the_service_and_shows_its_log() {
     assert_eq!(processes_with_files_in(dir.path()), Vec::<i32>::new(), "processes left after the failure");
     assert!(!dir.path().join("pg-home").exists(), "the failed server's private directory is removed");
 }
+
+/// A client that resets its connection while PGlite is still answering (a test that panicked mid-query)
+/// must not take the TimescaleDB server away from the clients after it: the next client is served.
+#[test]
+fn timescaledb_serves_the_next_client_after_one_resets_its_connection() {
+    let port = crate::support::stack::dedicated_timescaledb();
+    // Startup, a query with a 10 MB answer, then a close with SO_LINGER 0 (a TCP reset) before it is read.
+    let reset = r#"
+import socket, struct, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+params = b"user\0postgres\0database\0postgres\0\0"
+s.sendall(struct.pack("!ii", 8 + len(params), 196608) + params)
+time.sleep(0.5)
+q = b"SELECT repeat('x', 10000000)\0"
+s.sendall(b"Q" + struct.pack("!i", 4 + len(q)) + q)
+time.sleep(0.05)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+s.close()
+time.sleep(1)
+"#;
+    let out = Command::new("python3").args(["-c", reset, &port.to_string()]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let answer = runtime().block_on(async {
+        let (client, task) = crate::support::stack::timescaledb_connect_to(port).await;
+        let row = tokio::time::timeout(std::time::Duration::from_secs(30), client.query_one("SELECT 42", &[]))
+            .await
+            .expect("PGlite answers within 30 s")
+            .expect("PGlite still serves clients");
+        drop(client);
+        let _ = task.await;
+        row.get::<_, i32>(0)
+    });
+    assert_eq!(answer, 42);
+}

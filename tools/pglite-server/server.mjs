@@ -36,3 +36,7 @@ async function shutdown() {
 }
 process.on('SIGTERM', shutdown)
 process.on('SIGINT', shutdown)
+// A client that resets its connection mid-exchange (a test that panicked, a dropped prepared statement's
+// unread answer) makes the socket layer reject a write nobody awaits. Node exits on an unhandled rejection by
+// default, which would take the database away from every later client: log it and serve the next one.
+process.on('unhandledRejection', (reason) => console.error('pglite-server: a client connection failed:', reason))

@@ -29,8 +29,63 @@ pub fn stack() -> &'static Stack {
         };
         let text = std::fs::read_to_string(dir.join("env"))
             .unwrap_or_else(|e| panic!("no stack settings in {}: {e}", dir.display()));
-        Stack { vars: parse_env(&text) }
+        let stack = Stack { vars: parse_env(&text) };
+        watch_replication(&dir, &stack);
+        stack
     })
+}
+
+/// The shared primary's commits wait for its synchronous standby, and PostgreSQL waits for it forever: a
+/// standby that stopped streaming would hang every test that writes, silently, until CI's clock runs out.
+/// A thread of this process asks the primary every 10 s; after 120 s without `standby_sync` streaming it
+/// prints the stack's state (scripts/stack status) to the process's real stderr and aborts the test run.
+fn watch_replication(dir: &std::path::Path, stack: &Stack) {
+    let conninfo = format!(
+        "host=127.0.0.1 port={} user={} dbname=postgres sslmode=require connect_timeout=5",
+        stack.var("GLCTL_PG_PORT"),
+        stack.var("GLCTL_PG_USER")
+    );
+    let password = stack.var("GLCTL_PG_PASSWORD").to_string();
+    let dir = dir.to_path_buf();
+    let streams = move || {
+        Command::new("timeout")
+            .args(["15", "psql", "-XAt", &conninfo, "-c"])
+            .arg("SELECT count(*) FROM pg_stat_replication WHERE application_name = 'standby_sync' AND state = 'streaming' AND sync_state = 'sync'")
+            .env("PGPASSWORD", &password)
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "1")
+            .unwrap_or(false)
+    };
+    std::thread::spawn(move || {
+        let mut since_last_seen = std::time::Instant::now();
+        loop {
+            std::thread::sleep(std::time::Duration::from_secs(10));
+            if streams() {
+                since_last_seen = std::time::Instant::now();
+                continue;
+            }
+            if since_last_seen.elapsed() < std::time::Duration::from_secs(120) {
+                continue;
+            }
+            let status = Command::new(repo().join("scripts/stack"))
+                .args(["status", "--dir"])
+                .arg(&dir)
+                .output()
+                .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+                .unwrap_or_default();
+            // Not eprintln!: the harness captures a test thread's output (and this thread inherits it).
+            use std::io::Write;
+            let mut stderr = std::fs::OpenOptions::new().write(true).open("/dev/stderr").ok();
+            if let Some(err) = stderr.as_mut() {
+                let _ = writeln!(
+                    err,
+                    "\nthe shared stack's standby_sync has not streamed for 120 s: every commit on the primary \
+                     waits for it forever, so the test run stops here.\n{status}"
+                );
+            }
+            std::process::abort();
+        }
+    });
 }
 
 fn start_own() -> PathBuf {
