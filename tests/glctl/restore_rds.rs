@@ -313,7 +313,12 @@ struct Asked {
 /// A stand-in for AWS Backup in the DR region (moto implements no recovery points or restore jobs): one
 /// recovery point of the source, its restore metadata as the source region had it, and a restore job that
 /// does what AWS Backup would, creating the instance the metadata names in moto's `us-west-2`.
-fn aws_backup_stand_in(moto: String, key: String, asked: std::sync::Arc<std::sync::Mutex<Asked>>) -> String {
+fn aws_backup_stand_in(
+    moto: String,
+    key: String,
+    aurora: bool,
+    asked: std::sync::Arc<std::sync::Mutex<Asked>>,
+) -> String {
     use std::io::{BufRead, BufReader, Read, Write};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let address = format!("http://{}", listener.local_addr().unwrap());
@@ -349,6 +354,11 @@ fn aws_backup_stand_in(moto: String, key: String, asked: std::sync::Arc<std::syn
                         "RecoveryPointArn": "arn:aws:backup:us-west-2:123456789012:recovery-point:rp-1",
                         "Status": "COMPLETED", "CreationDate": now - 3600.0, "CompletionDate": now - 3500.0}]})
                 }
+                ("GET", p) if p.ends_with("/restore-metadata") && aurora => serde_json::json!({"RestoreMetadata": {
+                    "DBClusterIdentifier": "greenlang-prod", "Engine": "aurora-postgresql", "EngineVersion": "16.6",
+                    "DBSubnetGroupName": "greenlang-prod-subnets", "VpcSecurityGroupIds": "[\"sg-source\"]",
+                    "AvailabilityZones": "[\"us-east-1a\"]", "DBClusterParameterGroupName": "greenlang-prod",
+                    "KmsKeyId": key}}),
                 ("GET", p) if p.ends_with("/restore-metadata") => serde_json::json!({"RestoreMetadata": {
                     "DBInstanceIdentifier": "greenlang-dev", "DBInstanceClass": "db.t4g.medium", "Engine": "postgres",
                     "DBSubnetGroupName": "greenlang-dev-subnets", "VpcSecurityGroupIds": "[\"sg-source\"]",
@@ -364,6 +374,21 @@ fn aws_backup_stand_in(moto: String, key: String, asked: std::sync::Arc<std::syn
                     let (moto, key) = (moto.clone(), key.clone());
                     runtime().block_on(async move {
                         let rds = aws_sdk_rds::Client::new(&dr_config(&moto).await);
+                        if aurora {
+                            rds.create_db_cluster()
+                                .db_cluster_identifier(m["DBClusterIdentifier"].as_str().unwrap())
+                                .engine("aurora-postgresql")
+                                .db_subnet_group_name(m["DBSubnetGroupName"].as_str().unwrap())
+                                .set_vpc_security_group_ids(Some(groups))
+                                .master_username("postgres")
+                                .master_user_password("not-a-secret-1")
+                                .storage_encrypted(true)
+                                .kms_key_id(m["KmsKeyId"].as_str().unwrap())
+                                .send()
+                                .await
+                                .unwrap();
+                            return;
+                        }
                         rds.create_db_instance()
                             .db_instance_identifier(m["DBInstanceIdentifier"].as_str().unwrap())
                             .db_instance_class(m["DBInstanceClass"].as_str().unwrap())
@@ -400,10 +425,10 @@ async fn dr_config(endpoint: &str) -> aws_config::SdkConfig {
     aws_config(endpoint).await.into_builder().region(aws_sdk_rds::config::Region::new("us-west-2")).build()
 }
 
-#[test]
-fn stand_in_aws_backup_restores_the_dr_copy_with_the_overridden_metadata_into_the_dr_region_and_deletes_it() {
+fn stand_in_drill(aurora: bool) {
     let endpoint = dedicated_moto();
-    let made = runtime().block_on(source(&endpoint, false));
+    let made = runtime().block_on(source(&endpoint, aurora));
+    let name = if aurora { "prod" } else { "dev" };
     // The DR region's network for the copy (moto's default VPC there), and a key of that region.
     let (subnets, group, key) = runtime().block_on(async {
         let config = dr_config(&endpoint).await;
@@ -425,16 +450,16 @@ fn stand_in_aws_backup_restores_the_dr_copy_with_the_overridden_metadata_into_th
         ("greenlang-dr-subnets".to_string(), group, key)
     });
     let asked = std::sync::Arc::new(std::sync::Mutex::new(Asked::default()));
-    let backup = aws_backup_stand_in(endpoint.clone(), key, asked.clone());
+    let backup = aws_backup_stand_in(endpoint.clone(), key, aurora, asked.clone());
     let dir = tempfile::tempdir().unwrap();
-    outputs(dir.path(), &made, false);
-    let env = dir.path().join("dev.yaml");
+    outputs(dir.path(), &made, aurora);
+    let env = dir.path().join(format!("{name}.yaml"));
     std::fs::write(
         &env,
         format!(
             "extends: {}\nbackup:\n  cross_region_copy:\n    enabled: true\n    restore_into: {{ db_subnet_group: {subnets}, \
              security_group_ids: [{group}] }}\n",
-            repo().join("environments/dev.yaml").display()
+            repo().join(format!("environments/{name}.yaml")).display()
         ),
     )
     .unwrap();
@@ -443,6 +468,7 @@ fn stand_in_aws_backup_restores_the_dr_copy_with_the_overridden_metadata_into_th
     let run = std::process::Command::new("timeout")
         .args(["--kill-after=10", "300", env!("CARGO_BIN_EXE_glctl")])
         .args(["verify", "-e", env.to_str().unwrap(), "--out", out, "--format", "json", "--drills", "--only", "BR-07"])
+        .arg("--allow-production")
         .current_dir(repo())
         .env("NO_COLOR", "1")
         .env_remove("GLCTL_DATABASE_URL")
@@ -460,30 +486,55 @@ fn stand_in_aws_backup_restores_the_dr_copy_with_the_overridden_metadata_into_th
     assert_eq!(br07["status"], "ERROR", "{why}");
     let asked = asked.lock().unwrap();
     assert!(!asked.scopes.is_empty() && asked.scopes.iter().all(|s| s.contains("/us-west-2/backup/aws4_request")));
-    assert_eq!(asked.resource_arn, "arn%3Aaws%3Ards%3Aus-east-1%3A123456789012%3Adb%3Agreenlang-dev");
+    let source_arn = if aurora { "cluster%3Agreenlang-prod" } else { "db%3Agreenlang-dev" };
+    assert_eq!(asked.resource_arn, format!("arn%3Aaws%3Ards%3Aus-east-1%3A123456789012%3A{source_arn}"));
     let m = &asked.restore["Metadata"];
-    assert!(m["DBInstanceIdentifier"].as_str().unwrap().starts_with("glctl-drill-br-07-"), "{m}");
-    assert_eq!(
-        (m["DBInstanceClass"].as_str(), m["DBSubnetGroupName"].as_str()),
-        (Some("db.t4g.micro"), Some(&*subnets))
-    );
+    let id = if aurora { "DBClusterIdentifier" } else { "DBInstanceIdentifier" };
+    assert!(m[id].as_str().unwrap().starts_with("glctl-drill-br-07-"), "{m}");
+    assert_eq!(m["DBSubnetGroupName"].as_str(), Some(&*subnets));
     assert_eq!(m["VpcSecurityGroupIds"], format!("[\"{group}\"]"));
-    assert_eq!((m["MultiAZ"].as_str(), m["PubliclyAccessible"].as_str()), (Some("false"), Some("false")));
-    assert!(m.get("AvailabilityZone").is_none(), "{m}");
-    assert_eq!(asked.restore["IamRoleArn"], "arn:aws:iam::123456789012:role/greenlang-dev-database-backup");
-    assert_eq!(asked.restore["ResourceType"], "RDS");
+    assert!(m.get("AvailabilityZone").is_none() && m.get("AvailabilityZones").is_none(), "{m}");
+    let class = if aurora { "db.t4g.medium" } else { "db.t4g.micro" };
+    if aurora {
+        assert!(m.get("DBClusterParameterGroupName").is_none() && m.get("DBInstanceClass").is_none(), "{m}");
+    } else {
+        assert_eq!((m["DBInstanceClass"].as_str(), m["MultiAZ"].as_str()), (Some(class), Some("false")));
+        assert_eq!(m["PubliclyAccessible"].as_str(), Some("false"));
+    }
+    assert_eq!(asked.restore["IamRoleArn"], format!("arn:aws:iam::123456789012:role/greenlang-{name}-database-backup"));
+    assert_eq!(asked.restore["ResourceType"], if aurora { "Aurora" } else { "RDS" });
+    let deleted = if aurora { "deleted cluster glctl-drill-br-07-" } else { "deleted instance glctl-drill-br-07-" };
+    if aurora {
+        assert!(
+            why.contains("CreateDBInstance glctl-drill-br-07-") && why.contains("deleted instance glctl-drill-br-07-")
+        );
+    }
     for part in [
-        "not decided: the DR copy was restored in us-west-2 and checked (class db.t4g.micro",
+        &format!("not decided: the DR copy was restored in us-west-2 and checked (class {class}"),
         &format!("subnet group {subnets}, security groups {group}"),
         "StartRestoreJob job-1: arn:aws:backup:us-west-2:123456789012:recovery-point:rp-1 → glctl-drill-br-07-",
-        "deleted instance glctl-drill-br-07-",
+        deleted,
     ] {
         assert!(why.contains(part), "{part} in {why}");
     }
     let left = runtime().block_on(async {
         let rds = aws_sdk_rds::Client::new(&dr_config(&endpoint).await);
-        let found = rds.describe_db_instances().send().await.unwrap();
-        found.db_instances().iter().filter_map(|i| i.db_instance_identifier()).map(String::from).collect::<Vec<_>>()
+        let instances = rds.describe_db_instances().send().await.unwrap();
+        let clusters = rds.describe_db_clusters().send().await.unwrap();
+        let ids = instances.db_instances().iter().filter_map(|i| i.db_instance_identifier());
+        ids.chain(clusters.db_clusters().iter().filter_map(|c| c.db_cluster_identifier()))
+            .map(String::from)
+            .collect::<Vec<_>>()
     });
     assert!(left.iter().all(|id| !id.starts_with("glctl-drill")), "the DR copy is deleted: {left:?}");
+}
+
+#[test]
+fn stand_in_aws_backup_restores_the_dr_copy_with_the_overridden_metadata_into_the_dr_region_and_deletes_it() {
+    stand_in_drill(false);
+}
+
+#[test]
+fn stand_in_aws_backup_restores_an_aurora_dr_copy_creates_its_writer_in_the_dr_region_and_deletes_both() {
+    stand_in_drill(true);
 }
