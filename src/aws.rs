@@ -81,6 +81,13 @@ impl AwsContext {
         Ok(&self.config)
     }
 
+    /// The same credentials and account in another region (the DR region's clients), only after the account
+    /// check passed: one context per run, a second client of it.
+    pub async fn in_region(&self, region: &str) -> Result<SdkConfig, AwsError> {
+        self.verify().await?;
+        Ok(self.config.to_builder().region(Region::new(region.to_string())).build())
+    }
+
     async fn check(&self) -> Result<VerifiedAccount, AwsError> {
         self.credentials_found().await?;
         let sts = aws_sdk_sts::Client::new(&self.config);

@@ -83,8 +83,10 @@ pub fn run(ctx: &Context, args: &VerifyArgs) -> Result<Exit, Error> {
             session.runtime.block_on(verify::backup_rds::apply(&mut results, loaded, &session.aws, dir, &facts.at))
         });
     }
-    // BR-04/BR-05/BR-06 on RDS and Aurora: point-in-time and snapshot restores into scratch instances (issue 20).
-    if selection.drills && provisioned && results.iter().any(|r| ["BR-04", "BR-05", "BR-06"].contains(&r.id)) {
+    // BR-04…BR-08 on RDS and Aurora: point-in-time, snapshot and DR-copy restores into scratch instances, and
+    // BR-06's measured (issue 20).
+    let rds_drills = ["BR-04", "BR-05", "BR-06", "BR-07", "BR-08"];
+    if selection.drills && provisioned && results.iter().any(|r| rds_drills.contains(&r.id)) {
         let drills = with_spinner("restore drills", || {
             session.runtime.block_on(verify::restore_rds::verify(
                 &mut results,
@@ -101,7 +103,7 @@ pub fn run(ctx: &Context, args: &VerifyArgs) -> Result<Exit, Error> {
         if drills.interrupted {
             eprintln!(
                 "{}",
-                ctx.style.warning("interrupted: the drills' scratch copies were deleted (see BR-04…BR-06)")
+                ctx.style.warning("interrupted: the drills' scratch copies were deleted (see BR-04…BR-08)")
             );
         }
     }

@@ -1,6 +1,7 @@
 //! The environment model and everything that turns a YAML file into a checked `Environment`.
 
 pub mod diagnostics;
+pub mod dr_restore;
 pub mod drift;
 pub mod drills;
 pub mod interval;

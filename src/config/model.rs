@@ -365,6 +365,9 @@ pub struct CrossRegionCopy {
     /// Days the daily backups and their DR copies are kept (1–3650; default `backup.retention_days`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retention_days: Option<u32>,
+    /// Where in `aws.dr_region` `verify --drills` restores the newest DR copy (BR-07). Unset: BR-07 cannot run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restore_into: Option<super::dr_restore::RestoreInto>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]

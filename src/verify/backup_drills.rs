@@ -263,43 +263,19 @@ async fn set_restore(
     }
 }
 
-/// BR-08 from a measured restore: the time and bytes, and an extrapolation to `restore_size_gb`, labelled.
+/// BR-08 from a measured restore: the time and bytes, and an extrapolation to `restore_size_gb`, labelled
+/// (`restore_size::judge`, shared with RDS and Aurora).
 fn br08(env: &Environment, restored: &Restored) -> Outcome {
-    let size = u64::from(env.acceptance.restore_size_gb).saturating_mul(1_000_000_000);
-    let seconds = restored.restore_seconds + restored.start_seconds;
-    let limit = f64::from(env.acceptance.restore_hours_per_500gb) * 3600.0 * (size as f64 / 500e9);
-    let throughput = restored.bytes as f64 / restored.restore_seconds.max(0.001);
-    let extrapolated = size as f64 / throughput + restored.start_seconds;
-    let observed = format!(
-        "measured: {} bytes restored in {:.1} s ({:.1} MB/s) plus {:.1} s start and recovery; EXTRAPOLATED (not measured) \
-         to {} GB: {:.0} s",
-        restored.bytes,
-        restored.restore_seconds,
-        throughput / 1e6,
-        restored.start_seconds,
-        env.acceptance.restore_size_gb,
-        extrapolated
-    );
-    let e = vec![evidence(
-        observed,
-        format!("at most {limit:.0} s for {} GB", env.acceptance.restore_size_gb),
-        "BR-06's restore",
-    )];
-    if restored.bytes >= size {
-        if seconds <= limit {
-            Outcome::Pass(e)
-        } else {
-            Outcome::Fail("the measured restore took longer than allowed".into(), e)
-        }
-    } else {
-        // A small restore proves the path, not the 500 GB figure: an extrapolation decides nothing (its
-        // fixed costs dominate a small restore), so it is reported, labelled, and the check stays undecided.
-        Outcome::Error(format!(
-            "only {} bytes were restored in {:.1} s (+{:.1} s start and recovery): {} GB is an extrapolation, not a \
-             measurement: {extrapolated:.0} s at that throughput (allowed {limit:.0} s)",
-            restored.bytes, restored.restore_seconds, restored.start_seconds, env.acceptance.restore_size_gb
-        ))
-    }
+    let measured = super::restore_size::Measured {
+        what: restored.what.clone(),
+        bytes: restored.bytes,
+        bytes_from: "restored".into(),
+        restore_seconds: restored.restore_seconds,
+        start_seconds: restored.start_seconds,
+        start_label: "start and recovery",
+        not_a_restore: None,
+    };
+    super::restore_size::judge(&env.acceptance, &measured, "BR-06's restore")
 }
 
 #[cfg(test)]

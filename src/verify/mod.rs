@@ -21,7 +21,10 @@ pub mod replication;
 pub mod report;
 pub mod restore;
 pub mod restore_rds;
+pub mod restore_rds_dr;
+pub mod restore_rds_drills;
 pub mod restore_rds_snapshot;
+pub mod restore_size;
 pub mod scratch;
 
 use serde::Serialize;

@@ -24,13 +24,15 @@ use aws_sdk_rds::Client as Rds;
 use super::pitr::{self, Expected};
 use super::restore::{Heartbeat, Restored};
 use super::scratch::Journal;
-use super::{CheckResult, Evidence, Outcome, Skip};
-use crate::aws::AwsContext;
+use super::{Evidence, Outcome};
 use crate::config::model::{EngineKind, Environment};
 use crate::config::pitr::PitrTarget;
 use crate::config::Loaded;
 use crate::database::connect;
 use crate::database::stage::DatabaseStage;
+
+// The run of every RDS drill lives in `restore_rds_drills`; the command calls it from here.
+pub use super::restore_rds_drills::verify;
 
 /// The scratch instance's class: the smallest that runs the engine (the heartbeat check needs no more).
 pub fn scratch_class(kind: EngineKind) -> &'static str {
@@ -58,7 +60,7 @@ impl Created {
     pub(super) fn add(&self, kind: Resource, id: &str) {
         self.0.lock().expect("created").push((kind, id.to_string()));
     }
-    fn all(&self) -> Vec<(Resource, String)> {
+    pub(super) fn all(&self) -> Vec<(Resource, String)> {
         self.0.lock().expect("created").clone()
     }
 }
@@ -100,6 +102,10 @@ pub struct Source {
     pub subnet_group: Option<String>,
     pub kms_key: Option<String>,
     pub window: Option<pitr::Window>,
+    /// `AllocatedStorage`, GiB (BR-08's size when the database's own cannot be read; Aurora reports 1).
+    pub allocated_gib: Option<i32>,
+    /// The instance's or cluster's ARN (what AWS Backup's recovery points name as their resource).
+    pub arn: Option<String>,
 }
 
 fn secs(t: Option<&DateTime>) -> Option<f64> {
@@ -132,6 +138,8 @@ pub(super) async fn source(
             subnet_group: c.db_subnet_group().map(str::to_string),
             kms_key: c.kms_key_id().map(str::to_string),
             window: w.map(|w| pitr::Window { start: earliest.unwrap_or(w.start).max(w.start), ..w }),
+            allocated_gib: c.allocated_storage(),
+            arn: c.db_cluster_arn().map(str::to_string),
         });
     }
     let id = outputs["instance_identifiers"]["value"]["primary"]
@@ -152,6 +160,8 @@ pub(super) async fn source(
         window: restore_window.or_else(|| {
             window(secs(i.instance_create_time()), i.backup_retention_period(), secs(i.latest_restorable_time()), now)
         }),
+        allocated_gib: i.allocated_storage(),
+        arn: i.db_instance_arn().map(str::to_string),
         id,
     })
 }
@@ -290,83 +300,6 @@ pub async fn leftovers(rds: &Rds) -> Result<Vec<String>, String> {
     Ok(out)
 }
 
-/// What the command shows besides the results.
-#[derive(Debug, Default)]
-pub struct RdsRun {
-    pub interrupted: bool,
-    /// Scratch copies of earlier runs still in RDS (see `leftovers`), or why they could not be listed.
-    pub leftovers: Vec<String>,
-}
-
-/// BR-04/BR-05 (and BR-06 from the newest automated snapshot, `restore_rds_snapshot`) on RDS or Aurora into
-/// `results` (unless waived).
-pub async fn verify(
-    results: &mut [CheckResult],
-    loaded: &Loaded,
-    aws: &AwsContext,
-    work_dir: &std::path::Path,
-    stage: &DatabaseStage<'_>,
-    at: &str,
-) -> RdsRun {
-    let env = &loaded.environment;
-    let mut interrupted = false;
-    let mut found = Vec::new();
-    if let Ok(config) = aws.config().await {
-        match leftovers(&Rds::new(config)).await {
-            Ok(l) => found = l,
-            Err(e) => found.push(format!("earlier drills' scratch copies could not be listed: {e}")),
-        }
-    }
-    for (id, setting, text) in [
-        ("BR-04", "acceptance.pitr_targets.br04", env.acceptance.pitr_targets.br04.clone()),
-        ("BR-05", "acceptance.pitr_targets.br05", env.acceptance.pitr_targets.br05.clone()),
-        ("BR-06", "", String::new()),
-    ] {
-        if !results.iter().any(|r| r.id == id && r.skip != Some(Skip::Waived)) {
-            continue;
-        }
-        let outcome = if interrupted {
-            Outcome::Error("interrupted (Ctrl-C or SIGTERM) before this drill ran".into())
-        } else {
-            let (journal, created) = (Journal::default(), Created::default());
-            let config = aws.config().await;
-            let drill = async {
-                let config = config.as_ref().map_err(|e| e.to_string())?;
-                let rds = Rds::new(config);
-                Ok::<Outcome, String>(if id == "BR-06" {
-                    super::restore_rds_snapshot::drill(&rds, loaded, work_dir, stage, &journal, &created).await
-                } else {
-                    drill(&rds, loaded, work_dir, stage, id, setting, &text, &journal, &created).await
-                })
-            };
-            let outcome = tokio::select! {
-                o = tokio::time::timeout(DRILL_LIMIT, drill) => match o {
-                    Ok(o) => o.unwrap_or_else(Outcome::Error),
-                    Err(_) => Outcome::Error(format!("timed out after {} s", DRILL_LIMIT.as_secs())),
-                },
-                () = crate::runtime::shutdown_signal() => {
-                    interrupted = true;
-                    Outcome::Error("interrupted (Ctrl-C or SIGTERM)".into())
-                }
-            };
-            // Whatever happened, delete what was created, and say so.
-            if let Ok(config) = &config {
-                delete(&Rds::new(config), &created, &journal).await;
-            }
-            match outcome {
-                Outcome::Error(why) if !created.all().is_empty() => {
-                    Outcome::Error(format!("{why}; {}", journal.text()))
-                }
-                other => other,
-            }
-        };
-        if let Some(result) = results.iter_mut().find(|r| r.id == id) {
-            result.set(outcome, at);
-        }
-    }
-    RdsRun { interrupted, leftovers: found }
-}
-
 /// The outputs `apply` wrote (`outputs.json` in the work directory).
 pub(super) fn outputs_json(loaded: &Loaded, work_dir: &std::path::Path) -> Result<serde_json::Value, String> {
     match std::fs::read_to_string(work_dir.join(crate::infra::OUTPUTS_FILE)).map(|t| serde_json::from_str(&t)) {
@@ -393,7 +326,7 @@ pub(super) fn terraform_outputs(
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn drill(
+pub(super) async fn drill(
     rds: &Rds,
     loaded: &Loaded,
     work_dir: &std::path::Path,

@@ -15,12 +15,14 @@
 //! (the pgBackRest `--set` judgement, `backup_drills::judge_set`). Against moto (metadata only, no database)
 //! the result is ERROR, never PASS.
 
-use std::time::Duration;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use aws_sdk_rds::Client as Rds;
 
 use super::restore::Restored;
-use super::restore_rds::{self as rds_drill, Created, Resource};
+use super::restore_rds::{self as rds_drill, Created, Resource, Source};
+use super::restore_size::Measured;
 use super::scratch::Journal;
 use super::{pitr, Outcome};
 use crate::config::model::EngineKind;
@@ -90,6 +92,7 @@ pub async fn drill(
     stage: &DatabaseStage<'_>,
     journal: &Journal,
     created: &Created,
+    measured: &Mutex<Option<Measured>>,
 ) -> Outcome {
     let env = &loaded.environment;
     let aurora = env.engine.kind == EngineKind::AuroraPostgresql;
@@ -138,6 +141,8 @@ pub async fn drill(
     };
     let (scratch, tag) = rds_drill::scratch_name("BR-06", &loaded.name);
     let class = rds_drill::scratch_class(env.engine.kind);
+    // BR-08's time: from the restore call to the copy being available and read back.
+    let started = Instant::now();
     let (instance, cluster) = if aurora {
         let call = rds
             .restore_db_cluster_from_snapshot()
@@ -178,7 +183,6 @@ pub async fn drill(
         journal.note(format!("RestoreDBInstanceFromDBSnapshot {} → {scratch} ({class})", snapshot.id));
         (scratch, None)
     };
-    let started = std::time::Instant::now();
     let asked = rds_drill::Asked { class, subnet_group: &subnet_group, group: &group, key: &key };
     let back = match rds_drill::checked_copy(rds, &instance, cluster.as_deref(), &asked, journal).await {
         Ok(b) => b,
@@ -192,6 +196,22 @@ pub async fn drill(
         (Err(_), _) => Err("the source's credentials are not at hand (its database did not answer within 20 s)".into()),
         (_, None) => Err("RDS reports no endpoint for the copy".into()),
     };
+    let read_seconds = started.elapsed().as_secs_f64() - restore_seconds;
+    let (bytes, bytes_from) = match &source_db {
+        Ok(Ok((client, _))) => database_size(client, &src).await,
+        _ => allocated(&src, "its database could not be reached"),
+    };
+    measured.lock().expect("measured").replace(Measured {
+        what: format!("{instance} from {}", snapshot.id),
+        bytes,
+        bytes_from,
+        restore_seconds,
+        start_seconds: read_seconds,
+        start_label: "heartbeat read-back",
+        not_a_restore: heartbeat.as_ref().err().map(|why| {
+            format!("the copy's data was never read back ({why}; an emulator such as moto restores metadata only)")
+        }),
+    });
     let h = match heartbeat {
         Ok(h) => h,
         Err(why) => {
@@ -222,6 +242,25 @@ pub async fn drill(
         e.push(asked.evidence(&back));
     }
     outcome
+}
+
+/// The source's size for BR-08: `pg_database_size` over its normal connection, else `AllocatedStorage`
+/// (which Aurora always reports as 1: its storage grows by itself), labelled as such.
+async fn database_size(client: &tokio_postgres::Client, src: &Source) -> (u64, String) {
+    let size = client.query_one("SELECT pg_database_size(current_database())", &[]);
+    match tokio::time::timeout(Duration::from_secs(20), size).await {
+        Ok(Ok(row)) => match u64::try_from(row.get::<_, i64>(0)) {
+            Ok(bytes) => (bytes, format!("pg_database_size of {}'s database", src.id)),
+            Err(_) => allocated(src, "pg_database_size was negative"),
+        },
+        Ok(Err(e)) => allocated(src, &format!("pg_database_size failed: {}", crate::database::connect::reason(&e))),
+        Err(_) => allocated(src, "pg_database_size did not answer within 20 s"),
+    }
+}
+
+fn allocated(src: &Source, why: &str) -> (u64, String) {
+    let gib = src.allocated_gib.and_then(|g| u64::try_from(g).ok()).unwrap_or(0);
+    (gib.saturating_mul(1 << 30), format!("AllocatedStorage {gib} GiB of {}, not its database size ({why})", src.id))
 }
 
 #[cfg(test)]

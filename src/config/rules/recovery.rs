@@ -109,6 +109,9 @@ impl super::Rules<'_> {
             self.out.extend(crate::config::pgbackrest::check(pgbackrest, self.env.engine.kind));
         }
         self.out.extend(crate::config::pitr::check(&self.env.acceptance.pitr_targets));
+        if let Some(into) = &self.env.backup.cross_region_copy.restore_into {
+            self.out.extend(crate::config::dr_restore::check(into));
+        }
     }
 
     /// Acceptance targets the topology cannot meet, with what would (warnings: the target may be a goal).

@@ -84,6 +84,12 @@ resource "aws_iam_role_policy_attachment" "backup" {
   policy_arn = "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup"
 }
 
+# `verify --drills` (BR-07) restores the newest DR copy with this role (StartRestoreJob in the DR region).
+resource "aws_iam_role_policy_attachment" "restore" {
+  role       = aws_iam_role.backup.name
+  policy_arn = "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForRestores"
+}
+
 resource "aws_backup_selection" "database" {
   name         = "${var.name}-database"
   plan_id      = aws_backup_plan.database.id
