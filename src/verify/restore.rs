@@ -44,6 +44,22 @@ pub struct Restored {
     pub stopped_at: Option<String>,
 }
 
+impl Restored {
+    /// A copy AWS restored (RDS, Aurora, AWS Backup): what was read back from it is all glctl knows; the
+    /// restore's timings and bytes are the caller's (none are measured on a local disk).
+    pub fn read_back_from_aws(what: String, instance: &str, heartbeat: Heartbeat) -> Restored {
+        Restored {
+            what,
+            scratch: instance.into(),
+            restore_seconds: 0.0,
+            start_seconds: 0.0,
+            bytes: 0,
+            heartbeat,
+            stopped_at: None,
+        }
+    }
+}
+
 /// Why a drill did not complete.
 #[derive(Debug)]
 pub enum DrillError {

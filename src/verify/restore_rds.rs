@@ -487,15 +487,7 @@ pub(super) async fn drill(
         Err(e) => return Outcome::Error(e),
     };
     let expected = Expected { target: target_text, target_epoch: t, must_have, must_not_have, markers };
-    let restored = Restored {
-        what: format!("{instance} ({back})"),
-        scratch: instance.clone().into(),
-        restore_seconds: 0.0,
-        start_seconds: 0.0,
-        bytes: 0,
-        heartbeat: h,
-        stopped_at: None,
-    };
+    let restored = Restored::read_back_from_aws(format!("{instance} ({back})"), &instance, h);
     let mut outcome = pitr::judge(&restored, &expected);
     if let Outcome::Pass(e) | Outcome::Fail(_, e) = &mut outcome {
         e.push(asked.evidence(&back));

@@ -308,15 +308,7 @@ pub async fn drill(
             ))
         }
     };
-    let restored = Restored {
-        what: format!("{instance} in {region} from {point} ({back})"),
-        scratch: instance.clone().into(),
-        restore_seconds: 0.0,
-        start_seconds: 0.0,
-        bytes: 0,
-        heartbeat: h,
-        stopped_at: None,
-    };
+    let restored = Restored::read_back_from_aws(format!("{instance} in {region} from {point} ({back})"), &instance, h);
     let mut outcome = super::backup_drills::judge_set(&restored, completed.floor() as i64);
     if let Outcome::Pass(e) | Outcome::Fail(_, e) = &mut outcome {
         for ev in e.iter_mut() {

@@ -222,13 +222,8 @@ pub async fn drill(
         }
     };
     let restored = Restored {
-        what: format!("{instance} from {} ({back})", snapshot.id),
-        scratch: instance.clone().into(),
         restore_seconds,
-        start_seconds: 0.0,
-        bytes: 0,
-        heartbeat: h,
-        stopped_at: None,
+        ..Restored::read_back_from_aws(format!("{instance} from {} ({back})", snapshot.id), &instance, h)
     };
     let mut outcome = super::backup_drills::judge_set(&restored, snapshot.created);
     if let Outcome::Pass(e) | Outcome::Fail(_, e) = &mut outcome {
