@@ -240,8 +240,16 @@ pub(super) async fn read_back(rds: &Rds, instance: &str, cluster: Option<&str>) 
     Ok(back)
 }
 
-/// The differences between what was asked and what RDS reports.
-pub fn mismatches(back: &ReadBack, class: &str, subnet_group: &str, group: &str, key: &str) -> Vec<String> {
+/// The differences between what was asked and what RDS reports: `groups` are the only security groups the
+/// copy may have, `key` the KMS key it must be encrypted with, or `None` where any encryption will do (a DR
+/// copy keeps its vault's or recovery point's key).
+pub fn mismatches(
+    back: &ReadBack,
+    class: &str,
+    subnet_group: &str,
+    groups: &[String],
+    key: Option<&str>,
+) -> Vec<String> {
     let mut out = Vec::new();
     if back.class != class {
         out.push(format!("class {} (asked {class})", back.class));
@@ -249,11 +257,18 @@ pub fn mismatches(back: &ReadBack, class: &str, subnet_group: &str, group: &str,
     if back.subnet_group != subnet_group {
         out.push(format!("subnet group {} (asked {subnet_group})", back.subnet_group));
     }
-    if back.security_groups != [group.to_string()] {
-        out.push(format!("security groups {} (asked only {group})", back.security_groups.join(",")));
+    let (mut got, mut want) = (back.security_groups.clone(), groups.to_vec());
+    got.sort();
+    want.sort();
+    if got != want {
+        out.push(format!("security groups {} (asked only {})", back.security_groups.join(","), groups.join(",")));
     }
-    if !back.encrypted || back.kms_key != key {
-        out.push(format!("encrypted {} with {} (asked {key})", back.encrypted, back.kms_key));
+    match key {
+        Some(key) if !back.encrypted || back.kms_key != key => {
+            out.push(format!("encrypted {} with {} (asked {key})", back.encrypted, back.kms_key))
+        }
+        None if !back.encrypted => out.push("not encrypted".into()),
+        _ => {}
     }
     out
 }
@@ -563,7 +578,7 @@ pub(super) async fn checked_copy(
 ) -> Result<ReadBack, Outcome> {
     let back = read_back(rds, instance, cluster).await.map_err(Outcome::Error)?;
     journal.note(format!("read back {instance}: {back}"));
-    let wrong = mismatches(&back, asked.class, asked.subnet_group, asked.group, asked.key);
+    let wrong = mismatches(&back, asked.class, asked.subnet_group, &[asked.group.to_string()], Some(asked.key));
     if !wrong.is_empty() {
         return Err(Outcome::Fail(
             format!("the scratch copy {instance} is not as asked: {}; {}", wrong.join("; "), journal.text()),
@@ -596,10 +611,10 @@ mod tests {
             encrypted: true,
             endpoint: None,
         };
-        let wrong = mismatches(&back, "db.t4g.micro", "sg-db", "sg-1", "arn:k");
+        let wrong = mismatches(&back, "db.t4g.micro", "sg-db", &["sg-1".into()], Some("arn:k"));
         assert_eq!(wrong.len(), 2, "{wrong:?}");
         assert!(wrong[0].contains("db.t4g.micro") && wrong[1].contains("asked only sg-1"));
         let right = ReadBack { class: "db.t4g.micro".into(), security_groups: vec!["sg-1".into()], ..back };
-        assert!(mismatches(&right, "db.t4g.micro", "sg-db", "sg-1", "arn:k").is_empty());
+        assert!(mismatches(&right, "db.t4g.micro", "sg-db", &["sg-1".into()], Some("arn:k")).is_empty());
     }
 }

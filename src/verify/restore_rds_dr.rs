@@ -29,7 +29,7 @@ use aws_sdk_rds::Client as Rds;
 use serde_json::{json, Value};
 
 use super::restore::Restored;
-use super::restore_rds::{self as rds_drill, Created, ReadBack, Resource};
+use super::restore_rds::{self as rds_drill, Created, Resource};
 use super::scratch::Journal;
 use super::{pitr, Evidence, Outcome};
 use crate::aws_rest::{encode, Answer, RestJson};
@@ -284,7 +284,7 @@ pub async fn drill(
         Err(e) => return Outcome::Error(format!("{e}; {}", journal.text())),
     };
     journal.note(format!("read back {instance} in {region}: {back}"));
-    let wrong = mismatches(&back, class, &into);
+    let wrong = rds_drill::mismatches(&back, class, &into.db_subnet_group, &into.security_group_ids, None);
     if !wrong.is_empty() {
         return Outcome::Fail(
             format!("the scratch copy {instance} is not as asked: {}; {}", wrong.join("; "), journal.text()),
@@ -346,28 +346,6 @@ fn with_journal(outcome: Outcome, journal: &Journal) -> Outcome {
 
 fn describe(asked: &BTreeMap<String, String>) -> String {
     asked.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ")
-}
-
-/// The differences between what BR-07 asked and what RDS reports in the DR region (the key is the DR
-/// vault's or the recovery point's, not the environment's: only encryption is required).
-fn mismatches(back: &ReadBack, class: &str, into: &RestoreInto) -> Vec<String> {
-    let mut out = Vec::new();
-    if back.class != class {
-        out.push(format!("class {} (asked {class})", back.class));
-    }
-    if back.subnet_group != into.db_subnet_group {
-        out.push(format!("subnet group {} (asked {})", back.subnet_group, into.db_subnet_group));
-    }
-    let (mut got, mut want) = (back.security_groups.clone(), into.security_group_ids.clone());
-    got.sort();
-    want.sort();
-    if got != want {
-        out.push(format!("security groups {} (asked {})", got.join(","), want.join(",")));
-    }
-    if !back.encrypted {
-        out.push("not encrypted".into());
-    }
-    out
 }
 
 #[cfg(test)]
