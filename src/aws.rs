@@ -5,9 +5,13 @@
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::{error::CredentialsError, ProvideCredentials};
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use tokio::sync::OnceCell;
 
 use crate::config::Loaded;
+
+mod profile;
 
 #[derive(Clone, Debug, thiserror::Error)]
 pub enum AwsError {
@@ -26,16 +30,17 @@ pub enum AwsError {
          (--verbose shows what each source said)"
     )]
     NoCredentials { environment: String, account: String, reason: String, detail: String },
-    #[error("cannot check which AWS account the credentials belong to ({reason}); nothing was done")]
-    Unreachable { reason: String },
+    /// STS could not be asked (no connection, a timeout, an answer that is not AWS's): nothing was checked.
+    #[error("cannot check which AWS account the credentials belong to: {reason}; nothing was done")]
+    Unreachable { reason: String, detail: String },
 }
 
 impl AwsError {
     /// What only `--verbose` shows: the full account of a failure whose message is kept short.
     pub fn detail(&self) -> Option<&str> {
         match self {
-            AwsError::NoCredentials { detail, .. } => Some(detail),
-            _ => None,
+            AwsError::NoCredentials { detail, .. } | AwsError::Unreachable { detail, .. } => Some(detail),
+            AwsError::AccountMismatch { .. } => None,
         }
     }
 }
@@ -91,10 +96,10 @@ impl AwsContext {
     async fn check(&self) -> Result<VerifiedAccount, AwsError> {
         self.credentials_found().await?;
         let sts = aws_sdk_sts::Client::new(&self.config);
-        let identity =
-            sts.get_caller_identity().send().await.map_err(|e| AwsError::Unreachable {
-                reason: aws_sdk_sts::error::DisplayErrorContext(&e).to_string(),
-            })?;
+        let identity = sts.get_caller_identity().send().await.map_err(|e| AwsError::Unreachable {
+            reason: sdk_error_line(&e, &endpoint(&self.config, "sts")),
+            detail: aws_sdk_sts::error::DisplayErrorContext(&e).to_string(),
+        })?;
         let actual = identity.account().unwrap_or_default().to_string();
         account_matches(&self.environment, &self.expected_account, &actual)?;
         Ok(VerifiedAccount { account_id: actual, region: self.region.clone() })
@@ -111,6 +116,9 @@ impl AwsContext {
             reason,
             detail,
         };
+        if let Some(why) = profile::missing_profile(&profile::Sources::from_env()) {
+            return Err(missing(why, String::new()));
+        }
         let Some(provider) = self.config.credentials_provider() else {
             return Err(missing("no credential provider is configured".into(), String::new()));
         };
@@ -129,6 +137,52 @@ fn short_reason(e: &CredentialsError) -> String {
         CredentialsError::InvalidConfiguration(_) => "the AWS configuration (profile) is invalid".into(),
         _ => "the credential chain failed to load them".into(),
     }
+}
+
+/// Where a client of `service` sends its requests: the configured endpoint (`AWS_ENDPOINT_URL`, an emulator)
+/// or AWS's own for the region.
+pub fn endpoint(config: &SdkConfig, service: &str) -> String {
+    match config.endpoint_url() {
+        Some(url) => url.to_string(),
+        None => {
+            let region = config.region().map(|r| r.as_ref().to_string()).unwrap_or_else(|| "us-east-1".into());
+            format!("https://{service}.{region}.amazonaws.com")
+        }
+    }
+}
+
+/// One readable line for an SDK call's failure: what kind of failure, where, and the innermost cause, never
+/// the SDK's debug structure (that is `DisplayErrorContext`, for `--verbose`).
+pub fn sdk_error_line<E, R>(e: &SdkError<E, R>, endpoint: &str) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug + 'static,
+{
+    match e {
+        SdkError::ServiceError(service) => {
+            let err = service.err();
+            match (err.code(), err.message()) {
+                (Some(code), Some(message)) => format!("{endpoint} answered {code}: {message}"),
+                (Some(code), None) => format!("{endpoint} answered {code}"),
+                _ => format!("{endpoint} answered an error: {}", innermost(err)),
+            }
+        }
+        SdkError::DispatchFailure(_) => format!("could not reach {endpoint}: {}", innermost(e)),
+        SdkError::TimeoutError(_) => format!("no answer from {endpoint} in time"),
+        SdkError::ResponseError(_) => {
+            format!("{endpoint} answered something that is not an AWS response: {}", innermost(e))
+        }
+        _ => format!("the request to {endpoint} could not be made: {}", innermost(e)),
+    }
+}
+
+/// The message of the deepest cause in an error's `source()` chain (the operating system's, usually).
+fn innermost(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut deepest: &(dyn std::error::Error + 'static) = e;
+    while let Some(next) = deepest.source() {
+        deepest = next;
+    }
+    deepest.to_string()
 }
 
 fn account_matches(environment: &str, expected: &str, actual: &str) -> Result<(), AwsError> {

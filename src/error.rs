@@ -83,7 +83,8 @@ impl Error {
             Error::Aws(e) => match e {
                 // Credentials for another account, or an account id glctl cannot use: configuration.
                 AwsError::AccountMismatch { .. } | AwsError::NoCredentials { .. } => Exit::Usage,
-                AwsError::Unreachable { .. } => Exit::Problems,
+                // AWS (or the emulator) did not answer: nothing was checked, so nothing was found either.
+                AwsError::Unreachable { .. } => Exit::Incomplete,
             },
             Error::Infra(e) => match e {
                 InfraError::Template(_) => Exit::Usage,
@@ -108,6 +109,7 @@ fn database_exit(e: &DatabaseError) -> Exit {
     match e {
         DatabaseError::Migrations(_) | DatabaseError::NoTarget(_) | DatabaseError::BadUrl(_) => Exit::Usage,
         DatabaseError::Aws(AwsError::AccountMismatch { .. } | AwsError::NoCredentials { .. }) => Exit::Usage,
+        DatabaseError::Aws(AwsError::Unreachable { .. }) => Exit::Incomplete,
         _ => Exit::Problems,
     }
 }
@@ -131,6 +133,17 @@ mod tests {
     fn a_failed_terraform_plan_is_a_problem_not_a_usage_error() {
         let e = Error::from(InfraError::Terraform { step: "plan".into(), output: "boom".into(), applied: vec![] });
         assert_eq!(e.exit(), Exit::Problems);
+    }
+
+    #[test]
+    fn an_aws_endpoint_that_does_not_answer_is_unchecked_not_a_problem() {
+        let e = Error::from(AwsError::Unreachable {
+            reason: "could not reach http://127.0.0.1:9: Connection refused (os error 111)".into(),
+            detail: "DispatchFailure(DispatchFailure { source: ConnectorError { .. } })".into(),
+        });
+        assert_eq!(e.exit(), Exit::Incomplete);
+        assert!(!e.to_string().contains("DispatchFailure") && !e.to_string().contains('\n'), "{e}");
+        assert!(e.detail().is_some_and(|d| d.contains("DispatchFailure")));
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub(crate) mod bundle;
 pub(crate) mod capabilities;
 pub mod cli;
 pub mod cli_bench;
+pub mod closed_stdout;
 pub(crate) mod cmd;
 pub(crate) mod config;
 pub(crate) mod database;

@@ -5,7 +5,14 @@ use clap::Parser;
 fn main() -> ExitCode {
     let cli = glctl::cli::Cli::parse();
     let verbose = cli.global.verbose;
-    match glctl::run(cli) {
+    glctl::closed_stdout::install_quiet_hook();
+    let result = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| glctl::run(cli))) {
+        Ok(result) => result,
+        // The reader of stdout has gone (`| head`): what it wanted was printed; a normal end.
+        Err(payload) if glctl::closed_stdout::is_closed_stdout(payload.as_ref()) => return ExitCode::SUCCESS,
+        Err(payload) => std::panic::resume_unwind(payload),
+    };
+    match result {
         Ok(exit) => ExitCode::from(exit as u8),
         Err(error) => {
             eprintln!("{error}");

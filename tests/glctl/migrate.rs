@@ -2,6 +2,7 @@
 //! a missing file, rollback of a failing migration, concurrent appliers, and the no-transaction path.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use tempfile::TempDir;
 
@@ -175,48 +176,74 @@ fn a_failing_migration_rolls_back_completely_and_leaves_no_ledger_row() {
     assert_eq!(p.query("SELECT string_agg(version::text, ',') FROM glctl.schema_migrations"), "1");
 }
 
+/// The order is made, not hoped for: the first applier's migration waits on a lock the test holds, so the
+/// first is known to hold glctl's lock before the second starts, and the gate opens only once the second has
+/// said that it waits. Every wait here has a deadline and says what it waited for.
 #[test]
 fn two_concurrent_appliers_serialise_on_the_advisory_lock() {
+    use std::io::{BufRead, Write};
+    const GATE: i64 = 424_242;
     let p = Project::new("concurrent");
-    p.write("0001_slow.sql", "CREATE TABLE slow (x int);\nSELECT pg_sleep(2);");
-    let run = |p: &Project| {
-        let env = repo().join("environments/local.yaml");
-        std::process::Command::new(env!("CARGO_BIN_EXE_glctl"))
-            .args([
-                "--root",
-                p.root.path().to_str().unwrap(),
-                "-e",
-                env.to_str().unwrap(),
-                "--database-url",
-                &p.url,
-                "migrate",
-                "apply",
-            ])
-            .env("NO_COLOR", "1")
-            .spawn()
-            .unwrap()
+    p.write("0001_slow.sql", &format!("CREATE TABLE slow (x int);\nSELECT pg_advisory_xact_lock({GATE});"));
+    let mut gate = std::process::Command::new("psql")
+        .args([p.libpq().as_str(), "-XAtq", "-v", "ON_ERROR_STOP=1"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("psql runs");
+    let mut gate_in = gate.stdin.take().unwrap();
+    writeln!(gate_in, "SELECT pg_advisory_lock({GATE});\nSELECT 'held';").unwrap();
+    let mut gate_out = std::io::BufReader::new(gate.stdout.take().unwrap());
+    let mut line = String::new();
+    gate_out.read_line(&mut line).unwrap();
+    gate_out.read_line(&mut line).unwrap();
+    assert!(line.contains("held"), "the test holds the gate: {line:?}");
+
+    let applier = || {
+        let mut command = p.glctl_env_command("local", &["migrate", "apply"]);
+        command.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+        command.spawn().expect("glctl runs")
     };
-    let first = run(&p);
-    std::thread::sleep(std::time::Duration::from_millis(500));
-    let second = std::process::Command::new(env!("CARGO_BIN_EXE_glctl"))
-        .args([
-            "--root",
-            p.root.path().to_str().unwrap(),
-            "-e",
-            repo().join("environments/local.yaml").to_str().unwrap(),
-            "--database-url",
-            &p.url,
-            "migrate",
-            "apply",
-        ])
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
+    let first = applier();
+    wait_for(Duration::from_secs(60), "the first applier's migration to wait on the test's gate", || {
+        p.query(&format!(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = 0 AND objid = {GATE} AND NOT granted"
+        )) == "1"
+    });
+    let mut second = applier();
+    let (said, heard) = std::sync::mpsc::channel();
+    let second_err = second.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut all = String::new();
+        for line in std::io::BufReader::new(second_err).lines().map_while(Result::ok) {
+            if line.contains("waiting for another glctl") {
+                let _ = said.send(());
+            }
+            all.push_str(&line);
+            all.push('\n');
+        }
+        all
+    });
+    heard.recv_timeout(Duration::from_secs(60)).expect("the second applier says it waits for the first within 60 s");
+    drop(gate_in);
+    assert!(gate.wait().unwrap().success(), "the gate's session ended");
+
     let first = first.wait_with_output().unwrap();
-    assert!(first.status.success() && second.status.success(), "{}", String::from_utf8_lossy(&second.stderr));
-    assert!(String::from_utf8_lossy(&second.stderr).contains("waiting for another glctl"), "the second applier waited");
-    assert!(String::from_utf8_lossy(&second.stdout).contains("0 migration(s) applied; 1 already applied"));
+    let second_out = second.wait_with_output().unwrap();
+    let second_err = reader.join().unwrap();
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    assert!(second_out.status.success(), "{second_err}");
+    assert!(String::from_utf8_lossy(&second_out.stdout).contains("0 migration(s) applied; 1 already applied"));
     assert_eq!(p.query("SELECT count(*) FROM glctl.schema_migrations"), "1");
+}
+
+/// Polls `ready` every 100 ms until it holds; past `limit`, fails naming what it waited for.
+fn wait_for(limit: Duration, what: &str, mut ready: impl FnMut() -> bool) {
+    let start = std::time::Instant::now();
+    while !ready() {
+        assert!(start.elapsed() < limit, "waited {} s for {what}", limit.as_secs());
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 #[test]
@@ -290,25 +317,47 @@ fn migrations_apply_to_timescaledb_and_a_later_client_sees_them() {
 
 /// PostgreSQL 15 here has no TimescaleDB, like RDS and Aurora: the preflight says so, naming the engine,
 /// the files that need it and the options, before anything runs.
+/// Whether the server offers TimescaleDB is the machine's (a laptop's PostgreSQL may have it), so the test
+/// reads it first and asserts the refusal for that case; an extension that no server has makes "does not
+/// offer" certain in the next test.
 #[test]
-fn a_missing_timescaledb_is_reported_before_anything_runs() {
+fn a_timescaledb_the_server_cannot_run_is_reported_before_anything_runs() {
     let p = Project::new("preflight");
     p.use_repository_migrations();
+    let offered = p.query("SELECT count(*) FROM pg_available_extensions WHERE name = 'timescaledb'") == "1";
     let out = p.glctl(&["apply"]);
     assert_eq!(out.code, 1, "stdout: {}\nstderr: {}", out.stdout, out.stderr);
-    for expected in [
-        "does not offer",
-        "timescaledb, needed by 0002_timeseries_tables.timescaledb.sql",
-        "an external PostgreSQL server",
-        "timeseries.backend: native",
-        "nothing was run",
-    ] {
+    let why = if offered { "offers these extensions but has not loaded them" } else { "does not offer" };
+    for expected in [why, "timescaledb, needed by 0002_timeseries_tables.timescaledb.sql", "nothing was run"] {
         assert!(out.stderr.contains(expected), "missing '{expected}' in:\n{}", out.stderr);
+    }
+    if !offered {
+        for expected in ["an external PostgreSQL server", "timeseries.backend: native"] {
+            assert!(out.stderr.contains(expected), "missing '{expected}' in:\n{}", out.stderr);
+        }
     }
     assert_eq!(
         p.query("SELECT to_regclass('glctl.schema_migrations') IS NULL, to_regclass('public.audit_logs') IS NULL"),
         "t|t"
     );
+}
+
+#[test]
+fn an_extension_the_server_does_not_offer_is_reported_before_anything_runs() {
+    let p = Project::new("absent");
+    p.write("0001_first.sql", "CREATE TABLE first_one (id int);\n");
+    p.write(
+        "0002_absent.sql",
+        "-- glctl:requires-extension glctl_no_such_extension\nCREATE EXTENSION glctl_no_such_extension;\n",
+    );
+    let out = p.glctl(&["apply"]);
+    assert_eq!(out.code, 1, "stdout: {}\nstderr: {}", out.stdout, out.stderr);
+    for expected in
+        ["does not offer these extensions", "glctl_no_such_extension, needed by 0002_absent.sql", "nothing was run"]
+    {
+        assert!(out.stderr.contains(expected), "missing '{expected}' in:\n{}", out.stderr);
+    }
+    assert_eq!(p.query("SELECT to_regclass('public.first_one') IS NULL"), "t", "0001 did not run either");
 }
 
 /// The native backend's variants (pg_partman partitions, materialized views) on PostgreSQL 15 with
