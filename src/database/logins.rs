@@ -91,6 +91,7 @@ pub async fn reconcile(
     let rds_iam_exists =
         client.query_opt("SELECT 1 FROM pg_roles WHERE rolname = 'rds_iam'", &[]).await.map_err(query)?.is_some();
     let secrets = aws_sdk_secretsmanager::Client::new(aws.config().await?);
+    let endpoint = crate::aws::endpoint(aws.config().await?, "secretsmanager");
     let mut live = Vec::new();
     for (_, secret, username) in managed(env) {
         let row = client
@@ -105,7 +106,7 @@ pub async fn reconcile(
         let secret_has_password = match secret.auth {
             LoginAuth::Iam => None,
             LoginAuth::Password => {
-                Some(stored(&secrets, &secret.name).await?.get("password").is_some_and(|p| p.is_string()))
+                Some(stored(&secrets, &endpoint, &secret.name).await?.get("password").is_some_and(|p| p.is_string()))
             }
         };
         live.push(LiveLogin { username, exists: row.get(0), has_rds_iam: row.get(1), secret_has_password });
@@ -117,7 +118,7 @@ pub async fn reconcile(
             Action::GrantRdsIam(u) => grant(client, &format!("GRANT rds_iam TO {}", ident(u))).await?,
             Action::RevokeRdsIam(u) => grant(client, &format!("REVOKE rds_iam FROM {}", ident(u))).await?,
             Action::SetFirstPassword { username, secret } => {
-                set_first_password(client, &secrets, username, secret).await?
+                set_first_password(client, &secrets, &endpoint, username, secret).await?
             }
         }
         done.push(action.describe());
@@ -132,13 +133,11 @@ async fn grant(client: &Client, sql: &str) -> Result<(), DatabaseError> {
 /// The secret's JSON (an empty object when it has no value yet).
 async fn stored(
     secrets: &aws_sdk_secretsmanager::Client,
+    endpoint: &str,
     name: &str,
 ) -> Result<serde_json::Map<String, serde_json::Value>, DatabaseError> {
     let value = secrets.get_secret_value().secret_id(name).send().await.map_err(|e| {
-        DatabaseError::Secret(format!(
-            "cannot read secret {name}: {}",
-            aws_sdk_secretsmanager::error::DisplayErrorContext(&e)
-        ))
+        DatabaseError::Secret(format!("cannot read secret {name}: {}", crate::aws::sdk_error_line(&e, endpoint)))
     })?;
     Ok(value.secret_string().and_then(|s| serde_json::from_str(s).ok()).unwrap_or_default())
 }
@@ -148,6 +147,7 @@ async fn stored(
 async fn set_first_password(
     client: &Client,
     secrets: &aws_sdk_secretsmanager::Client,
+    endpoint: &str,
     username: &str,
     secret: &str,
 ) -> Result<(), DatabaseError> {
@@ -158,7 +158,7 @@ async fn set_first_password(
         .batch_execute(&sql)
         .await
         .map_err(|e| DatabaseError::Query { what: "a login", reason: connect::reason(&e) })?;
-    let mut value = stored(secrets, secret).await?;
+    let mut value = stored(secrets, endpoint, secret).await?;
     value.insert("username".into(), username.into());
     value.insert("password".into(), password.into());
     secrets
@@ -170,7 +170,7 @@ async fn set_first_password(
         .map_err(|e| {
             DatabaseError::Secret(format!(
                 "the password of {username} was set but could not be stored in {secret} ({}); the next apply sets a new one",
-                aws_sdk_secretsmanager::error::DisplayErrorContext(&e)
+                crate::aws::sdk_error_line(&e, endpoint)
             ))
         })?;
     Ok(())

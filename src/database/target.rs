@@ -72,12 +72,11 @@ fn read_outputs(work_dir: &Path) -> Option<serde_json::Value> {
 
 /// `username` and `password` from a Secrets Manager secret (the RDS and rotation-function JSON layout).
 async fn credentials(aws: &AwsContext, secret_id: &str) -> Result<(String, Password), DatabaseError> {
-    let client = aws_sdk_secretsmanager::Client::new(aws.config().await?);
+    let config = aws.config().await?;
+    let client = aws_sdk_secretsmanager::Client::new(config);
     let value = client.get_secret_value().secret_id(secret_id).send().await.map_err(|e| {
-        DatabaseError::Secret(format!(
-            "cannot read secret {secret_id}: {}",
-            aws_sdk_secretsmanager::error::DisplayErrorContext(&e)
-        ))
+        let endpoint = crate::aws::endpoint(config, "secretsmanager");
+        DatabaseError::Secret(format!("cannot read secret {secret_id}: {}", crate::aws::sdk_error_line(&e, &endpoint)))
     })?;
     parse_credentials(secret_id, value.secret_string())
 }
