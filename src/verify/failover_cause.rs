@@ -206,7 +206,7 @@ pub struct ApiRun {
 pub async fn call_rds(config: &aws_config::SdkConfig, cause: &Cause) -> ApiRun {
     let rds = aws_sdk_rds::Client::new(config);
     let mut run = ApiRun::default();
-    let shown = |e: &dyn std::fmt::Display| e.to_string();
+    let endpoint = crate::aws::endpoint(config, "rds");
     match cause {
         Cause::RdsInstance { instance } => {
             run.writer_before = rds_primary_az(&rds, instance).await.ok();
@@ -218,8 +218,7 @@ pub async fn call_rds(config: &aws_config::SdkConfig, cause: &Cause) -> ApiRun {
                     out.db_instance().and_then(|i| i.db_instance_status()).unwrap_or("?")
                 )),
                 Err(e) => {
-                    run.error =
-                        Some(format!("{}: {}", cause.describe(), shown(&aws_sdk_rds::error::DisplayErrorContext(&e))))
+                    run.error = Some(format!("{}: {}", cause.describe(), crate::aws::sdk_error_line(&e, &endpoint)))
                 }
             }
         }
@@ -237,8 +236,7 @@ pub async fn call_rds(config: &aws_config::SdkConfig, cause: &Cause) -> ApiRun {
                     out.db_cluster().and_then(|c| c.status()).unwrap_or("?")
                 )),
                 Err(e) => {
-                    run.error =
-                        Some(format!("{}: {}", cause.describe(), shown(&aws_sdk_rds::error::DisplayErrorContext(&e))))
+                    run.error = Some(format!("{}: {}", cause.describe(), crate::aws::sdk_error_line(&e, &endpoint)))
                 }
             }
         }
@@ -287,7 +285,8 @@ pub async fn rds_after(
             (writer, shown, refusal)
         }
         Err(e) => {
-            (writer, vec![format!("DescribeEvents failed: {}", aws_sdk_rds::error::DisplayErrorContext(&e))], None)
+            let endpoint = crate::aws::endpoint(config, "rds");
+            (writer, vec![format!("DescribeEvents failed: {}", crate::aws::sdk_error_line(&e, &endpoint))], None)
         }
     }
 }

@@ -149,22 +149,26 @@ pub async fn writer_endpoint(
 ) -> Result<(String, u16), String> {
     use super::failover_cause::Cause;
     let rds = aws_sdk_rds::Client::new(config);
-    let shown = |e: &dyn std::fmt::Display| e.to_string();
+    let endpoint = crate::aws::endpoint(config, "rds");
     match cause {
         Cause::AuroraCluster { cluster, .. } => {
-            let out =
-                rds.describe_db_clusters().db_cluster_identifier(cluster).send().await.map_err(|e| {
-                    format!("DescribeDBClusters: {}", shown(&aws_sdk_rds::error::DisplayErrorContext(&e)))
-                })?;
+            let out = rds
+                .describe_db_clusters()
+                .db_cluster_identifier(cluster)
+                .send()
+                .await
+                .map_err(|e| format!("DescribeDBClusters: {}", crate::aws::sdk_error_line(&e, &endpoint)))?;
             let c = out.db_clusters().first().ok_or("DescribeDBClusters: no such cluster")?;
             let host = c.endpoint().ok_or("DescribeDBClusters reports no cluster endpoint")?;
             Ok((host.to_string(), c.port().and_then(|p| u16::try_from(p).ok()).unwrap_or(5432)))
         }
         Cause::RdsInstance { instance } => {
-            let out =
-                rds.describe_db_instances().db_instance_identifier(instance).send().await.map_err(|e| {
-                    format!("DescribeDBInstances: {}", shown(&aws_sdk_rds::error::DisplayErrorContext(&e)))
-                })?;
+            let out = rds
+                .describe_db_instances()
+                .db_instance_identifier(instance)
+                .send()
+                .await
+                .map_err(|e| format!("DescribeDBInstances: {}", crate::aws::sdk_error_line(&e, &endpoint)))?;
             let i = out.db_instances().first().ok_or("DescribeDBInstances: no such instance")?;
             let e = i.endpoint().ok_or("DescribeDBInstances reports no endpoint")?;
             let host = e.address().ok_or("DescribeDBInstances reports no endpoint address")?;
