@@ -13,7 +13,7 @@ use crate::project::Project;
 use crate::terraform::plan_summary::PlanSummary;
 use crate::terraform::root_module::{self, RootModule};
 use crate::terraform::runner::{Applied, ApplyEvent, Terraform, TerraformError};
-use crate::terraform::{emulator, plugin_dir};
+use crate::terraform::{self, emulator, plugin_dir};
 
 pub const PLAN_FILE: &str = "plan.tfplan";
 pub const PLAN_RECORD: &str = "plan.json";
@@ -102,7 +102,7 @@ pub fn plan(
     module.write(dir).map_err(io(dir))?;
     let _ = std::fs::remove_file(dir.join(PLAN_RECORD));
     let plugins = plugin_dir(loaded);
-    let tf = Terraform::new(dir, plugins.clone());
+    let tf = terraform::for_environment(loaded, dir);
     crate::terraform::init_cache::init_if_needed(&tf, dir, plugins.as_deref())?;
     tf.plan(PLAN_FILE)?;
     let plan = tf.show_json(PLAN_FILE)?;
@@ -155,7 +155,7 @@ pub fn ready_plan(
             // and `terraform init`, which applying it needs: render the same files and initialise.
             module.write(dir).map_err(io(dir))?;
             let plugins = plugin_dir(loaded);
-            let tf = Terraform::new(dir, plugins.clone());
+            let tf = terraform::for_environment(loaded, dir);
             crate::terraform::init_cache::init_if_needed(&tf, dir, plugins.as_deref())?;
             (record, false)
         }
@@ -184,7 +184,7 @@ impl InfraApplied {
 /// Applies exactly the ready plan (nothing when it has no changes) and writes `terraform output -json`.
 pub fn apply(loaded: &Loaded, ready: ReadyPlan, on_event: impl FnMut(ApplyEvent)) -> Result<InfraApplied, InfraError> {
     let dir = ready.dir;
-    let tf = Terraform::new(&dir, plugin_dir(loaded));
+    let tf = terraform::for_environment(loaded, &dir);
     let operations = if ready.record.summary.is_empty() { Vec::new() } else { tf.apply(PLAN_FILE, on_event)? };
     // A saved plan applies once; the record must not send the next apply to it.
     let _ = std::fs::remove_file(dir.join(PLAN_RECORD));

@@ -112,28 +112,19 @@ pub fn run(ctx: &Context, args: &PromoteArgs) -> Result<Exit, Error> {
     let drift_args =
         DriftArgs { out: args.out.clone(), output: ReportFormat::Text, only: None, lock_timeout: args.lock_timeout };
     let report = drift::detect(&dst_ctx, &drift_args)?;
-    let drifted: Vec<String> = report.drift().iter().map(|d| format!("{}: {}", d.name, d.detail)).collect();
-    let unread: Vec<String> =
-        report.unread().iter().map(|l| format!("{}: {}", l.layer, l.not_read.as_deref().unwrap_or(""))).collect();
-    if !drifted.is_empty() {
-        refused.push(Refusal {
-            gate: "drift",
-            saw: format!("{} has drift: {}", dst.name, drifted.join("; ")),
-            needs: format!(
-                "undo it (or apply {} again), or acknowledge it in drift.acknowledged with a reason and expiry",
-                dst.name
-            ),
-        });
-        return Err(refusal(&passed, &refused, "the target's plan was not checked"));
+    match gates::drift(&dst.name, &report) {
+        Ok(Ok(p)) => passed.push(p),
+        Ok(Err(r)) => {
+            refused.push(r);
+            return Err(refusal(&passed, &refused, "the target's plan was not checked"));
+        }
+        Err(unread) => {
+            return Err(Error::GateNotChecked(format!(
+                "{}\ngate `drift` could not be checked: {unread}; nothing was changed",
+                passed_lines(&passed)
+            )))
+        }
     }
-    if !unread.is_empty() {
-        return Err(Error::GateNotChecked(format!(
-            "{}\ngate `drift` could not be checked: {}; nothing was changed",
-            passed_lines(&passed),
-            unread.join("; ")
-        )));
-    }
-    passed.push(Passed { gate: "drift", saw: format!("{} has no drift", dst.name) });
 
     // DST's plan: nothing destructive unless --allow-destroy.
     let session = dst_ctx.session(args.out.as_deref(), super::Warnings::Undecided)?;

@@ -1,25 +1,33 @@
 //! `drift`: what changed outside glctl, in four layers, each a list of named differences:
-//! infrastructure (a refresh-only Terraform plan, read from its JSON `resource_drift`), the migration
-//! ledger against `sql/migrations/`, the live time-series policies (the same diff `plan` uses) against what
-//! the last apply made — so a change of the file, which the next apply or promotion brings, is not drift —
-//! and the objects the migrations made (triggers, indexes, grants) against the baseline `apply` kept.
+//! infrastructure (a refresh-only Terraform plan of the state where the environment keeps it — its S3
+//! backend, or the work directory for `state_backend: local` — read from its JSON `resource_drift`), the
+//! migration ledger against `sql/migrations/`, the live time-series policies (the same diff `plan` uses)
+//! against what the last apply made — so a change of the file, which the next apply or promotion brings, is
+//! not drift — and the objects the migrations made (triggers, indexes, grants) against the baseline `apply`
+//! kept.
 //!
-//! A layer that cannot be read is reported as such, never as "no drift". Acknowledged drift
-//! (`drift.acknowledged` in the environment file) is listed with its reason and does not count.
+//! A layer is one of three things, never more: compared (its differences, none is "clean"), read and found
+//! with nothing glctl applied (an empty state, an empty ledger: not "clean", there is nothing to compare),
+//! or not read, with why (never "no drift"). Acknowledged drift (`drift.acknowledged` in the environment
+//! file) is listed with its reason and does not count.
 
 use std::path::Path;
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::ser::SerializeMap;
+use serde::{Serialize, Serializer};
 use serde_json::Value;
 
+use crate::aws::AwsContext;
+use crate::config::model::StateBackend;
 use crate::config::Loaded;
 use crate::database::migrate;
 use crate::database::objects;
 use crate::database::stage::DatabaseStage;
 use crate::error::Exit;
-use crate::terraform::runner::Terraform;
-use crate::terraform::{emulator, init_cache, plugin_dir};
+use crate::project::Project;
+use crate::terraform::runner::TerraformError;
+use crate::terraform::{emulator, init_cache, plugin_dir, root_module};
 
 mod infrastructure;
 
@@ -45,25 +53,74 @@ impl Difference {
     }
 }
 
+/// How far a layer was read. In the JSON: nothing for `Compared`, else `not_read` or `nothing_applied`
+/// with the reason.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reading {
+    /// Read and compared: its differences are what was found (none: the layer is clean).
+    Compared,
+    /// Read, and nothing glctl applies is there (the backend answered and holds no state; the ledger is
+    /// empty): there is nothing to compare, which is not "clean". Says where glctl looked.
+    NothingApplied(String),
+    /// Could not be read, and why: never "clean".
+    NotRead(String),
+}
+
+impl Serialize for Reading {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        match self {
+            Reading::Compared => {}
+            Reading::NothingApplied(why) => map.serialize_entry("nothing_applied", why)?,
+            Reading::NotRead(why) => map.serialize_entry("not_read", why)?,
+        }
+        map.end()
+    }
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct Layer {
     pub layer: &'static str,
-    /// Why the layer could not be read, if it could not.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub not_read: Option<String>,
+    #[serde(flatten)]
+    pub reading: Reading,
     pub differences: Vec<Difference>,
-    /// What the reader should know (nothing applied yet, partitions and chunks left out).
+    /// What the reader should know (pending migrations, partitions and chunks left out).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
 }
 
 impl Layer {
     fn new(layer: &'static str) -> Layer {
-        Layer { layer, not_read: None, differences: vec![], notes: vec![] }
+        Layer { layer, reading: Reading::Compared, differences: vec![], notes: vec![] }
     }
 
     fn failed(layer: &'static str, why: String) -> Layer {
-        Layer { not_read: Some(why), ..Layer::new(layer) }
+        Layer { reading: Reading::NotRead(why), ..Layer::new(layer) }
+    }
+
+    fn nothing_applied(layer: &'static str, why: String) -> Layer {
+        Layer { reading: Reading::NothingApplied(why), ..Layer::new(layer) }
+    }
+
+    /// Why the layer could not be read, if it could not.
+    pub fn not_read(&self) -> Option<&str> {
+        match &self.reading {
+            Reading::NotRead(why) => Some(why),
+            _ => None,
+        }
+    }
+
+    /// Where glctl looked and found nothing applied, if it did.
+    pub fn found_nothing_applied(&self) -> Option<&str> {
+        match &self.reading {
+            Reading::NothingApplied(why) => Some(why),
+            _ => None,
+        }
+    }
+
+    /// Read, compared, and nothing differs: the only layer that may be called clean.
+    pub fn is_clean(&self) -> bool {
+        self.reading == Reading::Compared && self.differences.is_empty()
     }
 
     fn push(&mut self, name: String, detail: String) {
@@ -89,10 +146,16 @@ impl DriftReport {
     }
 
     pub fn unread(&self) -> Vec<&Layer> {
-        self.layers.iter().filter(|l| l.not_read.is_some()).collect()
+        self.layers.iter().filter(|l| l.not_read().is_some()).collect()
     }
 
-    /// 1 drift found (also when a layer could not be read), 3 a layer could not be read, 0 none.
+    /// The layers read and found with nothing glctl applied (not clean, not unread).
+    pub fn nothing_applied(&self) -> Vec<&Layer> {
+        self.layers.iter().filter(|l| l.found_nothing_applied().is_some()).collect()
+    }
+
+    /// 1 drift found (also when a layer could not be read), 3 a layer could not be read, 0 none (a layer
+    /// with nothing applied is read: 0).
     pub fn exit(&self) -> Exit {
         if !self.drift().is_empty() {
             Exit::Problems
@@ -114,17 +177,26 @@ pub struct DriftOptions {
     pub lock_timeout: Duration,
 }
 
+/// What the infrastructure layer reads with: the environment's templates, its AWS context (the account
+/// is checked before terraform runs, as for `plan`) and its work directory (the root module is rendered
+/// there; with `state_backend: local` the state is there too).
+pub struct InfraTarget<'a> {
+    pub project: &'a Project,
+    pub aws: &'a AwsContext,
+    pub work_dir: &'a Path,
+}
+
 /// Reads every layer of `loaded`. Never fails: a layer that cannot be read says why.
 pub async fn detect(
     loaded: &Loaded,
+    infra: &InfraTarget<'_>,
     stage: &DatabaseStage<'_>,
-    work_dir: &Path,
     options: &DriftOptions,
     today: &str,
 ) -> DriftReport {
     let mut layers = Vec::new();
     if options.infrastructure {
-        layers.push(infrastructure(loaded, work_dir));
+        layers.push(infrastructure(loaded, infra).await);
     }
     if options.database {
         layers.extend(database(loaded, stage, options.lock_timeout).await);
@@ -143,25 +215,77 @@ fn acknowledge(loaded: &Loaded, report: &mut DriftReport, today: &str) {
     }
 }
 
-/// A refresh-only plan in the environment's work directory, read from its JSON.
-fn infrastructure(loaded: &Loaded, dir: &Path) -> Layer {
+/// A refresh-only plan of the environment's state, read from its JSON. The root module is rendered into
+/// the work directory and initialised with its backend, as `plan` does, so a checkout without that
+/// directory reads the same state as the machine that applied. The state is pulled first: a backend that
+/// answers with no state (or one without resources) is "nothing applied", which glctl can show; anything
+/// that stops the read is NOT READ with terraform's or AWS's reason.
+async fn infrastructure(loaded: &Loaded, target: &InfraTarget<'_>) -> Layer {
     const LAYER: &str = "infrastructure";
-    let has_state = dir.join("terraform.tfstate").is_file() || dir.join(".terraform").is_dir();
-    if !has_state {
-        let mut layer = Layer::new(LAYER);
-        layer.notes.push(format!("nothing applied from {} yet: no Terraform state to compare", dir.display()));
-        return layer;
+    let dir = target.work_dir;
+    let settings = &loaded.environment.terraform;
+    let backend = match settings.state_backend {
+        StateBackend::Local => {
+            // The local backend's state is this file; no file is a state that holds nothing.
+            let state = dir.join("terraform.tfstate");
+            if !state.is_file() {
+                return Layer::nothing_applied(
+                    LAYER,
+                    format!(
+                        "no Terraform state at {} (state_backend: local): nothing applied from this directory yet",
+                        state.display()
+                    ),
+                );
+            }
+            state.display().to_string()
+        }
+        StateBackend::S3 => format!(
+            "s3://{}/{}",
+            settings.state_bucket.as_deref().unwrap_or("(no terraform.state_bucket)"),
+            root_module::state_key(&loaded.name, &loaded.environment)
+        ),
+    };
+    let not_read = |why: String| Layer::failed(LAYER, format!("the state in {backend} was not read: {why}"));
+    if let Err(e) = target.aws.verify().await {
+        return not_read(e.to_string());
     }
-    let plugins = plugin_dir(loaded);
-    let tf = Terraform::new(dir, plugins.clone());
-    let plan = init_cache::init_if_needed(&tf, dir, plugins.as_deref())
-        .and_then(|_| tf.plan_refresh_only(DRIFT_PLAN))
-        .and_then(|_| tf.show_json(DRIFT_PLAN));
+    if let Err(e) = crate::infra::write_root_module(target.project, loaded, dir) {
+        return not_read(format!("cannot render the root module into {}: {e}", dir.display()));
+    }
+    let tf = crate::terraform::for_environment(loaded, dir);
+    let state = init_cache::init_if_needed(&tf, dir, plugin_dir(loaded).as_deref()).and_then(|_| tf.state_pull());
+    match state {
+        Err(e) => return not_read(terraform_reason(&e)),
+        Ok(None) => {
+            return Layer::nothing_applied(LAYER, format!("the backend {backend} holds no state: nothing applied yet"))
+        }
+        Ok(Some(state)) if managed_resources(&state) == 0 => {
+            return Layer::nothing_applied(
+                LAYER,
+                format!("the state in {backend} holds no resources: nothing applied yet, or all of it destroyed"),
+            )
+        }
+        Ok(Some(_)) => {}
+    }
+    let plan = tf.plan_refresh_only(DRIFT_PLAN).and_then(|_| tf.show_json(DRIFT_PLAN));
     let _ = std::fs::remove_file(dir.join(DRIFT_PLAN));
     match plan {
         Ok(plan) => resource_drift(&plan, emulator::in_use(), Some(dir)),
-        Err(e) => Layer::failed(LAYER, format!("terraform {} failed: {}", e.step, e.output.trim())),
+        Err(e) => not_read(terraform_reason(&e)),
     }
+}
+
+/// The managed resources a pulled state holds (data sources are read again on every plan).
+fn managed_resources(state: &Value) -> usize {
+    state["resources"].as_array().into_iter().flatten().filter(|r| r["mode"] == "managed").count()
+}
+
+/// terraform's own error, without the warnings before it and the box drawing around it.
+fn terraform_reason(e: &TerraformError) -> String {
+    let output = e.output.replace(['│', '╷', '╵'], "");
+    let text = output.find("Error:").map(|at| &output[at..]).unwrap_or(&output);
+    let lines: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    format!("terraform {} failed: {}", e.step, lines.join(" "))
 }
 
 /// `resource_drift` of a refresh-only plan's JSON: one difference per resource, naming the configured
@@ -245,7 +369,7 @@ async fn database(loaded: &Loaded, stage: &DatabaseStage<'_>, lock_timeout: Dura
     let mut ledger = Layer::new("migrations");
     let mut nothing_applied = false;
     match stage.status(&client).await {
-        Err(e) => ledger.not_read = Some(e.to_string()),
+        Err(e) => ledger.reading = Reading::NotRead(e.to_string()),
         Ok(status) => {
             nothing_applied = status.applied.is_empty() && status.missing.is_empty();
             for m in &status.changed {
@@ -259,6 +383,11 @@ async fn database(loaded: &Loaded, stage: &DatabaseStage<'_>, lock_timeout: Dura
             }
             for (m, done) in &status.partial {
                 ledger.push(m.file_name(), format!("stopped part-way after {done} statement(s)"));
+            }
+            if nothing_applied && ledger.differences.is_empty() {
+                ledger.reading = Reading::NothingApplied(
+                    "the ledger (glctl.schema_migrations) is empty: nothing applied yet".into(),
+                );
             }
             if !status.pending.is_empty() {
                 ledger.notes.push(format!(
@@ -290,9 +419,10 @@ async fn database(loaded: &Loaded, stage: &DatabaseStage<'_>, lock_timeout: Dura
     }
     match planned {
         Ok(_) if nothing_applied => {
-            policies.notes.push("nothing applied yet: the first apply or promotion creates the policies".into())
+            policies.reading =
+                Reading::NothingApplied("nothing applied yet: the first apply or promotion creates the policies".into())
         }
-        Err(e) => policies.not_read = Some(e.to_string()),
+        Err(e) => policies.reading = Reading::NotRead(e.to_string()),
         Ok(plan) => {
             for c in &plan.changes {
                 policies.push(
@@ -313,12 +443,13 @@ async fn database(loaded: &Loaded, stage: &DatabaseStage<'_>, lock_timeout: Dura
 
     let mut catalog = Layer::new("objects");
     match (baseline, objects::snapshot(&client).await) {
-        (Err(e), _) | (_, Err(e)) => catalog.not_read = Some(crate::database::connect::reason(&e)),
+        (Err(e), _) | (_, Err(e)) => catalog.reading = Reading::NotRead(crate::database::connect::reason(&e)),
         (Ok(None), _) if nothing_applied => {
-            catalog.notes.push("nothing applied yet: no objects of glctl's to compare".into())
+            catalog.reading = Reading::NothingApplied("nothing applied yet: no objects of glctl's to compare".into())
         }
         (Ok(None), _) => {
-            catalog.not_read = Some("no baseline: `glctl apply` keeps one of what the migrations made".into())
+            catalog.reading =
+                Reading::NotRead("no baseline: `glctl apply` keeps one of what the migrations made".into())
         }
         (Ok(Some(base)), Ok(now)) => {
             for line in objects::differences(&base, &now) {
@@ -335,6 +466,20 @@ async fn database(loaded: &Loaded, stage: &DatabaseStage<'_>, lock_timeout: Dura
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn terraform_s_reason_is_its_error_on_one_line_without_warnings_or_box_drawing() {
+        let e = TerraformError {
+            step: "init".into(),
+            output: "╷\n│ Warning: Unable to open CLI configuration file\n╵\nInitializing the backend...\n╷\n│ Error: Failed to get existing workspaces: S3 bucket \"x\" does not exist.\n│\n│ The referenced S3 bucket must have been previously created.\n╵\n".into(),
+            applied: vec![],
+        };
+        assert_eq!(
+            terraform_reason(&e),
+            "terraform init failed: Error: Failed to get existing workspaces: S3 bucket \"x\" does not exist. The \
+             referenced S3 bucket must have been previously created."
+        );
+    }
 
     #[test]
     fn resource_drift_is_read_from_the_json_and_emulator_gaps_are_labelled() {

@@ -7,6 +7,7 @@ use super::history::SavedRun;
 use crate::bundle::Bundle;
 use crate::config::interval::Interval;
 use crate::config::Loaded;
+use crate::drift::DriftReport;
 
 /// A gate that refused: which, what it saw, what would satisfy it.
 #[derive(Clone, Debug, Serialize)]
@@ -159,6 +160,36 @@ pub fn soak(src: &str, min_soak: Option<&Interval>, applied_at: Option<i64>, now
     pass(GATE, format!("{src} has run {} since its apply (min_soak {min})", human(ran)))
 }
 
+/// DST has no drift that counts, and every layer was read. `Err` when a layer could not be read: the gate
+/// is then not decided (exit 3), never passed. Drift found refuses even when another layer was not read.
+/// A layer read with nothing applied (a first promotion) passes, and says so.
+pub fn drift(dst: &str, report: &DriftReport) -> Result<Gate, String> {
+    const GATE: &str = "drift";
+    let drifted: Vec<String> = report.drift().iter().map(|d| format!("{}: {}", d.name, d.detail)).collect();
+    if !drifted.is_empty() {
+        return Ok(refuse(
+            GATE,
+            format!("{dst} has drift: {}", drifted.join("; ")),
+            format!("undo it (or apply {dst} again), or acknowledge it in drift.acknowledged with a reason and expiry"),
+        ));
+    }
+    let unread: Vec<String> =
+        report.unread().iter().map(|l| format!("{}: {}", l.layer, l.not_read().unwrap_or_default())).collect();
+    if !unread.is_empty() {
+        return Err(unread.join("; "));
+    }
+    let empty: Vec<String> = report
+        .nothing_applied()
+        .iter()
+        .map(|l| format!("{} ({})", l.layer, l.found_nothing_applied().unwrap_or_default()))
+        .collect();
+    if empty.is_empty() {
+        Ok(pass(GATE, format!("{dst} has no drift")))
+    } else {
+        Ok(pass(GATE, format!("{dst} has no drift; nothing applied yet in {}", empty.join("; "))))
+    }
+}
+
 /// What `git` says about the checkout.
 #[derive(Clone, Debug, Default)]
 pub struct Checkout {
@@ -223,6 +254,7 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
+    use crate::drift::{Layer, Reading};
     use crate::promote::history::SavedResult;
 
     fn bundle(policy: &str) -> Bundle {
@@ -295,5 +327,35 @@ mod tests {
         let after = Checkout { head: Some("def".into()), descends_from_verified: true, ..Default::default() };
         assert!(checkout(Some(&r), &after).is_ok());
         assert!(checkout(Some(&r), &Checkout::default()).unwrap_err().saw.contains("not a git checkout"));
+    }
+
+    /// Regression (issue 25): the drift gate cannot pass on a layer it did not read, whichever layer.
+    #[test]
+    fn the_drift_gate_is_not_checked_when_any_layer_was_not_read_and_says_when_nothing_was_applied() {
+        let layer = |layer, reading| Layer { layer, reading, differences: vec![], notes: vec![] };
+        let report = |layers| DriftReport { environment: "prod".into(), layers };
+        let names = ["infrastructure", "migrations", "policies", "objects"];
+        for unread in names {
+            let layers = names
+                .iter()
+                .map(|n| layer(*n, if *n == unread { Reading::NotRead("why".into()) } else { Reading::Compared }));
+            let why = drift("prod", &report(layers.collect())).expect_err("not decided");
+            assert_eq!(why, format!("{unread}: why"));
+        }
+        let clean = report(names.iter().map(|n| layer(*n, Reading::Compared)).collect());
+        assert_eq!(drift("prod", &clean).unwrap().unwrap().saw, "prod has no drift");
+        let first = report(vec![layer("infrastructure", Reading::NothingApplied("s3://b/k holds no state".into()))]);
+        let saw = drift("prod", &first).unwrap().unwrap().saw;
+        assert_eq!(saw, "prod has no drift; nothing applied yet in infrastructure (s3://b/k holds no state)");
+        let mut drifted = layer("policies", Reading::Compared);
+        drifted.differences.push(crate::drift::Difference {
+            name: "policies: x".into(),
+            detail: "by hand".into(),
+            acknowledged: None,
+            emulator: None,
+        });
+        let both = report(vec![layer("infrastructure", Reading::NotRead("why".into())), drifted]);
+        let refused = drift("prod", &both).unwrap().unwrap_err();
+        assert_eq!(refused.saw, "prod has drift: policies: x: by hand");
     }
 }

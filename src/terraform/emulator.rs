@@ -1,6 +1,9 @@
 //! Known gaps of the AWS emulator (moto 5.2.5) that show up as drift in a second plan. glctl does not hide
 //! them: the plan still lists the change, with the reason it is not a real difference. Each entry was found
 //! by applying an environment to moto and reading the second plan; real AWS stores these attributes.
+//! Also the one setting the S3 state backend needs to reach an emulator (`backend_config`).
+
+use crate::config::model::StateBackend;
 
 /// (resource type, attributes moto does not read back, why)
 const GAPS: &[(&str, &[&str], &str)] = &[
@@ -72,4 +75,27 @@ fn gap(resource_type: &str, changed: &[String]) -> Option<String> {
 /// Whether glctl talks to an emulator rather than AWS (an endpoint override is set).
 pub fn in_use() -> bool {
     std::env::var_os("AWS_ENDPOINT_URL").is_some_and(|v| !v.is_empty())
+}
+
+/// `-backend-config` settings `terraform init` needs to reach the state through an emulator, none for AWS.
+/// The S3 backend honours AWS_ENDPOINT_URL, but addresses a bucket as a host name (`BUCKET.localhost`),
+/// which an emulator on `localhost` does not answer (it works by chance on `127.0.0.1`, where the SDK falls
+/// back to paths). Passed at init rather than rendered, so the module applied to AWS has no trace of tests.
+pub fn backend_config(backend: StateBackend, emulated: bool) -> Vec<String> {
+    match backend {
+        StateBackend::S3 if emulated => vec!["use_path_style=true".into()],
+        _ => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_s3_backend_of_an_emulator_gets_path_style_addressing() {
+        assert_eq!(backend_config(StateBackend::S3, true), ["use_path_style=true"]);
+        assert!(backend_config(StateBackend::S3, false).is_empty(), "AWS itself: nothing");
+        assert!(backend_config(StateBackend::Local, true).is_empty(), "the local backend has no such setting");
+    }
 }

@@ -110,6 +110,11 @@ fn squeeze_blank_lines(text: &str) -> String {
     out.trim_start_matches('\n').to_string()
 }
 
+/// Where in `terraform.state_bucket` the environment `name` keeps its state (with `state_backend: s3`).
+pub fn state_key(name: &str, env: &Environment) -> String {
+    format!("{}/{name}/terraform.tfstate", env.project)
+}
+
 pub fn modules_used(env: &Environment) -> Vec<&'static str> {
     let mut modules = match env.engine.kind {
         EngineKind::External => vec!["kms", "secrets"],
@@ -180,7 +185,7 @@ fn context(name: &str, env: &Environment) -> Result<Value, String> {
             "backend": serde_json::to_value(env.terraform.state_backend).unwrap(),
             "bucket": env.terraform.state_bucket,
             "lock_table": env.terraform.lock_table,
-            "key": format!("{}/{name}/terraform.tfstate", env.project),
+            "key": state_key(name, env),
         },
         "kms": env.kms,
         "role_secrets": role_secrets,

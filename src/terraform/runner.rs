@@ -10,6 +10,8 @@ use serde_json::Value;
 pub struct Terraform {
     dir: PathBuf,
     plugin_dir: Option<PathBuf>,
+    /// `-backend-config=KEY=VALUE` arguments of `init` (see `emulator::backend_config`).
+    backend_config: Vec<String>,
 }
 
 /// What went wrong running terraform: the step and terraform's own output, and for `apply` the resource
@@ -67,7 +69,18 @@ pub struct Applied {
 
 impl Terraform {
     pub fn new(dir: &Path, plugin_dir: Option<PathBuf>) -> Self {
-        Terraform { dir: dir.to_path_buf(), plugin_dir }
+        Terraform { dir: dir.to_path_buf(), plugin_dir, backend_config: Vec::new() }
+    }
+
+    /// The same with `KEY=VALUE` settings of the backend that `init` passes as `-backend-config`.
+    pub fn with_backend_config(mut self, settings: Vec<String>) -> Self {
+        self.backend_config = settings;
+        self
+    }
+
+    /// The `-backend-config` settings `init` passes (part of what decides whether init must run again).
+    pub fn backend_config(&self) -> &[String] {
+        &self.backend_config
     }
 
     fn command(&self, args: &[&str]) -> Command {
@@ -96,11 +109,26 @@ impl Terraform {
 
     pub fn init(&self) -> Result<(), TerraformError> {
         let plugin_arg = self.plugin_dir.as_ref().map(|d| format!("-plugin-dir={}", d.display()));
+        let backend_args: Vec<String> = self.backend_config.iter().map(|s| format!("-backend-config={s}")).collect();
         let mut args = vec!["init", "-input=false", "-no-color", "-reconfigure"];
         if let Some(arg) = &plugin_arg {
             args.push(arg);
         }
+        args.extend(backend_args.iter().map(String::as_str));
         self.run("init", &args).map(|_| ())
+    }
+
+    /// The state as the configured backend holds it (`terraform state pull`), `None` when it holds none
+    /// (terraform prints nothing, or an empty state without a lineage, for a backend that has no object).
+    pub fn state_pull(&self) -> Result<Option<Value>, TerraformError> {
+        let text = self.run("state pull", &["state", "pull"])?;
+        if text.trim().is_empty() {
+            return Ok(None);
+        }
+        let state: Value = serde_json::from_str(&text)
+            .map_err(|e| TerraformError::new("state pull", format!("unreadable JSON: {e}")))?;
+        let never_written = state["lineage"].as_str().is_none_or(str::is_empty) && state["serial"].as_u64() == Some(0);
+        Ok((!never_written).then_some(state))
     }
 
     pub fn plan(&self, plan_file: &str) -> Result<(), TerraformError> {
