@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use tokio_postgres::Client;
 
-use super::policies::{ident, literal, qualified, same_interval, shown, Change, PolicyPlan};
+use super::policies::{ident, literal, qualified, same_interval, shown, Change, Compared, PolicyPlan};
 use crate::config::interval::Interval;
 use crate::config::model::Environment;
 
@@ -272,12 +272,18 @@ pub fn diff(env: &Environment, live: &NativeLive) -> PolicyPlan {
     let mut plan = PolicyPlan::default();
     let Some(partman) = &live.partman else {
         plan.missing.push("pg_partman (created by migration 0002)".into());
+        // Nothing can be compared, and nothing is as declared: say so for every declared setting.
+        for (name, table) in &env.hypertables {
+            let why = "pg_partman is not installed (migration 0002 creates it)";
+            not_compared(&mut plan, name, table, why);
+        }
         return plan;
     };
     let schema = ident(&partman.schema);
     for (name, table) in &env.hypertables {
         if !live.partitioned.contains(name) {
             plan.missing.push(name.clone());
+            not_compared(&mut plan, name, table, &format!("{name} does not exist or is not a partitioned table"));
             continue;
         }
         let premake = premake_for(&table.chunk_interval);
@@ -292,6 +298,7 @@ pub fn diff(env: &Environment, live: &NativeLive) -> PolicyPlan {
             None => "retention = NULL".to_string(),
         };
         let Some(config) = live.configs.get(name) else {
+            not_compared(&mut plan, name, table, &format!("pg_partman does not manage {name} yet (no part_config row)"));
             let p_type = if partman.major() < 5 { ", p_type => 'native'" } else { "" };
             plan.changes.push(Change::new(
                 name,
@@ -311,7 +318,9 @@ pub fn diff(env: &Environment, live: &NativeLive) -> PolicyPlan {
         let update = |set: String| {
             format!("UPDATE {schema}.part_config SET {set} WHERE parent_table = {parent}; {run_maintenance}")
         };
-        if !same_interval(Some(&config.interval), &table.chunk_interval) {
+        if same_interval(Some(&config.interval), &table.chunk_interval) {
+            plan.matched.push(Compared::new(name, "partition_interval", format!("every {}", table.chunk_interval)));
+        } else {
             let mut c = Change::new(
                 name,
                 "partition_interval",
@@ -364,7 +373,10 @@ pub fn diff(env: &Environment, live: &NativeLive) -> PolicyPlan {
             (Some(live), Some(want)) => !same_interval(Some(live), want) || config.retention_keep_table,
             _ => true,
         };
-        if retention_differs {
+        if !retention_differs {
+            let value = table.retention.map_or_else(|| "(none)".to_string(), |r| r.to_string());
+            plan.matched.push(Compared::new(name, "retention", value));
+        } else {
             let mut c = Change::new(
                 name,
                 "retention",
@@ -422,6 +434,14 @@ pub fn diff(env: &Environment, live: &NativeLive) -> PolicyPlan {
     }
     cron_changes(env, live, &partman.schema, &mut plan);
     plan
+}
+
+/// A declared table whose partitioning and retention could not be compared, and why.
+fn not_compared(plan: &mut PolicyPlan, name: &str, table: &crate::config::model::Hypertable, why: &str) {
+    plan.not_compared.push(Compared::new(name, "partition_interval", why));
+    if table.retention.is_some() {
+        plan.not_compared.push(Compared::new(name, "retention", why));
+    }
 }
 
 fn cron_changes(env: &Environment, live: &NativeLive, partman_schema: &str, plan: &mut PolicyPlan) {
