@@ -298,7 +298,12 @@ pub fn diff(env: &Environment, live: &NativeLive) -> PolicyPlan {
             None => "retention = NULL".to_string(),
         };
         let Some(config) = live.configs.get(name) else {
-            not_compared(&mut plan, name, table, &format!("pg_partman does not manage {name} yet (no part_config row)"));
+            not_compared(
+                &mut plan,
+                name,
+                table,
+                &format!("pg_partman does not manage {name} yet (no part_config row)"),
+            );
             let p_type = if partman.major() < 5 { ", p_type => 'native'" } else { "" };
             plan.changes.push(Change::new(
                 name,
@@ -739,5 +744,41 @@ mod tests {
         let plan = diff(&env("    retention: 30 days\n"), &live);
         assert_eq!(plan.changes[0].statement, "CREATE EXTENSION IF NOT EXISTS pg_cron;");
         assert_eq!(plan.changes.len(), 4, "the extension, then the three jobs (maintenance, heartbeat, refresh)");
+    }
+
+    /// What `verify` passes FA-05/FA-07 on: the settings read and found as declared; and what it fails them
+    /// on: a declared setting that could not be compared, with why. `plan`'s part (changes, missing) is as
+    /// before.
+    #[test]
+    fn a_declared_retention_that_cannot_be_compared_is_said_so_and_one_read_as_declared_is_matched() {
+        let e = env("    retention: 30 days\n");
+        let plan = diff(&e, &matching());
+        let matched: Vec<String> =
+            plan.matched.iter().map(|c| format!("{} {} {}", c.object, c.setting, c.detail)).collect();
+        assert_eq!(matched, ["readings partition_interval every 1 day", "readings retention 30 days"]);
+        assert!(plan.not_compared.is_empty());
+
+        let why = |plan: &PolicyPlan| -> Vec<String> {
+            plan.not_compared.iter().map(|c| format!("{} {}: {}", c.object, c.setting, c.detail)).collect()
+        };
+        let mut live = matching();
+        live.partman = None;
+        let plan = diff(&e, &live);
+        assert_eq!(plan.missing, ["pg_partman (created by migration 0002)"]);
+        assert!(plan.changes.is_empty() && plan.matched.is_empty());
+        assert_eq!(why(&plan)[1], "readings retention: pg_partman is not installed (migration 0002 creates it)");
+
+        let mut live = matching();
+        live.partitioned.clear();
+        let plan = diff(&e, &live);
+        assert_eq!(plan.missing, ["readings"]);
+        assert_eq!(why(&plan)[1], "readings retention: readings does not exist or is not a partitioned table");
+
+        let mut live = matching();
+        live.configs.clear();
+        let plan = diff(&e, &live);
+        assert_eq!(plan.changes[0].setting, "partitioning");
+        assert_eq!(why(&plan)[1], "readings retention: pg_partman does not manage readings yet (no part_config row)");
+        assert!(diff(&env(""), &live).not_compared.iter().all(|c| c.setting != "retention"), "none declared");
     }
 }

@@ -274,7 +274,13 @@ fn diff(env: &Environment, live: &Live) -> PolicyPlan {
         // What was read and left unchanged is as declared.
         let declared = [
             ("chunk_interval", Some(wanted.chunk_interval.to_string())),
-            ("compression", wanted.compression.as_ref().map(|c| format!("segment_by [{}] order_by [{}]", c.segment_by.join(","), c.order_by.join(",")))),
+            (
+                "compression",
+                wanted
+                    .compression
+                    .as_ref()
+                    .map(|c| format!("segment_by [{}] order_by [{}]", c.segment_by.join(","), c.order_by.join(","))),
+            ),
             ("compress_after", wanted.compression.as_ref().map(|c| c.after.to_string())),
             ("retention", Some(wanted.retention.map_or_else(|| "(none)".to_string(), |r| r.to_string()))),
         ];
@@ -588,6 +594,14 @@ mod tests {
         let plan = diff(&env("    retention: 30 days\n"), &matching_live());
         assert!(plan.changes.is_empty(), "{:#?}", plan.changes);
         assert!(plan.missing.is_empty() && plan.unmanaged.is_empty());
+        let matched: Vec<String> = plan.matched.iter().map(|c| format!("{} {}", c.object, c.setting)).collect();
+        assert_eq!(
+            matched,
+            ["readings chunk_interval", "readings compression", "readings compress_after", "readings retention"],
+            "what verify passes on"
+        );
+        let empty = diff(&env("    retention: 30 days\n"), &Live::default());
+        assert!(empty.matched.is_empty(), "nothing read, nothing matched");
     }
 
     #[test]

@@ -252,7 +252,10 @@ mod tests {
             Some("http://localhost:4566")
         );
         assert_eq!(overridden_endpoint(Some("https://sts.us-east-1.amazonaws.com"), vars(&[])), None);
-        assert_eq!(overridden_endpoint(Some("http://10.0.0.9:5000"), vars(&[])).as_deref(), Some("http://10.0.0.9:5000"));
+        assert_eq!(
+            overridden_endpoint(Some("http://10.0.0.9:5000"), vars(&[])).as_deref(),
+            Some("http://10.0.0.9:5000")
+        );
     }
 
     #[test]
@@ -293,11 +296,15 @@ mod tests {
         );
         let st04 = &results[2];
         assert_eq!(st04.status, Status::Pass, "configuration read back keeps its status");
-        assert!(st04.emulated.as_deref().unwrap().starts_with("configuration read back from moto at http://127.0.0.1:5000"));
-        assert_eq!((results[3].status, results[3].emulated.as_deref()), (
-            Status::Error,
-            Some("AWS emulated by moto at http://127.0.0.1:5000")
-        ));
+        assert!(st04
+            .emulated
+            .as_deref()
+            .unwrap()
+            .starts_with("configuration read back from moto at http://127.0.0.1:5000"));
+        assert_eq!(
+            (results[3].status, results[3].emulated.as_deref()),
+            (Status::Error, Some("AWS emulated by moto at http://127.0.0.1:5000"))
+        );
         assert_eq!((results[4].status, &results[4].emulated), (Status::Pass, &None), "PostgreSQL is not emulated");
         assert_eq!(results[5].status, Status::Skip, "a Multi-AZ primary's AZ is moto's pick");
     }

@@ -124,9 +124,7 @@ pub fn markdown(run: &VerifyRun) -> String {
         out.push_str(&format!("| Bundle (SHA-256) | `{}` |\n", bundle.digest));
     }
     if let Some(emulator) = &run.aws_emulator {
-        out.push_str(&format!(
-            "| AWS | **emulated by {emulator}**: results marked so read the emulator, not AWS |\n"
-        ));
+        out.push_str(&format!("| AWS | **emulated by {emulator}**: results marked so read the emulator, not AWS |\n"));
     }
     out.push_str(&format!("| Result | {} |\n\n", summary(run)));
     out.push_str("## Migrations verified\n\n| file | SHA-256 |\n|---|---|\n");
@@ -230,5 +228,66 @@ mod tests {
         assert!(text.contains("FAIL  ST-01"), "{text}");
         assert!(text.contains("observed: connected | as app | expected: refused"), "{text}");
         assert!(text.ends_with("prod: 1 passed, 1 failed, 1 skipped, 1 could not be decided\n"), "{text}");
+    }
+
+    /// Against an emulator every result from it says so where a reader looks: the text line, the
+    /// Markdown row and summary, the JUnit message, output and properties.
+    #[test]
+    fn results_from_an_emulator_say_so_in_every_report() {
+        let mut run = run();
+        run.aws_emulator =
+            Some(crate::verify::emulator::Emulator { name: "moto".into(), endpoint: "http://127.0.0.1:5000".into() });
+        let label = "configuration read back from moto at http://127.0.0.1:5000: what Terraform sent, not proof that AWS holds it";
+        run.results[1].emulated = Some(label.into());
+        run.results[2].status = Status::Skip;
+        run.results[2].skip = Some(Skip::Emulated);
+        run.results[2].reason =
+            Some("decided by an emulator (moto at http://127.0.0.1:5000): x; it reported PASS: y".into());
+        run.results[2].emulated = Some("AWS emulated by moto at http://127.0.0.1:5000: not decided".into());
+        let text = table(&run, &|_, s| s.to_string());
+        let st02 = text.lines().find(|l| l.starts_with("PASS  ST-02")).unwrap();
+        assert!(st02.ends_with(&format!(" [{label}] connected | as app")), "{text}");
+        assert!(
+            text.contains("SKIP  ST-03") && text.contains("decided by an emulator (moto at http://127.0.0.1:5000)"),
+            "{text}"
+        );
+        assert!(!text.contains("[AWS emulated by moto at http://127.0.0.1:5000: not decided]"), "said once: {text}");
+        assert!(text.ends_with("; AWS emulated by moto at http://127.0.0.1:5000 (1 not decided there)\n"), "{text}");
+        let md = markdown(&run);
+        assert!(md.contains("| AWS | **emulated by moto at http://127.0.0.1:5000**"), "{md}");
+        assert!(
+            md.contains(&format!(
+                "| ST-02 | §10.5 | A connection without TLS is refused | **PASS** | **[{label}]**<br>observed"
+            )),
+            "{md}"
+        );
+        let xml = junit(&run);
+        assert!(xml.contains("name=\"aws_emulator\" value=\"moto at http://127.0.0.1:5000\""), "{xml}");
+        assert!(xml.contains(&format!("<system-out>[{label}] connected | as app\nST-02 (PRD §10.5)")), "{xml}");
+        assert!(xml.contains(&format!("name=\"emulated\" value=\"{label}\"")), "{xml}");
+        assert!(xml.contains("<skipped message=\"decided by an emulator (moto at http://127.0.0.1:5000)"), "{xml}");
+        let json = json(&run);
+        assert!(json.contains("\"aws_emulator\": {") && json.contains("\"skip\": \"emulated\""), "{json}");
+        assert!(json.contains(&format!("\"emulated\": \"{label}\"")), "{json}");
+    }
+
+    /// A PASS decided on a stand-in says so in its one line, in every report (JUnit has no message for a
+    /// success: its output leads with it).
+    #[test]
+    fn a_pass_on_a_stand_in_says_so_in_its_one_line() {
+        let mut run = run();
+        run.results[1].stand_in("measured on PGlite (PostgreSQL 17.5 in WebAssembly), the local stand-in");
+        let reason = "stand-in: measured on PGlite (PostgreSQL 17.5 in WebAssembly), the local stand-in";
+        assert_eq!(run.results[1].reason.as_deref(), Some(reason));
+        assert!(table(&run, &|_, s| s.to_string()).contains(&format!("{reason}\n")));
+        assert!(markdown(&run).contains(&format!("**PASS** | {reason}<br>observed")));
+        assert!(junit(&run).contains(&format!("<system-out>{reason}\nST-02 (PRD §10.5)")));
+        run.results[0].stand_in("a plain forced failover stood in for a network partition");
+        assert_eq!(
+            run.results[0].reason.as_deref(),
+            Some("stand-in: a plain forced failover stood in for a network partition; a plaintext connection was accepted")
+        );
+        run.results[3].stand_in("x");
+        assert_eq!(run.results[3].reason.as_deref(), Some("AWS could not be read"), "an ERROR decided nothing");
     }
 }
