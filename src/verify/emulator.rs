@@ -58,8 +58,8 @@ pub fn is_aws_endpoint(url: &str) -> bool {
 
 /// The first endpoint override that is not AWS, from the SDK's resolved endpoint and the process
 /// environment's `AWS_ENDPOINT_URL` and `AWS_ENDPOINT_URL_<SERVICE>` variables (empty ones are unset).
-pub fn overridden_endpoint<'a>(
-    sdk_endpoint: Option<&'a str>,
+pub fn overridden_endpoint(
+    sdk_endpoint: Option<&str>,
     variables: impl IntoIterator<Item = (String, String)>,
 ) -> Option<String> {
     let mut candidates: Vec<String> = sdk_endpoint.map(str::to_string).into_iter().collect();
