@@ -1,6 +1,8 @@
 //! The registry of checks: every acceptance criterion of PRD §10 and what a careful reviewer adds (`GL-*`),
 //! each decided by a pure function of the environment and the gathered facts, so the rules are unit-tested
-//! without a server. A check never passes on a fact it could not read. The table is here, the decisions live
+//! without a server. A check never passes on a fact it could not read, nor on facts read but empty (the
+//! guard `no_check_passes_on_readable_but_empty_facts`): a policy passes on what the reconciler read as
+//! declared, not on a diff that said nothing. The table is here, the decisions live
 //! by PRD section in `functional` (§10.1), `resilience` (§10.3–10.4), `security` (§10.5, GL-10) and `posture`
 //! (the other GL-*); the drills and benchmarks in `verify::{replication, backup, restore, bench_checks}`.
 
