@@ -134,6 +134,8 @@ pub fn run(ctx: &Context, args: &VerifyArgs) -> Result<Exit, Error> {
         let why = "the drill needs the PgBouncers' addresses: pass --pooler-url and --pooler-admin-url".to_string();
         verify::pooler_checks::set(&mut results, "HA-05", verify::Outcome::Error(why), &facts.at);
     }
+    // Every result is in: the last step before the reports (the emulator rule).
+    verify::conclude(&mut results, &loaded.environment, &facts);
     let configuration = serde_json::to_string(&loaded.environment).expect("the model serialises");
     let run = VerifyRun {
         environment: loaded.name.clone(),
@@ -146,6 +148,7 @@ pub fn run(ctx: &Context, args: &VerifyArgs) -> Result<Exit, Error> {
             bundle::compute(&ctx.project, loaded, ctx.env_name()?, &stage.migrations)
                 .map_err(|e| Error::Usage(e.to_string()))?,
         ),
+        aws_emulator: facts.aws_emulator.clone(),
         results,
     };
     print!("{}", render(&run, args.format, ctx));

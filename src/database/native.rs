@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use tokio_postgres::Client;
 
-use super::policies::{ident, literal, qualified, same_interval, shown, Change, PolicyPlan};
+use super::policies::{ident, literal, qualified, same_interval, shown, Change, Compared, PolicyPlan};
 use crate::config::interval::Interval;
 use crate::config::model::Environment;
 
@@ -272,12 +272,18 @@ pub fn diff(env: &Environment, live: &NativeLive) -> PolicyPlan {
     let mut plan = PolicyPlan::default();
     let Some(partman) = &live.partman else {
         plan.missing.push("pg_partman (created by migration 0002)".into());
+        // Nothing can be compared, and nothing is as declared: say so for every declared setting.
+        for (name, table) in &env.hypertables {
+            let why = "pg_partman is not installed (migration 0002 creates it)";
+            not_compared(&mut plan, name, table, why);
+        }
         return plan;
     };
     let schema = ident(&partman.schema);
     for (name, table) in &env.hypertables {
         if !live.partitioned.contains(name) {
             plan.missing.push(name.clone());
+            not_compared(&mut plan, name, table, &format!("{name} does not exist or is not a partitioned table"));
             continue;
         }
         let premake = premake_for(&table.chunk_interval);
@@ -292,6 +298,12 @@ pub fn diff(env: &Environment, live: &NativeLive) -> PolicyPlan {
             None => "retention = NULL".to_string(),
         };
         let Some(config) = live.configs.get(name) else {
+            not_compared(
+                &mut plan,
+                name,
+                table,
+                &format!("pg_partman does not manage {name} yet (no part_config row)"),
+            );
             let p_type = if partman.major() < 5 { ", p_type => 'native'" } else { "" };
             plan.changes.push(Change::new(
                 name,
@@ -311,7 +323,9 @@ pub fn diff(env: &Environment, live: &NativeLive) -> PolicyPlan {
         let update = |set: String| {
             format!("UPDATE {schema}.part_config SET {set} WHERE parent_table = {parent}; {run_maintenance}")
         };
-        if !same_interval(Some(&config.interval), &table.chunk_interval) {
+        if same_interval(Some(&config.interval), &table.chunk_interval) {
+            plan.matched.push(Compared::new(name, "partition_interval", format!("every {}", table.chunk_interval)));
+        } else {
             let mut c = Change::new(
                 name,
                 "partition_interval",
@@ -364,7 +378,10 @@ pub fn diff(env: &Environment, live: &NativeLive) -> PolicyPlan {
             (Some(live), Some(want)) => !same_interval(Some(live), want) || config.retention_keep_table,
             _ => true,
         };
-        if retention_differs {
+        if !retention_differs {
+            let value = table.retention.map_or_else(|| "(none)".to_string(), |r| r.to_string());
+            plan.matched.push(Compared::new(name, "retention", value));
+        } else {
             let mut c = Change::new(
                 name,
                 "retention",
@@ -422,6 +439,14 @@ pub fn diff(env: &Environment, live: &NativeLive) -> PolicyPlan {
     }
     cron_changes(env, live, &partman.schema, &mut plan);
     plan
+}
+
+/// A declared table whose partitioning and retention could not be compared, and why.
+fn not_compared(plan: &mut PolicyPlan, name: &str, table: &crate::config::model::Hypertable, why: &str) {
+    plan.not_compared.push(Compared::new(name, "partition_interval", why));
+    if table.retention.is_some() {
+        plan.not_compared.push(Compared::new(name, "retention", why));
+    }
 }
 
 fn cron_changes(env: &Environment, live: &NativeLive, partman_schema: &str, plan: &mut PolicyPlan) {
@@ -719,5 +744,41 @@ mod tests {
         let plan = diff(&env("    retention: 30 days\n"), &live);
         assert_eq!(plan.changes[0].statement, "CREATE EXTENSION IF NOT EXISTS pg_cron;");
         assert_eq!(plan.changes.len(), 4, "the extension, then the three jobs (maintenance, heartbeat, refresh)");
+    }
+
+    /// What `verify` passes FA-05/FA-07 on: the settings read and found as declared; and what it fails them
+    /// on: a declared setting that could not be compared, with why. `plan`'s part (changes, missing) is as
+    /// before.
+    #[test]
+    fn a_declared_retention_that_cannot_be_compared_is_said_so_and_one_read_as_declared_is_matched() {
+        let e = env("    retention: 30 days\n");
+        let plan = diff(&e, &matching());
+        let matched: Vec<String> =
+            plan.matched.iter().map(|c| format!("{} {} {}", c.object, c.setting, c.detail)).collect();
+        assert_eq!(matched, ["readings partition_interval every 1 day", "readings retention 30 days"]);
+        assert!(plan.not_compared.is_empty());
+
+        let why = |plan: &PolicyPlan| -> Vec<String> {
+            plan.not_compared.iter().map(|c| format!("{} {}: {}", c.object, c.setting, c.detail)).collect()
+        };
+        let mut live = matching();
+        live.partman = None;
+        let plan = diff(&e, &live);
+        assert_eq!(plan.missing, ["pg_partman (created by migration 0002)"]);
+        assert!(plan.changes.is_empty() && plan.matched.is_empty());
+        assert_eq!(why(&plan)[1], "readings retention: pg_partman is not installed (migration 0002 creates it)");
+
+        let mut live = matching();
+        live.partitioned.clear();
+        let plan = diff(&e, &live);
+        assert_eq!(plan.missing, ["readings"]);
+        assert_eq!(why(&plan)[1], "readings retention: readings does not exist or is not a partitioned table");
+
+        let mut live = matching();
+        live.configs.clear();
+        let plan = diff(&e, &live);
+        assert_eq!(plan.changes[0].setting, "partitioning");
+        assert_eq!(why(&plan)[1], "readings retention: pg_partman does not manage readings yet (no part_config row)");
+        assert!(diff(&env(""), &live).not_compared.iter().all(|c| c.setting != "retention"), "none declared");
     }
 }

@@ -97,6 +97,31 @@ pub struct PolicyPlan {
     /// What the plan chose where the file is silent, and the state of scheduled jobs, one line each.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// Declared settings the reconciler read and found as declared: what `verify` passes on. An empty diff
+    /// alone proves nothing, since a setting that could not be compared shows no difference either. Not
+    /// part of `plan`'s output (it lists differences).
+    #[serde(skip)]
+    pub matched: Vec<Compared>,
+    /// Declared settings the reconciler could not compare, each with why (the table does not exist, is not
+    /// partitioned, pg_partman is not installed or does not manage it). `plan` shows the cause under
+    /// `missing` or as a change; `verify` fails the setting with this reason.
+    #[serde(skip)]
+    pub not_compared: Vec<Compared>,
+}
+
+/// One declared setting of one object, and what the reconciler found: the live value (in `matched`) or
+/// why it could not compare it (in `not_compared`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Compared {
+    pub object: String,
+    pub setting: String,
+    pub detail: String,
+}
+
+impl Compared {
+    pub(crate) fn new(object: &str, setting: &str, detail: impl Into<String>) -> Compared {
+        Compared { object: object.to_string(), setting: setting.to_string(), detail: detail.into() }
+    }
 }
 
 /// The live state of one hypertable.
@@ -243,6 +268,28 @@ fn diff(env: &Environment, live: &Live) -> PolicyPlan {
         }
         let empty = LiveHypertable::default();
         hypertable_changes(name, wanted, present.unwrap_or(&empty), present.is_some(), &mut plan.changes);
+        if present.is_none() {
+            continue;
+        }
+        // What was read and left unchanged is as declared.
+        let declared = [
+            ("chunk_interval", Some(wanted.chunk_interval.to_string())),
+            (
+                "compression",
+                wanted
+                    .compression
+                    .as_ref()
+                    .map(|c| format!("segment_by [{}] order_by [{}]", c.segment_by.join(","), c.order_by.join(","))),
+            ),
+            ("compress_after", wanted.compression.as_ref().map(|c| c.after.to_string())),
+            ("retention", Some(wanted.retention.map_or_else(|| "(none)".to_string(), |r| r.to_string()))),
+        ];
+        for (setting, value) in declared {
+            let Some(value) = value else { continue };
+            if !plan.changes.iter().any(|c| c.object == *name && c.setting == setting) {
+                plan.matched.push(Compared::new(name, setting, value));
+            }
+        }
     }
     for (name, wanted) in &env.continuous_aggregates {
         let job = match live.aggregates.get(name) {
@@ -429,6 +476,13 @@ fn policy_change(
     }
 }
 
+/// The diff of a database with nothing in it (no TimescaleDB, no hypertables): what `verify` sees on a
+/// readable but empty database.
+#[cfg(test)]
+pub(crate) fn diff_of_an_empty_database(env: &Environment) -> PolicyPlan {
+    diff(env, &Live::default())
+}
+
 /// Compares a catalog interval with the environment's exactly (a month is not 30 days to TimescaleDB).
 pub(crate) fn same_interval(live: Option<&str>, wanted: &Interval) -> bool {
     live.and_then(|text| Interval::parse_postgres(text).ok()).is_some_and(|i| i == *wanted)
@@ -540,6 +594,14 @@ mod tests {
         let plan = diff(&env("    retention: 30 days\n"), &matching_live());
         assert!(plan.changes.is_empty(), "{:#?}", plan.changes);
         assert!(plan.missing.is_empty() && plan.unmanaged.is_empty());
+        let matched: Vec<String> = plan.matched.iter().map(|c| format!("{} {}", c.object, c.setting)).collect();
+        assert_eq!(
+            matched,
+            ["readings chunk_interval", "readings compression", "readings compress_after", "readings retention"],
+            "what verify passes on"
+        );
+        let empty = diff(&env("    retention: 30 days\n"), &Live::default());
+        assert!(empty.matched.is_empty(), "nothing read, nothing matched");
     }
 
     #[test]

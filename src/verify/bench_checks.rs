@@ -48,3 +48,13 @@ pub fn decide(f: &Facts, id: &str) -> Outcome {
         Outcome::Fail(format!("{} is not {}", verdict.observed, verdict.target), vec![evidence])
     }
 }
+
+/// What stood in for the target when bench check `id` was measured: PGlite (PostgreSQL in WebAssembly on
+/// one connection) stands in for a TimescaleDB server, so its figures say how PGlite did, not the target.
+pub fn stand_in(f: &Facts, id: &str) -> Option<String> {
+    let Some(Ok(report)) = &f.bench else { return None };
+    if !id.starts_with("PB-") || report.server != Some(crate::bench::server::ServerKind::Pglite) {
+        return None;
+    }
+    Some(format!("measured on {}, the local stand-in for the target's engine", report.server_label()))
+}

@@ -1,6 +1,8 @@
 //! The registry of checks: every acceptance criterion of PRD §10 and what a careful reviewer adds (`GL-*`),
 //! each decided by a pure function of the environment and the gathered facts, so the rules are unit-tested
-//! without a server. A check never passes on a fact it could not read. The table is here, the decisions live
+//! without a server. A check never passes on a fact it could not read, nor on facts read but empty (the
+//! guard `no_check_passes_on_readable_but_empty_facts`): a policy passes on what the reconciler read as
+//! declared, not on a diff that said nothing. The table is here, the decisions live
 //! by PRD section in `functional` (§10.1), `resilience` (§10.3–10.4), `security` (§10.5, GL-10) and `posture`
 //! (the other GL-*); the drills and benchmarks in `verify::{replication, backup, restore, bench_checks}`.
 
@@ -75,7 +77,7 @@ pub const CHECKS: &[Check] = &[
         "10.1",
         "Every declared table is partitioned as declared",
         "the policy reconciler's diff: missing tables, chunk/partition intervals",
-        |_, f| database(f, fa05)
+        fa05
     ),
     check!(
         "FA-06",
@@ -84,13 +86,7 @@ pub const CHECKS: &[Check] = &[
         "the policy reconciler's diff: compression, compress_after",
         fa06
     ),
-    check!(
-        "FA-07",
-        "10.1",
-        "Retention is configured as declared",
-        "the policy reconciler's diff: retention",
-        |_, f| database(f, fa07)
-    ),
+    check!("FA-07", "10.1", "Retention is configured as declared", "the policy reconciler's diff: retention", fa07),
     check!(
         "FA-08",
         "10.1",
@@ -351,8 +347,50 @@ fn aws_any(f: &Facts, decide: impl FnOnce(&AwsFacts) -> Outcome) -> Outcome {
     }
 }
 
+/// Why a check of declared secrets cannot be decided: secrets the environment declares (those `wanted`)
+/// that were not read from Secrets Manager. `None` when every one was.
+fn secrets_not_read(
+    e: &Environment,
+    a: &AwsFacts,
+    wanted: impl Fn(&crate::config::model::Secret) -> bool,
+) -> Option<String> {
+    let missing: Vec<&str> = e
+        .secrets
+        .values()
+        .filter(|s| wanted(s))
+        .filter(|s| !a.secrets.iter().any(|read| read.name == s.name))
+        .map(|s| s.name.as_str())
+        .collect();
+    (!missing.is_empty()).then(|| {
+        format!(
+            "declared but not read from Secrets Manager: {} (a provisioned master secret is found through the \
+             Terraform output `master_secret_arn`)",
+            missing.join(", ")
+        )
+    })
+}
+
+/// A flag AWS reports, as a reader wants it: yes, no, or not reported.
+fn yes_no(value: Option<bool>) -> String {
+    match value {
+        Some(true) => "yes".into(),
+        Some(false) => "no".into(),
+        None => "not reported".into(),
+    }
+}
+
+/// A value AWS reports, or "not reported".
+fn or_not_reported<T: std::fmt::Display>(value: Option<T>) -> String {
+    value.map_or_else(|| "not reported".into(), |v| v.to_string())
+}
+
+/// The environment file's name of a TLS mode (`verify-full`).
+fn tls_mode(mode: crate::config::model::TlsMode) -> String {
+    serde_json::to_value(mode).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+}
+
 /// The cluster and every instance, as (id, value) pairs of one attribute.
-fn each_member<T: std::fmt::Debug>(
+fn each_member<T>(
     a: &AwsFacts,
     cluster: impl Fn(&ClusterFact) -> T,
     instance: impl Fn(&InstanceFact) -> T,
@@ -366,12 +404,14 @@ fn all_members(source: &str, expected: &str, values: Vec<(String, String)>, ok: 
     if values.is_empty() {
         return Outcome::Error("no cluster or instance was found for the environment".into());
     }
-    let observed = values.iter().map(|(id, v)| format!("{id}: {v}")).collect::<Vec<_>>().join("; ");
+    let shown = |(id, v): &(String, String)| format!("{id}: {v}");
+    let observed = values.iter().map(shown).collect::<Vec<_>>().join("; ");
+    let wrong: Vec<String> = values.iter().filter(|(_, v)| !ok(v)).map(shown).collect();
     let ev = evidence(observed, expected, source);
-    if values.iter().all(|(_, v)| ok(v)) {
+    if wrong.is_empty() {
         pass(ev)
     } else {
-        fail(format!("not every member is {expected}"), ev)
+        fail(format!("expected {expected} on every member, but {}", wrong.join("; ")), ev)
     }
 }
 
@@ -379,7 +419,9 @@ fn all_members(source: &str, expected: &str, values: Vec<(String, String)>, ok: 
 mod tests {
     use super::*;
     use crate::config::model::TlsMode;
-    use crate::verify::facts::{Attempt, BehaviourFacts, IngressRule, JobFact, NetworkFacts, SecretFact};
+    use crate::verify::facts::{
+        Attempt, BehaviourFacts, ClusterFact, IngressRule, InstanceFact, JobFact, NetworkFacts, SecretFact,
+    };
 
     fn env(yaml_extra: &str) -> Environment {
         let yaml = format!(
@@ -409,6 +451,7 @@ mod tests {
             behaviour: Ok(behaviour_facts()),
             aws: Ok(AwsFacts { account: "123456789012".into(), kms_rotation: Some(true), ..AwsFacts::default() }),
             bench: None,
+            aws_emulator: None,
         }
     }
 
@@ -484,6 +527,7 @@ mod tests {
             behaviour: Err("cannot connect".into()),
             aws: Err("no endpoint".into()),
             bench: None,
+            aws_emulator: None,
         };
         for check in CHECKS {
             let outcome = (check.decide)(&e, &f);
@@ -531,7 +575,7 @@ mod tests {
 
     #[test]
     fn secrets_must_rotate_on_their_declared_schedule() {
-        let e = env("");
+        let e = env("secrets: { app: { name: app, username: app_service, rotation_days: 7 } }\n");
         let mut f = facts();
         let secret = SecretFact {
             name: "app".into(),
@@ -643,5 +687,212 @@ mod tests {
         let risky = env("accepted_risks: [no-deletion-protection]\ndeletion_protection: false\n");
         assert!(matches!((by_id("GL-03").decide)(&risky, &f), Outcome::Skip(Skip::Waived, _)));
         assert!(matches!((by_id("HA-06").decide)(&env(""), &f), Outcome::Skip(Skip::NotApplicable, _)));
+    }
+
+    /// Environments that declare everything a check could look at: tables with retention and compression,
+    /// summaries, standbys, replicas, secrets with rotation, a pooler.
+    fn declaring_everything() -> Vec<Environment> {
+        let tables =
+            "hypertables:\n  readings:\n    time_column: t\n    chunk_interval: 1 day\n    retention: 30 days\n\
+            \x20   compression: { segment_by: [device], order_by: [t DESC], after: 7 days }\n\
+            continuous_aggregates:\n  hourly:\n    source: readings\n    bucket: 1 hour\n\
+            \x20   refresh: { start_offset: 3 hours, end_offset: 1 hour, schedule_interval: 1 hour }\n\
+            secrets: { app: { name: greenlang/app, username: app_service, rotation_days: 7 } }\n\
+            pooling: { kind: pgbouncer }\n";
+        let standbys = "replication:\n  standbys:\n    - { name: s1, mode: sync, port: 5433 }\n\
+                        \x20   - { name: a1, mode: async, port: 5434 }\n";
+        let replicas = "replicas: [{ name: r1, instance_class: db.r6g.large, availability_zone: us-east-1b }]";
+        [
+            format!("engine: {{ kind: external, version: '16.6' }}\ntimeseries: {{ backend: native }}\n{standbys}"),
+            "engine: { kind: external, version: '17.5' }\ntimeseries: { backend: timescaledb }\n".to_string(),
+            format!(
+                "engine: {{ kind: rds-postgresql, version: '16.6', multi_az: true, {replicas} }}\n\
+                 timeseries: {{ backend: native }}\n"
+            ),
+            format!("engine: {{ kind: aurora-postgresql, version: '16.6', {replicas} }}\ntimeseries: {{ backend: native }}\n"),
+        ]
+        .iter()
+        .map(|engine| {
+            let yaml = format!(
+                "project: p\ntier: production\naws: {{ account_id: '123456789012', region: us-east-1 }}\n{engine}{tables}"
+            );
+            serde_yaml_ng::from_str(&yaml).unwrap_or_else(|e| panic!("{e}: {yaml}"))
+        })
+        .collect()
+    }
+
+    /// What the reconciler says of a database with nothing in it, for `e`'s backend.
+    fn diff_of_an_empty_database(e: &Environment) -> crate::database::policies::PolicyPlan {
+        use crate::database::native::{diff, Cron, NativeLive};
+        match e.timeseries.backend {
+            crate::config::model::Backend::Native => diff(
+                e,
+                &NativeLive {
+                    database: "app".into(),
+                    partman: None,
+                    partitioned: Default::default(),
+                    configs: Default::default(),
+                    default_rows: Default::default(),
+                    summaries: Default::default(),
+                    cron: Cron::NotLoaded,
+                },
+            ),
+            crate::config::model::Backend::Timescaledb => crate::database::policies::diff_of_an_empty_database(e),
+        }
+    }
+
+    /// Every source read, and nothing in it: no tables, no jobs, no standbys, no backups, no replication,
+    /// no members, every list empty, every optional value unreported, every attempt without a word.
+    fn readable_but_empty(e: &Environment, policies: crate::database::policies::PolicyPlan, members: bool) -> Facts {
+        let nothing = Attempt::Refused(String::new());
+        let mut aws = AwsFacts { network: Some(Ok(NetworkFacts::default())), ..AwsFacts::default() };
+        if members {
+            aws.instances = vec![InstanceFact { id: "db".into(), ..InstanceFact::default() }];
+            aws.cluster = Some(ClusterFact { id: "cluster".into(), ..ClusterFact::default() });
+            aws.secrets = e
+                .secrets
+                .values()
+                .map(|s| SecretFact {
+                    name: s.name.clone(),
+                    declared_rotation_days: s.rotation_days,
+                    rotation_enabled: false,
+                    rotation_days: None,
+                    days_since_rotation: None,
+                    days_since_creation: None,
+                    kms_key: None,
+                })
+                .collect();
+            aws.network =
+                Some(Ok(NetworkFacts { managed_group: None, attached_groups: vec!["sg-db".into()], ingress: vec![] }));
+        }
+        Facts {
+            at: "2026-11-26T12:00:00Z".into(),
+            database: Ok(DbFacts {
+                policies,
+                replication: Some(crate::verify::replication::ReplicationFacts::default()),
+                ..DbFacts::default()
+            }),
+            behaviour: Ok(BehaviourFacts {
+                target: String::new(),
+                tls_mode: TlsMode::VerifyFull,
+                configured: nothing.clone(),
+                plaintext: nothing.clone(),
+                wrong_password: nothing,
+                below_minimum_tls: None,
+                append_only: Ok(vec![]),
+                append_only_triggers: vec![],
+            }),
+            aws: Ok(aws),
+            bench: None,
+            aws_emulator: None,
+        }
+    }
+
+    /// The guard of "PASS on evidence that does not exist": every check over facts that were read and
+    /// hold nothing, on every engine and backend, with the empty database's own diff and with a diff that
+    /// compared nothing. None passes.
+    #[test]
+    fn no_check_passes_on_readable_but_empty_facts() {
+        let all = crate::verify::Selection::default();
+        for e in declaring_everything() {
+            for (policies, members) in [
+                (diff_of_an_empty_database(&e), false),
+                (diff_of_an_empty_database(&e), true),
+                (crate::database::policies::PolicyPlan::default(), false),
+            ] {
+                let facts = readable_but_empty(&e, policies, members);
+                for r in crate::verify::decide(&e, &facts, &all, "2026-11-26") {
+                    assert_ne!(
+                        r.status,
+                        crate::verify::Status::Pass,
+                        "{} passed on nothing ({:?}, {:?}): {:?}",
+                        r.id,
+                        e.engine.kind,
+                        e.timeseries.backend,
+                        r.evidence
+                    );
+                }
+            }
+        }
+    }
+
+    /// The report from the issue: a fresh, empty PostgreSQL 15 database on the native backend (no
+    /// tables, no pg_partman) FAILs FA-07, naming why each declared retention is not in place.
+    #[test]
+    fn retention_on_an_empty_native_database_is_not_in_place() {
+        let e = &declaring_everything()[0];
+        let f = readable_but_empty(e, diff_of_an_empty_database(e), false);
+        let Outcome::Fail(why, ev) = (by_id("FA-07").decide)(e, &f) else { panic!("FA-07 must fail") };
+        assert_eq!(why, "retention policies differ from the environment file");
+        assert_eq!(
+            ev[0].observed,
+            "readings retention: declared, but not in place: pg_partman is not installed (migration 0002 creates it)"
+        );
+        let none_declared = env("hypertables: { t: { time_column: ts, chunk_interval: 1 day } }\n");
+        assert!(matches!((by_id("FA-07").decide)(&none_declared, &f), Outcome::Skip(Skip::NotApplicable, _)));
+    }
+
+    /// Text a reader sees must not carry Rust's debug formatting.
+    fn debug_formatting(text: &str) -> Option<&'static str> {
+        ["Some(", "None", "ServiceError", "Ok(", "Err("].into_iter().find(|t| text.contains(t))
+    }
+
+    /// Every check's reason and evidence over sample facts (readable but empty, and with members whose
+    /// values are reported or not), through every report: yes/no, the value, or "not reported".
+    #[test]
+    fn no_reason_or_evidence_shows_debug_formatting() {
+        let all = crate::verify::Selection::default();
+        for e in declaring_everything() {
+            let mut samples = vec![
+                readable_but_empty(&e, diff_of_an_empty_database(&e), false),
+                readable_but_empty(&e, diff_of_an_empty_database(&e), true),
+            ];
+            let mut reported = readable_but_empty(&e, diff_of_an_empty_database(&e), true);
+            let a = reported.aws.as_mut().unwrap();
+            a.kms_key_arn = Some("arn:key".into());
+            a.kms_rotation = Some(true);
+            a.instances[0] = InstanceFact {
+                id: "db".into(),
+                availability_zone: Some("us-east-1a".into()),
+                publicly_accessible: Some(false),
+                encrypted: Some(true),
+                kms_key: Some("arn:key".into()),
+                iam_auth: Some(true),
+                deletion_protection: Some(false),
+                backup_retention_days: Some(7),
+                multi_az: Some(true),
+                parameter_status: vec!["pg: in-sync".into()],
+                minutes_since_restorable: Some(3),
+                security_groups: vec!["sg-db".into()],
+            };
+            samples.push(reported);
+            for facts in samples {
+                let results = crate::verify::decide(&e, &facts, &all, "2026-11-26");
+                for r in &results {
+                    let mut texts = vec![r.reason.clone().unwrap_or_default()];
+                    for ev in &r.evidence {
+                        texts.extend([ev.observed.clone(), ev.expected.clone(), ev.source.clone()]);
+                    }
+                    for text in texts {
+                        assert_eq!(debug_formatting(&text), None, "{}: {text}", r.id);
+                    }
+                }
+                let run = crate::verify::VerifyRun {
+                    environment: "e".into(),
+                    at: "t".into(),
+                    git_commit: None,
+                    configuration_hash: "h".into(),
+                    terraform_hash: None,
+                    migrations: vec![],
+                    bundle: None,
+                    aws_emulator: None,
+                    results,
+                };
+                let table = crate::verify::report::table(&run, &|_, s| s.to_string());
+                for text in [table, crate::verify::report::markdown(&run), crate::verify::report::junit(&run)] {
+                    assert_eq!(debug_formatting(&text), None, "{text}");
+                }
+            }
+        }
     }
 }

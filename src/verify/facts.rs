@@ -26,6 +26,8 @@ pub struct Facts {
     pub aws: Gathered<AwsFacts>,
     /// The `glctl bench` run of `verify --bench`; `None` without it.
     pub bench: Option<super::bench_checks::BenchFacts>,
+    /// The AWS emulator glctl talks to instead of AWS (`emulator`): decided once, here.
+    pub aws_emulator: Option<super::emulator::Emulator>,
 }
 
 #[derive(Debug, Default)]
@@ -199,8 +201,28 @@ pub async fn gather(loaded: &Loaded, stage: &DatabaseStage<'_>, aws: &AwsContext
             (database, Ok(behaviour_facts(&target, session).await))
         }
     };
+    let aws_emulator = aws_emulator(aws).await;
     let aws = aws_facts(loaded, aws, work_dir, now_secs).await;
-    Facts { at, database, behaviour, aws, bench: None }
+    Facts { at, database, behaviour, aws, bench: None, aws_emulator }
+}
+
+/// Whether AWS calls go to an emulator (`emulator::overridden_endpoint`), and which: moto says so in the
+/// caller ARN it answers with (`…:user/moto`).
+async fn aws_emulator(aws: &AwsContext) -> Option<super::emulator::Emulator> {
+    let config = aws.config().await.ok();
+    let endpoint = super::emulator::overridden_endpoint(config.and_then(|c| c.endpoint_url()), std::env::vars())?;
+    let moto = match config {
+        Some(config) => aws_sdk_sts::Client::new(config)
+            .get_caller_identity()
+            .send()
+            .await
+            .ok()
+            .and_then(|identity| identity.arn().map(|arn| arn.ends_with(":user/moto")))
+            .unwrap_or(false),
+        None => false,
+    };
+    let name = if moto { "moto" } else { "an AWS emulator" };
+    Some(super::emulator::Emulator { name: name.into(), endpoint })
 }
 
 async fn database_facts(

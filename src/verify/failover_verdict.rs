@@ -88,6 +88,19 @@ pub fn apply(results: &mut [CheckResult], env: &Environment, end: &DrillEnd, at:
         };
         let outcome = decide(end, limit, label);
         result.set(outcome, at);
+        if let Some(what) = stood_in_for(result.id) {
+            result.stand_in(&format!("a plain forced failover stood in for {what} (drills.simulate_with_failover)"));
+        }
+    }
+}
+
+/// What the forced failover stands in for, for HA-02…HA-04.
+fn stood_in_for(id: &str) -> Option<&'static str> {
+    match id {
+        "HA-02" => Some("a network partition"),
+        "HA-03" => Some("a storage (EBS volume) failure"),
+        "HA-04" => Some("the loss of an availability zone"),
+        _ => None,
     }
 }
 
@@ -324,5 +337,34 @@ mod tests {
         assert!(
             matches!(partition_storage_az(&allowed, "x"), Outcome::Skip(Skip::NeedsDrills, w) if w.contains("simulated by a forced failover"))
         );
+    }
+
+    /// HA-02…HA-04 passed by a plain failover say so in their one-line reason, not only in the evidence.
+    #[test]
+    fn a_failover_standing_in_for_a_partition_says_so_in_the_reason() {
+        let env: Environment = serde_yaml_ng::from_str(
+            "project: p\ntier: non-production\naws: {account_id: '123456789012', region: us-east-1}\n\
+             engine: {kind: external, version: '16.6'}\ntimeseries: {backend: native}\n\
+             drills: {simulate_with_failover: true}\n",
+        )
+        .unwrap();
+        let selection = crate::verify::Selection { only: vec!["HA-".into()], ..Default::default() };
+        let facts = crate::verify::facts::Facts {
+            at: "t".into(),
+            database: Err("-".into()),
+            behaviour: Err("-".into()),
+            aws: Err("-".into()),
+            bench: None,
+            aws_emulator: None,
+        };
+        let mut results = crate::verify::decide(&env, &facts, &selection, "2026-11-26");
+        apply(&mut results, &env, &measured(&failover(Instant::now()), vec![]), "t");
+        let reason = |id: &str| results.iter().find(|r| r.id == id).unwrap().reason.clone();
+        assert_eq!(reason("HA-01"), None, "HA-01 is the failover itself");
+        assert_eq!(
+            reason("HA-02").as_deref(),
+            Some("stand-in: a plain forced failover stood in for a network partition (drills.simulate_with_failover)")
+        );
+        assert!(reason("HA-04").unwrap().contains("stood in for the loss of an availability zone"));
     }
 }

@@ -7,6 +7,7 @@ pub mod backup_drills;
 pub mod backup_rds;
 pub mod bench_checks;
 pub mod checks;
+pub mod emulator;
 pub mod facts;
 pub mod failover_cause;
 pub mod failover_drill;
@@ -53,6 +54,9 @@ pub enum Skip {
     Waived,
     NeedsDrills,
     NeedsBench,
+    /// Against an AWS emulator, whose invented values would decide it (`emulator`): neither a PASS nor a
+    /// FAIL; the reason names the emulator and what it reported.
+    Emulated,
 }
 
 /// A check's decision.
@@ -74,6 +78,18 @@ pub enum Status {
     Error,
 }
 
+impl Status {
+    /// As every report prints it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::Pass => "PASS",
+            Status::Fail => "FAIL",
+            Status::Skip => "SKIP",
+            Status::Error => "ERROR",
+        }
+    }
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct CheckResult {
     pub id: &'static str,
@@ -84,10 +100,14 @@ pub struct CheckResult {
     pub status: Status,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub skip: Option<Skip>,
-    /// Why it failed, was skipped or could not be decided.
+    /// Why it failed, was skipped or could not be decided; on a PASS, what stood in for the real thing.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     pub evidence: Vec<Evidence>,
+    /// Set where the result comes from an AWS emulator, saying which and what that means for it
+    /// (`emulator::apply`); every report shows it on the result's line.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub emulated: Option<String>,
 }
 
 /// One verify run: what was verified and every result.
@@ -105,6 +125,9 @@ pub struct VerifyRun {
     /// The bundle verified (`bundle.rs`): what a promotion from this environment carries.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bundle: Option<crate::bundle::Bundle>,
+    /// The AWS emulator the run talked to instead of AWS (`emulator`), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub aws_emulator: Option<emulator::Emulator>,
     pub results: Vec<CheckResult>,
 }
 
@@ -174,9 +197,19 @@ pub fn decide(env: &Environment, facts: &Facts, selection: &Selection, today: &s
                     other => other,
                 },
             };
-            result(check, outcome, &facts.at)
+            let mut result = result(check, outcome, &facts.at);
+            if let Some(note) = bench_checks::stand_in(facts, check.id) {
+                result.stand_in(&note);
+            }
+            result
         })
         .collect()
+}
+
+/// The last step before a run is reported, after the drills, the backup listings and the PgBouncer checks
+/// have put their results in: the emulator rule (`emulator::apply`) over every result.
+pub fn conclude(results: &mut [CheckResult], env: &Environment, facts: &Facts) {
+    emulator::apply(results, env, facts.aws_emulator.as_ref());
 }
 
 fn result(check: &Check, outcome: Outcome, at: &str) -> CheckResult {
@@ -190,6 +223,7 @@ fn result(check: &Check, outcome: Outcome, at: &str) -> CheckResult {
         skip: None,
         reason: None,
         evidence: Vec::new(),
+        emulated: None,
     };
     result.set(outcome, at);
     result
@@ -212,6 +246,19 @@ impl CheckResult {
             Outcome::Error(why) => (Status::Error, None, Some(why), vec![]),
         };
         (self.status, self.skip, self.reason, self.evidence) = (status, skip, reason, evidence);
+    }
+
+    /// Says in the one-line reason that the result was decided on a stand-in (`note`: what stood in for
+    /// what), not only in its evidence. Only a PASS or FAIL is decided on anything.
+    pub fn stand_in(&mut self, note: &str) {
+        let prefix = format!("stand-in: {note}");
+        self.reason = match (self.status, self.reason.take()) {
+            (Status::Pass, None) => Some(prefix),
+            (Status::Pass | Status::Fail, Some(why)) if !why.starts_with("stand-in: ") => {
+                Some(format!("{prefix}; {why}"))
+            }
+            (_, reason) => reason,
+        };
     }
 }
 
@@ -236,6 +283,7 @@ mod tests {
             behaviour: Err("down".into()),
             aws: Err("down".into()),
             bench: None,
+            aws_emulator: None,
         }
     }
 
@@ -278,6 +326,7 @@ mod tests {
             terraform_hash: None,
             migrations: vec![],
             bundle: None,
+            aws_emulator: None,
             results,
         };
         let unreachable_run = run(results);

@@ -200,6 +200,7 @@ mod tests {
             behaviour: Err("-".into()),
             aws: Err("-".into()),
             bench: None,
+            aws_emulator: None,
         }
     }
 

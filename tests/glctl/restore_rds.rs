@@ -192,9 +192,12 @@ fn drill(endpoint: &str, name: &str, aurora: bool) {
     }
     let pid_scratch = if aurora { "deleted cluster glctl-drill-br-04-" } else { "deleted instance glctl-drill-br-04-" };
     assert!(why.contains(pid_scratch) && why.contains("SkipFinalSnapshot, DeleteAutomatedBackups"), "{why}");
+    // A FAIL against moto is moto's restore window: not decided there (verify::emulator), the FAIL kept in
+    // the reason.
     let (status, why) = result("BR-05");
-    assert_eq!(status, "FAIL", "{why}");
-    assert!(why.starts_with("acceptance.pitr_targets.br05 targets "), "{why}");
+    assert_eq!(status, "SKIP", "{why}");
+    assert!(why.starts_with(&format!("decided by an emulator (moto at {endpoint}): ")), "{why}");
+    assert!(why.contains("it reported FAIL: acceptance.pitr_targets.br05 targets "), "{why}");
     assert!(why.contains("backup.retention_days") && why.contains("refused before anything was created"), "{why}");
     // BR-01/BR-02 from the backup APIs: the automated snapshot moto took at creation, named with the window;
     // moto takes no later (incremental) one, so BR-02 is not decided.
@@ -203,7 +206,8 @@ fn drill(endpoint: &str, name: &str, aurora: bool) {
         r["evidence"][0]["observed"].as_str().unwrap_or_default().to_string()
     };
     let (status, why) = result("BR-01");
-    assert_eq!(status, "PASS", "{why}");
+    assert_eq!(status, "SKIP", "moto's active automated backup decides nothing: {why}");
+    assert!(why.starts_with(&format!("decided by an emulator (moto at {endpoint}): ")), "{why}");
     let observed = evidence("BR-01");
     assert!(observed.contains(&format!("automated snapshots: rds:greenlang-{name}-")), "{observed}");
     assert!(observed.contains("restore window 20"), "{observed}");
@@ -272,7 +276,7 @@ fn drill(endpoint: &str, name: &str, aurora: bool) {
         run.stderr
     );
     assert_eq!(runtime().block_on(scratch_left(endpoint)), [left], "every scratch copy of this run deleted");
-    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(run.code, 3, "nothing failed, much undecided: {}", run.stderr);
 }
 
 #[test]

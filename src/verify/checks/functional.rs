@@ -1,14 +1,14 @@
 //! PRD §10.1, functional acceptance (FA-*): the server, its extensions, partitions, policies and summaries as
 //! the environment file declares them.
 
-use super::{all_members, aws, aws_any, database, each_member, evidence, fail, na, pass};
+use super::{all_members, aws, aws_any, database, each_member, evidence, fail, na, pass, tls_mode, yes_no};
 use crate::config::model::{Backend, EngineKind, Environment};
 use crate::config::replication::StandbyMode;
 use crate::verify::facts::{Attempt, BehaviourFacts, DbFacts, Facts};
 use crate::verify::{replication, Outcome};
 
 pub(super) fn fa01(b: &BehaviourFacts) -> Outcome {
-    let source = format!("connect to {} (tls_mode {:?})", b.target, b.tls_mode);
+    let source = format!("connect to {} (tls_mode {})", b.target, tls_mode(b.tls_mode));
     match &b.configured {
         Attempt::Succeeded(how) => pass(evidence(how.as_str(), "a connection", source)),
         Attempt::Refused(why) => {
@@ -29,7 +29,7 @@ pub(super) fn fa02(e: &Environment, f: &Facts) -> Outcome {
         EngineKind::RdsPostgresql => aws_any(f, |a| {
             let primary = a.instances.iter().find(|i| i.id.ends_with("-primary"));
             let observed = primary.and_then(|i| i.multi_az);
-            let ev = evidence(format!("MultiAZ = {observed:?}"), "MultiAZ = Some(true)", "RDS DescribeDBInstances");
+            let ev = evidence(format!("MultiAZ = {}", yes_no(observed)), "MultiAZ = yes", "RDS DescribeDBInstances");
             if observed == Some(true) {
                 pass(ev)
             } else {
@@ -90,39 +90,79 @@ pub(super) fn differences(d: &DbFacts, settings: &[&str]) -> Vec<String> {
     d.policies.changes.iter().filter(|c| settings.contains(&c.setting.as_str())).map(|c| c.describe()).collect()
 }
 
-pub(super) fn from_diff(d: &DbFacts, settings: &[&str], what: &str) -> Outcome {
+/// The reconciler's verdict on `settings` of the `declared` objects. It passes only on what the reconciler
+/// read and found as declared (`PolicyPlan::matched`), never on the absence of a difference alone: a
+/// difference, a missing object (with `missing`), a setting it could not compare (with why) or one it did
+/// not report on at all each FAIL, by name.
+pub(super) fn from_diff(d: &DbFacts, settings: &[&str], declared: &[String], missing: bool, what: &str) -> Outcome {
     let mut found = differences(d, settings);
-    if settings.contains(&"partitioning") || settings.contains(&"chunk_interval") {
+    if missing {
         found.extend(d.policies.missing.iter().map(|m| format!("{m}: missing")));
+    }
+    let mut matched = Vec::new();
+    for object in declared {
+        let of =
+            |c: &&crate::database::policies::Compared| c.object == *object && settings.contains(&c.setting.as_str());
+        let read: Vec<String> =
+            d.policies.matched.iter().filter(of).map(|c| format!("{object} {}: {}", c.setting, c.detail)).collect();
+        if !read.is_empty() {
+            matched.extend(read);
+            continue;
+        }
+        let mentioned =
+            d.policies.changes.iter().any(|c| c.object == *object && settings.contains(&c.setting.as_str()))
+                || (missing && d.policies.missing.contains(object));
+        if mentioned {
+            continue;
+        }
+        found.push(match d.policies.not_compared.iter().find(of) {
+            Some(c) => format!("{object} {}: declared, but not in place: {}", c.setting, c.detail),
+            None => format!("{object}: the reconciler did not report its {}", settings.join("/")),
+        });
     }
     let source = "the policy reconciler (as `glctl plan`)";
     if found.is_empty() {
-        pass(evidence(format!("{what} match the environment file"), "no difference", source))
+        pass(evidence(matched.join("; "), format!("{what} as the environment file declares"), source))
     } else {
         fail(format!("{what} differ from the environment file"), evidence(found.join("; "), "no difference", source))
     }
 }
 
-pub(super) fn fa05(d: &DbFacts) -> Outcome {
-    from_diff(
-        d,
-        &["chunk_interval", "partition_interval", "partitioning", "premake", "infinite_time_partitions"],
-        "partitions",
-    )
+pub(super) fn fa05(e: &Environment, f: &Facts) -> Outcome {
+    if e.hypertables.is_empty() {
+        return na("the environment declares no tables");
+    }
+    let declared: Vec<String> = e.hypertables.keys().cloned().collect();
+    database(f, |d| {
+        let settings = ["chunk_interval", "partition_interval", "partitioning", "premake", "infinite_time_partitions"];
+        from_diff(d, &settings, &declared, true, "partitions")
+    })
 }
 
 pub(super) fn fa06(e: &Environment, f: &Facts) -> Outcome {
     if e.timeseries.backend == Backend::Native {
         return na("the native backend cannot compress (validate warns where compression is declared)");
     }
-    if e.hypertables.values().all(|t| t.compression.is_none()) {
+    let declared: Vec<String> =
+        e.hypertables.iter().filter(|(_, t)| t.compression.is_some()).map(|(n, _)| n.clone()).collect();
+    if declared.is_empty() {
         return na("the environment declares no compression");
     }
-    database(f, |d| from_diff(d, &["compression", "compress_after"], "compression settings and policies"))
+    database(f, |d| {
+        from_diff(d, &["compression", "compress_after"], &declared, false, "compression settings and policies")
+    })
 }
 
-pub(super) fn fa07(d: &DbFacts) -> Outcome {
-    from_diff(d, &["retention"], "retention policies")
+/// FA-07: every declared retention in place as declared, and no retention where none is declared.
+pub(super) fn fa07(e: &Environment, f: &Facts) -> Outcome {
+    let declared: Vec<String> =
+        e.hypertables.iter().filter(|(_, t)| t.retention.is_some()).map(|(n, _)| n.clone()).collect();
+    database(f, |d| {
+        if declared.is_empty() && differences(d, &["retention"]).is_empty() {
+            return na("the environment declares no retention");
+        }
+        from_diff(d, &["retention"], &declared, false, "retention policies")
+    })
 }
 
 pub(super) fn fa08(e: &Environment, d: &DbFacts) -> Outcome {
@@ -173,7 +213,7 @@ pub(super) fn fa08(e: &Environment, d: &DbFacts) -> Outcome {
 pub(super) fn fa10(e: &Environment, f: &Facts) -> Outcome {
     aws(e, f, |a| {
         let values =
-            each_member(a, |c| c.iam_auth, |i| i.iam_auth).into_iter().map(|(id, v)| (id, format!("{v:?}"))).collect();
-        all_members("RDS IAMDatabaseAuthenticationEnabled", "Some(true)", values, |v| v == "Some(true)")
+            each_member(a, |c| c.iam_auth, |i| i.iam_auth).into_iter().map(|(id, v)| (id, yes_no(v))).collect();
+        all_members("RDS IAMDatabaseAuthenticationEnabled", "yes", values, |v| v == "yes")
     })
 }

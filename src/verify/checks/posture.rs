@@ -1,7 +1,7 @@
 //! The reviewer's additions (GL-01…GL-09): the account, the key, deletion protection, retention, parameter
 //! groups, the audit log's append-only rule, the TLS minimum and the AZ spread.
 
-use super::{all_members, aws, aws_any, each_member, evidence, fail, na, pass, provisioned};
+use super::{all_members, aws, aws_any, each_member, evidence, fail, na, or_not_reported, pass, provisioned, yes_no};
 use crate::config::model::{Environment, Risk, TlsMode};
 use crate::verify::facts::{Attempt, BehaviourFacts, Facts};
 use crate::verify::{Outcome, Skip};
@@ -22,10 +22,13 @@ pub(super) fn gl02(e: &Environment, f: &Facts) -> Outcome {
         return na("the environment turns key rotation off (kms.enable_rotation: false)");
     }
     aws_any(f, |a| {
+        let Some(key) = a.kms_key_arn.as_deref() else {
+            return Outcome::Error("no Terraform output `kms_key_arn` names the environment's key".into());
+        };
         let ev = evidence(
-            format!("{:?}", a.kms_rotation),
-            "Some(true)",
-            format!("KMS GetKeyRotationStatus {}", a.kms_key_arn.as_deref().unwrap_or("?")),
+            format!("rotation enabled: {}", yes_no(a.kms_rotation)),
+            "rotation enabled: yes",
+            format!("KMS GetKeyRotationStatus {key}"),
         );
         if a.kms_rotation == Some(true) {
             pass(ev)
@@ -43,29 +46,32 @@ pub(super) fn gl03(e: &Environment, f: &Facts) -> Outcome {
         let values = each_member(a, |c| c.deletion_protection, |i| i.deletion_protection)
             .into_iter()
             .filter(|(id, _)| a.cluster.as_ref().is_none_or(|c| c.id == *id))
-            .map(|(id, v)| (id, format!("{v:?}")))
+            .map(|(id, v)| (id, yes_no(v)))
             .collect();
-        all_members("RDS DeletionProtection", "Some(true)", values, |v| v == "Some(true)")
+        all_members("RDS DeletionProtection", "yes", values, |v| v == "yes")
     })
 }
 
 pub(super) fn gl04(e: &Environment, f: &Facts) -> Outcome {
     aws(e, f, |a| {
-        let wanted = format!("Some({})", e.backup.retention_days);
+        let wanted = format!("{} days", e.backup.retention_days);
         let values = each_member(a, |c| c.backup_retention_days, |i| i.backup_retention_days)
             .into_iter()
             .filter(|(id, _)| a.cluster.as_ref().is_none_or(|c| c.id == *id))
             .filter(|(id, _)| !e.engine.replicas.iter().any(|r| id.ends_with(&format!("-{}", r.name))))
-            .map(|(id, v)| (id, format!("{v:?}")))
+            .map(|(id, v)| (id, v.map_or_else(|| "not reported".to_string(), |d| format!("{d} days"))))
             .collect();
         all_members("RDS BackupRetentionPeriod", &wanted, values, |v| v == wanted)
     })
 }
 
-pub(super) fn gl05(_: &Environment, f: &Facts) -> Outcome {
+pub(super) fn gl05(e: &Environment, f: &Facts) -> Outcome {
+    if e.secrets.is_empty() {
+        return na("the environment declares no secrets glctl manages");
+    }
     aws_any(f, |a| {
-        if a.secrets.is_empty() {
-            return na("the environment declares no secrets glctl manages");
+        if let Some(why) = super::secrets_not_read(e, a, |_| true) {
+            return Outcome::Error(why);
         }
         let key = a.kms_key_arn.clone().unwrap_or_default();
         let values = a
@@ -171,13 +177,16 @@ pub(super) fn gl09(e: &Environment, f: &Facts) -> Outcome {
         let zones: Vec<String> = a
             .instances
             .iter()
-            .map(|i| format!("{}: {}", i.id, i.availability_zone.as_deref().unwrap_or("?")))
+            .map(|i| format!("{}: {}", i.id, or_not_reported(i.availability_zone.as_deref())))
             .collect();
         let mut distinct: Vec<&str> = a.instances.iter().filter_map(|i| i.availability_zone.as_deref()).collect();
         distinct.sort();
         distinct.dedup();
+        if a.instances.is_empty() {
+            return Outcome::Error("no instance was found for the environment".into());
+        }
         let ev = evidence(zones.join("; "), "one AZ per instance", "RDS DescribeDBInstances AvailabilityZone");
-        if !a.instances.is_empty() && distinct.len() == a.instances.len() {
+        if distinct.len() == a.instances.len() {
             pass(ev)
         } else {
             fail("instances share an AZ", ev)

@@ -1,7 +1,7 @@
 //! PRD §10.3 and §10.4 as far as AWS reports them without a drill: who elects a new writer, and whether
 //! automated backups and point-in-time recovery exist (the drills live in `verify::backup`, `verify::restore`).
 
-use super::{aws, evidence, fail, na, pass};
+use super::{aws, evidence, fail, na, or_not_reported, pass};
 use crate::config::model::{EngineKind, Environment};
 use crate::verify::facts::{AwsFacts, Facts};
 use crate::verify::Outcome;
@@ -29,8 +29,13 @@ pub(super) fn br01(e: &Environment, f: &Facts) -> Outcome {
             .as_ref()
             .and_then(|c| c.backup_retention_days)
             .or_else(|| a.instances.iter().find_map(|i| i.backup_retention_days));
+        let restorable = restorable_minutes(a).map(|m| format!("{m} minutes ago"));
         let ev = evidence(
-            format!("retention {retention:?} days, latest restorable {:?} minutes ago", restorable_minutes(a)),
+            format!(
+                "retention {}, latest restorable time {}",
+                retention.map_or_else(|| "not reported".to_string(), |d| format!("{d} days")),
+                or_not_reported(restorable)
+            ),
             "retention ≥ 1 day and a restorable time",
             "RDS BackupRetentionPeriod, LatestRestorableTime",
         );
@@ -45,7 +50,9 @@ pub(super) fn br01(e: &Environment, f: &Facts) -> Outcome {
 pub(super) fn br03(e: &Environment, f: &Facts) -> Outcome {
     aws(e, f, |a| {
         let minutes = restorable_minutes(a);
-        let ev = evidence(format!("{minutes:?} minutes"), "at most 15 minutes behind now", "RDS LatestRestorableTime");
+        let observed = minutes
+            .map_or_else(|| "no latest restorable time reported".to_string(), |m| format!("{m} minutes behind now"));
+        let ev = evidence(observed, "at most 15 minutes behind now", "RDS LatestRestorableTime");
         if minutes.is_some_and(|m| m <= 15) {
             pass(ev)
         } else {

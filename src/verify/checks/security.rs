@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use super::{all_members, aws, aws_any, each_member, evidence, fail, na, pass};
+use super::{all_members, aws, aws_any, each_member, evidence, fail, na, pass, yes_no};
 use crate::config::model::Environment;
 use crate::verify::facts::{Attempt, BehaviourFacts, DbFacts, Facts, IngressRule, NetworkFacts};
 use crate::verify::Outcome;
@@ -42,39 +42,44 @@ pub(super) fn st04(e: &Environment, f: &Facts) -> Outcome {
         let key = a.kms_key_arn.clone().unwrap_or_default();
         let values = each_member(a, |c| (c.encrypted, c.kms_key.clone()), |i| (i.encrypted, i.kms_key.clone()))
             .into_iter()
-            .map(|(id, (enc, k))| (id, format!("encrypted {enc:?} with {}", k.unwrap_or_default())))
+            .map(|(id, (enc, k))| {
+                (id, format!("encrypted {} with {}", yes_no(enc), k.unwrap_or_else(|| "no key reported".into())))
+            })
             .collect();
-        all_members("RDS StorageEncrypted, KmsKeyId", &format!("encrypted Some(true) with {key}"), values, |v| {
-            v == format!("encrypted Some(true) with {key}")
-        })
+        let wanted = format!("encrypted yes with {key}");
+        all_members("RDS StorageEncrypted, KmsKeyId", &wanted, values, |v| !key.is_empty() && v == wanted)
     })
 }
 
 pub(super) fn st05(e: &Environment, f: &Facts) -> Outcome {
     aws(e, f, |a| {
-        let values =
-            a.instances.iter().map(|i| (i.id.clone(), format!("{:?}", i.publicly_accessible))).collect::<Vec<_>>();
-        all_members("RDS PubliclyAccessible", "Some(false)", values, |v| v == "Some(false)")
+        let values = a.instances.iter().map(|i| (i.id.clone(), yes_no(i.publicly_accessible))).collect::<Vec<_>>();
+        all_members("RDS PubliclyAccessible", "no", values, |v| v == "no")
     })
 }
 
-pub(super) fn st06(_: &Environment, f: &Facts) -> Outcome {
+pub(super) fn st06(e: &Environment, f: &Facts) -> Outcome {
+    if e.secrets.values().all(|s| s.rotation_days.is_none()) {
+        return na("no secret declares rotation_days");
+    }
     aws_any(f, |a| {
-        let declared: Vec<_> = a.secrets.iter().filter(|s| s.declared_rotation_days.is_some()).collect();
-        if declared.is_empty() {
-            return na("no secret declares rotation_days");
+        if let Some(why) = super::secrets_not_read(e, a, |s| s.rotation_days.is_some()) {
+            return Outcome::Error(why);
         }
+        let declared: Vec<_> = a.secrets.iter().filter(|s| s.declared_rotation_days.is_some()).collect();
         let mut observed = Vec::new();
         let mut problems = Vec::new();
         for s in declared {
             let days = s.declared_rotation_days.map(i64::from);
+            let days_ago =
+                |d: Option<i64>, never: &str| d.map_or_else(|| never.to_string(), |d| format!("{d} days ago"));
             let line = format!(
-                "{}: rotation {} every {:?} days, last rotated {:?} days ago, created {:?} days ago",
+                "{}: rotation {} {}, last rotated {}, created {}",
                 s.name,
                 if s.rotation_enabled { "on" } else { "off" },
-                s.rotation_days,
-                s.days_since_rotation,
-                s.days_since_creation
+                s.rotation_days.map_or_else(|| "with no schedule".to_string(), |d| format!("every {d} days")),
+                days_ago(s.days_since_rotation, "never"),
+                days_ago(s.days_since_creation, "at a time not reported")
             );
             let due = days.unwrap_or(0);
             let on_time = s.days_since_rotation.or(s.days_since_creation).is_some_and(|d| d <= due);
@@ -149,6 +154,9 @@ pub(super) fn listed(items: &[String]) -> String {
 /// the managed group's counts as declared (a default group's "all traffic from itself" does not).
 pub(super) fn st03(e: &Environment, f: &Facts) -> Outcome {
     network(e, f, |n| {
+        if n.attached_groups.is_empty() {
+            return Outcome::Error("RDS reports no security group attached to the instances".into());
+        }
         let declared = declared_sources(e, n);
         let admitting: Vec<&IngressRule> = n.ingress.iter().filter(|r| r.admits_postgres()).collect();
         let undeclared: Vec<String> =
@@ -158,7 +166,10 @@ pub(super) fn st03(e: &Environment, f: &Facts) -> Outcome {
             format!("5432 only from: {}", declared.iter().cloned().collect::<Vec<_>>().join(", ")),
             format!("EC2 DescribeSecurityGroupRules, groups {}", n.attached_groups.join(", ")),
         );
-        if undeclared.is_empty() {
+        if admitting.is_empty() {
+            // Nobody can connect: that shows nothing about keeping the unauthorised out.
+            fail("no ingress rule admits PostgreSQL's port: no source, declared or not, can connect", ev)
+        } else if undeclared.is_empty() {
             pass(ev)
         } else {
             fail(format!("PostgreSQL is open to undeclared sources: {}", undeclared.join("; ")), ev)
