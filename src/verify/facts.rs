@@ -462,12 +462,12 @@ async fn aws_facts(loaded: &Loaded, aws: &AwsContext, work_dir: &std::path::Path
     facts.kms_key_arn = outputs["kms_key_arn"]["value"].as_str().map(str::to_string);
     let kms = aws_sdk_kms::Client::new(config);
     if let Some(key) = &facts.kms_key_arn {
-        let status = kms
-            .get_key_rotation_status()
-            .key_id(key)
-            .send()
-            .await
-            .map_err(|e| format!("KMS GetKeyRotationStatus: {}", aws_sdk_kms::error::DisplayErrorContext(&e)))?;
+        let status = kms.get_key_rotation_status().key_id(key).send().await.map_err(|e| {
+            format!(
+                "KMS GetKeyRotationStatus: {}",
+                crate::aws::sdk_error_line(&e, &crate::aws::endpoint(config, "kms"))
+            )
+        })?;
         facts.kms_rotation = Some(status.key_rotation_enabled());
     }
     let secrets = aws_sdk_secretsmanager::Client::new(config);
@@ -483,7 +483,10 @@ async fn aws_facts(loaded: &Loaded, aws: &AwsContext, work_dir: &std::path::Path
             declared.name.clone()
         };
         let described = secrets.describe_secret().secret_id(&id).send().await.map_err(|e| {
-            format!("Secrets Manager DescribeSecret {id}: {}", aws_sdk_secretsmanager::error::DisplayErrorContext(&e))
+            format!(
+                "Secrets Manager DescribeSecret {id}: {}",
+                crate::aws::sdk_error_line(&e, &crate::aws::endpoint(config, "secretsmanager"))
+            )
         })?;
         facts.secrets.push(SecretFact {
             name: declared.name.clone(),
@@ -505,10 +508,12 @@ async fn aws_facts(loaded: &Loaded, aws: &AwsContext, work_dir: &std::path::Path
         .map(|m| m.values().filter_map(|v| v.as_str().map(str::to_string)).collect())
         .unwrap_or_default();
     for id in ids {
-        let found =
-            rds.describe_db_instances().db_instance_identifier(&id).send().await.map_err(|e| {
-                format!("RDS DescribeDBInstances {id}: {}", aws_sdk_rds::error::DisplayErrorContext(&e))
-            })?;
+        let found = rds.describe_db_instances().db_instance_identifier(&id).send().await.map_err(|e| {
+            format!(
+                "RDS DescribeDBInstances {id}: {}",
+                crate::aws::sdk_error_line(&e, &crate::aws::endpoint(config, "rds"))
+            )
+        })?;
         let Some(i) = found.db_instances().first() else { continue };
         facts.instances.push(InstanceFact {
             id,
@@ -537,12 +542,12 @@ async fn aws_facts(loaded: &Loaded, aws: &AwsContext, work_dir: &std::path::Path
     }
     if loaded.environment.engine.kind == EngineKind::AuroraPostgresql {
         let id = format!("{}-{}", loaded.environment.project, loaded.name);
-        let found = rds
-            .describe_db_clusters()
-            .db_cluster_identifier(&id)
-            .send()
-            .await
-            .map_err(|e| format!("RDS DescribeDBClusters {id}: {}", aws_sdk_rds::error::DisplayErrorContext(&e)))?;
+        let found = rds.describe_db_clusters().db_cluster_identifier(&id).send().await.map_err(|e| {
+            format!(
+                "RDS DescribeDBClusters {id}: {}",
+                crate::aws::sdk_error_line(&e, &crate::aws::endpoint(config, "rds"))
+            )
+        })?;
         if let Some(c) = found.db_clusters().first() {
             facts.cluster = Some(ClusterFact {
                 id,
@@ -595,7 +600,12 @@ async fn network_facts(
             .set_next_token(next.take())
             .send()
             .await
-            .map_err(|e| format!("EC2 DescribeSecurityGroupRules: {}", aws_sdk_ec2::error::DisplayErrorContext(&e)))?;
+            .map_err(|e| {
+                format!(
+                    "EC2 DescribeSecurityGroupRules: {}",
+                    crate::aws::sdk_error_line(&e, &crate::aws::endpoint(config, "ec2"))
+                )
+            })?;
         for rule in page.security_group_rules().iter().filter(|r| r.is_egress() != Some(true)) {
             let source = rule
                 .referenced_group_info()
