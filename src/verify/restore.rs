@@ -155,6 +155,13 @@ fn refused_for_good(answer: &str, role: &str, database: &str) -> Option<String> 
             "the restored copy has no database \"{database}\", the one the source is read in (connection.database, \
              or --database-url's); its server said: {said}"
         ))
+    } else if answer.contains("no password supplied") {
+        Some(format!(
+            "the restored server asks \"{role}\" (backup.pgbackrest.restore_role) for a password, and a drill has \
+             none: the copy keeps the source's pg_hba.conf, which must let that role in on the local socket by peer \
+             or ident; psql said: {}",
+            scratch::last_lines(answer, 1)
+        ))
     } else if [
         "password authentication failed",
         "no pg_hba.conf entry",
@@ -465,6 +472,9 @@ mod tests {
         assert!(
             matches!(judged("", true, Err(hba)), Poll::Gone(DrillError::Other(w)) if w.contains("refuses the login"))
         );
+        let password = "psql: error: connection to server on socket \"/tmp/x/.s.PGSQL.5\" failed: fe_sendauth: no password supplied";
+        let Poll::Gone(DrillError::Other(why)) = judged("", true, Err(password)) else { panic!() };
+        assert!(why.contains("asks \"glctl_admin\" (backup.pgbackrest.restore_role) for a password"), "{why}");
     }
 
     #[test]
