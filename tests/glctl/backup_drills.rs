@@ -359,17 +359,17 @@ fn the_copy_is_read_in_the_database_glctl_was_told_to_use() {
 
 /// A bin directory whose `pg_ctl` forces one side of the race between `pg_ctl start -w` returning and a
 /// recovery that ends before its target (the server then shuts down), and the real `psql`:
-/// - `before`: pg_ctl start returns only once the server is gone, and fails (as when its last look at the
-///   postmaster comes after the end);
-/// - `after`: pg_ctl start returns as soon as the server runs, before recovery has ended (as when the server
-///   accepted read-only connections first: the side the drill used to wait on forever).
+/// - `fails-after-the-end`: pg_ctl start returns only once the server is gone, and fails (as when its look at
+///   the postmaster comes after the end);
+/// - `succeeds-first`: pg_ctl start returns as soon as the server runs, before recovery has ended (as when the
+///   server accepted read-only connections first: the side the drill used to wait on forever).
 fn pg_ctl_forcing(parent: &Path, side: &str) -> String {
     use std::os::unix::fs::PermissionsExt;
     let bin = parent.join(format!("bin-{side}"));
     std::fs::create_dir_all(&bin).unwrap();
     let real = "/usr/lib/postgresql/15/bin";
     let then = match side {
-        "before" => {
+        "fails-after-the-end" => {
             "\"$real\" \"$@\"\n\
              i=0; while [ -f \"$dir/postmaster.pid\" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done\n\
              echo 'pg_ctl: could not start server (forced: the server ended before pg_ctl returned)' >&2; exit 1\n"
@@ -412,7 +412,7 @@ fn a_restore_whose_recovery_ends_before_its_target_fails_with_the_servers_log_on
     let check = pgbackrest(&["check"]);
     assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stderr));
     let (name, _put_back) = crate::backup::remove_second_newest_segment();
-    for side in ["after", "before"] {
+    for side in ["succeeds-first", "fails-after-the-end"] {
         let bin = pg_ctl_forcing(out.path(), side);
         let env = local_native_with(
             out.path(),
@@ -436,6 +436,6 @@ fn a_restore_whose_recovery_ends_before_its_target_fails_with_the_servers_log_on
         assert!(br04.2.contains(&format!("removed /tmp/glctl-drill.glctl.{pid}.br-04")), "{side}: {}", br04.2);
         assert!(scratch_of(pid).is_empty());
         assert_eq!(run.code, 1, "{side}");
-        eprintln!("recovery ended, pg_ctl start returning {side} it: {:.1} s", run.took.as_secs_f64());
+        eprintln!("recovery ended before its target, pg_ctl start {side}: {:.1} s", run.took.as_secs_f64());
     }
 }
