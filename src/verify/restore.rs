@@ -113,6 +113,10 @@ fn log_lines(log: &str, needles: &[&str]) -> Option<String> {
 /// What PostgreSQL logs when recovery ran out of WAL before its target; the server then shuts down.
 const RECOVERY_ENDED: &str = "recovery ended before configured recovery target was reached";
 
+/// What PostgreSQL logs once recovery is over and the server is promoted (in recovery it says "ready to accept
+/// read-only connections").
+const PROMOTED: &str = "database system is ready to accept connections";
+
 /// The log lines that say how far recovery got and why it stopped short.
 const RECOVERY_LINES: [&str; 4] = ["restored log file", "redo done at", "last completed transaction", RECOVERY_ENDED];
 
@@ -140,28 +144,38 @@ fn last_distinct(lines: &[&str], n: usize) -> String {
     out[out.len().saturating_sub(n)..].join(" | ")
 }
 
-/// A login the restored server refuses for good (the copy lacks the role or the database, or its
-/// authentication rules do not let the role in): looking again cannot help. The name of what to change.
-fn refused_for_good(answer: &str, role: &str, database: &str) -> Option<String> {
+/// Why the restored server refused the drill's login, when looking again may not help.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Refused {
+    /// The copy has no such role or database *yet*: recovery may still replay its creation (a point-in-time
+    /// restore accepts read-only connections from the backup's end on). Final once recovery is over.
+    Missing(String),
+    /// Its authentication rules (pg_hba.conf, a file recovery never changes) do not let the role in: final.
+    Rules(String),
+}
+
+/// A login the restored server refuses (the copy lacks the role or the database, or its authentication
+/// rules do not let the role in), naming what to change; None for anything else (it is starting up…).
+fn refused(answer: &str, role: &str, database: &str) -> Option<Refused> {
     let line = answer.lines().find(|l| l.contains("FATAL:")).unwrap_or(answer).trim();
     let said = line.split_once("FATAL:").map_or(line, |p| p.1).trim();
     if said.starts_with("role \"") && said.ends_with("does not exist") {
-        Some(format!(
+        Some(Refused::Missing(format!(
             "the restored copy has no role \"{role}\" to read it as (backup.pgbackrest.restore_role); its server \
              said: {said}"
-        ))
+        )))
     } else if said.starts_with("database \"") && said.ends_with("does not exist") {
-        Some(format!(
+        Some(Refused::Missing(format!(
             "the restored copy has no database \"{database}\", the one the source is read in (connection.database, \
              or --database-url's); its server said: {said}"
-        ))
+        )))
     } else if answer.contains("no password supplied") {
-        Some(format!(
+        Some(Refused::Rules(format!(
             "the restored server asks \"{role}\" (backup.pgbackrest.restore_role) for a password, and a drill has \
              none: the copy keeps the source's pg_hba.conf, which must let that role in on the local socket by peer \
              or ident; psql said: {}",
             scratch::last_lines(answer, 1)
-        ))
+        )))
     } else if [
         "password authentication failed",
         "no pg_hba.conf entry",
@@ -171,10 +185,10 @@ fn refused_for_good(answer: &str, role: &str, database: &str) -> Option<String> 
     .iter()
     .any(|n| said.contains(n))
     {
-        Some(format!(
+        Some(Refused::Rules(format!(
             "the restored server refuses the login of \"{role}\" (backup.pgbackrest.restore_role) to \"{database}\": \
              {said}"
-        ))
+        )))
     } else {
         None
     }
@@ -215,8 +229,12 @@ pub(crate) fn judge_recovery(look: Look<'_>, role: &str, database: &str) -> Poll
     match look.answer {
         Ok("t") => Poll::Waiting("in recovery (read-only connections accepted)".into()),
         Ok(other) => Poll::Waiting(format!("pg_is_in_recovery() answered {other:?}")),
-        Err(e) => match refused_for_good(e, role, database) {
-            Some(why) => Poll::Gone(DrillError::Other(why)),
+        Err(e) => match refused(e, role, database) {
+            Some(Refused::Rules(why)) => Poll::Gone(DrillError::Other(why)),
+            Some(Refused::Missing(why)) if look.log.contains(PROMOTED) => Poll::Gone(DrillError::Other(why)),
+            Some(Refused::Missing(_)) => {
+                Poll::Waiting(format!("{} (recovery may yet replay it)", scratch::last_lines(e, 1)))
+            }
             None => Poll::Waiting(scratch::last_lines(e, 1)),
         },
     }
@@ -462,11 +480,21 @@ mod tests {
 
     #[test]
     fn a_login_the_copy_refuses_for_good_ends_the_wait_naming_what_to_change() {
+        // In recovery the role or database may yet be replayed (a point-in-time restore accepts read-only
+        // connections from the backup's end on): waited for; once promoted, final.
+        let (recovering, promoted) = (
+            "LOG:  database system is ready to accept read-only connections\n",
+            "LOG:  database system is ready to accept read-only connections\n\
+             LOG:  database system is ready to accept connections\n",
+        );
         let role = "psql: error: connection to server on socket \"/tmp/x/.s.PGSQL.5\" failed: FATAL:  role \"glctl_admin\" does not exist";
-        let Poll::Gone(DrillError::Other(why)) = judged("", true, Err(role)) else { panic!() };
+        let waiting = judged(recovering, true, Err(role));
+        assert!(matches!(&waiting, Poll::Waiting(s) if s.ends_with("(recovery may yet replay it)")), "{waiting:?}");
+        let Poll::Gone(DrillError::Other(why)) = judged(promoted, true, Err(role)) else { panic!() };
         assert!(why.contains("no role \"glctl_admin\"") && why.contains("backup.pgbackrest.restore_role"), "{why}");
         let db = "psql: error: connection to server on socket \"/tmp/x/.s.PGSQL.5\" failed: FATAL:  database \"restoreme\" does not exist";
-        let Poll::Gone(DrillError::Other(why)) = judged("", true, Err(db)) else { panic!() };
+        assert!(matches!(judged(recovering, true, Err(db)), Poll::Waiting(_)));
+        let Poll::Gone(DrillError::Other(why)) = judged(promoted, true, Err(db)) else { panic!() };
         assert!(why.contains("no database \"restoreme\"") && why.contains("--database-url"), "{why}");
         let hba = "psql: error: FATAL:  no pg_hba.conf entry for host \"[local]\", user \"glctl_admin\"";
         assert!(

@@ -319,6 +319,16 @@ fn a_copy_without_the_restore_role_is_an_error_naming_the_setting_not_a_wait() {
     eprintln!("a copy without the restore role: {:.1} s", run.took.as_secs_f64());
 }
 
+/// A database of the stack's made by a test: dropped with its pg_cron jobs (apply schedules them there).
+struct ScratchDatabase(String);
+impl Drop for ScratchDatabase {
+    fn drop(&mut self) {
+        let name = &self.0;
+        psql(&format!("SELECT count(cron.unschedule(jobid)) FROM cron.job WHERE database = '{name}'"));
+        psql(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+    }
+}
+
 /// Regression (issue 25): with `--database-url …/restoreme` the drills wrote their markers into `restoreme`
 /// but read the copy in connection.database (`glctl`). The copy is read in the database the source is read
 /// in: BR-04 finds its markers there; BR-06, from a backup taken before `restoreme` existed, is an ERROR at
@@ -328,9 +338,18 @@ fn the_copy_is_read_in_the_database_glctl_was_told_to_use() {
     let _one = backups_lock();
     let out = tempfile::tempdir().unwrap();
     prepared(out.path());
-    psql("DROP DATABASE IF EXISTS restoreme WITH (FORCE)");
-    psql("CREATE DATABASE restoreme");
-    let url = database_url().replace("/glctl?", "/restoreme?");
+    // A name no backup has seen (so BR-06's newest full backup cannot hold it), dropped with its pg_cron jobs
+    // afterwards, and those of earlier runs first.
+    for old in
+        psql("SELECT string_agg(datname, ' ') FROM pg_database WHERE datname LIKE 'restoreme%'").split_whitespace()
+    {
+        drop(ScratchDatabase(old.to_string()));
+    }
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
+    let name = format!("restoreme_{}_{nanos}", std::process::id());
+    psql(&format!("CREATE DATABASE {name}"));
+    let _drop = ScratchDatabase(name.clone());
+    let url = database_url().replace("/glctl?", &format!("/{name}?"));
     let apply = Command::new(env!("CARGO_BIN_EXE_glctl"))
         .args(["apply", "-e", "local-native", "--only", "database", "--out", out.path().to_str().unwrap()])
         .current_dir(crate::support::repo())
@@ -342,7 +361,7 @@ fn the_copy_is_read_in_the_database_glctl_was_told_to_use() {
     let (run, _) =
         verify_within("local-native", out.path(), &["--drills", "--only", "BR-04", "--database-url", &url], QUICKLY);
     let results = statuses(&run.stdout);
-    assert_eq!(result(&results, "BR-04").1, "PASS", "{results:#?}\n{}", run.stderr);
+    assert_eq!(result(&results, "BR-04").1, "PASS", "{results:#?}\n{}\n{}", run.stdout, run.stderr);
     let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     let observed = json["results"][0]["evidence"][0]["observed"].as_str().unwrap().to_string();
     assert!(observed.contains(":br-04:before) held: true"), "the marker written into restoreme: {observed}");
@@ -352,7 +371,7 @@ fn the_copy_is_read_in_the_database_glctl_was_told_to_use() {
     let results = statuses(&run.stdout);
     let br06 = result(&results, "BR-06");
     assert_eq!(br06.1, "ERROR", "{results:#?}\n{}", run.stderr);
-    assert!(br06.2.contains("no database \"restoreme\""), "{}", br06.2);
+    assert!(br06.2.contains(&format!("no database \"{name}\"")), "{}", br06.2);
     assert!(scratch_of(pid).is_empty());
     eprintln!("a copy without the database: {:.1} s", run.took.as_secs_f64());
 }
