@@ -272,7 +272,9 @@ pub async fn restore(
     journal: &Journal,
 ) -> Result<Restored, DrillError> {
     let began = Instant::now();
-    let left = || limit.saturating_sub(began.elapsed()).max(Duration::from_secs(1));
+    // Each wait below ends a little after the drill's limit: the caller's timeout, which names the setting,
+    // comes first when it applies; these bound a restore called without one.
+    let left = || limit.saturating_sub(began.elapsed()) + Duration::from_secs(5);
     let other = DrillError::Other;
     let mut scratch = Scratch::create(config, check, bin_dir, journal).map_err(other)?;
     let d = scratch.dir.to_string_lossy().to_string();
@@ -329,7 +331,7 @@ pub async fn restore(
     // `pg_ctl start -w` returns once the server accepts read-only connections, which may be before recovery
     // ends before its target (and the server shuts down) or after: both sides are judged alike, from the
     // server's process and its log.
-    if let Err(e) = scratch::run(start, "pg_ctl start", left() + Duration::from_secs(10)).await {
+    if let Err(e) = scratch::run(start, "pg_ctl start", left() + Duration::from_secs(5)).await {
         journal.note(format!("pg_ctl start failed: {}", scratch::last_lines(&e, 1)));
         let running = server_running(&scratch.dir);
         let text = std::fs::read_to_string(&log).unwrap_or_default();
