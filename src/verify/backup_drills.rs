@@ -46,7 +46,14 @@ pub async fn verify(
 ) -> BackupRun {
     let bin = bin_dir(env, config);
     let leftovers = scratch::sweep(config, &bin);
-    let client = stage.connect().await.map_err(|e| format!("the source database: {e}"));
+    let connected = stage.connect_with_target().await.map_err(|e| format!("the source database: {e}"));
+    // The copy is read in the database the source is read in: the one glctl was told to use (`--database-url`'s,
+    // else connection.database). When the source cannot be reached, the environment's is all there is.
+    let database = match &connected {
+        Ok((_, target)) => target.database.clone(),
+        Err(_) => env.connection.database.clone(),
+    };
+    let client = connected.map(|(client, _)| client);
     let archiver = match &client {
         Ok(c) => pitr::archiver(c).await,
         Err(e) => Err(e.clone()),
@@ -61,7 +68,7 @@ pub async fn verify(
         results.iter().filter(|r| r.skip != Some(Skip::Waived) && DRILLS.contains(&r.id)).map(|r| r.id).collect();
     let done: RefCell<Vec<(&'static str, Outcome)>> = RefCell::default();
     let current: RefCell<Option<(&'static str, Journal)>> = RefCell::default();
-    let work = drills_in_order(&wanted, env, config, &facts, client.as_ref().ok(), &bin, &done, &current);
+    let work = drills_in_order(&wanted, env, config, &facts, client.as_ref().ok(), &bin, &database, &done, &current);
     tokio::select! {
         () = work => {}
         () = crate::runtime::shutdown_signal() => run.interrupted = true,
@@ -96,11 +103,11 @@ async fn drills_in_order(
     facts: &PgbackrestFacts,
     client: Option<&tokio_postgres::Client>,
     bin: &str,
+    database: &str,
     done: &RefCell<Vec<(&'static str, Outcome)>>,
     current: &RefCell<Option<(&'static str, Journal)>>,
 ) {
     let limit = Duration::from_secs(u64::from(config.restore_timeout_seconds));
-    let database = &env.connection.database;
     let timed_out = |journal: &Journal| {
         Outcome::Error(format!(
             "timed out after {} s (backup.pgbackrest.restore_timeout_seconds); {}",
@@ -128,7 +135,8 @@ async fn drills_in_order(
                     .as_ref()
                     .map(|wal| wal.values().flat_map(|names| backup::missing_segments(names)).collect())
                     .unwrap_or_default();
-                let drill = pitr::drill(client, config, id, setting, target, start, &gaps, bin, database, &journal);
+                let drill =
+                    pitr::drill(client, config, id, setting, target, start, &gaps, bin, database, limit, &journal);
                 tokio::time::timeout(limit, drill).await.unwrap_or_else(|_| timed_out(&journal))
             }
         };
@@ -138,7 +146,7 @@ async fn drills_in_order(
     if wanted.contains(&"BR-06") || wanted.contains(&"BR-08") {
         let journal = Journal::default();
         current.replace(Some(("BR-06", journal.clone())));
-        let drill = set_restore(config, facts, config.repo, "BR-06", bin, database, &journal);
+        let drill = set_restore(config, facts, config.repo, "BR-06", bin, database, limit, &journal);
         let (outcome, restored) =
             tokio::time::timeout(limit, drill).await.unwrap_or_else(|_| (timed_out(&journal), None));
         measured = restored;
@@ -147,7 +155,7 @@ async fn drills_in_order(
     if wanted.contains(&"BR-07") {
         let journal = Journal::default();
         current.replace(Some(("BR-07", journal.clone())));
-        let drill = set_restore(config, facts, config.dr_repo, "BR-07", bin, database, &journal);
+        let drill = set_restore(config, facts, config.dr_repo, "BR-07", bin, database, limit, &journal);
         let outcome = tokio::time::timeout(limit, drill).await.map_or_else(|_| timed_out(&journal), |r| r.0);
         done.borrow_mut().push(("BR-07", outcome));
     }
@@ -239,6 +247,7 @@ pub(super) fn judge_set(restored: &Restored, stop: i64) -> Outcome {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn set_restore(
     config: &Pgbackrest,
     f: &PgbackrestFacts,
@@ -246,6 +255,7 @@ async fn set_restore(
     check: &str,
     bin: &str,
     database: &str,
+    limit: Duration,
     journal: &Journal,
 ) -> (Outcome, Option<Restored>) {
     let info = match &f.info {
@@ -255,7 +265,7 @@ async fn set_restore(
     let Some((label, stop)) = latest_full(info, repo) else {
         return (Outcome::Fail(format!("repo{repo} holds no full backup to restore"), vec![]), None);
     };
-    match restore::restore(config, check, repo, &Kind::Set(label.clone()), bin, database, journal).await {
+    match restore::restore(config, check, repo, &Kind::Set(label.clone()), bin, database, limit, journal).await {
         Ok(restored) => (judge_set(&restored, stop), Some(restored)),
         Err(why) => {
             (Outcome::Error(format!("the restore of {label} from repo{repo} failed: {why}; {}", journal.text())), None)

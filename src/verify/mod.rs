@@ -27,6 +27,7 @@ pub mod restore_rds_drills;
 pub mod restore_rds_snapshot;
 pub mod restore_size;
 pub mod scratch;
+pub mod wait;
 
 use serde::Serialize;
 

@@ -316,6 +316,7 @@ pub async fn drill(
     gaps: &[String],
     bin_dir: &str,
     database: &str,
+    limit: std::time::Duration,
     journal: &Journal,
 ) -> Outcome {
     let error = |why: String| Outcome::Error(why);
@@ -358,26 +359,35 @@ pub async fn drill(
         Err(e) => return error(e),
     };
     let expected = Expected { target: target_text.clone(), target_epoch, must_have, must_not_have, markers };
-    match restore::restore(config, check, repo, &Kind::Time(target_text.clone()), bin_dir, database, journal).await {
+    let kind = Kind::Time(target_text.clone());
+    match restore::restore(config, check, repo, &kind, bin_dir, database, limit, journal).await {
         Ok(restored) => judge(&restored, &expected),
-        Err(DrillError::RecoveryEnded(log)) => Outcome::Fail(
-            format!(
-                "the restore to {target_text} from repo{repo} stopped short: recovery ran out of archived WAL before \
-                 the target ({log}){}; {}",
-                if gaps.is_empty() {
-                    String::new()
-                } else {
-                    format!("; repo{repo}'s archive lacks {}", gaps.join(", "))
-                },
-                journal.text()
-            ),
-            vec![],
-        ),
+        Err(DrillError::RecoveryEnded(log)) => stopped_short(&target_text, repo, &log, gaps, journal),
         Err(DrillError::Other(why)) => error(format!(
             "the point-in-time restore to {target_text} from repo{repo} failed: {why}; {}",
             journal.text()
         )),
     }
+}
+
+/// A restore whose recovery ended before its target: FAIL, with the restored server's own log lines as
+/// evidence (how far it got, and that it stopped short) and the segments the archive is known to lack.
+pub fn stopped_short(target: &str, repo: u32, log: &str, gaps: &[String], journal: &Journal) -> Outcome {
+    let lacks =
+        if gaps.is_empty() { String::new() } else { format!("; repo{repo}'s archive lacks {}", gaps.join(", ")) };
+    Outcome::Fail(
+        format!(
+            "the restore to {target} from repo{repo} stopped short: recovery ran out of archived WAL before the target \
+             ({log}){lacks}; {}",
+            journal.text()
+        ),
+        vec![Evidence {
+            observed: format!("the restored server's log: {log}"),
+            expected: format!("recovery reaches {target} and the copy is promoted"),
+            source: "the scratch server's log (drill.log) after pgbackrest restore --type=time".into(),
+            at: String::new(),
+        }],
+    )
 }
 
 #[cfg(test)]

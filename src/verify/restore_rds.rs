@@ -18,12 +18,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aws_sdk_rds::primitives::DateTime;
-use aws_sdk_rds::types::Tag;
+use aws_sdk_rds::types::{DbInstance, Tag};
 use aws_sdk_rds::Client as Rds;
 
 use super::pitr::{self, Expected};
 use super::restore::{Heartbeat, Restored};
 use super::scratch::Journal;
+use super::wait::{Poll, Wait};
 use super::{Evidence, Outcome};
 use crate::config::model::{EngineKind, Environment};
 use crate::config::pitr::PitrTarget;
@@ -191,21 +192,85 @@ impl std::fmt::Display for ReadBack {
     }
 }
 
+/// How long a restored copy may take to become `available`. A restore of a large instance takes hours on
+/// AWS; the whole drill is bounded by `DRILL_LIMIT` besides.
+pub const AVAILABLE_LIMIT: Duration = Duration::from_secs(3 * 3600);
+
+/// How long `LatestRestorableTime` may take to pass a target of `now`: RDS ships the transaction log every
+/// 5 minutes, so three shipments.
+pub const SHIPPED_LIMIT: Duration = Duration::from_secs(15 * 60);
+
+/// An instance's status while a restored copy comes up: `available` (ready), one RDS moves on from by itself
+/// (waiting), or one it does not leave without someone acting — the restore failed or the copy is going
+/// away (gone, naming the status).
+pub fn judge_status(instance: &str, status: Option<&str>) -> Poll<(), String> {
+    const STUCK: [&str; 9] = [
+        "failed",
+        "restore-error",
+        "storage-full",
+        "insufficient-capacity",
+        "deleting",
+        "delete-precheck",
+        "stopped",
+        "stopping",
+        "inaccessible-encryption-credentials",
+    ];
+    match status {
+        Some("available") => Poll::Ready(()),
+        Some(s) if s.starts_with("incompatible-") || STUCK.iter().any(|stuck| s.starts_with(stuck)) => {
+            Poll::Gone(format!(
+                "RDS reports the scratch copy {instance} as {s}: a status it does not leave by itself, so it will not \
+                 become available"
+            ))
+        }
+        Some(s) => Poll::Waiting(format!("{instance} is {s}")),
+        None => Poll::Waiting(format!("RDS reports no status for {instance}")),
+    }
+}
+
+/// Waits until `describe` reports the instance `available`, within `limit`, looking every `every`; a status
+/// RDS does not leave by itself, or a failed call, ends it at once.
+pub(super) async fn until_available<F, Fut>(
+    instance: &str,
+    limit: Duration,
+    every: Duration,
+    mut describe: F,
+) -> Result<DbInstance, String>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<DbInstance, String>>,
+{
+    Wait::new(format!("the scratch copy {instance} to become available"), limit, every)
+        .attempt(Duration::from_secs(120))
+        .until(|| {
+            let described = describe();
+            async move {
+                match described.await {
+                    Err(e) => Poll::Gone(e),
+                    Ok(i) => match judge_status(instance, i.db_instance_status()) {
+                        Poll::Ready(()) => Poll::Ready(i),
+                        Poll::Waiting(seen) => Poll::Waiting(seen),
+                        Poll::Gone(why) => Poll::Gone(why),
+                    },
+                }
+            }
+        })
+        .await
+        .map_err(|e| e.text())
+}
+
 pub(super) async fn read_back(rds: &Rds, instance: &str, cluster: Option<&str>) -> Result<ReadBack, String> {
     // Until it is available (minutes on AWS; at once on moto).
-    let i = loop {
+    let i = until_available(instance, AVAILABLE_LIMIT, Duration::from_secs(10), || async {
         let found = rds
             .describe_db_instances()
             .db_instance_identifier(instance)
             .send()
             .await
             .map_err(api("DescribeDBInstances"))?;
-        let i = found.db_instances().first().cloned().ok_or_else(|| format!("RDS lists no instance {instance}"))?;
-        if i.db_instance_status() == Some("available") {
-            break i;
-        }
-        tokio::time::sleep(Duration::from_secs(10)).await;
-    };
+        found.db_instances().first().cloned().ok_or_else(|| format!("RDS lists no instance {instance}"))
+    })
+    .await?;
     let mut back = ReadBack {
         class: i.db_instance_class().unwrap_or_default().to_string(),
         subnet_group: i.db_subnet_group().and_then(|g| g.db_subnet_group_name()).unwrap_or_default().to_string(),
@@ -423,12 +488,26 @@ pub(super) async fn drill(
     }
     if target == PitrTarget::Now {
         // RDS ships the log every 5 minutes: restore to T once it is restorable.
-        loop {
+        let shipped = Wait::new(
+            format!("LatestRestorableTime of {} to pass {}", src.id, pitr::utc(t)),
+            SHIPPED_LIMIT,
+            Duration::from_secs(30),
+        )
+        .attempt(Duration::from_secs(120))
+        .journal(journal)
+        .until(|| async {
             match source(rds, env, &loaded.name, &outputs, now).await {
-                Ok(s) if s.window.is_some_and(|w| w.end >= t) => break,
-                Ok(_) => tokio::time::sleep(Duration::from_secs(30)).await,
-                Err(e) => return Outcome::Error(e),
+                Ok(s) if s.window.is_some_and(|w| w.end >= t) => Poll::Ready(()),
+                Ok(s) => Poll::Waiting(match s.window {
+                    Some(w) => format!("LatestRestorableTime {}", pitr::utc(w.end)),
+                    None => "no LatestRestorableTime".into(),
+                }),
+                Err(e) => Poll::Gone(e),
             }
+        })
+        .await;
+        if let Err(ended) = shipped {
+            return Outcome::Error(format!("{}; {}", ended.text(), journal.text()));
         }
         journal.note(format!("LatestRestorableTime passed {}", pitr::utc(t)));
     }
@@ -616,5 +695,50 @@ mod tests {
         assert!(wrong[0].contains("db.t4g.micro") && wrong[1].contains("asked only sg-1"));
         let right = ReadBack { class: "db.t4g.micro".into(), security_groups: vec!["sg-1".into()], ..back };
         assert!(mismatches(&right, "db.t4g.micro", "sg-db", &["sg-1".into()], Some("arn:k")).is_empty());
+    }
+
+    #[test]
+    fn a_copy_in_a_status_rds_does_not_leave_ends_the_wait_naming_it() {
+        assert_eq!(judge_status("c", Some("available")), Poll::Ready(()));
+        assert_eq!(judge_status("c", Some("creating")), Poll::Waiting("c is creating".into()));
+        assert_eq!(judge_status("c", Some("backing-up")), Poll::Waiting("c is backing-up".into()));
+        for stuck in [
+            "incompatible-restore",
+            "incompatible-parameters",
+            "failed",
+            "restore-error",
+            "storage-full",
+            "inaccessible-encryption-credentials-recoverable",
+            "deleting",
+            "stopped",
+        ] {
+            let Poll::Gone(why) = judge_status("glctl-drill-br-04-1", Some(stuck)) else { panic!("{stuck}") };
+            assert!(why.contains(&format!("glctl-drill-br-04-1 as {stuck}")), "{why}");
+        }
+    }
+
+    fn instance(status: &str) -> DbInstance {
+        DbInstance::builder().db_instance_status(status).build()
+    }
+
+    #[test]
+    fn a_restore_stuck_in_incompatible_restore_ends_at_once_and_one_never_available_at_its_deadline() {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
+        let started = std::time::Instant::now();
+        let mut seen = vec!["creating", "incompatible-restore"].into_iter();
+        let got = rt.block_on(until_available("c", Duration::from_secs(60), Duration::from_millis(1), || {
+            let status = seen.next().unwrap_or("incompatible-restore");
+            async move { Ok(instance(status)) }
+        }));
+        let why = got.unwrap_err();
+        assert!(why.starts_with("RDS reports the scratch copy c as incompatible-restore"), "{why}");
+        assert!(started.elapsed() < Duration::from_secs(5));
+        let got = rt.block_on(until_available("c", Duration::from_millis(100), Duration::from_millis(10), || async {
+            Ok(instance("creating"))
+        }));
+        assert_eq!(
+            got.unwrap_err(),
+            "the scratch copy c to become available did not happen within 0.1 s; last seen: c is creating"
+        );
     }
 }

@@ -31,6 +31,7 @@ use serde_json::{json, Value};
 use super::restore::Restored;
 use super::restore_rds::{self as rds_drill, Created, Resource};
 use super::scratch::Journal;
+use super::wait::{Ended, Poll, Wait};
 use super::{pitr, Evidence, Outcome};
 use crate::aws_rest::{encode, Answer, RestJson};
 use crate::config::dr_restore::RestoreInto;
@@ -248,26 +249,22 @@ pub async fn drill(
         ));
     };
     journal.note(format!("StartRestoreJob {job}: {point} → {scratch} in {region} ({})", describe(&asked)));
-    // DescribeRestoreJob until it ends (the caller bounds the whole drill).
-    loop {
-        let state =
-            match call(&api, "DescribeRestoreJob", "GET", &format!("/restore-jobs/{}", encode(&job)), None, journal)
-                .await
-            {
-                Ok(s) => s,
-                Err(other) => return with_journal(other, journal),
-            };
-        match state["Status"].as_str() {
-            Some("COMPLETED") => break,
-            Some(s @ ("ABORTED" | "FAILED")) => {
-                return Outcome::Error(format!(
-                    "the restore job {job} {s}: {}; {}",
-                    state["StatusMessage"].as_str().unwrap_or_default(),
-                    journal.text()
-                ))
+    // DescribeRestoreJob until it ends, within JOB_LIMIT (the caller bounds the whole drill besides).
+    let path = format!("/restore-jobs/{}", encode(&job));
+    let ended = Wait::new(format!("the restore job {job} to complete"), JOB_LIMIT, Duration::from_secs(15))
+        .attempt(Duration::from_secs(120))
+        .journal(journal)
+        .until(|| async {
+            match call(&api, "DescribeRestoreJob", "GET", &path, None, journal).await {
+                Ok(state) => judge_job(&job, &state),
+                Err(other) => Poll::Gone(other),
             }
-            _ => tokio::time::sleep(Duration::from_secs(15)).await,
-        }
+        })
+        .await;
+    match ended {
+        Ok(()) => {}
+        Err(Ended::Gone(outcome, _)) => return with_journal(outcome, journal),
+        Err(Ended::TimedOut(waited)) => return Outcome::Error(format!("{waited}; {}", journal.text())),
     }
     journal.note(format!("restore job {job} completed"));
     let dr_rds = Rds::new(dr);
@@ -326,6 +323,26 @@ pub async fn drill(
         });
     }
     outcome
+}
+
+/// How long AWS Backup's restore job may run: a large instance takes hours (the drill's `DRILL_LIMIT` bounds
+/// the whole drill besides).
+pub const JOB_LIMIT: Duration = Duration::from_secs(3 * 3600);
+
+/// One `DescribeRestoreJob` answer: completed (ready), ended without a copy (gone: ERROR naming the status
+/// and AWS's message), or on its way (what it says, for the error when the deadline passes).
+pub fn judge_job(job: &str, state: &Value) -> Poll<(), Outcome> {
+    let message = state["StatusMessage"].as_str().unwrap_or_default();
+    match state["Status"].as_str() {
+        Some("COMPLETED") => Poll::Ready(()),
+        Some(s @ ("ABORTED" | "FAILED")) => Poll::Gone(Outcome::Error(format!("the restore job {job} {s}: {message}"))),
+        Some(s) => Poll::Waiting(match state["PercentDone"].as_str().or(state["PercentDone"].as_f64().map(|_| "")) {
+            Some(done) if !done.is_empty() => format!("{s}, {done}% done"),
+            _ if !message.is_empty() => format!("{s}: {message}"),
+            _ => s.to_string(),
+        }),
+        None => Poll::Waiting("no Status in DescribeRestoreJob's answer".into()),
+    }
 }
 
 /// Why BR-07 cannot run without `restore_into`.
@@ -410,5 +427,19 @@ mod tests {
         let missing =
             Answer { status: 404, json: json!({"__type": "ResourceNotFoundException", "Message": "no vault"}) };
         assert!(matches!(refused("DescribeBackupVault", "us-west-2", &missing), Outcome::Fail(..)));
+    }
+
+    #[test]
+    fn a_restore_job_is_waited_for_until_it_completes_and_a_failed_one_names_its_status() {
+        assert!(matches!(judge_job("j", &json!({"Status": "COMPLETED"})), Poll::Ready(())));
+        let running = judge_job("j", &json!({"Status": "RUNNING", "PercentDone": "40.00"}));
+        assert!(matches!(&running, Poll::Waiting(s) if s == "RUNNING, 40.00% done"), "{running:?}");
+        assert!(matches!(judge_job("j", &json!({"Status": "PENDING"})), Poll::Waiting(s) if s == "PENDING"));
+        let Poll::Gone(Outcome::Error(why)) =
+            judge_job("j", &json!({"Status": "FAILED", "StatusMessage": "no capacity"}))
+        else {
+            panic!()
+        };
+        assert_eq!(why, "the restore job j FAILED: no capacity");
     }
 }

@@ -10,6 +10,7 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use super::wait::{self, Ended, Poll, Wait};
 use crate::config::pgbackrest::Pgbackrest;
 
 /// The name every scratch directory starts with, under the system's temporary directory.
@@ -89,27 +90,56 @@ fn drain(pipe: Option<impl Read + Send + 'static>) -> std::thread::JoinHandle<Ve
     })
 }
 
-/// Runs `command` without blocking the runtime: dropping the future (a timeout, Ctrl-C) kills it.
-/// Ok(stdout) on success, Err(what it said) otherwise.
-pub(crate) async fn run(mut command: Command, shown: &str) -> Result<String, String> {
+/// Runs `command` without blocking the runtime, for at most `limit`: past it, or when the future is dropped
+/// (a timeout, Ctrl-C), its process group is killed. Ok(stdout) on success, Err(what it said) otherwise —
+/// also when it had to be killed, with how long it ran and the last of what it printed.
+pub(crate) async fn run(mut command: Command, shown: &str, limit: Duration) -> Result<String, String> {
     command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
     let mut child = command.spawn().map_err(|e| format!("cannot run {shown}: {e}"))?;
+    let pid = child.id();
     let (stdout, stderr) = (drain(child.stdout.take()), drain(child.stderr.take()));
     let mut running = Running { child };
-    let status = loop {
-        match running.child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) => tokio::time::sleep(Duration::from_millis(50)).await,
-            Err(e) => return Err(format!("{shown}: {e}")),
+    let exited = Wait::new(format!("{shown} (pid {pid}) to exit"), limit, Duration::from_millis(50))
+        .until(|| {
+            let polled = match running.child.try_wait() {
+                Ok(Some(status)) => Poll::Ready(status),
+                Ok(None) => Poll::Waiting("still running".into()),
+                Err(e) => Poll::Gone(format!("{shown}: {e}")),
+            };
+            async move { polled }
+        })
+        .await;
+    // Killed here when it has not exited: its pipes close, so what it printed can be read.
+    drop(running);
+    let text =
+        |h: std::thread::JoinHandle<Vec<u8>>| String::from_utf8_lossy(&h.join().unwrap_or_default()).trim().to_string();
+    let (stdout, stderr) = (text(stdout), text(stderr));
+    let said = if stderr.is_empty() { stdout.clone() } else { stderr };
+    let status = match exited {
+        Ok(status) => status,
+        Err(Ended::Gone(why, _)) => return Err(why),
+        Err(Ended::TimedOut(w)) => {
+            return Err(format!(
+                "{shown} did not exit within {} and was killed; it printed: {}",
+                wait::seconds(w.limit),
+                last_lines(&said, 5)
+            ))
         }
     };
-    let stdout = String::from_utf8_lossy(&stdout.join().unwrap_or_default()).trim().to_string();
-    let stderr = String::from_utf8_lossy(&stderr.join().unwrap_or_default()).trim().to_string();
     if status.success() {
         Ok(stdout)
     } else {
-        Err(format!("{shown} exited with {status}: {}", if stderr.is_empty() { stdout } else { stderr }))
+        Err(format!("{shown} exited with {status}: {said}"))
     }
+}
+
+/// The last `n` lines of `text`, joined with ` | ` (nothing: `(nothing)`).
+pub(crate) fn last_lines(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    if lines.is_empty() {
+        return "(nothing)".into();
+    }
+    lines[lines.len().saturating_sub(n)..].join(" | ")
 }
 
 /// A scratch data directory (and the server started in it): stopped and removed when dropped.

@@ -70,13 +70,60 @@ fn the_stack_archives_wal_through_pgbackrest_into_both_repositories() {
 }
 
 /// `glctl verify -e local-native ARGS` against the stack's PostgreSQL 15 and moto, its runs saved in `out`.
+/// Bounded (`output_within`): a drill that hangs fails the test instead of stalling the suite.
 fn verify_local_native(out: &std::path::Path, args: &[&str]) -> crate::support::Output {
-    let out = verify_command("local-native", out, args).output().unwrap();
+    let (out, _) = output_within(verify_command("local-native", out, args), std::time::Duration::from_secs(180));
     crate::support::Output {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
+}
+
+/// Runs `command` (stdout and stderr piped) for at most `limit`: past it the run is stopped (SIGTERM, so
+/// glctl removes its scratch copies; SIGKILL 30 s later) and the test fails saying so, with what it printed.
+/// Returns its output and its pid.
+pub(crate) fn output_within(
+    mut command: std::process::Command,
+    limit: std::time::Duration,
+) -> (std::process::Output, u32) {
+    use std::time::{Duration, Instant};
+    let mut child = command.spawn().unwrap();
+    let pid = child.id();
+    let drain = |pipe: Option<Box<dyn std::io::Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut out = Vec::new();
+            if let Some(mut pipe) = pipe {
+                let _ = pipe.read_to_end(&mut out);
+            }
+            out
+        })
+    };
+    let stdout = drain(child.stdout.take().map(|p| Box::new(p) as Box<dyn std::io::Read + Send>));
+    let stderr = drain(child.stderr.take().map(|p| Box::new(p) as Box<dyn std::io::Read + Send>));
+    let started = Instant::now();
+    let mut hung = false;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if !hung && started.elapsed() > limit {
+            hung = true;
+            let _ = std::process::Command::new("kill").args(["-TERM", &pid.to_string()]).status();
+        }
+        if hung && started.elapsed() > limit + Duration::from_secs(30) {
+            let _ = child.kill();
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let out = std::process::Output { status, stdout: stdout.join().unwrap(), stderr: stderr.join().unwrap() };
+    assert!(
+        !hung,
+        "still running after {limit:?}: stopped (a wait without an end?)\nstdout: {}\nstderr: {}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out, pid)
 }
 
 /// The command `glctl verify -e ENV --format json ARGS` against the stack (ENV a name or a path).
@@ -120,7 +167,7 @@ pub(crate) fn statuses(json: &str) -> Vec<(String, String, String)> {
 }
 
 /// Puts a WAL file moved out of the repository back, also when the test fails.
-struct PutBack(std::path::PathBuf, std::path::PathBuf);
+pub(crate) struct PutBack(std::path::PathBuf, std::path::PathBuf);
 impl Drop for PutBack {
     fn drop(&mut self) {
         let _ = std::fs::rename(&self.1, &self.0);
@@ -191,20 +238,7 @@ fn verify_decides_br01_to_br03_from_pgbackrest_and_names_a_missing_wal_segment()
     assert!(left.is_empty(), "scratch clusters left behind: {left:?}");
 
     // Remove the second-newest segment of repo1's archive.
-    let home = std::fs::read_to_string(std::path::Path::new(stack().var("GLCTL_STACK_DIR")).join("pg-home")).unwrap();
-    let archive = std::path::Path::new(home.trim()).join("pgbackrest/repo1/archive/glctl");
-    let mut segments: Vec<std::path::PathBuf> = walk(&archive)
-        .into_iter()
-        .filter(|p| p.file_name().unwrap().to_string_lossy().chars().nth(24) == Some('-'))
-        .collect();
-    segments.sort_by_key(|p| p.file_name().unwrap().to_owned());
-    assert!(segments.len() >= 3, "{segments:?}");
-    let victim = segments[segments.len() - 2].clone();
-    let name = victim.file_name().unwrap().to_string_lossy()[..24].to_string();
-    // Aside in the archive's top directory (same file system; not where pgBackRest looks for segments).
-    let aside = archive.join(format!("{name}.aside"));
-    std::fs::rename(&victim, &aside).unwrap();
-    let _put_back = PutBack(victim, aside);
+    let (name, _put_back) = remove_second_newest_segment();
     // BR-03 names it; the point-in-time restore to now (from the newest backup, which needs every segment
     // since) fails at the gap instead of passing on what came before it.
     let run = verify_local_native(out_dir.path(), &["--drills", "--only", "BR-03,BR-04"]);
@@ -216,6 +250,24 @@ fn verify_decides_br01_to_br03_from_pgbackrest_and_names_a_missing_wal_segment()
     assert!(results[1].2.contains(&format!("repo1's archive lacks {name}")), "{}", results[1].2);
     assert!(results[1].2.contains("removed /tmp/glctl-drill."), "{}", results[1].2);
     assert_eq!(run.code, 1);
+}
+
+/// Moves the second-newest segment of repo1's archive aside (in the archive's top directory: same file
+/// system, not where pgBackRest looks for segments); it is put back when the guard drops.
+pub(crate) fn remove_second_newest_segment() -> (String, PutBack) {
+    let home = std::fs::read_to_string(std::path::Path::new(stack().var("GLCTL_STACK_DIR")).join("pg-home")).unwrap();
+    let archive = std::path::Path::new(home.trim()).join("pgbackrest/repo1/archive/glctl");
+    let mut segments: Vec<std::path::PathBuf> = walk(&archive)
+        .into_iter()
+        .filter(|p| p.file_name().unwrap().to_string_lossy().chars().nth(24) == Some('-'))
+        .collect();
+    segments.sort_by_key(|p| p.file_name().unwrap().to_owned());
+    assert!(segments.len() >= 3, "{segments:?}");
+    let victim = segments[segments.len() - 2].clone();
+    let name = victim.file_name().unwrap().to_string_lossy()[..24].to_string();
+    let aside = archive.join(format!("{name}.aside"));
+    std::fs::rename(&victim, &aside).unwrap();
+    (name, PutBack(victim, aside))
 }
 
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {

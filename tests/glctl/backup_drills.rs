@@ -273,3 +273,188 @@ fn sigterm_removes_the_runs_own_scratch_and_after_sigkill_the_next_verify_remove
     assert!(!dir.exists());
     assert!(processes_mentioning(&d).is_empty(), "its server was stopped: {:?}", processes_mentioning(&d));
 }
+
+/// How long a drill that must end at once may take here (a restore of the stack's small database and its
+/// start take seconds); past it the run is stopped and the test fails as a hang.
+const QUICKLY: Duration = Duration::from_secs(120);
+
+/// `verify` bounded by `limit` (`output_within`): a wait without an end fails the test, it does not stall it.
+fn verify_within(env: &str, out: &Path, args: &[&str], limit: Duration) -> (Run, u32) {
+    let started = Instant::now();
+    let (o, pid) = crate::backup::output_within(verify_command(env, out, args), limit);
+    let run = Run {
+        code: o.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        took: started.elapsed(),
+    };
+    (run, pid)
+}
+
+fn pgbackrest_settings(extra: &str) -> String {
+    format!(
+        "backup:\n  pgbackrest: {{ stanza: glctl, repo: 1, dr_repo: 2, restore_role: glctl_admin, \
+         restore_timeout_seconds: 900{extra} }}\n"
+    )
+}
+
+/// Regression (issue 25): a copy without the role `backup.pgbackrest.restore_role` names refused every login
+/// (`FATAL: role … does not exist`, a thousand times) while the drill waited until its 4-hour limit. It is an
+/// ERROR at once, naming the role and the setting, and the copy is removed.
+#[test]
+fn a_copy_without_the_restore_role_is_an_error_naming_the_setting_not_a_wait() {
+    let _one = backups_lock();
+    let out = tempfile::tempdir().unwrap();
+    prepared(out.path());
+    let settings = pgbackrest_settings("").replace("restore_role: glctl_admin", "restore_role: glctl_nobody");
+    let env = local_native_with(out.path(), "no-role", &settings);
+    let (run, pid) = verify_within(&env, out.path(), &["--drills", "--only", "BR-06"], QUICKLY);
+    let results = statuses(&run.stdout);
+    let br06 = result(&results, "BR-06");
+    assert_eq!(br06.1, "ERROR", "{results:#?}\n{}", run.stderr);
+    assert!(br06.2.contains("\"glctl_nobody\"") && br06.2.contains("(backup.pgbackrest.restore_role)"), "{}", br06.2);
+    assert!(br06.2.contains(&format!("removed /tmp/glctl-drill.glctl.{pid}.br-06")), "{}", br06.2);
+    assert!(scratch_of(pid).is_empty());
+    assert_eq!(run.code, 3);
+    eprintln!("a copy without the restore role: {:.1} s", run.took.as_secs_f64());
+}
+
+/// A database of the stack's made by a test: dropped with its pg_cron jobs (apply schedules them there).
+struct ScratchDatabase(String);
+impl Drop for ScratchDatabase {
+    fn drop(&mut self) {
+        let name = &self.0;
+        psql(&format!("SELECT count(cron.unschedule(jobid)) FROM cron.job WHERE database = '{name}'"));
+        psql(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+    }
+}
+
+/// Regression (issue 25): with `--database-url …/restoreme` the drills wrote their markers into `restoreme`
+/// but read the copy in connection.database (`glctl`). The copy is read in the database the source is read
+/// in: BR-04 finds its markers there; BR-06, from a backup taken before `restoreme` existed, is an ERROR at
+/// once naming the database, not a wait on `FATAL: database … does not exist`.
+#[test]
+fn the_copy_is_read_in_the_database_glctl_was_told_to_use() {
+    let _one = backups_lock();
+    let out = tempfile::tempdir().unwrap();
+    prepared(out.path());
+    // A name no backup has seen (so BR-06's newest full backup cannot hold it), dropped with its pg_cron jobs
+    // afterwards, and those of earlier runs first.
+    for old in
+        psql("SELECT string_agg(datname, ' ') FROM pg_database WHERE datname LIKE 'restoreme%'").split_whitespace()
+    {
+        drop(ScratchDatabase(old.to_string()));
+    }
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
+    let name = format!("restoreme_{}_{nanos}", std::process::id());
+    psql(&format!("CREATE DATABASE {name}"));
+    let _drop = ScratchDatabase(name.clone());
+    let url = database_url().replace("/glctl?", &format!("/{name}?"));
+    let apply = Command::new(env!("CARGO_BIN_EXE_glctl"))
+        .args(["apply", "-e", "local-native", "--only", "database", "--out", out.path().to_str().unwrap()])
+        .current_dir(crate::support::repo())
+        .env("GLCTL_DATABASE_URL", &url)
+        .output()
+        .unwrap();
+    assert!(apply.status.success(), "{}", String::from_utf8_lossy(&apply.stderr));
+
+    let (run, _) =
+        verify_within("local-native", out.path(), &["--drills", "--only", "BR-04", "--database-url", &url], QUICKLY);
+    let results = statuses(&run.stdout);
+    assert_eq!(result(&results, "BR-04").1, "PASS", "{results:#?}\n{}\n{}", run.stdout, run.stderr);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let observed = json["results"][0]["evidence"][0]["observed"].as_str().unwrap().to_string();
+    assert!(observed.contains(":br-04:before) held: true"), "the marker written into restoreme: {observed}");
+
+    let (run, pid) =
+        verify_within("local-native", out.path(), &["--drills", "--only", "BR-06", "--database-url", &url], QUICKLY);
+    let results = statuses(&run.stdout);
+    let br06 = result(&results, "BR-06");
+    assert_eq!(br06.1, "ERROR", "{results:#?}\n{}", run.stderr);
+    assert!(br06.2.contains(&format!("no database \"{name}\"")), "{}", br06.2);
+    assert!(scratch_of(pid).is_empty());
+    eprintln!("a copy without the database: {:.1} s", run.took.as_secs_f64());
+}
+
+/// A bin directory whose `pg_ctl` forces one side of the race between `pg_ctl start -w` returning and a
+/// recovery that ends before its target (the server then shuts down), and the real `psql`:
+/// - `fails-after-the-end`: pg_ctl start returns only once the server is gone, and fails (as when its look at
+///   the postmaster comes after the end);
+/// - `succeeds-first`: pg_ctl start returns as soon as the server runs, before recovery has ended (as when the
+///   server accepted read-only connections first: the side the drill used to wait on forever).
+fn pg_ctl_forcing(parent: &Path, side: &str) -> String {
+    use std::os::unix::fs::PermissionsExt;
+    let bin = parent.join(format!("bin-{side}"));
+    std::fs::create_dir_all(&bin).unwrap();
+    let real = "/usr/lib/postgresql/15/bin";
+    let then = match side {
+        "fails-after-the-end" => {
+            "\"$real\" \"$@\"\n\
+             i=0; while [ -f \"$dir/postmaster.pid\" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done\n\
+             echo 'pg_ctl: could not start server (forced: the server ended before pg_ctl returned)' >&2; exit 1\n"
+        }
+        _ => {
+            "\"$real\" \"$@\" -W || exit $?\n\
+             i=0; while [ ! -f \"$dir/postmaster.pid\" ] && [ $i -lt 6000 ]; do sleep 0.01; i=$((i+1)); done\n\
+             echo 'server started (forced: before recovery ended)'; exit 0\n"
+        }
+    };
+    let script = format!(
+        "#!/bin/sh\nreal={real}/pg_ctl\ncase \" $* \" in *\" start \"*) ;; *) exec \"$real\" \"$@\";; esac\n\
+         dir=''; prev=''\nfor a in \"$@\"; do [ \"$prev\" = -D ] && dir=\"$a\"; prev=\"$a\"; done\n{then}"
+    );
+    std::fs::write(bin.join("pg_ctl"), script).unwrap();
+    let _ = std::fs::remove_file(bin.join("psql"));
+    std::os::unix::fs::symlink(format!("{real}/psql"), bin.join("psql")).unwrap();
+    // The server's OS user runs them (runuser when root): every directory on the way must let it in.
+    for dir in [parent, bin.as_path()] {
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    std::fs::set_permissions(bin.join("pg_ctl"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    bin.to_string_lossy().into_owned()
+}
+
+/// Regression (issue 25): a point-in-time restore whose archive lacks a segment replays to the gap and
+/// shuts down (`FATAL: recovery ended before configured recovery target was reached`). Whether `pg_ctl start
+/// -w` returned before that (the drill then waited on a dead server until its limit) or failed after it, BR-04
+/// FAILs at once with the restored server's log lines as evidence, and the copy is removed.
+#[test]
+fn a_restore_whose_recovery_ends_before_its_target_fails_with_the_servers_log_on_either_side_of_pg_ctl_start() {
+    let _one = backups_lock();
+    let out = tempfile::tempdir().unwrap();
+    prepared(out.path());
+    let backup = pgbackrest(&["--repo=1", "--type=incr", "backup"]);
+    assert!(backup.status.success(), "{}", String::from_utf8_lossy(&backup.stderr));
+    for _ in 0..3 {
+        psql("SELECT pg_switch_wal() FROM (SELECT txid_current()) t");
+    }
+    let check = pgbackrest(&["check"]);
+    assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stderr));
+    let (name, _put_back) = crate::backup::remove_second_newest_segment();
+    for side in ["succeeds-first", "fails-after-the-end"] {
+        let bin = pg_ctl_forcing(out.path(), side);
+        let env = local_native_with(
+            out.path(),
+            &format!("pg-ctl-{side}"),
+            &pgbackrest_settings(&format!(", bin_dir: {bin}")),
+        );
+        let (run, pid) = verify_within(&env, out.path(), &["--drills", "--only", "BR-04"], QUICKLY);
+        let results = statuses(&run.stdout);
+        let br04 = result(&results, "BR-04");
+        assert_eq!(br04.1, "FAIL", "{side}: {results:#?}\n{}", run.stderr);
+        assert!(br04.2.contains("stopped short"), "{side}: {}", br04.2);
+        assert!(br04.2.contains(&format!("repo1's archive lacks {name}")), "{side}: {}", br04.2);
+        let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        let observed = json["results"][0]["evidence"][0]["observed"].as_str().unwrap_or_default().to_string();
+        assert!(
+            observed.starts_with("the restored server's log: ")
+                && observed.contains("restored log file")
+                && observed.ends_with("recovery ended before configured recovery target was reached"),
+            "{side}: {observed}"
+        );
+        assert!(br04.2.contains(&format!("removed /tmp/glctl-drill.glctl.{pid}.br-04")), "{side}: {}", br04.2);
+        assert!(scratch_of(pid).is_empty());
+        assert_eq!(run.code, 1, "{side}");
+        eprintln!("recovery ended before its target, pg_ctl start {side}: {:.1} s", run.took.as_secs_f64());
+    }
+}
