@@ -66,8 +66,14 @@ impl Created {
     }
 }
 
-pub(super) fn api<E: std::error::Error + 'static>(call: &str) -> impl Fn(E) -> String + '_ {
-    move |e| format!("RDS {call}: {}", aws_sdk_rds::error::DisplayErrorContext(&e))
+/// One line for a failed RDS call: the error code and message, or what kept the call from being answered;
+/// never the SDK's debug structure.
+pub(super) fn api<E, R>(call: &str) -> impl Fn(aws_smithy_runtime_api::client::result::SdkError<E, R>) -> String + '_
+where
+    E: aws_smithy_types::error::metadata::ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug + 'static,
+{
+    move |e| format!("RDS {call}: {}", crate::aws::sdk_error_line(&e, "the RDS endpoint"))
 }
 
 /// Deletes what a drill created: instances first (skip the final snapshot, drop automated backups), then
