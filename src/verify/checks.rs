@@ -877,17 +877,7 @@ mod tests {
                         assert_eq!(debug_formatting(&text), None, "{}: {text}", r.id);
                     }
                 }
-                let run = crate::verify::VerifyRun {
-                    environment: "e".into(),
-                    at: "t".into(),
-                    git_commit: None,
-                    configuration_hash: "h".into(),
-                    terraform_hash: None,
-                    migrations: vec![],
-                    bundle: None,
-                    aws_emulator: None,
-                    results,
-                };
+                let run = crate::verify::VerifyRun::of(results);
                 let table = crate::verify::report::table(&run, &|_, s| s.to_string());
                 for text in [table, crate::verify::report::markdown(&run), crate::verify::report::junit(&run)] {
                     assert_eq!(debug_formatting(&text), None, "{text}");

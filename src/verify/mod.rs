@@ -133,6 +133,22 @@ pub struct VerifyRun {
 }
 
 impl VerifyRun {
+    /// A run of `results` with placeholder provenance, for tests of what is decided and rendered from them.
+    #[cfg(test)]
+    pub(crate) fn of(results: Vec<CheckResult>) -> VerifyRun {
+        VerifyRun {
+            environment: "e".into(),
+            at: "t".into(),
+            git_commit: None,
+            configuration_hash: "h".into(),
+            terraform_hash: None,
+            migrations: vec![],
+            bundle: None,
+            aws_emulator: None,
+            results,
+        }
+    }
+
     pub fn count(&self, status: Status) -> usize {
         self.results.iter().filter(|r| r.status == status).count()
     }
@@ -319,17 +335,7 @@ mod tests {
     fn exit_is_problems_on_a_failure_and_incomplete_when_only_undecided() {
         let e = env("");
         let results = decide(&e, &unreachable(), &Selection::default(), "2026-11-26");
-        let run = |results: Vec<CheckResult>| VerifyRun {
-            environment: "e".into(),
-            at: "t".into(),
-            git_commit: None,
-            configuration_hash: "h".into(),
-            terraform_hash: None,
-            migrations: vec![],
-            bundle: None,
-            aws_emulator: None,
-            results,
-        };
+        let run = VerifyRun::of;
         let unreachable_run = run(results);
         assert_eq!(unreachable_run.count(Status::Pass), 0, "nothing passes without facts");
         assert_eq!(unreachable_run.exit(), Exit::Incomplete);

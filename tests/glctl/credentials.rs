@@ -13,26 +13,9 @@ fn plan_with(vars: &[(&str, &str)], extra: &[&str]) -> (i32, String) {
     let out = tempfile::tempdir().unwrap();
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_glctl"));
     command.args(["plan", "-e", "prod", "--out"]).arg(out.path()).args(extra).current_dir(repo());
-    for var in [
-        "AWS_ACCESS_KEY_ID",
-        "AWS_SECRET_ACCESS_KEY",
-        "AWS_SESSION_TOKEN",
-        "AWS_PROFILE",
-        "AWS_ROLE_ARN",
-        "AWS_WEB_IDENTITY_TOKEN_FILE",
-        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-        "GLCTL_DATABASE_URL",
-    ] {
-        command.env_remove(var);
-    }
     // No profile files, and no instance-metadata request: this machine has no instance role to ask for.
-    command
-        .env("HOME", home.path())
-        .env("AWS_CONFIG_FILE", home.path().join("none"))
-        .env("AWS_SHARED_CREDENTIALS_FILE", home.path().join("none"))
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("NO_COLOR", "1");
+    crate::support::without_aws_credentials(&mut command, home.path());
+    command.env("NO_COLOR", "1");
     command.envs(vars.iter().copied());
     let result = command.output().unwrap();
     (result.status.code().unwrap_or(-1), String::from_utf8_lossy(&result.stderr).into_owned())

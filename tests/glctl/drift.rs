@@ -160,27 +160,8 @@ fn drift_without_credentials(endpoint: &str, env: &Path, out: &Path) -> Output {
     let home = tempfile::tempdir().unwrap();
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_glctl"));
     command.args(["drift", "-e"]).arg(env).args(["--only", "infra", "--out"]).arg(out).current_dir(repo());
-    for var in [
-        "AWS_ACCESS_KEY_ID",
-        "AWS_SECRET_ACCESS_KEY",
-        "AWS_SESSION_TOKEN",
-        "AWS_PROFILE",
-        "AWS_ROLE_ARN",
-        "AWS_WEB_IDENTITY_TOKEN_FILE",
-        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-        "GLCTL_DATABASE_URL",
-    ] {
-        command.env_remove(var);
-    }
-    command
-        .env("HOME", home.path())
-        .env("AWS_CONFIG_FILE", home.path().join("none"))
-        .env("AWS_SHARED_CREDENTIALS_FILE", home.path().join("none"))
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_ENDPOINT_URL", endpoint)
-        .env("AWS_REGION", stack().var("AWS_REGION"))
-        .env("NO_COLOR", "1");
+    crate::support::without_aws_credentials(&mut command, home.path());
+    command.env("AWS_ENDPOINT_URL", endpoint).env("AWS_REGION", stack().var("AWS_REGION")).env("NO_COLOR", "1");
     let out = command.output().unwrap();
     Output {
         code: out.status.code().unwrap_or(-1),
