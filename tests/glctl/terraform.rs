@@ -331,6 +331,10 @@ fn a_plan_with_nothing_to_change_runs_terraform_plan_and_nothing_else() {
     };
 
     let plan = ["plan", "-e", "local", "--only", "infra", "--out", out, "--detailed-exitcode"];
+    // The logging terraform is another executable than the one that formatted the files during apply.
+    let first = glctl_aws_env(&endpoint, &repo(), &plan, &env);
+    assert_eq!(first.code, 0, "{}\n{}", first.stdout, first.stderr);
+    assert_eq!(calls(), ["fmt", "fmt", "fmt", "plan"], "another terraform formats the three root files again");
     let text = glctl_aws_env(&endpoint, &repo(), &plan, &env);
     assert_eq!(text.code, 0, "{}\n{}", text.stdout, text.stderr);
     assert!(text.stdout.contains("No changes: the infrastructure matches the environment file."), "{}", text.stdout);
@@ -369,7 +373,8 @@ fn a_plan_with_nothing_to_change_runs_terraform_plan_and_nothing_else() {
     assert!(updates.iter().any(|c| c["action"] == "update"), "a new tag updates resources: {}", changed.stdout);
     let calls = calls();
     assert!(calls.contains(&"fmt".to_string()), "the changed rendering is formatted again: {calls:?}");
-    assert_eq!(calls.iter().filter(|c| *c != "fmt").collect::<Vec<_>>(), ["plan", "show"], "{calls:?}");
+    // (versions.tf carries the tags too, and init_cache digests it whole: this one also initialises again.)
+    assert!(calls.ends_with(&["plan".to_string(), "show".to_string()]), "{calls:?}");
 }
 
 /// Tests that change dev's applied resources by hand run one at a time, and never during its second plan.
