@@ -304,8 +304,10 @@ fn logging_terraform(bin: &Path, log: &Path) -> std::ffi::OsString {
     let script = format!("#!/bin/sh\necho \"$1\" >>'{}'\nexec '{}' \"$@\"\n", log.display(), real.display());
     std::fs::write(&shim, script).unwrap();
     std::fs::set_permissions(&shim, std::fs::Permissions::from_mode(0o755)).unwrap();
-    std::env::join_paths(std::iter::once(bin.to_path_buf()).chain(std::env::split_paths(&std::env::var_os("PATH").unwrap())))
-        .unwrap()
+    std::env::join_paths(
+        std::iter::once(bin.to_path_buf()).chain(std::env::split_paths(&std::env::var_os("PATH").unwrap())),
+    )
+    .unwrap()
 }
 
 /// Issue 30: a plan with nothing to change costs one `terraform plan` and nothing more once the work
