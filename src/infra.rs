@@ -12,8 +12,8 @@ use crate::config::Loaded;
 use crate::project::Project;
 use crate::terraform::plan_summary::PlanSummary;
 use crate::terraform::root_module::{self, RootModule};
-use crate::terraform::runner::{Applied, ApplyEvent, Terraform, TerraformError};
-use crate::terraform::{self, emulator, plugin_dir};
+use crate::terraform::runner::{Applied, ApplyEvent, PlanOutcome, TerraformError};
+use crate::terraform::{self, emulator, fmt_cache, plugin_dir};
 
 pub const PLAN_FILE: &str = "plan.tfplan";
 pub const PLAN_RECORD: &str = "plan.json";
@@ -74,18 +74,42 @@ pub struct PlanRecord {
 /// The environment's root module from the templates, normalised with `terraform fmt`, so the files are
 /// what `terraform fmt -check` expects.
 pub fn root_module(project: &Project, loaded: &Loaded) -> Result<RootModule, InfraError> {
+    formatted_root_module(project, loaded, None)
+}
+
+/// The same, for the work directory `dir` that terraform runs in: `terraform fmt` runs only for root files
+/// that render differently from the last run there (`fmt_cache`).
+fn root_module_for(project: &Project, loaded: &Loaded, dir: &Path) -> Result<RootModule, InfraError> {
+    formatted_root_module(project, loaded, Some(dir))
+}
+
+fn formatted_root_module(
+    project: &Project,
+    loaded: &Loaded,
+    work_dir: Option<&Path>,
+) -> Result<RootModule, InfraError> {
     let mut module = root_module::from_templates(loaded, &project.templates()).map_err(InfraError::Template)?;
-    for (path, text) in module.files.iter_mut() {
-        if path.parent().is_some_and(|p| p.as_os_str().is_empty()) {
-            *text = Terraform::fmt_stdin(text)?;
-        }
-    }
+    // The modules are copied verbatim and kept fmt-clean in the repository; only the root files are rendered.
+    let mut root_files: Vec<(&Path, &mut String)> = module
+        .files
+        .iter_mut()
+        .filter(|(path, _)| path.parent().is_some_and(|p| p.as_os_str().is_empty()))
+        .map(|(path, text)| (path.as_path(), text))
+        .collect();
+    fmt_cache::format(&mut root_files, work_dir)?;
     Ok(module)
 }
 
 /// Writes the root module into `dir` for review; returns how many files were written.
 pub fn write_root_module(project: &Project, loaded: &Loaded, dir: &Path) -> Result<usize, InfraError> {
     let module = root_module(project, loaded)?;
+    module.write(dir).map_err(io(dir))?;
+    Ok(module.files.len())
+}
+
+/// The same for a directory terraform then runs in (`drift`), remembering `terraform fmt`'s work there.
+pub fn write_work_dir(project: &Project, loaded: &Loaded, dir: &Path) -> Result<usize, InfraError> {
+    let module = root_module_for(project, loaded, dir)?;
     module.write(dir).map_err(io(dir))?;
     Ok(module.files.len())
 }
@@ -97,21 +121,26 @@ pub fn plan(
     account: &VerifiedAccount,
     dir: &Path,
 ) -> Result<PlanRecord, InfraError> {
-    let module = root_module(project, loaded)?;
+    let module = root_module_for(project, loaded, dir)?;
     std::fs::create_dir_all(dir).map_err(io(dir))?;
     module.write(dir).map_err(io(dir))?;
     let _ = std::fs::remove_file(dir.join(PLAN_RECORD));
     let plugins = plugin_dir(loaded);
     let tf = terraform::for_environment(loaded, dir);
     crate::terraform::init_cache::init_if_needed(&tf, dir, plugins.as_deref())?;
-    tf.plan(PLAN_FILE)?;
-    let plan = tf.show_json(PLAN_FILE)?;
+    let summary = match tf.plan(PLAN_FILE)? {
+        // terraform's exit code already says every change is a no-op, which is all the summary would
+        // read; `terraform show -json` would start the provider again to load its schemas and say the
+        // same (about three quarters of the plan's own time on the local environment, scripts/bench-plan).
+        PlanOutcome::NoChanges => PlanSummary::default(),
+        PlanOutcome::Changes => PlanSummary::from_show_json(&tf.show_json(PLAN_FILE)?, emulator::in_use()),
+    };
     let record = PlanRecord {
         environment: loaded.name.clone(),
         account_id: account.account_id.clone(),
         region: account.region.clone(),
         digest: module.digest(),
-        summary: PlanSummary::from_show_json(&plan, emulator::in_use()),
+        summary,
         accepted_risks: accepted_risks(loaded),
     };
     let path = dir.join(PLAN_RECORD);
@@ -145,7 +174,7 @@ pub fn ready_plan(
     dir: &Path,
     allow_destroy: bool,
 ) -> Result<ReadyPlan, InfraError> {
-    let module = root_module(project, loaded)?;
+    let module = root_module_for(project, loaded, dir)?;
     let digest = module.digest();
     let saved: Option<PlanRecord> =
         std::fs::read_to_string(dir.join(PLAN_RECORD)).ok().and_then(|t| serde_json::from_str(&t).ok());

@@ -249,7 +249,7 @@ async fn infrastructure(loaded: &Loaded, target: &InfraTarget<'_>) -> Layer {
     if let Err(e) = target.aws.verify().await {
         return not_read(e.to_string());
     }
-    if let Err(e) = crate::infra::write_root_module(target.project, loaded, dir) {
+    if let Err(e) = crate::infra::write_work_dir(target.project, loaded, dir) {
         return not_read(format!("cannot render the root module into {}: {e}", dir.display()));
     }
     let tf = crate::terraform::for_environment(loaded, dir);

@@ -2,6 +2,7 @@
 //! plan back as a summary people and CI can act on. The stage that uses them is `crate::infra`.
 
 pub mod emulator;
+pub mod fmt_cache;
 pub mod init_cache;
 pub mod plan_summary;
 pub mod root_module;

@@ -46,6 +46,16 @@ fn terraform_command() -> Command {
     command
 }
 
+/// What `terraform plan -detailed-exitcode` said of the plan it saved.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PlanOutcome {
+    /// Exit 0: terraform found the plan not applyable, i.e. every resource and root output change is a
+    /// no-op (terraform's `plans.Changes.Empty`), so `terraform show -json` would list no resource action.
+    NoChanges,
+    /// Exit 2: something to apply (a resource action, a root output, a move or an import).
+    Changes,
+}
+
 /// One step of `terraform apply -json`, as it happens.
 #[derive(Debug)]
 pub enum ApplyEvent<'a> {
@@ -95,15 +105,22 @@ impl Terraform {
     }
 
     fn run(&self, step: &str, args: &[&str]) -> Result<String, TerraformError> {
+        self.run_accepting(step, args, &[0]).map(|(_, stdout)| stdout)
+    }
+
+    /// Runs terraform and returns its exit code and stdout when the code is one of `success_codes`;
+    /// otherwise terraform's stderr and stdout are the error.
+    fn run_accepting(&self, step: &str, args: &[&str], success_codes: &[i32]) -> Result<(i32, String), TerraformError> {
         let output = self.command(args).output().map_err(|e| {
             TerraformError::new(step, format!("cannot run terraform ({e}); is it installed and on PATH?"))
         })?;
         let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-        if output.status.success() {
-            Ok(stdout)
-        } else {
-            let stderr = String::from_utf8_lossy(&output.stderr);
-            Err(TerraformError::new(step, format!("{stderr}{stdout}")))
+        match output.status.code() {
+            Some(code) if success_codes.contains(&code) => Ok((code, stdout)),
+            _ => {
+                let stderr = String::from_utf8_lossy(&output.stderr);
+                Err(TerraformError::new(step, format!("{stderr}{stdout}")))
+            }
         }
     }
 
@@ -131,9 +148,13 @@ impl Terraform {
         Ok((!never_written).then_some(state))
     }
 
-    pub fn plan(&self, plan_file: &str) -> Result<(), TerraformError> {
-        self.run("plan", &["plan", "-input=false", "-no-color", "-lock-timeout=60s", &format!("-out={plan_file}")])
-            .map(|_| ())
+    /// Plans into `plan_file` and says whether the plan changes anything, from terraform's own
+    /// `-detailed-exitcode` (0: no changes, 2: changes; anything else is a failure).
+    pub fn plan(&self, plan_file: &str) -> Result<PlanOutcome, TerraformError> {
+        let out = format!("-out={plan_file}");
+        let args = ["plan", "-input=false", "-no-color", "-lock-timeout=60s", "-detailed-exitcode", &out];
+        let (code, _) = self.run_accepting("plan", &args, &[0, 2])?;
+        Ok(if code == 0 { PlanOutcome::NoChanges } else { PlanOutcome::Changes })
     }
 
     /// A refresh-only plan: what changed in the real resources since the last apply, changing nothing.

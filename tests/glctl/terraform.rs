@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use tempfile::TempDir;
 
 use crate::support::stack::{aws_config, dedicated_moto, seed, stack};
-use crate::support::{assert_matches_file, glctl, glctl_aws, repo, runtime};
+use crate::support::{assert_matches_file, glctl, glctl_aws, glctl_aws_env, repo, runtime};
 
 fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
@@ -290,6 +290,93 @@ fn a_second_plan_after_applying_prod_has_no_real_changes() {
 fn a_second_plan_after_applying_dev_has_no_real_changes() {
     let _state = dev_state();
     assert_second_plan_is_clean(dev());
+}
+
+/// A `terraform` first on PATH that notes each subcommand glctl starts in `log`, then runs the real one.
+fn logging_terraform(bin: &Path, log: &Path) -> std::ffi::OsString {
+    use std::os::unix::fs::PermissionsExt;
+    let real = std::env::split_paths(&std::env::var_os("PATH").unwrap())
+        .map(|dir| dir.join("terraform"))
+        .find(|p| p.is_file())
+        .expect("terraform on PATH");
+    std::fs::create_dir_all(bin).unwrap();
+    let shim = bin.join("terraform");
+    let script = format!("#!/bin/sh\necho \"$1\" >>'{}'\nexec '{}' \"$@\"\n", log.display(), real.display());
+    std::fs::write(&shim, script).unwrap();
+    std::fs::set_permissions(&shim, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::env::join_paths(
+        std::iter::once(bin.to_path_buf()).chain(std::env::split_paths(&std::env::var_os("PATH").unwrap())),
+    )
+    .unwrap()
+}
+
+/// Issue 30: a plan with nothing to change costs one `terraform plan` and nothing more once the work
+/// directory has been planned in: no `init` (the init stamp), no `fmt` (the same rendering), no `show -json`
+/// (terraform's exit code says nothing changes). Its summary is what `show -json` would have said: every
+/// resource change in the saved plan is a no-op. A rendering that changed is formatted again, and a plan
+/// with changes is still read with `show -json`.
+#[test]
+fn a_plan_with_nothing_to_change_runs_terraform_plan_and_nothing_else() {
+    let endpoint = dedicated_moto();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("tf");
+    let out = out.to_str().unwrap();
+    let applied = glctl_aws(&endpoint, &repo(), &["apply", "-e", "local", "--only", "infra", "--out", out, "--yes"]);
+    assert_eq!(applied.code, 0, "{}\n{}", applied.stdout, applied.stderr);
+    let log = dir.path().join("terraform-calls");
+    let path = logging_terraform(&dir.path().join("bin"), &log);
+    let env = [("PATH", path.as_os_str())];
+    let calls = || -> Vec<String> {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        let _ = std::fs::remove_file(&log);
+        text.lines().map(str::to_string).collect()
+    };
+
+    let plan = ["plan", "-e", "local", "--only", "infra", "--out", out, "--detailed-exitcode"];
+    // The logging terraform is another executable than the one that formatted the files during apply.
+    let first = glctl_aws_env(&endpoint, &repo(), &plan, &env);
+    assert_eq!(first.code, 0, "{}\n{}", first.stdout, first.stderr);
+    assert_eq!(calls(), ["fmt", "fmt", "fmt", "plan"], "another terraform formats the three root files again");
+    let text = glctl_aws_env(&endpoint, &repo(), &plan, &env);
+    assert_eq!(text.code, 0, "{}\n{}", text.stdout, text.stderr);
+    assert!(text.stdout.contains("No changes: the infrastructure matches the environment file."), "{}", text.stdout);
+    assert_eq!(calls(), ["plan"], "a plan with nothing to change starts terraform plan alone");
+    let json = glctl_aws_env(&endpoint, &repo(), &[&plan[..], &["--output", "json"]].concat(), &env);
+    assert_eq!(json.code, 0, "{}", json.stderr);
+    let record: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(record["summary"], serde_json::json!({ "changes": [] }), "{}", json.stdout);
+    assert_eq!(calls(), ["plan"]);
+    let show = std::process::Command::new("terraform")
+        .args(["show", "-json", "-no-color", "plan.tfplan"])
+        .current_dir(out)
+        .output()
+        .unwrap();
+    assert!(show.status.success(), "{}", String::from_utf8_lossy(&show.stderr));
+    let shown: serde_json::Value = serde_json::from_slice(&show.stdout).unwrap();
+    let resources = shown["resource_changes"].as_array().expect("resource changes");
+    assert!(!resources.is_empty());
+    for rc in resources {
+        assert!(
+            matches!(rc["change"]["actions"].as_array().unwrap().as_slice(), [a] if a == "no-op" || a == "read"),
+            "the skipped show would have listed a change: {rc}"
+        );
+    }
+
+    let env_dir = dir.path().join("environments");
+    std::fs::create_dir_all(&env_dir).unwrap();
+    let tagged = env_dir.join("local.yaml");
+    let parent = repo().join("environments/local.yaml");
+    std::fs::write(&tagged, format!("extends: {}\ntags: {{ Owner: issue-30 }}\n", parent.display())).unwrap();
+    let changed = ["plan", "-e", tagged.to_str().unwrap(), "--only", "infra", "--out", out, "--output", "json"];
+    let changed = glctl_aws_env(&endpoint, &repo(), &changed, &env);
+    assert_eq!(changed.code, 0, "{}", changed.stderr);
+    let record: serde_json::Value = serde_json::from_str(&changed.stdout).unwrap();
+    let updates = record["summary"]["changes"].as_array().unwrap();
+    assert!(updates.iter().any(|c| c["action"] == "update"), "a new tag updates resources: {}", changed.stdout);
+    let calls = calls();
+    assert!(calls.contains(&"fmt".to_string()), "the changed rendering is formatted again: {calls:?}");
+    // (versions.tf carries the tags too, and init_cache digests it whole: this one also initialises again.)
+    assert!(calls.ends_with(&["plan".to_string(), "show".to_string()]), "{calls:?}");
 }
 
 /// Tests that change dev's applied resources by hand run one at a time, and never during its second plan.

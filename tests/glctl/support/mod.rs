@@ -39,6 +39,11 @@ pub fn glctl_command(dir: &Path, args: &[&str]) -> Command {
 
 /// Runs `glctl ARGS` in `dir` against the moto at `endpoint` and the local Terraform plugin mirror.
 pub fn glctl_aws(endpoint: &str, dir: &Path, args: &[&str]) -> Output {
+    glctl_aws_env(endpoint, dir, args, &[])
+}
+
+/// The same with more environment variables set (after glctl_aws's own).
+pub fn glctl_aws_env(endpoint: &str, dir: &Path, args: &[&str], env: &[(&str, &std::ffi::OsStr)]) -> Output {
     let stack = stack::stack();
     // A Terraform provider retries an emulator's 500s for a long time: bound every run.
     let mut command = Command::new("timeout");
@@ -48,6 +53,7 @@ pub fn glctl_aws(endpoint: &str, dir: &Path, args: &[&str]) -> Output {
         command.env(var, stack.var(var));
     }
     command.env("AWS_ENDPOINT_URL", endpoint);
+    command.envs(env.iter().copied());
     let out = command.output().expect("glctl runs");
     Output {
         code: out.status.code().unwrap_or(-1),
