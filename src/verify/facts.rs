@@ -593,7 +593,13 @@ async fn network_facts(
     let filter = aws_sdk_ec2::types::Filter::builder().name("group-id").set_values(Some(attached.clone())).build();
     let mut ingress = Vec::new();
     let mut next: Option<String> = None;
-    loop {
+    // A few groups hold a few pages at most; an endpoint that keeps answering with a next token is not
+    // followed for ever.
+    const MAX_PAGES: usize = 100;
+    for page_number in 1.. {
+        if page_number > MAX_PAGES {
+            return Err(format!("EC2 DescribeSecurityGroupRules: still more pages after {MAX_PAGES}; not read"));
+        }
         let page = ec2
             .describe_security_group_rules()
             .filters(filter.clone())

@@ -75,7 +75,12 @@ pub(super) async fn write_markers(connection: Connection, table: String, log: Ar
     let mut client: Option<(Client, String)> = None;
     while !stop.load(Ordering::SeqCst) {
         if client.is_none() {
-            match connection.connect().await {
+            // A connect to a host that drops packets would wait for the kernel's SYN retries (minutes), past
+            // the stop flag: each attempt gets 5 s.
+            let attempt = tokio::time::timeout(Duration::from_secs(5), connection.connect())
+                .await
+                .unwrap_or_else(|_| Err("connecting took more than 5 s".to_string()));
+            match attempt {
                 Ok(c) => client = Some(c),
                 Err(why) => {
                     {

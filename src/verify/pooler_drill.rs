@@ -122,18 +122,22 @@ async fn drill(
                         None => format!("a client was not back after {} s", (LIMIT * 3).as_secs()),
                     });
                 }
+                // No single query may outlast the drill's limit (a half-open connection never answers).
+                let remaining = (LIMIT * 3).saturating_sub(killed_at.elapsed());
                 match client.take() {
                     Some(c) => {
                         // Still working until the stop reaches its PgBouncer.
-                        if c.simple_query("SELECT 1").await.is_ok() && !c.is_closed() {
-                            client = Some(c);
-                        } else {
-                            continue;
+                        match tokio::time::timeout(remaining, c.simple_query("SELECT 1")).await {
+                            Ok(Ok(_)) if !c.is_closed() => client = Some(c),
+                            // No answer within the limit: the connection never dropped (said above, next turn).
+                            Err(_) => client = Some(c),
+                            Ok(_) => continue,
                         }
                     }
                     None => {
                         if let Ok(c) = endpoints.connect_any("glctl-drill-ha05", PER_HOST).await {
-                            if c.simple_query("SELECT 1").await.is_ok() {
+                            let answered = tokio::time::timeout(remaining, c.simple_query("SELECT 1")).await;
+                            if answered.is_ok_and(|r| r.is_ok()) {
                                 return Ok(killed_at.elapsed());
                             }
                         }
