@@ -72,12 +72,18 @@ fn the_stack_archives_wal_through_pgbackrest_into_both_repositories() {
 /// `glctl verify -e local-native ARGS` against the stack's PostgreSQL 15 and moto, its runs saved in `out`.
 /// Bounded (`output_within`): a drill that hangs fails the test instead of stalling the suite.
 fn verify_local_native(out: &std::path::Path, args: &[&str]) -> crate::support::Output {
-    let (out, _) = output_within(verify_command("local-native", out, args), std::time::Duration::from_secs(180));
-    crate::support::Output {
+    verify_local_native_with_pid(out, args).0
+}
+
+/// The same, with the pid of the glctl that ran (its scratch copies are named after it).
+fn verify_local_native_with_pid(out: &std::path::Path, args: &[&str]) -> (crate::support::Output, u32) {
+    let (out, pid) = output_within(verify_command("local-native", out, args), std::time::Duration::from_secs(180));
+    let out = crate::support::Output {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    };
+    (out, pid)
 }
 
 /// Runs `command` (stdout and stderr piped) for at most `limit`: past it the run is stopped (SIGTERM, so
@@ -222,7 +228,7 @@ fn verify_decides_br01_to_br03_from_pgbackrest_and_names_a_missing_wal_segment()
         let out = pgbackrest(&[repo, "--type=full", "backup"]);
         assert!(out.status.success(), "{repo}: {}", String::from_utf8_lossy(&out.stderr));
     }
-    let run = verify_local_native(out_dir.path(), &["--drills", "--only", "BR-06,BR-07,BR-08"]);
+    let (run, pid) = verify_local_native_with_pid(out_dir.path(), &["--drills", "--only", "BR-06,BR-07,BR-08"]);
     let results = statuses(&run.stdout);
     let by_id = |id: &str| results.iter().find(|r| r.0 == id).unwrap().clone();
     assert_eq!(by_id("BR-06").1, "PASS", "{results:#?}");
@@ -233,7 +239,8 @@ fn verify_decides_br01_to_br03_from_pgbackrest_and_names_a_missing_wal_segment()
     let left: Vec<_> = std::fs::read_dir(std::env::temp_dir())
         .unwrap()
         .flatten()
-        .filter(|e| e.file_name().to_string_lossy().starts_with("glctl-drill."))
+        // This run's copies only: another glctl on the machine (a second checkout's suite) has its own.
+        .filter(|e| e.file_name().to_string_lossy().starts_with(&format!("glctl-drill.glctl.{pid}.")))
         .collect();
     assert!(left.is_empty(), "scratch clusters left behind: {left:?}");
 
