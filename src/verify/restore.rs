@@ -117,8 +117,14 @@ const RECOVERY_ENDED: &str = "recovery ended before configured recovery target w
 /// read-only connections").
 const PROMOTED: &str = "database system is ready to accept connections";
 
+/// What PostgreSQL logs when the WAL holding the backup's own checkpoint is not in the archive: recovery cannot
+/// even begin. Which segment a lost one is decides which of the two a restore meets (seen in a suite run: the
+/// segment removed was the backup's), and both mean the archive cannot bring the backup to the target.
+const NO_CHECKPOINT: &str = "could not locate required checkpoint record";
+
 /// The log lines that say how far recovery got and why it stopped short.
-const RECOVERY_LINES: [&str; 4] = ["restored log file", "redo done at", "last completed transaction", RECOVERY_ENDED];
+const RECOVERY_LINES: [&str; 5] =
+    ["restored log file", "redo done at", "last completed transaction", NO_CHECKPOINT, RECOVERY_ENDED];
 
 /// Lines of a server's log that say it is failing (`FATAL`, `PANIC`) or has stopped.
 fn failing_lines(log: &str) -> Vec<&str> {
@@ -209,7 +215,7 @@ pub(crate) struct Look<'a> {
 /// recovery ended before its target (whenever the log says so: before `pg_ctl start -w` returned or after),
 /// the server stopped, or the login is refused for good. Pure: the drill only gathers `look`.
 pub(crate) fn judge_recovery(look: Look<'_>, role: &str, database: &str) -> Poll<(), DrillError> {
-    if look.log.contains(RECOVERY_ENDED) {
+    if look.log.contains(RECOVERY_ENDED) || look.log.contains(NO_CHECKPOINT) {
         return Poll::Gone(DrillError::RecoveryEnded(log_lines(look.log, &RECOVERY_LINES).unwrap_or_default()));
     }
     if look.answer == Ok("f") {
@@ -430,6 +436,24 @@ mod tests {
 2026-12-01 14:08:18.244 UTC [8] LOG:  shutting down due to startup process failure
 2026-12-01 14:08:18.250 UTC [8] LOG:  database system is shut down
 ";
+
+    /// The same archive without the segment that holds the backup's checkpoint: recovery never starts.
+    const NO_CHECKPOINT_LOG: &str = "\
+2026-12-07 19:41:35.219 UTC [2890] FATAL:  the database system is starting up
+2026-12-07 19:41:35.244 UTC [2884] FATAL:  could not locate required checkpoint record
+2026-12-07 19:41:35.246 UTC [2878] LOG:  startup process (PID 2884) exited with exit code 1
+2026-12-07 19:41:35.247 UTC [2878] LOG:  shutting down due to startup process failure
+2026-12-07 19:41:35.251 UTC [2878] LOG:  database system is shut down
+";
+
+    #[test]
+    fn an_archive_without_the_backup_s_checkpoint_is_recovery_that_ended_short_not_an_error() {
+        for (running, answer) in [(false, Err("psql: error: the database system is starting up")), (true, Ok("t"))] {
+            let p = judged(NO_CHECKPOINT_LOG, running, answer);
+            let lines = recovery_ended(&p).unwrap_or_else(|| panic!("{p:?}"));
+            assert!(lines.contains("could not locate required checkpoint record"), "{lines}");
+        }
+    }
 
     fn judged(log: &str, running: bool, answer: Result<&str, &str>) -> Poll<(), DrillError> {
         judge_recovery(Look { log, running, answer }, "glctl_admin", "restoreme")
