@@ -30,6 +30,21 @@ pub struct Facts {
     pub aws_emulator: Option<super::emulator::Emulator>,
 }
 
+impl Facts {
+    /// Facts none of whose sources could be read (`why` for each), for tests of what is decided without them.
+    #[cfg(test)]
+    pub(crate) fn unread(why: &str) -> Facts {
+        Facts {
+            at: "t".into(),
+            database: Err(why.into()),
+            behaviour: Err(why.into()),
+            aws: Err(why.into()),
+            bench: None,
+            aws_emulator: None,
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct DbFacts {
     pub server_version: String,

@@ -349,14 +349,7 @@ mod tests {
         )
         .unwrap();
         let selection = crate::verify::Selection { only: vec!["HA-".into()], ..Default::default() };
-        let facts = crate::verify::facts::Facts {
-            at: "t".into(),
-            database: Err("-".into()),
-            behaviour: Err("-".into()),
-            aws: Err("-".into()),
-            bench: None,
-            aws_emulator: None,
-        };
+        let facts = crate::verify::facts::Facts::unread("-");
         let mut results = crate::verify::decide(&env, &facts, &selection, "2026-11-26");
         apply(&mut results, &env, &measured(&failover(Instant::now()), vec![]), "t");
         let reason = |id: &str| results.iter().find(|r| r.id == id).unwrap().reason.clone();

@@ -294,14 +294,7 @@ mod tests {
     }
 
     fn unreachable() -> Facts {
-        Facts {
-            at: "t".into(),
-            database: Err("down".into()),
-            behaviour: Err("down".into()),
-            aws: Err("down".into()),
-            bench: None,
-            aws_emulator: None,
-        }
+        Facts::unread("down")
     }
 
     #[test]

@@ -194,14 +194,7 @@ mod tests {
     }
 
     fn facts() -> Facts {
-        Facts {
-            at: "t".into(),
-            database: Err("-".into()),
-            behaviour: Err("-".into()),
-            aws: Err("-".into()),
-            bench: None,
-            aws_emulator: None,
-        }
+        Facts::unread("-")
     }
 
     #[test]
