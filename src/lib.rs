@@ -21,6 +21,7 @@ pub(crate) mod engine;
 pub mod error;
 pub(crate) mod infra;
 pub(crate) mod monitoring;
+pub(crate) mod ops;
 pub(crate) mod output;
 // Public until `glctl` runs PgBouncer from it (issue 18 part f): the rendering is library-only so far.
 pub mod pooler;

@@ -18,7 +18,7 @@ pub fn run(ctx: &Context, args: &ApplyArgs) -> Result<Exit, Error> {
     // Checked before anything is applied: a missing backend variant must not stop us half-way.
     let database = match args.only {
         Some(Stage::Infra) => None,
-        _ => Some(session.database_stage(ctx)?),
+        _ => Some(session.database_stage()?),
     };
     if args.only != Some(Stage::Database) {
         let account = runtime.block_on(aws.verify())?;

@@ -23,7 +23,7 @@ pub fn run(ctx: &Context, args: &DriftArgs) -> Result<Exit, Error> {
 /// The drift report of `ctx`'s environment (also the drift gate of `promote`).
 pub fn detect(ctx: &Context, args: &DriftArgs) -> Result<DriftReport, Error> {
     let session = ctx.session(args.out.as_deref(), super::Warnings::Undecided)?;
-    let stage = session.database_stage(ctx)?;
+    let stage = session.database_stage()?;
     let options = DriftOptions {
         infrastructure: args.only != Some(Stage::Database),
         database: args.only != Some(Stage::Infra),

@@ -10,7 +10,7 @@ use crate::error::{Error, Exit};
 
 pub fn run(ctx: &Context, args: &MigrateArgs) -> Result<Exit, Error> {
     let session = ctx.session(None, super::Warnings::Undecided)?;
-    let stage = session.database_stage(ctx)?;
+    let stage = session.database_stage()?;
     session.runtime.block_on(async {
         match args.action {
             MigrateAction::Status => {

@@ -14,31 +14,15 @@ pub mod show;
 pub mod validate;
 pub mod verify;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use crate::aws::AwsContext;
 use crate::cli::GlobalArgs;
 use crate::config::diagnostics::{Diagnostic, Severity};
 use crate::config::{self, Loaded};
-use crate::database::stage::DatabaseStage;
 use crate::error::Error;
+pub use crate::ops::Session;
 use crate::output::Style;
 use crate::project::Project;
-
-/// One command's hold on an environment's target.
-pub struct Session {
-    pub loaded: Loaded,
-    pub dir: PathBuf,
-    pub runtime: tokio::runtime::Runtime,
-    pub aws: AwsContext,
-}
-
-impl Session {
-    /// The database stage of the environment: its migrations read (and checked) before anything connects.
-    pub fn database_stage<'a>(&'a self, ctx: &'a Context) -> Result<DatabaseStage<'a>, Error> {
-        Ok(DatabaseStage::new(&ctx.project, &self.loaded, ctx.database_url.as_deref(), &self.dir, &self.aws)?)
-    }
-}
 
 /// Which of an environment's warnings a command shows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -98,10 +82,7 @@ impl Context {
     /// command that reaches the environment's target starts from.
     pub fn session(&self, out: Option<&Path>, warnings: Warnings) -> Result<Session, Error> {
         let loaded = self.load_with_warnings(warnings)?;
-        let dir = self.project.work_dir(&loaded, out);
-        let runtime = crate::runtime::current_thread();
-        let aws = runtime.block_on(AwsContext::for_environment(&loaded));
-        Ok(Session { loaded, dir, runtime, aws })
+        Ok(Session::open(&self.project, loaded, out, self.database_url.clone()))
     }
 
     pub fn diagnostic_line(&self, d: &Diagnostic) -> String {

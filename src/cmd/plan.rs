@@ -15,7 +15,7 @@ pub fn run(ctx: &Context, args: &PlanArgs) -> Result<Exit, Error> {
     // Migration files are checked first: a missing backend variant is a plan-time problem.
     let database = match args.only {
         Some(Stage::Infra) => None,
-        _ => Some(session.database_stage(ctx)?),
+        _ => Some(session.database_stage()?),
     };
     let record = match args.only {
         Some(Stage::Database) => None,

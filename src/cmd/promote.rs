@@ -132,7 +132,7 @@ pub fn run(ctx: &Context, args: &PromoteArgs) -> Result<Exit, Error> {
     let record = with_spinner(&format!("terraform plan for {}", dst.name), || {
         infra::plan(&ctx.project, &session.loaded, account, &session.dir)
     })?;
-    let stage = session.database_stage(&dst_ctx)?;
+    let stage = session.database_stage()?;
     let database = session.runtime.block_on(stage.plan())?;
     if let Some(why) = &database.not_checked {
         return Err(Error::GateNotChecked(format!(

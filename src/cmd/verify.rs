@@ -44,7 +44,7 @@ pub fn run(ctx: &Context, args: &VerifyArgs) -> Result<Exit, Error> {
     if args.drills {
         verify::failover_verdict::permitted(&loaded.environment, args.allow_production).map_err(Error::Usage)?;
     }
-    let stage = session.database_stage(ctx)?;
+    let stage = session.database_stage()?;
     let mut facts = with_spinner(&format!("verifying {}", loaded.name), || {
         session.runtime.block_on(facts::gather(loaded, &stage, &session.aws, dir))
     });
