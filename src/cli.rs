@@ -13,6 +13,21 @@ pub struct Cli {
     pub command: Command,
 }
 
+impl Cli {
+    /// The process's command line, parsed (exits with clap's message on bad usage), noting whether
+    /// `--database-url` was typed or came from GLCTL_DATABASE_URL.
+    pub fn parse_command_line() -> Cli {
+        use clap::{CommandFactory, FromArgMatches};
+        let matches = Cli::command().get_matches();
+        let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+        let typed =
+            |m: &clap::ArgMatches| m.value_source("database_url") == Some(clap::parser::ValueSource::CommandLine);
+        // A global flag typed after the subcommand is recorded in the subcommand's matches.
+        cli.global.database_url_from_flag = typed(&matches) || matches.subcommand().is_some_and(|(_, sub)| typed(sub));
+        cli
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
     /// Environment: a name under `environments/` (dev, staging, prod, local) or a path to a YAML file.
@@ -25,6 +40,9 @@ pub struct GlobalArgs {
     /// Prefer the GLCTL_DATABASE_URL variable: a flag is visible to other users in the process list.
     #[arg(long, global = true, env = "GLCTL_DATABASE_URL", hide_env_values = true, value_name = "URL")]
     pub database_url: Option<String>,
+    /// Whether `database_url` was given as `--database-url` (promote takes DST's database only from the flag).
+    #[arg(skip)]
+    pub database_url_from_flag: bool,
     /// Never colour output (also when NO_COLOR is set).
     #[arg(long, global = true)]
     pub no_color: bool,

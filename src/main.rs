@@ -1,9 +1,7 @@
 use std::process::ExitCode;
 
-use clap::Parser;
-
 fn main() -> ExitCode {
-    let cli = glctl::cli::Cli::parse();
+    let cli = glctl::cli::Cli::parse_command_line();
     let verbose = cli.global.verbose;
     glctl::closed_stdout::install_quiet_hook();
     let result = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| glctl::run(cli))) {

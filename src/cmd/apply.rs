@@ -3,68 +3,92 @@
 //! Terraform did.
 
 use std::io::{IsTerminal, Write};
+use std::path::Path;
 use std::time::Duration;
 
-use super::progress::{with_spinner, MigrationBar, ResourceSpinners};
+use indicatif::ProgressBar;
+
+use super::progress::{spinner, MigrationBar, ResourceSpinners};
 use super::{plan, Context};
 use crate::cli::{ApplyArgs, Stage};
-use crate::database::stage::{ApplyOptions, DatabaseOutcome};
+use crate::database::stage::{DatabaseOutcome, Progress};
 use crate::error::{Error, Exit};
-use crate::infra;
+use crate::infra::{InfraApplied, PlanRecord};
+use crate::ops::apply::{self, ApplyObserver, ApplyOptions};
+use crate::terraform::runner::ApplyEvent;
 
 pub fn run(ctx: &Context, args: &ApplyArgs) -> Result<Exit, Error> {
     let session = ctx.session(args.out.as_deref(), super::Warnings::Undecided)?;
-    let (loaded, dir, runtime, aws) = (&session.loaded, &session.dir, &session.runtime, &session.aws);
-    // Checked before anything is applied: a missing backend variant must not stop us half-way.
-    let database = match args.only {
-        Some(Stage::Infra) => None,
-        _ => Some(session.database_stage()?),
+    let options = ApplyOptions {
+        infrastructure: args.only != Some(Stage::Database),
+        database: args.only != Some(Stage::Infra),
+        allow_destroy: args.allow_destroy,
+        lock_timeout: Duration::from_secs(args.lock_timeout),
+        allow_out_of_order: args.allow_out_of_order,
     };
-    if args.only != Some(Stage::Database) {
-        let account = runtime.block_on(aws.verify())?;
-        let ready = with_spinner(&format!("checking the saved plan of {}", loaded.name), || {
-            infra::ready_plan(&ctx.project, loaded, account, dir, args.allow_destroy)
-        })?;
-        if ready.replanned {
-            eprintln!("No saved plan for these files; planned again:");
-            eprint!("{}", plan::describe(&ready.record, dir));
+    apply::run(&session, &options, &mut Printer::new(args.yes))?;
+    Ok(Exit::Ok)
+}
+
+/// How an apply looks on the terminal (also a promotion's apply).
+pub(super) struct Printer {
+    yes: bool,
+    spinner: Option<ProgressBar>,
+    resources: ResourceSpinners,
+    migrations: MigrationBar,
+}
+
+impl Printer {
+    pub(super) fn new(yes: bool) -> Self {
+        Printer { yes, spinner: None, resources: ResourceSpinners::default(), migrations: MigrationBar::default() }
+    }
+}
+
+impl ApplyObserver for Printer {
+    fn working(&mut self, what: Option<&str>) {
+        if let Some(done) = self.spinner.take() {
+            done.finish_and_clear();
         }
-        let changes = ready.record.summary.changes.len();
+        self.spinner = what.map(spinner);
+    }
+
+    fn replanned(&self, record: &PlanRecord, dir: &Path) {
+        eprintln!("No saved plan for these files; planned again:");
+        eprint!("{}", plan::describe(record, dir));
+    }
+
+    fn confirm(&self, question: &str) -> Result<(), Error> {
+        confirm(self.yes, question)
+    }
+
+    fn resource(&mut self, event: ApplyEvent) {
+        self.resources.on_event(event)
+    }
+
+    fn infrastructure_done(&mut self, environment: &str, changes: usize, applied: &InfraApplied) {
         if changes == 0 {
-            infra::apply(loaded, ready, |_| {})?;
-            println!("infrastructure: no changes, {} already matches its environment file", loaded.name);
+            println!("infrastructure: no changes, {environment} already matches its environment file");
         } else {
-            confirm(args.yes, &format!("Apply {changes} change(s) to {}?", loaded.name))?;
-            let mut spinners = ResourceSpinners::default();
-            let applied = infra::apply(loaded, ready, |event| spinners.on_event(event))?;
             println!(
-                "infrastructure: applied {} resource operation(s) to {} (longest {:.0}s); outputs in {}",
+                "infrastructure: applied {} resource operation(s) to {environment} (longest {:.0}s); outputs in {}",
                 applied.operations.len(),
-                loaded.name,
                 applied.longest_seconds(),
                 applied.outputs_file.display()
             );
         }
     }
-    if let Some(stage) = database {
-        let options = ApplyOptions {
-            lock_timeout: Duration::from_secs(args.lock_timeout),
-            reconcile: true,
-            allow_destroy: args.allow_destroy,
-            allow_out_of_order: args.allow_out_of_order,
-        };
-        let outcome = runtime.block_on(stage.apply(&options, &MigrationBar::default()))?;
-        print!("{}", describe(&outcome, &loaded.name));
+
+    fn database_done(&mut self, environment: &str, outcome: &DatabaseOutcome) {
+        print!("{}", describe(outcome, environment));
     }
-    // When it was applied, for a promotion's soak time.
-    let (now, _) = crate::verify::facts::now();
-    crate::promote::history::record_apply(dir, &loaded.name, &now)
-        .map_err(|e| Error::Usage(format!("applied, but cannot record it: {e}")))?;
-    Ok(Exit::Ok)
+
+    fn migrations(&self) -> &dyn Progress {
+        &self.migrations
+    }
 }
 
 /// Asks on a terminal; elsewhere nobody can answer, so only `--yes` goes ahead.
-pub(crate) fn confirm(yes: bool, question: &str) -> Result<(), Error> {
+pub(super) fn confirm(yes: bool, question: &str) -> Result<(), Error> {
     if yes {
         return Ok(());
     }

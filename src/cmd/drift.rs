@@ -5,12 +5,19 @@ use std::time::Duration;
 use super::progress::with_spinner;
 use super::Context;
 use crate::cli::{DriftArgs, ReportFormat, Stage};
-use crate::drift::{self, DriftOptions, DriftReport, InfraTarget, Reading};
+use crate::drift::{self as layers, DriftReport, Reading};
 use crate::error::{Error, Exit};
+use crate::ops::drift::{self, DriftOptions};
 use crate::output::Style;
 
 pub fn run(ctx: &Context, args: &DriftArgs) -> Result<Exit, Error> {
-    let report = detect(ctx, args)?;
+    let session = ctx.session(args.out.as_deref(), super::Warnings::Undecided)?;
+    let options = DriftOptions {
+        infrastructure: args.only != Some(Stage::Database),
+        database: args.only != Some(Stage::Infra),
+        lock_timeout: Duration::from_secs(args.lock_timeout),
+    };
+    let report = with_spinner(&format!("reading drift of {}", session.loaded.name), || drift::run(&session, &options))?;
     match args.output {
         ReportFormat::Json => {
             println!("{}", serde_json::to_string_pretty(&report).expect("the report serialises"))
@@ -18,23 +25,6 @@ pub fn run(ctx: &Context, args: &DriftArgs) -> Result<Exit, Error> {
         ReportFormat::Text => print!("{}", text(&report, &ctx.stdout_style)),
     }
     Ok(report.exit())
-}
-
-/// The drift report of `ctx`'s environment (also the drift gate of `promote`).
-pub fn detect(ctx: &Context, args: &DriftArgs) -> Result<DriftReport, Error> {
-    let session = ctx.session(args.out.as_deref(), super::Warnings::Undecided)?;
-    let stage = session.database_stage()?;
-    let options = DriftOptions {
-        infrastructure: args.only != Some(Stage::Database),
-        database: args.only != Some(Stage::Infra),
-        lock_timeout: Duration::from_secs(args.lock_timeout),
-    };
-    let infra = InfraTarget { project: &ctx.project, aws: &session.aws, work_dir: &session.dir };
-    let (now, _) = crate::verify::facts::now();
-    let today = now.get(..10).unwrap_or_default().to_string();
-    Ok(with_spinner(&format!("reading drift of {}", session.loaded.name), || {
-        session.runtime.block_on(drift::detect(&session.loaded, &infra, &stage, &options, &today))
-    }))
 }
 
 /// The text report: one status line per layer (`clean` only for a layer read, compared and without
@@ -62,7 +52,7 @@ pub fn text(report: &DriftReport, style: &Style) -> String {
             out.push_str(&format!("      {}: {note}\n", layer.layer));
         }
     }
-    let names = |layers: Vec<&drift::Layer>| layers.iter().map(|l| l.layer).collect::<Vec<_>>().join(", ");
+    let names = |list: Vec<&layers::Layer>| list.iter().map(|l| l.layer).collect::<Vec<_>>().join(", ");
     let (unread, empty) = (report.unread(), report.nothing_applied());
     out.push_str(&format!(
         "{}: {} drift, {} layer(s) not read{}{}\n",

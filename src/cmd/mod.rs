@@ -39,6 +39,8 @@ pub struct Context {
     /// What `-e` named: an environment under `environments/` or a path to a file.
     pub env_arg: Option<String>,
     pub database_url: Option<String>,
+    /// `database_url` came from `--database-url`, not from GLCTL_DATABASE_URL.
+    pub database_url_from_flag: bool,
     pub style: Style,
     /// Colours for what goes to stdout (verify's table).
     pub stdout_style: Style,
@@ -50,8 +52,21 @@ impl Context {
             project: Project::new(global.root),
             env_arg: global.env,
             database_url: global.database_url,
+            database_url_from_flag: global.database_url_from_flag,
             style: Style::for_stderr(global.no_color),
             stdout_style: Style::for_stdout(global.no_color),
+        }
+    }
+
+    /// The same context for another environment (promote works on two).
+    pub fn for_env(&self, env: &str) -> Context {
+        Context {
+            project: self.project.clone(),
+            env_arg: Some(env.to_string()),
+            database_url: self.database_url.clone(),
+            database_url_from_flag: self.database_url_from_flag,
+            style: self.style,
+            stdout_style: self.stdout_style,
         }
     }
 

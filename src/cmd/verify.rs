@@ -13,11 +13,23 @@ use crate::promote::history;
 use crate::verify::{self, checks::CHECKS, facts, report, Selection, Status, VerifyRun};
 
 pub fn run(ctx: &Context, args: &VerifyArgs) -> Result<Exit, Error> {
+    let reports = args.reports.iter().map(|r| parse_report(r)).collect::<Result<Vec<_>, _>>()?;
+    let Some(run) = verify_run(ctx, args)? else { return Ok(Exit::Ok) };
+    print!("{}", render(&run, args.format, ctx));
+    for (format, file) in &reports {
+        std::fs::write(file, render(&run, *format, ctx))
+            .map_err(|e| Error::Usage(format!("cannot write the report {}: {e}", file.display())))?;
+    }
+    Ok(run.exit())
+}
+
+/// Temporary seam until the verify operation leaves `cmd` (issue 26).
+pub(crate) fn verify_run(ctx: &Context, args: &VerifyArgs) -> Result<Option<VerifyRun>, Error> {
     if args.list {
         for c in CHECKS {
             println!("{:<6} §{:<6} {:<13} {}", c.id, c.section, c.category(), c.title);
         }
-        return Ok(Exit::Ok);
+        return Ok(None);
     }
     let selection =
         Selection { only: args.only.clone(), skip: args.skip.clone(), drills: args.drills, bench: args.bench };
@@ -31,7 +43,6 @@ pub fn run(ctx: &Context, args: &VerifyArgs) -> Result<Exit, Error> {
     if args.allow_production && !args.drills && !args.bench {
         return Err(Error::Usage("--allow-production means something only with --drills or --bench".into()));
     }
-    let reports = args.reports.iter().map(|r| parse_report(r)).collect::<Result<Vec<_>, _>>()?;
     let poolers = args
         .pooler_url
         .as_deref()
@@ -151,16 +162,11 @@ pub fn run(ctx: &Context, args: &VerifyArgs) -> Result<Exit, Error> {
         aws_emulator: facts.aws_emulator.clone(),
         results,
     };
-    print!("{}", render(&run, args.format, ctx));
-    for (format, file) in &reports {
-        std::fs::write(file, render(&run, *format, ctx))
-            .map_err(|e| Error::Usage(format!("cannot write the report {}: {e}", file.display())))?;
-    }
     save(dir, &run)?;
-    Ok(run.exit())
+    Ok(Some(run))
 }
 
-fn render(run: &VerifyRun, format: VerifyFormat, ctx: &Context) -> String {
+pub(super) fn render(run: &VerifyRun, format: VerifyFormat, ctx: &Context) -> String {
     match format {
         VerifyFormat::Table => report::table(run, &|status, text| match status {
             Status::Pass => ctx.stdout_style.ok(text),
@@ -175,7 +181,7 @@ fn render(run: &VerifyRun, format: VerifyFormat, ctx: &Context) -> String {
 }
 
 /// `FORMAT=FILE` of `--report`.
-fn parse_report(text: &str) -> Result<(VerifyFormat, std::path::PathBuf), Error> {
+pub(super) fn parse_report(text: &str) -> Result<(VerifyFormat, std::path::PathBuf), Error> {
     let bad = || Error::Usage(format!("--report '{text}': expected FORMAT=FILE with FORMAT json, junit or markdown"));
     let (format, file) = text.split_once('=').ok_or_else(bad)?;
     let format = match format {

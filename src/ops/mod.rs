@@ -2,6 +2,10 @@
 //! stages it needs, and returns a typed result; none prints, and none calls a command. An operation that
 //! needs another (promote needs drift, apply and verify) calls that operation and gets its result in memory.
 
+pub(crate) mod apply;
+pub(crate) mod drift;
+pub(crate) mod promote;
 mod session;
+pub(crate) mod verify;
 
 pub use session::Session;
