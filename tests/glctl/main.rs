@@ -2,6 +2,7 @@
 
 mod support;
 
+mod architecture;
 mod backup;
 mod backup_drills;
 mod bench;
