@@ -24,8 +24,7 @@ pub(crate) mod monitoring;
 pub(crate) mod ops;
 pub(crate) mod output;
 // Public until `glctl` runs PgBouncer from it (issue 18 part f): the rendering is library-only so far.
-pub mod pooler;
-pub mod pooling;
+pub mod pgbouncer;
 pub(crate) mod project;
 pub(crate) mod promote;
 pub(crate) mod runtime;

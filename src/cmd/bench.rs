@@ -90,7 +90,7 @@ pub fn options(args: &BenchArgs) -> Result<Options, Error> {
         poolers: args
             .pooler_url
             .as_deref()
-            .map(|url| crate::pooler::Poolers::from_urls(url, args.pooler_admin_url.as_deref()))
+            .map(|url| crate::pgbouncer::Poolers::from_urls(url, args.pooler_admin_url.as_deref()))
             .transpose()
             .map_err(Error::Usage)?,
     })
@@ -132,7 +132,7 @@ pub fn run(ctx: &Context, args: &BenchArgs) -> Result<Exit, Error> {
 pub fn for_verify(
     ctx: &Context,
     session: &super::Session,
-    poolers: Option<crate::pooler::Poolers>,
+    poolers: Option<crate::pgbouncer::Poolers>,
     allow_production: bool,
     wanted: &dyn Fn(&str) -> bool,
 ) -> Result<BenchReport, String> {

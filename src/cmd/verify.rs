@@ -46,7 +46,7 @@ pub(crate) fn verify_run(ctx: &Context, args: &VerifyArgs) -> Result<Option<Veri
     let poolers = args
         .pooler_url
         .as_deref()
-        .map(|url| crate::pooler::Poolers::from_urls(url, args.pooler_admin_url.as_deref()))
+        .map(|url| crate::pgbouncer::Poolers::from_urls(url, args.pooler_admin_url.as_deref()))
         .transpose()
         .map_err(Error::Usage)?;
     let session = ctx.session(args.out.as_deref(), super::Warnings::Undecided)?;
