@@ -28,7 +28,6 @@ pub mod pgbouncer;
 pub(crate) mod project;
 pub(crate) mod promote;
 pub(crate) mod runtime;
-pub(crate) mod terraform;
 pub(crate) mod verify;
 
 use cli::{Cli, Command};

@@ -463,10 +463,7 @@ async fn behaviour_facts(target: &Target, session: SessionFacts) -> BehaviourFac
 async fn aws_facts(loaded: &Loaded, aws: &AwsContext, work_dir: &std::path::Path, now_secs: i64) -> Gathered<AwsFacts> {
     let config = aws.config().await.map_err(|e| e.to_string())?;
     let account = aws.verify().await.map_err(|e| e.to_string())?.account_id.clone();
-    let outputs: Option<serde_json::Value> = std::fs::read_to_string(work_dir.join(crate::infra::OUTPUTS_FILE))
-        .ok()
-        .and_then(|t| serde_json::from_str(&t).ok());
-    let Some(outputs) = outputs else {
+    let Ok(outputs) = crate::infra::outputs::read(work_dir) else {
         return Err(format!(
             "no Terraform outputs in {} (run `glctl apply -e {}` first)",
             work_dir.display(),
