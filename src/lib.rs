@@ -6,7 +6,6 @@
 //! `cmd` prints or imports it; every failure is an `error::Error` whose exit code is chosen in one place.
 
 pub(crate) mod aws;
-pub(crate) mod aws_rest;
 pub(crate) mod bench;
 pub(crate) mod bundle;
 pub(crate) mod capabilities;
