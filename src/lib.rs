@@ -8,7 +8,6 @@
 pub(crate) mod aws;
 pub(crate) mod bench;
 pub(crate) mod bundle;
-pub(crate) mod capabilities;
 pub mod cli;
 pub mod cli_bench;
 pub mod closed_stdout;

@@ -88,7 +88,7 @@ pub(crate) fn verify_run(ctx: &Context, args: &VerifyArgs) -> Result<Option<Veri
         }
     }
     // BR-01/BR-02 on RDS and Aurora from the backup APIs (issue 20).
-    let provisioned = crate::capabilities::of(loaded.environment.engine.kind).provisioned;
+    let provisioned = crate::engine::capabilities::of(loaded.environment.engine.kind).provisioned;
     if provisioned && results.iter().any(|r| r.id == "BR-01" || r.id == "BR-02") {
         with_spinner("automated backups", || {
             session.runtime.block_on(verify::backup_rds::apply(&mut results, loaded, &session.aws, dir, &facts.at))
