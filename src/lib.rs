@@ -7,7 +7,6 @@
 
 pub(crate) mod aws;
 pub(crate) mod bench;
-pub(crate) mod bundle;
 pub mod cli;
 pub mod cli_bench;
 pub mod closed_stdout;

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::apply::{confirm, Printer};
 use super::{plan, verify, Context};
-use crate::bundle::Bundle;
+use crate::promote::bundle::Bundle;
 use crate::cli::{PromoteArgs, VerifyFormat};
 use crate::error::{Error, Exit};
 use crate::ops::promote::{self, passed_lines, Prepared, PromoteObserver, PromoteOptions};

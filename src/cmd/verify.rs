@@ -6,9 +6,9 @@ use sha2::{Digest, Sha256};
 
 use super::progress::with_spinner;
 use super::Context;
-use crate::bundle;
 use crate::cli::{VerifyArgs, VerifyFormat};
 use crate::error::{Error, Exit};
+use crate::promote::bundle;
 use crate::promote::history;
 use crate::verify::{self, checks::CHECKS, facts, report, Selection, Status, VerifyRun};
 
