@@ -10,7 +10,7 @@ use super::apply::{self, ApplyObserver, ApplyOptions};
 use super::drift::{self, DriftOptions};
 use super::verify::{self, VerifyOptions};
 use super::Session;
-use crate::bundle::{self, Bundle};
+use crate::promote::bundle::{self, Bundle};
 use crate::config::interval::Interval;
 use crate::config::Loaded;
 use crate::database::migrate;
@@ -111,7 +111,7 @@ pub fn prepare(
     }
 
     // The cheap gates first, all of them, so one run names every refusal.
-    let (now, now_secs) = crate::verify::facts::now();
+    let (now, now_secs) = crate::clock::now();
     let promotion = dst.environment.promotion.clone();
     let max_age = promotion.as_ref().map(|p| p.max_age).unwrap_or(Interval { months: 0, days: 7, seconds: 0 });
     let (run, verified_gate) = match history::latest_run(&src_dir) {

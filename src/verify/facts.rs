@@ -195,15 +195,9 @@ pub struct ClusterFact {
     pub security_groups: Vec<String>,
 }
 
-/// Now as RFC 3339 UTC, and as seconds since the epoch.
-pub fn now() -> (String, i64) {
-    let now = aws_sdk_rds::primitives::DateTime::from(std::time::SystemTime::now());
-    (now.fmt(aws_sdk_rds::primitives::DateTimeFormat::DateTime).unwrap_or_default(), now.secs())
-}
-
 /// Gathers everything `verify` decides on. Never fails: a source that cannot be read is kept as its reason.
 pub async fn gather(loaded: &Loaded, stage: &DatabaseStage<'_>, aws: &AwsContext, work_dir: &std::path::Path) -> Facts {
-    let (at, now_secs) = now();
+    let (at, now_secs) = crate::clock::now();
     let connected = stage.connect_with_target().await;
     let (database, behaviour) = match connected {
         Err(e) => (Err(e.to_string()), Err(e.to_string())),

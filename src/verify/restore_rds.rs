@@ -430,7 +430,7 @@ pub(super) async fn drill(
         Err(e) => return Outcome::Error(e),
     };
     let (group, key) = (group.as_str(), key.as_str());
-    let now = super::facts::now().1 as f64;
+    let now = crate::clock::now().1 as f64;
     let t = match target {
         PitrTarget::Now => now,
         PitrTarget::SecondsAgo(s) => now - s as f64,

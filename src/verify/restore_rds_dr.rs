@@ -158,7 +158,7 @@ pub async fn drill(
         Ok(o) => o,
         Err(e) => return Outcome::Error(e),
     };
-    let src = match rds_drill::source(rds, env, &loaded.name, &outputs, super::facts::now().1 as f64).await {
+    let src = match rds_drill::source(rds, env, &loaded.name, &outputs, crate::clock::now().1 as f64).await {
         Ok(s) => s,
         Err(e) => return Outcome::Error(e),
     };
