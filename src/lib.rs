@@ -8,7 +8,6 @@
 pub(crate) mod aws;
 pub(crate) mod bench;
 pub mod cli;
-pub mod cli_bench;
 pub(crate) mod clock;
 pub mod closed_stdout;
 pub(crate) mod cmd;

@@ -44,9 +44,10 @@ pub(crate) fn verify_run(ctx: &Context, args: &VerifyArgs) -> Result<Option<Veri
         return Err(Error::Usage("--allow-production means something only with --drills or --bench".into()));
     }
     let poolers = args
-        .pooler_url
+        .pooler
+        .url
         .as_deref()
-        .map(|url| crate::pgbouncer::Poolers::from_urls(url, args.pooler_admin_url.as_deref()))
+        .map(|url| crate::pgbouncer::Poolers::from_urls(url, args.pooler.admin_url.as_deref()))
         .transpose()
         .map_err(Error::Usage)?;
     let session = ctx.session(args.out.as_deref(), super::Warnings::Undecided)?;
