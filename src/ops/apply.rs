@@ -9,8 +9,8 @@ use std::time::Duration;
 use super::Session;
 use crate::database::stage::{self, DatabaseOutcome, Progress};
 use crate::error::Error;
-use crate::infra::{self, InfraApplied, PlanRecord};
 use crate::infra::terraform::runner::ApplyEvent;
+use crate::infra::{self, InfraApplied, PlanRecord};
 
 /// What to apply, and what is allowed.
 pub struct ApplyOptions {
