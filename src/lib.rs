@@ -6,12 +6,9 @@
 //! `cmd` prints or imports it; every failure is an `error::Error` whose exit code is chosen in one place.
 
 pub(crate) mod aws;
-pub(crate) mod aws_rest;
 pub(crate) mod bench;
-pub(crate) mod bundle;
-pub(crate) mod capabilities;
 pub mod cli;
-pub mod cli_bench;
+pub(crate) mod clock;
 pub mod closed_stdout;
 pub(crate) mod cmd;
 pub(crate) mod config;
@@ -24,12 +21,10 @@ pub(crate) mod monitoring;
 pub(crate) mod ops;
 pub(crate) mod output;
 // Public until `glctl` runs PgBouncer from it (issue 18 part f): the rendering is library-only so far.
-pub mod pooler;
-pub mod pooling;
+pub mod pgbouncer;
 pub(crate) mod project;
 pub(crate) mod promote;
 pub(crate) mod runtime;
-pub(crate) mod terraform;
 pub(crate) mod verify;
 
 use cli::{Cli, Command};

@@ -27,7 +27,7 @@ use super::queries::{latency, Latency};
 use super::{BenchError, Reporter, Verdict};
 use crate::config::model::Acceptance;
 use crate::database::connect::{self, Target};
-use crate::pooler::{self, Endpoints, Poolers};
+use crate::pgbouncer::{self, Endpoints, Poolers};
 
 /// The `application_name` of the held sessions (what `pg_stat_activity` counts without a pooler).
 pub const SESSION_APP: &str = "glctl-bench-session";
@@ -185,7 +185,7 @@ pub async fn run(
         .get(0);
 
     // PB-07: open the sessions, a few at a time, each on its endpoint (round robin), and hold them.
-    reporter.phase(&format!("opening {sessions} sessions through {}", pooler::hosts_text(&endpoints.hosts)));
+    reporter.phase(&format!("opening {sessions} sessions through {}", pgbouncer::hosts_text(&endpoints.hosts)));
     let counters = Arc::new(Counters {
         opened: AtomicU64::new(0),
         connect_failures: AtomicU64::new(0),
@@ -238,10 +238,10 @@ pub async fn run(
     // Counted from the other side while every session is held.
     let mut pooler_clients = Vec::new();
     for admin in &admins {
-        let pools = pooler::show(admin, "SHOW POOLS").await.map_err(BenchError::Worker)?;
+        let pools = pgbouncer::show(admin, "SHOW POOLS").await.map_err(BenchError::Worker)?;
         pooler_clients.push(
-            pooler::of(&pools, &endpoints.database, &endpoints.user)
-                .map(|r| pooler::num(r, "cl_active") + pooler::num(r, "cl_waiting"))
+            pgbouncer::of(&pools, &endpoints.database, &endpoints.user)
+                .map(|r| pgbouncer::num(r, "cl_active") + pgbouncer::num(r, "cl_waiting"))
                 .sum(),
         );
     }
@@ -274,7 +274,7 @@ pub async fn run(
     let first_error = counters.first_error.lock().expect("first error").clone();
     let figures = SessionFigures {
         through_pooler: poolers.is_some(),
-        endpoints: pooler::hosts_text(&endpoints.hosts),
+        endpoints: pgbouncer::hosts_text(&endpoints.hosts),
         sessions,
         opened: counters.opened.load(Ordering::SeqCst),
         open_seconds,
@@ -360,10 +360,10 @@ pub fn judge_acquire(acceptance: &Acceptance, a: &AcquireFigures) -> Verdict {
 async fn stats_wait(admins: &[Client], database: &str) -> Result<(u64, u64), BenchError> {
     let (mut wait, mut xacts) = (0, 0);
     for admin in admins {
-        let stats = pooler::show(admin, "SHOW STATS").await.map_err(BenchError::Worker)?;
+        let stats = pgbouncer::show(admin, "SHOW STATS").await.map_err(BenchError::Worker)?;
         for row in stats.iter().filter(|r| r.get("database").map(String::as_str) == Some(database)) {
-            wait += pooler::num(row, "total_wait_time");
-            xacts += pooler::num(row, "total_xact_count");
+            wait += pgbouncer::num(row, "total_wait_time");
+            xacts += pgbouncer::num(row, "total_xact_count");
         }
     }
     Ok((wait, xacts))
@@ -389,10 +389,11 @@ async fn acquire(
         // SHOW POOLS between samples, every 100 ms.
         while next_poll <= due {
             for admin in admins {
-                let pools = pooler::show(admin, "SHOW POOLS").await.map_err(BenchError::Worker)?;
-                for r in pooler::of(&pools, &endpoints.database, &endpoints.user) {
-                    max_waiting = max_waiting.max(pooler::num(r, "cl_waiting"));
-                    max_wait_us = max_wait_us.max(pooler::num(r, "maxwait") * 1_000_000 + pooler::num(r, "maxwait_us"));
+                let pools = pgbouncer::show(admin, "SHOW POOLS").await.map_err(BenchError::Worker)?;
+                for r in pgbouncer::of(&pools, &endpoints.database, &endpoints.user) {
+                    max_waiting = max_waiting.max(pgbouncer::num(r, "cl_waiting"));
+                    max_wait_us =
+                        max_wait_us.max(pgbouncer::num(r, "maxwait") * 1_000_000 + pgbouncer::num(r, "maxwait_us"));
                 }
             }
             next_poll += Duration::from_millis(100);

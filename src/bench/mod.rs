@@ -109,7 +109,7 @@ pub struct Options {
     pub sessions: Option<u64>,
     /// The PgBouncers the connections scenario goes through (`--pooler-url`); `None`: straight to the server.
     #[serde(skip)]
-    pub poolers: Option<crate::pooler::Poolers>,
+    pub poolers: Option<crate::pgbouncer::Poolers>,
     /// How rows are loaded (`--load`): binary COPY unless the server cannot take it.
     pub load: LoadRequest,
 }

@@ -13,9 +13,9 @@ use super::{plan, Context};
 use crate::cli::{ApplyArgs, Stage};
 use crate::database::stage::{DatabaseOutcome, Progress};
 use crate::error::{Error, Exit};
+use crate::infra::terraform::runner::ApplyEvent;
 use crate::infra::{InfraApplied, PlanRecord};
 use crate::ops::apply::{self, ApplyObserver, ApplyOptions};
-use crate::terraform::runner::ApplyEvent;
 
 pub fn run(ctx: &Context, args: &ApplyArgs) -> Result<Exit, Error> {
     let session = ctx.session(args.out.as_deref(), super::Warnings::Undecided)?;

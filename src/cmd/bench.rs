@@ -10,8 +10,8 @@ use super::Context;
 use crate::bench::generator::Table;
 use crate::bench::server::LoadRequest;
 use crate::bench::{self, BenchReport, Options, Reporter, Scenario, Sink};
+use crate::cli::bench::{BenchArgs, BenchLoad, BenchScenario, BenchSink, BenchTable};
 use crate::cli::ReportFormat;
-use crate::cli_bench::{BenchArgs, BenchLoad, BenchScenario, BenchSink, BenchTable};
 use crate::database::target::{self, Source};
 use crate::error::{Error, Exit};
 
@@ -88,9 +88,10 @@ pub fn options(args: &BenchArgs) -> Result<Options, Error> {
         tables,
         sessions: args.sessions,
         poolers: args
-            .pooler_url
+            .pooler
+            .url
             .as_deref()
-            .map(|url| crate::pooler::Poolers::from_urls(url, args.pooler_admin_url.as_deref()))
+            .map(|url| crate::pgbouncer::Poolers::from_urls(url, args.pooler.admin_url.as_deref()))
             .transpose()
             .map_err(Error::Usage)?,
     })
@@ -132,7 +133,7 @@ pub fn run(ctx: &Context, args: &BenchArgs) -> Result<Exit, Error> {
 pub fn for_verify(
     ctx: &Context,
     session: &super::Session,
-    poolers: Option<crate::pooler::Poolers>,
+    poolers: Option<crate::pgbouncer::Poolers>,
     allow_production: bool,
     wanted: &dyn Fn(&str) -> bool,
 ) -> Result<BenchReport, String> {

@@ -1,6 +1,6 @@
 //! `glctl engines`: the capability table that validate, plan and verify consult.
 
-use crate::capabilities::{self, BACKENDS, TABLE};
+use crate::engine::capabilities::{self, BACKENDS, TABLE};
 use crate::error::{Error, Exit};
 
 pub fn run() -> Result<Exit, Error> {

@@ -6,7 +6,7 @@ use std::time::Duration;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
 use crate::database::stage::Progress;
-use crate::terraform::runner::ApplyEvent;
+use crate::infra::terraform::runner::ApplyEvent;
 
 /// A spinner on stderr for work of unknown length.
 pub fn spinner(message: &str) -> ProgressBar {

@@ -6,10 +6,10 @@ use std::time::Duration;
 
 use super::apply::{confirm, Printer};
 use super::{plan, verify, Context};
-use crate::bundle::Bundle;
 use crate::cli::{PromoteArgs, VerifyFormat};
 use crate::error::{Error, Exit};
 use crate::ops::promote::{self, passed_lines, Prepared, PromoteObserver, PromoteOptions};
+use crate::promote::bundle::Bundle;
 
 pub fn run(ctx: &Context, args: &PromoteArgs) -> Result<Exit, Error> {
     // --database-url is where DST's SQL stage connects (SRC is not connected to: its verify run speaks for it).

@@ -5,7 +5,7 @@ use crate::cli::RenderArgs;
 use crate::error::{Error, Exit};
 use crate::infra;
 use crate::monitoring;
-use crate::pooling;
+use crate::pgbouncer;
 
 pub fn run(ctx: &Context, args: &RenderArgs) -> Result<Exit, Error> {
     let loaded = ctx.load()?;
@@ -18,8 +18,8 @@ pub fn run(ctx: &Context, args: &RenderArgs) -> Result<Exit, Error> {
         dir.display()
     );
     let upstream =
-        pooling::Upstream::resolve(&loaded.environment, ctx.database_url.as_deref()).map_err(Error::Usage)?;
-    match pooling::write(&loaded.environment, upstream.as_ref(), &dir) {
+        pgbouncer::render::Upstream::resolve(&loaded.environment, ctx.database_url.as_deref()).map_err(Error::Usage)?;
+    match pgbouncer::render::write(&loaded.environment, upstream.as_ref(), &dir) {
         Ok(written) if written.is_empty() => {}
         Ok(written) => {
             let names: Vec<String> =

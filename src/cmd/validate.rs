@@ -3,10 +3,10 @@
 use serde::Serialize;
 
 use super::Context;
-use crate::capabilities;
 use crate::cli::{ReportFormat, ValidateArgs};
 use crate::config::diagnostics::{Diagnostic, Severity};
 use crate::config::{self, loader, ConfigError, Loaded};
+use crate::engine::capabilities;
 use crate::error::{Error, Exit};
 
 #[derive(Serialize)]

@@ -6,9 +6,9 @@ use sha2::{Digest, Sha256};
 
 use super::progress::with_spinner;
 use super::Context;
-use crate::bundle;
 use crate::cli::{VerifyArgs, VerifyFormat};
 use crate::error::{Error, Exit};
+use crate::promote::bundle;
 use crate::promote::history;
 use crate::verify::{self, checks::CHECKS, facts, report, Selection, Status, VerifyRun};
 
@@ -44,9 +44,10 @@ pub(crate) fn verify_run(ctx: &Context, args: &VerifyArgs) -> Result<Option<Veri
         return Err(Error::Usage("--allow-production means something only with --drills or --bench".into()));
     }
     let poolers = args
-        .pooler_url
+        .pooler
+        .url
         .as_deref()
-        .map(|url| crate::pooler::Poolers::from_urls(url, args.pooler_admin_url.as_deref()))
+        .map(|url| crate::pgbouncer::Poolers::from_urls(url, args.pooler.admin_url.as_deref()))
         .transpose()
         .map_err(Error::Usage)?;
     let session = ctx.session(args.out.as_deref(), super::Warnings::Undecided)?;
@@ -88,7 +89,7 @@ pub(crate) fn verify_run(ctx: &Context, args: &VerifyArgs) -> Result<Option<Veri
         }
     }
     // BR-01/BR-02 on RDS and Aurora from the backup APIs (issue 20).
-    let provisioned = crate::capabilities::of(loaded.environment.engine.kind).provisioned;
+    let provisioned = crate::engine::capabilities::of(loaded.environment.engine.kind).provisioned;
     if provisioned && results.iter().any(|r| r.id == "BR-01" || r.id == "BR-02") {
         with_spinner("automated backups", || {
             session.runtime.block_on(verify::backup_rds::apply(&mut results, loaded, &session.aws, dir, &facts.at))

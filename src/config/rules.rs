@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use super::diagnostics::{FieldPath, Finding};
 use super::model::*;
-use crate::capabilities;
+use crate::engine::capabilities;
 
 mod infrastructure;
 mod recovery;

@@ -204,7 +204,7 @@ impl Status {
     pub fn blockers(&self, allow_out_of_order: bool) -> Vec<String> {
         let mut out = Vec::new();
         for (m, ran) in &self.other_backend {
-            let ran = crate::capabilities::backend_label(*ran);
+            let ran = crate::engine::capabilities::backend_label(*ran);
             out.push(format!(
                 "version {:04} ({}) ran here as its `{ran}` variant: this database was set up for the `{ran}` \
                  time-series backend and the environment now says otherwise. Switching backends after migrations \

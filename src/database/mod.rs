@@ -7,7 +7,6 @@ pub mod migrate;
 pub mod native;
 pub mod objects;
 pub mod policies;
-pub mod pooler_auth;
 pub mod preflight;
 pub mod refreshes;
 pub mod stage;

@@ -7,8 +7,8 @@ use tokio_postgres::Client;
 
 use super::migrate::Migration;
 use super::DatabaseError;
-use crate::capabilities;
 use crate::config::model::{EngineKind, Environment};
+use crate::engine::capabilities;
 
 /// Extensions whose library must be in `shared_preload_libraries`, and a setting that exists exactly when
 /// the library is loaded (some servers load it without listing it there, as PGlite does TimescaleDB).

@@ -1,7 +1,9 @@
 //! The database stage shared by `migrate`, `plan` and `apply`: connect, check, migrate, reconcile. Returns
 //! typed results; progress goes to the caller's `Progress`, never to the terminal directly.
 
+use std::future::Future;
 use std::path::Path;
+use std::pin::Pin;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -12,9 +14,9 @@ use super::migrate::{self, Migration, Status};
 use super::native;
 use super::policies::{self, Change, PolicyPlan};
 use super::target::{self, Source};
-use super::{connect, logins, objects, pooler_auth, preflight, refreshes, DatabaseError};
+use super::{connect, logins, objects, preflight, refreshes, DatabaseError};
 use crate::aws::AwsContext;
-use crate::config::model::Backend;
+use crate::config::model::{Backend, Environment};
 use crate::config::Loaded;
 use crate::project::Project;
 
@@ -27,11 +29,18 @@ pub trait Progress {
     fn migrations_finished(&self) {}
 }
 
+/// What `apply` makes in the database for the pooler in front of it (PgBouncer's `auth_query` lookup, see
+/// `pgbouncer::auth::setup`): given by the caller, so this stage imports nothing of the pooler's. It answers
+/// what it made, or `None` when the environment needs nothing.
+pub type PoolerSetup =
+    for<'c> fn(&'c Client, &'c Environment) -> Pin<Box<dyn Future<Output = Result<Option<String>, String>> + 'c>>;
+
 /// One environment's database: the migrations its backend runs and where they go.
 pub struct DatabaseStage<'a> {
     loaded: &'a Loaded,
     source: Source<'a>,
     aws: &'a AwsContext,
+    pooler_setup: Option<PoolerSetup>,
     pub migrations: Vec<Migration>,
 }
 
@@ -51,7 +60,13 @@ impl<'a> DatabaseStage<'a> {
             Some(url) => Source::Url(url),
             None => Source::Environment { work_dir: work_dir.to_path_buf() },
         };
-        Ok(DatabaseStage { loaded, source, aws, migrations })
+        Ok(DatabaseStage { loaded, source, aws, pooler_setup: None, migrations })
+    }
+
+    /// The pooler's setup `apply` runs after the policies, before the baseline.
+    pub fn with_pooler_setup(mut self, setup: PoolerSetup) -> Self {
+        self.pooler_setup = Some(setup);
+        self
     }
 
     pub async fn connect(&self) -> Result<Client, DatabaseError> {
@@ -247,8 +262,9 @@ impl<'a> DatabaseStage<'a> {
             refreshes::record(client, &populated, "glctl apply").await.map_err(|e| fail(connect::reason(&e)))?;
             outcome.summaries_populated = populated;
             // PgBouncer's auth_query lookup, before the baseline: drift counts it as glctl's.
-            outcome.pooler_lookup =
-                pooler_auth::ensure(client, &self.loaded.environment).await.map_err(|e| fail(e.to_string()))?;
+            if let Some(setup) = self.pooler_setup {
+                outcome.pooler_lookup = setup(client, &self.loaded.environment).await.map_err(fail)?;
+            }
             // What the migrations and policies made, as drift will compare it.
             objects::save_baseline(client, &self.loaded.environment).await.map_err(|e| fail(connect::reason(&e)))?;
             outcome.policy_changes = plan.changes.iter().map(|c| c.describe()).collect();
@@ -330,7 +346,7 @@ pub struct DatabaseOutcome {
     pub login_notes: Vec<String>,
     /// Summaries apply refreshed itself (never refreshed before), recorded in `glctl.summary_refreshes`.
     pub summaries_populated: Vec<String>,
-    /// PgBouncer's auth_query lookup, made for `pooling.kind: pgbouncer` (`pooler_auth`).
+    /// PgBouncer's auth_query lookup, made for `pooling.kind: pgbouncer` (`pgbouncer::auth`).
     pub pooler_lookup: Option<String>,
 }
 

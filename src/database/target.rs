@@ -2,14 +2,14 @@
 //! settings with the host from the Terraform outputs and the credentials from Secrets Manager, read through
 //! the run's AWS context (after its account check). Credentials never come from the environment file.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use super::connect::{Password, Target};
 use super::DatabaseError;
 use crate::aws::AwsContext;
 use crate::config::model::EngineKind;
 use crate::config::Loaded;
-use crate::infra::OUTPUTS_FILE;
+use crate::infra::outputs;
 
 /// Where the database is, before any credential is read: `resolve` reads them only when they are needed.
 pub enum Source<'a> {
@@ -26,7 +26,8 @@ pub async fn resolve(loaded: &Loaded, source: &Source<'_>, aws: &AwsContext) -> 
     };
     let env = &loaded.environment;
     let conn = &env.connection;
-    let outputs = read_outputs(work_dir);
+    // No outputs (nothing applied yet) is not an error here: the file may name the host itself.
+    let outputs = outputs::read(work_dir).ok();
     let output = |name: &str| outputs.as_ref().and_then(|o| o[name]["value"].as_str().map(str::to_string));
     let host = match (&conn.host, output("writer_endpoint")) {
         (Some(host), _) => host.clone(),
@@ -64,10 +65,6 @@ pub async fn resolve(loaded: &Loaded, source: &Source<'_>, aws: &AwsContext) -> 
         tls_mode: conn.tls_mode,
         ca_bundle: conn.ca_bundle.as_ref().map(PathBuf::from),
     })
-}
-
-fn read_outputs(work_dir: &Path) -> Option<serde_json::Value> {
-    std::fs::read_to_string(work_dir.join(OUTPUTS_FILE)).ok().and_then(|t| serde_json::from_str(&t).ok())
 }
 
 /// `username` and `password` from a Secrets Manager secret (the RDS and rotation-function JSON layout).

@@ -25,9 +25,9 @@ use crate::database::migrate;
 use crate::database::objects;
 use crate::database::stage::DatabaseStage;
 use crate::error::Exit;
+use crate::infra::terraform::runner::TerraformError;
+use crate::infra::terraform::{emulator, init_cache, plugin_dir, root_module};
 use crate::project::Project;
-use crate::terraform::runner::TerraformError;
-use crate::terraform::{emulator, init_cache, plugin_dir, root_module};
 
 mod infrastructure;
 
@@ -252,7 +252,7 @@ async fn infrastructure(loaded: &Loaded, target: &InfraTarget<'_>) -> Layer {
     if let Err(e) = crate::infra::write_work_dir(target.project, loaded, dir) {
         return not_read(format!("cannot render the root module into {}: {e}", dir.display()));
     }
-    let tf = crate::terraform::for_environment(loaded, dir);
+    let tf = crate::infra::terraform::for_environment(loaded, dir);
     let state = init_cache::init_if_needed(&tf, dir, plugin_dir(loaded).as_deref()).and_then(|_| tf.state_pull());
     match state {
         Err(e) => return not_read(terraform_reason(&e)),

@@ -9,8 +9,8 @@ use std::time::Duration;
 use super::Session;
 use crate::database::stage::{self, DatabaseOutcome, Progress};
 use crate::error::Error;
+use crate::infra::terraform::runner::ApplyEvent;
 use crate::infra::{self, InfraApplied, PlanRecord};
-use crate::terraform::runner::ApplyEvent;
 
 /// What to apply, and what is allowed.
 pub struct ApplyOptions {
@@ -84,7 +84,7 @@ pub fn run(session: &Session, options: &ApplyOptions, observer: &mut dyn ApplyOb
         observer.database_done(&loaded.name, &done);
         outcome.database = Some(done);
     }
-    let (now, _) = crate::verify::facts::now();
+    let (now, _) = crate::clock::now();
     crate::promote::history::record_apply(dir, &loaded.name, &now)
         .map_err(|e| Error::Usage(format!("applied, but cannot record it: {e}")))?;
     Ok(outcome)

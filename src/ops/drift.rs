@@ -22,7 +22,7 @@ pub fn run(session: &Session, options: &DriftOptions) -> Result<DriftReport, Err
         lock_timeout: options.lock_timeout,
     };
     let infra = InfraTarget { project: &session.project, aws: &session.aws, work_dir: &session.dir };
-    let (now, _) = crate::verify::facts::now();
+    let (now, _) = crate::clock::now();
     let today = now.get(..10).unwrap_or_default().to_string();
     Ok(session.runtime.block_on(drift::detect(&session.loaded, &infra, &stage, &layers, &today)))
 }

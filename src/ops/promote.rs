@@ -10,7 +10,6 @@ use super::apply::{self, ApplyObserver, ApplyOptions};
 use super::drift::{self, DriftOptions};
 use super::verify::{self, VerifyOptions};
 use super::Session;
-use crate::bundle::{self, Bundle};
 use crate::config::interval::Interval;
 use crate::config::Loaded;
 use crate::database::migrate;
@@ -18,6 +17,7 @@ use crate::database::policies::Change;
 use crate::error::{Error, Exit};
 use crate::infra::{self, PlanRecord};
 use crate::project::Project;
+use crate::promote::bundle::{self, Bundle};
 use crate::promote::envdiff::{self, EnvironmentDiff};
 use crate::promote::gates::{self, Passed, Refusal};
 use crate::promote::history::{self, SavedRun};
@@ -111,7 +111,7 @@ pub fn prepare(
     }
 
     // The cheap gates first, all of them, so one run names every refusal.
-    let (now, now_secs) = crate::verify::facts::now();
+    let (now, now_secs) = crate::clock::now();
     let promotion = dst.environment.promotion.clone();
     let max_age = promotion.as_ref().map(|p| p.max_age).unwrap_or(Interval { months: 0, days: 7, seconds: 0 });
     let (run, verified_gate) = match history::latest_run(&src_dir) {

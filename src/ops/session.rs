@@ -28,8 +28,10 @@ impl Session {
         Session { project: project.clone(), loaded, dir, runtime, aws, database_url }
     }
 
-    /// The database stage of the environment: its migrations read (and checked) before anything connects.
+    /// The database stage of the environment: its migrations read (and checked) before anything connects, and
+    /// PgBouncer's auth lookup for `apply` to make.
     pub fn database_stage(&self) -> Result<DatabaseStage<'_>, Error> {
-        Ok(DatabaseStage::new(&self.project, &self.loaded, self.database_url.as_deref(), &self.dir, &self.aws)?)
+        Ok(DatabaseStage::new(&self.project, &self.loaded, self.database_url.as_deref(), &self.dir, &self.aws)?
+            .with_pooler_setup(crate::pgbouncer::auth::setup))
     }
 }

@@ -32,8 +32,7 @@ pub fn run(session: &Session, _options: &VerifyOptions) -> Result<VerifyRun, Err
         bench: false,
         list: false,
         allow_production: false,
-        pooler_url: None,
-        pooler_admin_url: None,
+        pooler: Default::default(),
     };
     crate::cmd::verify::verify_run(&ctx, &args).map(|run| run.expect("not --list"))
 }

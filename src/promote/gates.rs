@@ -4,10 +4,10 @@
 use serde::Serialize;
 
 use super::history::SavedRun;
-use crate::bundle::Bundle;
 use crate::config::interval::Interval;
 use crate::config::Loaded;
 use crate::drift::DriftReport;
+use crate::promote::bundle::Bundle;
 
 /// A gate that refused: which, what it saw, what would satisfy it.
 #[derive(Clone, Debug, Serialize)]

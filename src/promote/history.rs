@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use crate::bundle::Bundle;
+use crate::promote::bundle::Bundle;
 
 pub const VERIFY_DIR: &str = "verify";
 pub const PROMOTIONS_DIR: &str = "promotions";

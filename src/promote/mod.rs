@@ -1,7 +1,9 @@
-//! `promote`: carry what was verified in one environment to the next, refusing what was not. The saved
-//! verify runs and promotion records live in `history`, the gates in `gates`, the environment diff in
-//! `envdiff`; one promotion per target at a time (`lock`).
+//! `promote`: carry what was verified in one environment to the next, refusing what was not. What is carried
+//! is the `bundle` (one digest over everything promoted); the saved verify runs and promotion records live in
+//! `history`, the gates in `gates`, the environment diff in `envdiff`; one promotion per target at a time
+//! (`lock`).
 
+pub mod bundle;
 pub mod envdiff;
 pub mod gates;
 pub mod history;

@@ -145,7 +145,7 @@ async fn gather(rds: &Rds, loaded: &Loaded, work_dir: &std::path::Path) -> Resul
     let env = &loaded.environment;
     let aurora = env.engine.kind == EngineKind::AuroraPostgresql;
     let outputs = rds_drill::outputs_json(loaded, work_dir)?;
-    let now = super::facts::now().1 as f64;
+    let now = crate::clock::now().1 as f64;
     let src = rds_drill::source(rds, env, &loaded.name, &outputs, now).await?;
     let mut f = BackupFacts { source: src.id.clone(), aurora, window: src.window, ..BackupFacts::default() };
     if aurora {

@@ -195,15 +195,9 @@ pub struct ClusterFact {
     pub security_groups: Vec<String>,
 }
 
-/// Now as RFC 3339 UTC, and as seconds since the epoch.
-pub fn now() -> (String, i64) {
-    let now = aws_sdk_rds::primitives::DateTime::from(std::time::SystemTime::now());
-    (now.fmt(aws_sdk_rds::primitives::DateTimeFormat::DateTime).unwrap_or_default(), now.secs())
-}
-
 /// Gathers everything `verify` decides on. Never fails: a source that cannot be read is kept as its reason.
 pub async fn gather(loaded: &Loaded, stage: &DatabaseStage<'_>, aws: &AwsContext, work_dir: &std::path::Path) -> Facts {
-    let (at, now_secs) = now();
+    let (at, now_secs) = crate::clock::now();
     let connected = stage.connect_with_target().await;
     let (database, behaviour) = match connected {
         Err(e) => (Err(e.to_string()), Err(e.to_string())),
@@ -463,10 +457,7 @@ async fn behaviour_facts(target: &Target, session: SessionFacts) -> BehaviourFac
 async fn aws_facts(loaded: &Loaded, aws: &AwsContext, work_dir: &std::path::Path, now_secs: i64) -> Gathered<AwsFacts> {
     let config = aws.config().await.map_err(|e| e.to_string())?;
     let account = aws.verify().await.map_err(|e| e.to_string())?.account_id.clone();
-    let outputs: Option<serde_json::Value> = std::fs::read_to_string(work_dir.join(crate::infra::OUTPUTS_FILE))
-        .ok()
-        .and_then(|t| serde_json::from_str(&t).ok());
-    let Some(outputs) = outputs else {
+    let Ok(outputs) = crate::infra::outputs::read(work_dir) else {
         return Err(format!(
             "no Terraform outputs in {} (run `glctl apply -e {}` first)",
             work_dir.display(),

@@ -123,9 +123,9 @@ pub struct VerifyRun {
     pub terraform_hash: Option<String>,
     /// Migration file → checksum, as verified.
     pub migrations: Vec<(String, String)>,
-    /// The bundle verified (`bundle.rs`): what a promotion from this environment carries.
+    /// The bundle verified (`promote::bundle`): what a promotion from this environment carries.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub bundle: Option<crate::bundle::Bundle>,
+    pub bundle: Option<crate::promote::bundle::Bundle>,
     /// The AWS emulator the run talked to instead of AWS (`emulator`), if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub aws_emulator: Option<emulator::Emulator>,

@@ -15,7 +15,7 @@ use super::facts::Facts;
 use super::{bench_checks, CheckResult, Evidence, Outcome, Skip};
 use crate::config::model::Environment;
 use crate::config::pooling::PoolKind;
-use crate::pooler::{self, Poolers};
+use crate::pgbouncer::{self, Poolers};
 
 /// Transactions each FA-09 client runs.
 const ROUNDS: usize = 4;
@@ -89,21 +89,21 @@ pub async fn decide_fa09(env: &Environment, poolers: &Poolers) -> Outcome {
 }
 
 async fn reuse_on(
-    clients_at: &pooler::Endpoints,
-    admin_at: &pooler::Endpoints,
+    clients_at: &pgbouncer::Endpoints,
+    admin_at: &pgbouncer::Endpoints,
     i: usize,
     n: usize,
 ) -> Result<(bool, Evidence), String> {
     let (host, port) = &clients_at.hosts[i];
     let (db, user) = (clients_at.database.as_str(), clients_at.user.as_str());
     let admin = admin_at.connect_one(i, "glctl-verify").await?;
-    let xacts = |rows: &[pooler::Row]| -> u64 {
+    let xacts = |rows: &[pgbouncer::Row]| -> u64 {
         rows.iter()
             .filter(|r| r.get("database").map(String::as_str) == Some(db))
-            .map(|r| pooler::num(r, "total_xact_count"))
+            .map(|r| pgbouncer::num(r, "total_xact_count"))
             .sum()
     };
-    let before = xacts(&pooler::show(&admin, "SHOW STATS").await?);
+    let before = xacts(&pgbouncer::show(&admin, "SHOW STATS").await?);
     let mut clients = Vec::with_capacity(n);
     for _ in 0..n {
         clients.push(Arc::new(clients_at.connect_one(i, "glctl-verify-fa09").await?));
@@ -127,15 +127,17 @@ async fn reuse_on(
         }
     }
     // While every client is still connected.
-    let pools = pooler::show(&admin, "SHOW POOLS").await?;
-    let (cl_active, servers) = pooler::of(&pools, db, user).fold((0, 0), |(c, s), r| {
-        let sv =
-            ["sv_active", "sv_idle", "sv_used", "sv_tested", "sv_login"].iter().map(|k| pooler::num(r, k)).sum::<u64>();
-        (c + pooler::num(r, "cl_active") + pooler::num(r, "cl_waiting"), s + sv)
+    let pools = pgbouncer::show(&admin, "SHOW POOLS").await?;
+    let (cl_active, servers) = pgbouncer::of(&pools, db, user).fold((0, 0), |(c, s), r| {
+        let sv = ["sv_active", "sv_idle", "sv_used", "sv_tested", "sv_login"]
+            .iter()
+            .map(|k| pgbouncer::num(r, k))
+            .sum::<u64>();
+        (c + pgbouncer::num(r, "cl_active") + pgbouncer::num(r, "cl_waiting"), s + sv)
     });
-    let listed = pooler::of(&pooler::show(&admin, "SHOW SERVERS").await?, db, user).count() as u64;
+    let listed = pgbouncer::of(&pgbouncer::show(&admin, "SHOW SERVERS").await?, db, user).count() as u64;
     drop(clients);
-    let after = xacts(&pooler::show(&admin, "SHOW STATS").await?);
+    let after = xacts(&pgbouncer::show(&admin, "SHOW STATS").await?);
     let transactions = (n * ROUNDS) as u64;
     let counted = after.saturating_sub(before);
     let n64 = n as u64;

@@ -17,7 +17,7 @@ use tokio::time::Instant;
 
 use super::{Evidence, Outcome};
 use crate::config::model::Environment;
-use crate::pooler::{self, Poolers};
+use crate::pgbouncer::{self, Poolers};
 
 /// PRD §10.3: clients retry through another PgBouncer within this.
 pub const LIMIT: Duration = Duration::from_secs(10);
@@ -77,7 +77,7 @@ pub fn run(env: &Environment, poolers: &Poolers, root: &std::path::Path) -> Outc
                 expected: format!("every client back within {} s", LIMIT.as_secs()),
                 source: format!(
                     "clients on the multi-host list {}, SELECT 1 every 100 ms; admin console SHUTDOWN",
-                    pooler::hosts_text(&poolers.clients.hosts)
+                    pgbouncer::hosts_text(&poolers.clients.hosts)
                 ),
                 at: String::new(),
             };
@@ -93,7 +93,7 @@ pub fn run(env: &Environment, poolers: &Poolers, root: &std::path::Path) -> Outc
 /// The clients' reconnect times, and which PgBouncer was stopped.
 async fn drill(
     poolers: &Poolers,
-    admin: &pooler::Endpoints,
+    admin: &pgbouncer::Endpoints,
     stopped: &Mutex<bool>,
 ) -> Result<(Vec<Duration>, String), String> {
     let endpoints = &poolers.clients;

@@ -388,12 +388,9 @@ pub async fn leftovers(rds: &Rds) -> Result<Vec<String>, String> {
 
 /// The outputs `apply` wrote (`outputs.json` in the work directory).
 pub(super) fn outputs_json(loaded: &Loaded, work_dir: &std::path::Path) -> Result<serde_json::Value, String> {
-    match std::fs::read_to_string(work_dir.join(crate::infra::OUTPUTS_FILE)).map(|t| serde_json::from_str(&t)) {
-        Ok(Ok(v)) => Ok(v),
-        _ => {
-            Err(format!("no Terraform outputs in {} (run `glctl apply -e {}` first)", work_dir.display(), loaded.name))
-        }
-    }
+    crate::infra::outputs::read(work_dir).map_err(|_| {
+        format!("no Terraform outputs in {} (run `glctl apply -e {}` first)", work_dir.display(), loaded.name)
+    })
 }
 
 /// What `apply` wrote: the outputs, the environment's security group and its KMS key.
@@ -433,7 +430,7 @@ pub(super) async fn drill(
         Err(e) => return Outcome::Error(e),
     };
     let (group, key) = (group.as_str(), key.as_str());
-    let now = super::facts::now().1 as f64;
+    let now = crate::clock::now().1 as f64;
     let t = match target {
         PitrTarget::Now => now,
         PitrTarget::SecondsAgo(s) => now - s as f64,

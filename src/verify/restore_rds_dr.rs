@@ -17,7 +17,7 @@
 //!    deleted by the caller (`SkipFinalSnapshot`, `DeleteAutomatedBackups`) whatever happened.
 //!
 //! AWS Backup has no SDK crate in this build (its clean-build cost): the four calls are signed REST requests
-//! (`aws_rest`). Without `restore_into` BR-07 is ERROR naming it, before any call. moto 5.2.5 implements
+//! (`aws::rest`). Without `restore_into` BR-07 is ERROR naming it, before any call. moto 5.2.5 implements
 //! AWS Backup plans and vaults only: the calls are made, and the first it does not implement makes the
 //! result ERROR saying so — never PASS.
 
@@ -33,7 +33,7 @@ use super::restore_rds::{self as rds_drill, Created, Resource};
 use super::scratch::Journal;
 use super::wait::{Ended, Poll, Wait};
 use super::{pitr, Evidence, Outcome};
-use crate::aws_rest::{encode, Answer, RestJson};
+use crate::aws::rest::{encode, Answer, RestJson};
 use crate::config::dr_restore::RestoreInto;
 use crate::config::model::EngineKind;
 use crate::config::Loaded;
@@ -158,7 +158,7 @@ pub async fn drill(
         Ok(o) => o,
         Err(e) => return Outcome::Error(e),
     };
-    let src = match rds_drill::source(rds, env, &loaded.name, &outputs, super::facts::now().1 as f64).await {
+    let src = match rds_drill::source(rds, env, &loaded.name, &outputs, crate::clock::now().1 as f64).await {
         Ok(s) => s,
         Err(e) => return Outcome::Error(e),
     };

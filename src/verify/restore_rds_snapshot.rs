@@ -100,7 +100,7 @@ pub async fn drill(
         Ok(o) => o,
         Err(e) => return Outcome::Error(e),
     };
-    let now = super::facts::now().1 as f64;
+    let now = crate::clock::now().1 as f64;
     let src = match rds_drill::source(rds, env, &loaded.name, &outputs, now).await {
         Ok(s) => s,
         Err(e) => return Outcome::Error(e),

@@ -4,9 +4,9 @@
 use std::collections::BTreeSet;
 
 use super::{is_region, p};
-use crate::capabilities::{self, managed_parameter, PRELOADABLE_ON_RDS};
 use crate::config::diagnostics::{did_you_mean, FieldPath};
 use crate::config::model::{EngineKind, LoginAuth, Risk, StorageType, TlsMode};
+use crate::engine::capabilities::{self, managed_parameter, PRELOADABLE_ON_RDS};
 
 impl super::Rules<'_> {
     pub(super) fn engine(&mut self) {

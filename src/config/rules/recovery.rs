@@ -2,8 +2,8 @@
 //! topology can meet.
 
 use super::p;
-use crate::capabilities;
 use crate::config::model::{EngineKind, Risk};
+use crate::engine::capabilities;
 
 impl super::Rules<'_> {
     pub(super) fn backup(&mut self) {

@@ -4,10 +4,10 @@
 use std::collections::BTreeSet;
 
 use super::p;
-use crate::capabilities;
 use crate::config::diagnostics::{did_you_mean, FieldPath, Finding};
 use crate::config::interval::Interval;
 use crate::config::model::Backend;
+use crate::engine::capabilities;
 
 impl super::Rules<'_> {
     pub(super) fn timeseries(&mut self) {

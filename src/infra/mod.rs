@@ -1,6 +1,10 @@
 //! The infrastructure stage shared by `render`, `plan` and `apply`: render the environment's Terraform root
 //! module, run `terraform init` and `plan`, save the plan with a record of what it was made from, and apply
-//! exactly that plan. Returns typed results; the commands decide how they look.
+//! exactly that plan. Returns typed results; the commands decide how they look. Its machinery is `terraform`;
+//! what an apply leaves for the other stages is read back through `outputs`.
+
+pub mod outputs;
+pub mod terraform;
 
 use std::path::{Path, PathBuf};
 
@@ -10,10 +14,10 @@ use crate::aws::VerifiedAccount;
 use crate::config::diagnostics::Severity;
 use crate::config::Loaded;
 use crate::project::Project;
-use crate::terraform::plan_summary::PlanSummary;
-use crate::terraform::root_module::{self, RootModule};
-use crate::terraform::runner::{Applied, ApplyEvent, PlanOutcome, TerraformError};
-use crate::terraform::{self, emulator, fmt_cache, plugin_dir};
+use terraform::plan_summary::PlanSummary;
+use terraform::root_module::{self, RootModule};
+use terraform::runner::{Applied, ApplyEvent, PlanOutcome, TerraformError};
+use terraform::{emulator, fmt_cache, plugin_dir};
 
 pub const PLAN_FILE: &str = "plan.tfplan";
 pub const PLAN_RECORD: &str = "plan.json";
@@ -127,7 +131,7 @@ pub fn plan(
     let _ = std::fs::remove_file(dir.join(PLAN_RECORD));
     let plugins = plugin_dir(loaded);
     let tf = terraform::for_environment(loaded, dir);
-    crate::terraform::init_cache::init_if_needed(&tf, dir, plugins.as_deref())?;
+    crate::infra::terraform::init_cache::init_if_needed(&tf, dir, plugins.as_deref())?;
     let summary = match tf.plan(PLAN_FILE)? {
         // terraform's exit code already says every change is a no-op, which is all the summary would
         // read; `terraform show -json` would start the provider again to load its schemas and say the
@@ -185,7 +189,7 @@ pub fn ready_plan(
             module.write(dir).map_err(io(dir))?;
             let plugins = plugin_dir(loaded);
             let tf = terraform::for_environment(loaded, dir);
-            crate::terraform::init_cache::init_if_needed(&tf, dir, plugins.as_deref())?;
+            crate::infra::terraform::init_cache::init_if_needed(&tf, dir, plugins.as_deref())?;
             (record, false)
         }
         _ => (plan(project, loaded, account, dir)?, true),
@@ -226,7 +230,7 @@ pub fn apply(loaded: &Loaded, ready: ReadyPlan, on_event: impl FnMut(ApplyEvent)
 #[cfg(test)]
 mod tests {
     use super::{InfraApplied, InfraError};
-    use crate::terraform::runner::Applied;
+    use crate::infra::terraform::runner::Applied;
 
     fn op(address: &str, seconds: f64) -> Applied {
         Applied { address: address.into(), action: "create".into(), seconds }

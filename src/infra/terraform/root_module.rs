@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use crate::capabilities;
 use crate::config::model::{Backend, EngineKind, Environment, LoginAuth};
 use crate::config::Loaded;
+use crate::engine::capabilities;
 use crate::engine::parameters::for_parameter_group;
 
 /// Files of a rendered root module, by relative path, and their digest (what a saved plan was made from).

@@ -1,4 +1,8 @@
 //! Command-line surface: what the user can type. Only shape and `--help`; meaning lives in `cmd/` and the stages.
+//! `bench`'s flags are in `bench`; flag groups two commands share are declared once here and flattened
+//! (`PoolerArgs`).
+
+pub mod bench;
 
 use std::path::PathBuf;
 
@@ -91,7 +95,7 @@ pub enum Command {
     Drift(DriftArgs),
     /// Measure ingest throughput, query latency and sessions through the pooler (PB-01…PB-08) in a scratch
     /// schema that is dropped afterwards, also on Ctrl-C; a production environment needs --allow-production.
-    Bench(crate::cli_bench::BenchArgs),
+    Bench(bench::BenchArgs),
     /// Print what each engine and time-series backend can do (the capability table).
     Engines,
     /// Print the reference of every environment field as Markdown (generated from the model).
@@ -215,16 +219,25 @@ pub struct VerifyArgs {
     /// Run the performance benchmarks (PB-*).
     #[arg(long)]
     pub bench: bool,
-    /// The PgBouncers (FA-09, PB-07, PB-08, HA-05), as one multi-host URL (postgres://user:pw@h1:p1,h2:p2/db).
-    /// Prefer the variable: a flag is visible in the process list.
-    #[arg(long, env = "GLCTL_POOLER_URL", hide_env_values = true, value_name = "URL")]
-    pub pooler_url: Option<String>,
-    /// The PgBouncers' admin console: the same hosts, an admin user, database pgbouncer.
-    #[arg(long, env = "GLCTL_POOLER_ADMIN_URL", hide_env_values = true, value_name = "URL")]
-    pub pooler_admin_url: Option<String>,
+    #[command(flatten)]
+    pub pooler: PoolerArgs,
     /// List the checks and exit.
     #[arg(long)]
     pub list: bool,
+}
+
+/// Where the PgBouncers are (`verify` and `bench`), like `--database-url`; the local stack exports both.
+#[derive(Debug, Default, Args)]
+pub struct PoolerArgs {
+    /// The PgBouncers (FA-09, PB-07, PB-08, HA-05), as one multi-host URL (postgres://user:pw@h1:p1,h2:p2/db);
+    /// bench's connections scenario goes through them. Prefer the variable: a flag is visible in the process
+    /// list.
+    #[arg(long = "pooler-url", env = "GLCTL_POOLER_URL", hide_env_values = true, value_name = "URL")]
+    pub url: Option<String>,
+    /// The PgBouncers' admin console (the same hosts, an admin user, database pgbouncer), for SHOW
+    /// POOLS/STATS.
+    #[arg(long = "pooler-admin-url", env = "GLCTL_POOLER_ADMIN_URL", hide_env_values = true, value_name = "URL")]
+    pub admin_url: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -1,5 +1,5 @@
 //! Terraform: rendering an environment into a root module, running the real `terraform`, and reading its
-//! plan back as a summary people and CI can act on. The stage that uses them is `crate::infra`.
+//! plan back as a summary people and CI can act on. The stage that uses them is `infra`, its parent.
 
 pub mod emulator;
 pub mod fmt_cache;

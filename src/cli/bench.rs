@@ -1,10 +1,10 @@
-//! The flags of `glctl bench` (kept apart from `cli.rs`: only shape and `--help`).
+//! The flags of `glctl bench` (kept apart from the other commands': only shape and `--help`).
 
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
-use crate::cli::ReportFormat;
+use super::{PoolerArgs, ReportFormat};
 
 #[derive(Debug, Args)]
 pub struct BenchArgs {
@@ -47,13 +47,8 @@ pub struct BenchArgs {
     /// PB-07: sessions to open and hold (default: the acceptance target plus a tenth).
     #[arg(long, value_name = "N")]
     pub sessions: Option<u64>,
-    /// The PgBouncers, as one multi-host URL (postgres://user:pw@host1:port1,host2:port2/db); the connections
-    /// scenario goes through them. Prefer the variable: a flag is visible in the process list.
-    #[arg(long, env = "GLCTL_POOLER_URL", hide_env_values = true, value_name = "URL")]
-    pub pooler_url: Option<String>,
-    /// The PgBouncers' admin console (the same hosts, an admin user, database pgbouncer), for SHOW POOLS/STATS.
-    #[arg(long, env = "GLCTL_POOLER_ADMIN_URL", hide_env_values = true, value_name = "URL")]
-    pub pooler_admin_url: Option<String>,
+    #[command(flatten)]
+    pub pooler: PoolerArgs,
     /// How rows are loaded: `auto` is binary COPY, or INSERT on a server that cannot take COPY (PGlite, which
     /// reports itself in version()); `insert` forces multi-row INSERTs. An INSERT load is not what PB-01/PB-02
     /// measure: its rows/s is labelled `method: insert` and never passes.

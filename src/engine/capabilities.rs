@@ -4,7 +4,7 @@
 //! their supported-extensions lists); they do offer pg_partman and pg_cron. An `external` server is whatever it
 //! is: glctl checks its extensions when it connects.
 
-use crate::engine::kinds::{Backend, EngineKind, StorageType};
+use super::kinds::{Backend, EngineKind, StorageType};
 
 /// Whether an engine offers something.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

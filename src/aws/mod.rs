@@ -1,7 +1,8 @@
 //! One AWS context per run, pinned to the environment: the region comes from `aws.region`, the credentials
 //! from the standard chain, and before anything is asked of AWS the caller's account is checked against
 //! `aws.account_id` (STS GetCallerIdentity). Credentials for another account stop glctl before it creates,
-//! reads or changes anything there.
+//! reads or changes anything there. A service with no SDK crate here (AWS Backup) is called through `rest`,
+//! signed with the same context's credentials; `profile` names a profile no file defines.
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::{error::CredentialsError, ProvideCredentials};
@@ -12,6 +13,7 @@ use tokio::sync::OnceCell;
 use crate::config::Loaded;
 
 mod profile;
+pub mod rest;
 
 #[derive(Clone, Debug, thiserror::Error)]
 pub enum AwsError {

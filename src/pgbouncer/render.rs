@@ -1,6 +1,6 @@
 //! PgBouncer from the environment file: `pgbouncer.ini` and the auth setup it relies on. Passwords are
 //! looked up in the database through `auth_query` and a dedicated SECURITY DEFINER function (the setup SQL,
-//! run by `glctl apply`, see `database::pooler_auth`), not kept in a static `auth_file`, so a rotated password
+//! run by `glctl apply`, see `pgbouncer::auth`), not kept in a static `auth_file`, so a rotated password
 //! works at once; only the lookup role's own credentials live in the auth file, which glctl never writes (it
 //! holds a secret). `glctl render` writes the file into `pooling/`; the local stack runs two PgBouncers from
 //! it (`scripts/stack pgbouncer`), only the listen port differing.

@@ -1,4 +1,6 @@
-//! Reaching the PgBouncers at run time: the clients' side (one endpoint each, or all of them as libpq's
+//! PgBouncer, the pooler glctl renders and drives: its configuration (`render`: `pgbouncer.ini` and the
+//! auth setup SQL), the `auth_query` lookup `glctl apply` makes in the database (`auth`), and, here,
+//! reaching the PgBouncers at run time: the clients' side (one endpoint each, or all of them as libpq's
 //! multi-host list) and the admin console (`SHOW POOLS`, `SHOW SERVERS`, `SHOW STATS`), for FA-09, PB-07,
 //! PB-08 and HA-05. Where the PgBouncers are comes from `--pooler-url` / `GLCTL_POOLER_URL` (a multi-host
 //! `postgres://user:password@host1:port1,host2:port2/db` URL) and `--pooler-admin-url` /
@@ -7,6 +9,9 @@
 //!
 //! Statements go through the simple query protocol: PgBouncer 1.18 under transaction pooling cannot keep
 //! named prepared statements, and its admin console speaks nothing else.
+
+pub mod auth;
+pub mod render;
 
 use std::collections::HashMap;
 use std::time::Duration;

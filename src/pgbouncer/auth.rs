@@ -1,15 +1,18 @@
 //! `glctl apply`: PgBouncer's `auth_query` lookup, made in the database for an environment with
-//! `pooling.kind: pgbouncer` (`pooling::auth_setup_sql`): the lookup login role, the schema `pgbouncer` and
+//! `pooling.kind: pgbouncer` (`render::auth_setup_sql`): the lookup login role, the schema `pgbouncer` and
 //! the SECURITY DEFINER function `pgbouncer.user_lookup` with a pinned `search_path`. Run by a superuser, the
 //! function is owned by a NOLOGIN role that may read `pg_shadow` and nothing else; otherwise it stays with the
 //! role that ran apply. Idempotent: a second apply changes nothing. The login role gets no password here.
 
+use std::future::Future;
+use std::pin::Pin;
+
 use tokio_postgres::Client;
 
-use super::connect;
+use super::render::{auth_setup_sql, LOOKUP_OWNER};
 use crate::config::model::Environment;
 use crate::config::pooling::PoolKind;
-use crate::pooling::{auth_setup_sql, LOOKUP_OWNER};
+use crate::database::connect;
 
 /// Makes the lookup; returns what it says about the result, or `None` when the environment has no PgBouncer.
 pub async fn ensure(client: &Client, env: &Environment) -> Result<Option<String>, String> {
@@ -40,4 +43,13 @@ pub async fn ensure(client: &Client, env: &Environment) -> Result<Option<String>
         )
     };
     Ok(Some(note))
+}
+
+/// `ensure` in the shape the database stage takes it (`DatabaseStage::with_pooler_setup`), so the database
+/// stage runs the lookup without importing PgBouncer.
+pub fn setup<'c>(
+    client: &'c Client,
+    env: &'c Environment,
+) -> Pin<Box<dyn Future<Output = Result<Option<String>, String>> + 'c>> {
+    Box::pin(ensure(client, env))
 }
