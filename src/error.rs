@@ -92,6 +92,7 @@ impl Error {
             },
             Error::Database(e) => database_exit(e),
             Error::Bench(e) => match e {
+                BenchError::Usage(_) => Exit::Usage,
                 BenchError::Database(d) if database_exit(d) == Exit::Usage => Exit::Usage,
                 e if e.is_incomplete() => Exit::Incomplete,
                 _ => Exit::Problems,

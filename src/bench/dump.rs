@@ -6,12 +6,12 @@ use std::path::{Path, PathBuf};
 
 use super::copy::{BinaryBatch, CsvBatch};
 use super::generator::Generator;
+use super::BenchError;
 use super::Options;
-use crate::error::Error;
 
-pub fn write(dir: &Path, options: &Options) -> Result<Vec<PathBuf>, Error> {
-    let rows = options.rows.ok_or_else(|| Error::Usage("--dump needs --rows".into()))?;
-    let io = |path: &Path, e: std::io::Error| Error::Usage(format!("cannot write {}: {e}", path.display()));
+pub fn write(dir: &Path, options: &Options) -> Result<Vec<PathBuf>, BenchError> {
+    let rows = options.rows.ok_or_else(|| BenchError::Usage("--dump needs --rows".into()))?;
+    let io = |path: &Path, e: std::io::Error| BenchError::Usage(format!("cannot write {}: {e}", path.display()));
     std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
     let mut written = Vec::new();
     for table in &options.tables {

@@ -33,6 +33,9 @@ use server::{LoadMethod, LoadRequest, ServerKind};
 
 #[derive(Debug, thiserror::Error)]
 pub enum BenchError {
+    /// What was asked cannot be done as asked (`--dump` without `--rows`, a file that cannot be written).
+    #[error("{0}")]
+    Usage(String),
     /// A production environment without `--allow-production`, or another safety rule.
     #[error("{0}")]
     Refused(String),
@@ -55,7 +58,7 @@ impl BenchError {
     pub fn is_incomplete(&self) -> bool {
         match self {
             BenchError::Database(e) => e.is_unreachable(),
-            BenchError::Refused(_) => false,
+            BenchError::Refused(_) | BenchError::Usage(_) => false,
             _ => true,
         }
     }
