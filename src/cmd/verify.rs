@@ -59,7 +59,7 @@ pub fn run(ctx: &Context, args: &VerifyArgs) -> Result<Exit, Error> {
         if results.iter().any(|r| r.id.starts_with("BR-")) {
             let env = &loaded.environment;
             let backups = with_spinner(if selection.drills { "backups and restore drills" } else { "backups" }, || {
-                session.runtime.block_on(verify::backup_drills::verify(
+                session.runtime.block_on(crate::drills::pgbackrest::run(
                     &mut results,
                     env,
                     pgbackrest,
@@ -88,7 +88,7 @@ pub fn run(ctx: &Context, args: &VerifyArgs) -> Result<Exit, Error> {
     let rds_drills = ["BR-04", "BR-05", "BR-06", "BR-07", "BR-08"];
     if selection.drills && provisioned && results.iter().any(|r| rds_drills.contains(&r.id)) {
         let drills = with_spinner("restore drills", || {
-            session.runtime.block_on(verify::restore_rds::verify(
+            session.runtime.block_on(crate::drills::rds::run(
                 &mut results,
                 loaded,
                 &session.aws,
@@ -109,7 +109,7 @@ pub fn run(ctx: &Context, args: &VerifyArgs) -> Result<Exit, Error> {
     }
     if selection.drills && results.iter().any(|r| verify::failover_verdict::wanted(&loaded.environment, r)) {
         let end = with_spinner("failover drill", || {
-            session.runtime.block_on(verify::failover_drill::drill(
+            session.runtime.block_on(crate::drills::failover::drill(
                 &stage,
                 &loaded.environment,
                 &loaded.name,
@@ -121,18 +121,18 @@ pub fn run(ctx: &Context, args: &VerifyArgs) -> Result<Exit, Error> {
     }
     if let Some(poolers) = &poolers {
         with_spinner("checking the PgBouncers", || {
-            verify::pooler_checks::apply(&mut results, &loaded.environment, poolers, &session.runtime, &facts.at)
+            verify::pgbouncer_checks::apply(&mut results, &loaded.environment, poolers, &session.runtime, &facts.at)
         });
         let ha05 = results.iter().any(|r| r.id == "HA-05" && r.status == Status::Error);
         if selection.drills && ha05 && loaded.environment.pooling.kind == crate::config::pooling::PoolKind::Pgbouncer {
             let outcome = with_spinner("HA-05: stopping a PgBouncer", || {
-                verify::pooler_drill::run(&loaded.environment, poolers, &ctx.project.root)
+                crate::drills::pgbouncer::run(&loaded.environment, poolers, &ctx.project.root)
             });
-            verify::pooler_checks::set(&mut results, "HA-05", outcome, &facts.at);
+            verify::pgbouncer_checks::set(&mut results, "HA-05", outcome, &facts.at);
         }
     } else if selection.drills && loaded.environment.pooling.kind == crate::config::pooling::PoolKind::Pgbouncer {
         let why = "the drill needs the PgBouncers' addresses: pass --pooler-url and --pooler-admin-url".to_string();
-        verify::pooler_checks::set(&mut results, "HA-05", verify::Outcome::Error(why), &facts.at);
+        verify::pgbouncer_checks::set(&mut results, "HA-05", verify::Outcome::Error(why), &facts.at);
     }
     // Every result is in: the last step before the reports (the emulator rule).
     verify::conclude(&mut results, &loaded.environment, &facts);

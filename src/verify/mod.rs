@@ -3,31 +3,20 @@
 //! pure decision over them (`checks`), and one result model is rendered four ways (`report`).
 
 pub mod backup;
-pub mod backup_drills;
 pub mod backup_rds;
 pub mod bench_checks;
 pub mod checks;
 pub mod emulator;
 pub mod facts;
-pub mod failover_cause;
-pub mod failover_drill;
-pub mod failover_endpoint;
-pub mod failover_events;
-pub mod failover_markers;
 pub mod failover_verdict;
-pub mod pitr;
-pub mod pooler_checks;
-pub mod pooler_drill;
+pub mod pgbouncer_checks;
+pub mod point_in_time;
+pub mod poll;
+pub mod rds_source;
 pub mod replication;
 pub mod report;
-pub mod restore;
-pub mod restore_rds;
-pub mod restore_rds_dr;
-pub mod restore_rds_drills;
-pub mod restore_rds_snapshot;
 pub mod restore_size;
-pub mod scratch;
-pub mod wait;
+pub mod restore_verdict;
 
 use serde::Serialize;
 

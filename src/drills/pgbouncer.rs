@@ -15,9 +15,9 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::{Evidence, Outcome};
 use crate::config::model::Environment;
 use crate::pooler::{self, Poolers};
+use crate::verify::{Evidence, Outcome};
 
 /// PRD §10.3: clients retry through another PgBouncer within this.
 pub const LIMIT: Duration = Duration::from_secs(10);

@@ -1,18 +1,24 @@
 //! The RDS / Aurora restore drills of one `verify --drills` run, in order: BR-04/BR-05 (point in time,
-//! `restore_rds`), BR-06 (the newest automated snapshot, `restore_rds_snapshot`, run once also for BR-08),
-//! BR-07 (AWS Backup's DR copy in the DR region, `restore_rds_dr`), BR-08 (BR-06's restore measured,
+//! `point_in_time`), BR-06 (the newest automated snapshot, `snapshot`, run once also for BR-08),
+//! BR-07 (AWS Backup's DR copy in the DR region, `dr`), BR-08 (BR-06's restore measured,
 //! `restore_size`). Each drill runs under `DRILL_LIMIT` and is raced against Ctrl-C/SIGTERM; whatever
 //! happened, what it created is deleted (in the DR region for BR-07), and scratch copies of earlier runs are
 //! listed, not deleted.
 
 use aws_sdk_rds::Client as Rds;
 
-use super::restore_rds::{delete, drill, leftovers, Created, DRILL_LIMIT};
-use super::scratch::Journal;
-use super::{CheckResult, Outcome, Skip};
+pub mod dr;
+pub mod point_in_time;
+pub mod scratch;
+pub mod snapshot;
+
+use self::point_in_time::drill;
+use self::scratch::{delete, leftovers, Created, DRILL_LIMIT};
 use crate::aws::AwsContext;
 use crate::config::Loaded;
 use crate::database::stage::DatabaseStage;
+use crate::drills::journal::Journal;
+use crate::verify::{CheckResult, Outcome, Skip};
 
 /// What the command shows besides the results.
 #[derive(Debug, Default)]
@@ -22,9 +28,9 @@ pub struct RdsRun {
     pub leftovers: Vec<String>,
 }
 
-/// BR-04/BR-05, BR-06 (`restore_rds_snapshot`), BR-07 (`restore_rds_dr`) and BR-08 (BR-06 measured,
+/// BR-04/BR-05 (`point_in_time`), BR-06 (`snapshot`), BR-07 (`dr`) and BR-08 (BR-06 measured,
 /// `restore_size`) on RDS or Aurora into `results` (unless waived or not applicable).
-pub async fn verify(
+pub async fn run(
     results: &mut [CheckResult],
     loaded: &Loaded,
     aws: &AwsContext,
@@ -83,14 +89,11 @@ pub async fn verify(
                 let config = config.as_ref().map_err(|e| e.to_string())?;
                 let rds = Rds::new(config);
                 Ok::<Outcome, String>(match id {
-                    "BR-06" => {
-                        super::restore_rds_snapshot::drill(&rds, loaded, work_dir, stage, &journal, &created, &measured)
-                            .await
-                    }
+                    "BR-06" => snapshot::drill(&rds, loaded, work_dir, stage, &journal, &created, &measured).await,
                     "BR-07" => {
                         let dr = dr.as_ref().expect("BR-07's region").as_ref().map_err(String::clone)?;
                         let (work, acct) = (work_dir, account.as_str());
-                        super::restore_rds_dr::drill(&rds, dr, acct, loaded, work, stage, &journal, &created).await
+                        dr::drill(&rds, dr, acct, loaded, work, stage, &journal, &created).await
                     }
                     _ => drill(&rds, loaded, work_dir, stage, id, setting, &text, &journal, &created).await,
                 })
@@ -132,9 +135,11 @@ pub async fn verify(
     }
     if br08 {
         let outcome = match (measured.into_inner().expect("measured"), br06_failed) {
-            (Some(m), _) => {
-                super::restore_size::judge(&env.acceptance, &m, "BR-06's snapshot restore (restore_rds_snapshot)")
-            }
+            (Some(m), _) => crate::verify::restore_size::judge(
+                &env.acceptance,
+                &m,
+                "BR-06's snapshot restore (restore_rds_snapshot)",
+            ),
             (None, Some(why)) => {
                 Outcome::Error(format!("BR-06's restore did not complete, so there is nothing to measure: {why}"))
             }

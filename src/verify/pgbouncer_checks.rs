@@ -51,7 +51,7 @@ pub fn pb08(env: &Environment, f: &Facts) -> Outcome {
     }
 }
 
-/// HA-05 needs two PgBouncers and `--drills` (`pooler_drill` runs it).
+/// HA-05 needs two PgBouncers and `--drills` (`crate::drills::pgbouncer` runs it).
 pub fn ha05(env: &Environment, _: &Facts) -> Outcome {
     if let Err(skip) = pooling_of(env) {
         return skip;
