@@ -42,7 +42,7 @@ pub fn run(ctx: &Context, args: &VerifyArgs) -> Result<Exit, Error> {
     let (loaded, dir) = (&session.loaded, &session.dir);
     // One gate for every drill (failover, restores, the PgBouncer drill), before anything is gathered.
     if args.drills {
-        verify::failover_verdict::permitted(&loaded.environment, args.allow_production).map_err(Error::Usage)?;
+        verify::drills_permitted(&loaded.environment, args.allow_production).map_err(Error::Usage)?;
     }
     let stage = session.database_stage()?;
     let mut facts = with_spinner(&format!("verifying {}", loaded.name), || {
@@ -128,11 +128,11 @@ pub fn run(ctx: &Context, args: &VerifyArgs) -> Result<Exit, Error> {
             let outcome = with_spinner("HA-05: stopping a PgBouncer", || {
                 crate::drills::pgbouncer::run(&loaded.environment, poolers, &ctx.project.root)
             });
-            verify::pgbouncer_checks::set(&mut results, "HA-05", outcome, &facts.at);
+            verify::set_result(&mut results, "HA-05", outcome, &facts.at);
         }
     } else if selection.drills && loaded.environment.pooling.kind == crate::config::pooling::PoolKind::Pgbouncer {
         let why = "the drill needs the PgBouncers' addresses: pass --pooler-url and --pooler-admin-url".to_string();
-        verify::pgbouncer_checks::set(&mut results, "HA-05", verify::Outcome::Error(why), &facts.at);
+        verify::set_result(&mut results, "HA-05", verify::Outcome::Error(why), &facts.at);
     }
     // Every result is in: the last step before the reports (the emulator rule).
     verify::conclude(&mut results, &loaded.environment, &facts);

@@ -338,20 +338,11 @@ pub fn br03(config: &Pgbackrest, f: &PgbackrestFacts) -> Outcome {
     }
 }
 
-/// Replaces BR-01…BR-03 in `results` (unless waived: a skip stays) with the pgBackRest decisions.
+/// Replaces BR-01…BR-03 in `results` (unless waived: `verify::set_result`) with the pgBackRest decisions.
 pub fn apply(results: &mut [CheckResult], config: &Pgbackrest, facts: &PgbackrestFacts, at: &str) {
-    for result in results.iter_mut() {
-        if result.skip == Some(super::Skip::Waived) {
-            continue;
-        }
-        let outcome = match result.id {
-            "BR-01" => br01(config, facts),
-            "BR-02" => br02(config, facts),
-            "BR-03" => br03(config, facts),
-            _ => continue,
-        };
-        result.set(outcome, at);
-    }
+    super::set_result(results, "BR-01", br01(config, facts), at);
+    super::set_result(results, "BR-02", br02(config, facts), at);
+    super::set_result(results, "BR-03", br03(config, facts), at);
 }
 
 #[cfg(test)]

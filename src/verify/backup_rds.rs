@@ -18,7 +18,7 @@
 use aws_sdk_rds::Client as Rds;
 
 use super::rds_source;
-use super::{point_in_time as pitr, CheckResult, Evidence, Outcome, Skip};
+use super::{point_in_time as pitr, CheckResult, Evidence, Outcome};
 use crate::aws::AwsContext;
 use crate::config::model::EngineKind;
 use crate::config::Loaded;
@@ -236,7 +236,7 @@ pub async fn apply(
     work_dir: &std::path::Path,
     at: &str,
 ) {
-    let wanted = |r: &CheckResult| (r.id == "BR-01" || r.id == "BR-02") && r.skip != Some(Skip::Waived);
+    let wanted = |r: &CheckResult| (r.id == "BR-01" || r.id == "BR-02") && !r.waived();
     if !results.iter().any(wanted) {
         return;
     }
@@ -244,13 +244,14 @@ pub async fn apply(
         Ok(config) => gather(&Rds::new(config), loaded, work_dir).await,
         Err(e) => Err(e.to_string()),
     };
-    for result in results.iter_mut().filter(|r| wanted(r)) {
+    let decided: Vec<&'static str> = results.iter().filter(|r| wanted(r)).map(|r| r.id).collect();
+    for id in decided {
         let outcome = match &facts {
-            Ok(f) if result.id == "BR-01" => br01(f),
+            Ok(f) if id == "BR-01" => br01(f),
             Ok(f) => br02(f),
             Err(why) => Outcome::Error(format!("the backup APIs could not be read: {why}")),
         };
-        result.set(outcome, at);
+        super::set_result(results, id, outcome, at);
     }
 }
 

@@ -132,39 +132,24 @@ pub fn ha06(env: &Environment) -> Outcome {
     }
 }
 
-/// A drill on a production tier needs `--allow-production` or the file's `acceptance.drills: allowed`.
-pub fn permitted(env: &Environment, allow_production: bool) -> Result<(), String> {
-    let allowed = env.acceptance.drills == Some(crate::config::drills::DrillPermission::Allowed);
-    if env.tier == crate::config::model::Tier::Production && !allow_production && !allowed {
-        return Err("drills change a production target (a failover moves its writer, a restore drill creates scratch \
-                    instances that cost money, the PgBouncer drill stops a pooler its clients use): pass \
-                    --allow-production, or declare `acceptance.drills: allowed` in the environment file"
-            .into());
-    }
-    Ok(())
-}
-
 /// Whether `result` is one the failover drill decides (selected, not waived).
 pub fn wanted(env: &Environment, result: &CheckResult) -> bool {
-    simulates(env, result.id) && result.skip != Some(Skip::Waived)
+    simulates(env, result.id) && !result.waived()
 }
 
 /// Puts the drill's verdicts into `results`: HA-01, and HA-02…HA-04 / HA-06 where the file lets the drill
 /// stand for them. Checks waived or not selected are left alone.
 pub fn apply(results: &mut [CheckResult], env: &Environment, end: &DrillEnd, at: &str) {
     let rto_target = f64::from(env.acceptance.failover_rto_seconds);
-    for result in results.iter_mut() {
-        if !wanted(env, result) {
-            continue;
-        }
-        let (limit, label) = match result.id {
+    let decided: Vec<&'static str> = results.iter().filter(|r| wanted(env, r)).map(|r| r.id).collect();
+    for id in decided {
+        let (limit, label) = match id {
             "HA-06" => (PATRONI_RTO_SECONDS, "Patroni leader change"),
             "HA-01" => (rto_target, "failover"),
             _ => (rto_target, "simulated by a forced failover"),
         };
-        let outcome = decide(end, limit, label);
-        result.set(outcome, at);
-        if let Some(what) = stood_in_for(result.id) {
+        super::set_result(results, id, decide(end, limit, label), at);
+        if let (Some(what), Some(result)) = (stood_in_for(id), results.iter_mut().find(|r| r.id == id)) {
             result.stand_in(&format!("a plain forced failover stood in for {what} (drills.simulate_with_failover)"));
         }
     }
@@ -287,6 +272,7 @@ pub fn decide(end: &DrillEnd, limit: f64, label: &str) -> Outcome {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::verify::drills_permitted as permitted;
     use std::time::{Duration, Instant};
 
     fn marker(seq: i64, at: f64, writer: &str, base: Instant) -> Marker {

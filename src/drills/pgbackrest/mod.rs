@@ -21,7 +21,7 @@ use crate::drills::journal::Journal;
 use crate::drills::scratch::{self, Leftover};
 use crate::verify::backup::{self, PgbackrestFacts};
 use crate::verify::restore_verdict::{judge_set, Restored};
-use crate::verify::{CheckResult, Outcome, Skip};
+use crate::verify::{set_result, CheckResult, Outcome};
 use restore::Kind;
 
 /// The server binaries' directory (pg_ctl, psql) for `env`.
@@ -70,7 +70,7 @@ pub async fn run(
         return run;
     }
     let wanted: Vec<&'static str> =
-        results.iter().filter(|r| r.skip != Some(Skip::Waived) && DRILLS.contains(&r.id)).map(|r| r.id).collect();
+        results.iter().filter(|r| !r.waived() && DRILLS.contains(&r.id)).map(|r| r.id).collect();
     let done: RefCell<Vec<(&'static str, Outcome)>> = RefCell::default();
     let current: RefCell<Option<(&'static str, Journal)>> = RefCell::default();
     let work = drills_in_order(&wanted, env, config, &facts, client.as_ref().ok(), &bin, &database, &done, &current);
@@ -91,9 +91,7 @@ pub async fn run(
         }
     }
     for (id, outcome) in outcomes {
-        if let Some(result) = results.iter_mut().find(|r| r.id == id) {
-            result.set(outcome, at);
-        }
+        set_result(results, id, outcome, at);
     }
     run
 }

@@ -18,7 +18,7 @@ use crate::aws::AwsContext;
 use crate::config::Loaded;
 use crate::database::stage::DatabaseStage;
 use crate::drills::journal::Journal;
-use crate::verify::{CheckResult, Outcome, Skip};
+use crate::verify::{set_result, CheckResult, Outcome, Skip};
 
 /// What the command shows besides the results.
 #[derive(Debug, Default)]
@@ -49,7 +49,7 @@ pub async fn run(
     }
     // Not waived, and applicable (BR-07 is not without `backup.cross_region_copy`).
     let selected: Vec<&'static str> =
-        results.iter().filter(|r| !matches!(r.skip, Some(Skip::Waived | Skip::NotApplicable))).map(|r| r.id).collect();
+        results.iter().filter(|r| !r.waived() && r.skip != Some(Skip::NotApplicable)).map(|r| r.id).collect();
     let wanted = |id: &str| selected.contains(&id);
     // BR-07's scratch copies live in the DR region: earlier ones are listed from there too.
     if let (true, Some(region)) = (wanted("BR-07"), env.aws.dr_region.as_deref()) {
@@ -129,9 +129,7 @@ pub async fn run(
                 continue;
             }
         }
-        if let Some(result) = results.iter_mut().find(|r| r.id == id) {
-            result.set(outcome, at);
-        }
+        set_result(results, id, outcome, at);
     }
     if br08 {
         let outcome = match (measured.into_inner().expect("measured"), br06_failed) {
@@ -145,9 +143,7 @@ pub async fn run(
             }
             (None, _) => Outcome::Error("BR-06's restore did not complete, so there is nothing to measure".into()),
         };
-        if let Some(result) = results.iter_mut().find(|r| r.id == "BR-08") {
-            result.set(outcome, at);
-        }
+        set_result(results, "BR-08", outcome, at);
     }
     RdsRun { interrupted, leftovers: found }
 }
