@@ -3,5 +3,6 @@
 //! needs another (promote needs drift, apply and verify) calls that operation and gets its result in memory.
 
 mod session;
+pub(crate) mod verify;
 
 pub use session::Session;

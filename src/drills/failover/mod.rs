@@ -25,7 +25,7 @@ use self::markers::{token, wait_for, write_markers, Connection, Log};
 use crate::aws::AwsContext;
 use crate::config::model::Environment;
 use crate::database::connect::Target;
-use crate::verify::failover_verdict::{either, measure, DrillEnd, Measurement};
+use crate::verify::failover_verdict::{self, either, measure, DrillEnd, Measurement};
 
 /// Markers committed on each side before the drill counts a side as seen.
 const STEADY: usize = 5;
@@ -33,6 +33,24 @@ const STEADY: usize = 5;
 const AFTER_COMMAND: Duration = Duration::from_secs(20);
 /// How long the declared standbys may take to stream from the new writer.
 const TOPOLOGY_WAIT: Duration = Duration::from_secs(60);
+
+/// The failover entry of `DRILLS`: runs when a selected check is one the drill decides (not waived), and
+/// hands its end to `verify::failover_verdict`.
+pub(crate) fn step(
+    scene: &super::Scene<'_>,
+    results: &mut [crate::verify::CheckResult],
+    progress: &dyn super::Progress,
+) -> Vec<String> {
+    let env = &scene.loaded.environment;
+    if !results.iter().any(|r| failover_verdict::wanted(env, r)) {
+        return vec![];
+    }
+    let end = super::step(progress, "failover drill", || {
+        scene.runtime.block_on(drill(scene.stage, env, &scene.loaded.name, scene.root, scene.aws))
+    });
+    failover_verdict::apply(results, env, &end, scene.at);
+    vec![]
+}
 
 /// The drill over the environment's own connection (`stage`): a topology without a standby is refused
 /// before anything connects.

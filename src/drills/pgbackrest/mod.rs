@@ -39,6 +39,25 @@ pub struct BackupRun {
     pub interrupted: bool,
 }
 
+/// The pgBackRest entry of `DRILLS`: the listing (and with `--drills` the restore drills) under one step.
+pub(crate) fn step(
+    scene: &super::Scene<'_>,
+    results: &mut [CheckResult],
+    progress: &dyn super::Progress,
+) -> Vec<String> {
+    let env = &scene.loaded.environment;
+    let Some(config) = &env.backup.pgbackrest else { return vec![] };
+    let what = if scene.drills { "backups and restore drills" } else { "backups" };
+    let backups = super::step(progress, what, || {
+        scene.runtime.block_on(run(results, env, config, scene.stage, scene.drills, scene.at))
+    });
+    let mut warnings: Vec<String> = backups.leftovers.iter().map(|l| format!("scratch restore {l}")).collect();
+    if backups.interrupted {
+        warnings.push("interrupted: the drills' scratch copies were removed (see BR-)".into());
+    }
+    warnings
+}
+
 /// BR-01…BR-03 into `results`, then with `drills` the restore drills. Never touches the source except for
 /// the markers a `now` target writes into its heartbeat.
 pub async fn run(

@@ -28,6 +28,22 @@ pub struct RdsRun {
     pub leftovers: Vec<String>,
 }
 
+/// The RDS and Aurora entry of `DRILLS`.
+pub(crate) fn step(
+    scene: &super::Scene<'_>,
+    results: &mut [CheckResult],
+    progress: &dyn super::Progress,
+) -> Vec<String> {
+    let drills = super::step(progress, "restore drills", || {
+        scene.runtime.block_on(run(results, scene.loaded, scene.aws, scene.dir, scene.stage, scene.at))
+    });
+    let mut warnings: Vec<String> = drills.leftovers.iter().map(|l| format!("scratch restore {l}")).collect();
+    if drills.interrupted {
+        warnings.push("interrupted: the drills' scratch copies were deleted (see BR-04…BR-08)".into());
+    }
+    warnings
+}
+
 /// BR-04/BR-05 (`point_in_time`), BR-06 (`snapshot`), BR-07 (`dr`) and BR-08 (BR-06 measured,
 /// `restore_size`) on RDS or Aurora into `results` (unless waived or not applicable).
 pub async fn run(
