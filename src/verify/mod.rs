@@ -1,6 +1,9 @@
 //! `verify`: the acceptance criteria of PRD §10 (and a reviewer's additions) as checks decided against the
 //! target, each with the evidence it was decided on. Facts are gathered once (`facts`), every check is a
-//! pure decision over them (`checks`), and one result model is rendered four ways (`report`).
+//! pure decision over them (`checks`), and one result model is rendered four ways (`report`). Verify judges
+//! and never acts: the drills (`crate::drills`) restore, fail over and stop, and hand their observations to
+//! the pure judgements here (`restore_verdict`, `point_in_time`, `failover_verdict`, `restore_size`); every
+//! later decision goes in through `set_result`, where a waiver holds.
 
 pub mod backup;
 pub mod backup_rds;
