@@ -47,8 +47,8 @@ pub fn run(ctx: &Context, args: &VerifyArgs) -> Result<Exit, Error> {
     Ok(outcome.run.exit())
 }
 
-/// The operation's steps as spinners on stderr, the benchmark's as its progress bar.
-struct Spinners;
+/// The operation's steps as spinners on stderr, the benchmark's as its progress bar (promote's too).
+pub(crate) struct Spinners;
 
 impl crate::drills::Progress for Spinners {
     fn step(&self, what: &str, work: &mut dyn FnMut()) {
