@@ -14,6 +14,7 @@ pub(crate) mod cmd;
 pub(crate) mod config;
 pub(crate) mod database;
 pub(crate) mod drift;
+pub(crate) mod drills;
 pub(crate) mod engine;
 pub mod error;
 pub(crate) mod infra;

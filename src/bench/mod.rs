@@ -579,6 +579,39 @@ fn now_nanos() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0)
 }
 
+/// The run `verify --bench` decides PB-01…PB-08 on: both ingest tables for 5 s each (after a 1 s warm-up),
+/// then 5 s of each query scenario over the rows ingested, at the default rates, then 5 s of sessions held
+/// (through the PgBouncers of `poolers`, when given); a failure (`target`'s included) is the reason the checks
+/// cannot be decided.
+pub fn for_verify(
+    loaded: &Loaded,
+    target: Result<Target, String>,
+    poolers: Option<crate::pgbouncer::Poolers>,
+    allow_production: bool,
+    wanted: &dyn Fn(&str) -> bool,
+    reporter: Arc<dyn Reporter>,
+) -> Result<BenchReport, String> {
+    // Only the scenarios of the checks selected (`--only PB-07,PB-08` runs the connections scenario alone).
+    let scenarios: Vec<Scenario> = [
+        (Scenario::Ingest, &["PB-01", "PB-02"][..]),
+        (Scenario::Queries, &["PB-03", "PB-04", "PB-05", "PB-06"][..]),
+        (Scenario::Connections, &["PB-07", "PB-08"][..]),
+    ]
+    .into_iter()
+    .filter(|(_, ids)| ids.iter().any(|id| wanted(id)))
+    .map(|(s, _)| s)
+    .collect();
+    let options = Options {
+        scenarios,
+        duration_seconds: 5.0,
+        warmup_seconds: 1.0,
+        poolers,
+        allow_production,
+        ..Options::default()
+    };
+    run(loaded, &target?, &options, reporter).map_err(|e| e.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

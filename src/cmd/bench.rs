@@ -127,38 +127,6 @@ pub fn run(ctx: &Context, args: &BenchArgs) -> Result<Exit, Error> {
     })
 }
 
-/// The run `verify --bench` decides PB-01…PB-08 on: both ingest tables for 5 s each (after a 1 s warm-up),
-/// then 5 s of each query scenario over the rows ingested, at the default rates, then 5 s of sessions held
-/// (through the PgBouncers of `poolers`, when given); a failure is the reason the checks cannot be decided.
-pub fn for_verify(
-    ctx: &Context,
-    session: &super::Session,
-    poolers: Option<crate::pgbouncer::Poolers>,
-    allow_production: bool,
-    wanted: &dyn Fn(&str) -> bool,
-) -> Result<BenchReport, String> {
-    // Only the scenarios of the checks selected (`--only PB-07,PB-08` runs the connections scenario alone).
-    let scenarios: Vec<Scenario> = [
-        (Scenario::Ingest, &["PB-01", "PB-02"][..]),
-        (Scenario::Queries, &["PB-03", "PB-04", "PB-05", "PB-06"][..]),
-        (Scenario::Connections, &["PB-07", "PB-08"][..]),
-    ]
-    .into_iter()
-    .filter(|(_, ids)| ids.iter().any(|id| wanted(id)))
-    .map(|(s, _)| s)
-    .collect();
-    let options = Options {
-        scenarios,
-        duration_seconds: 5.0,
-        warmup_seconds: 1.0,
-        poolers,
-        allow_production,
-        ..Options::default()
-    };
-    let target = resolve_target(ctx, session).map_err(|e| e.to_string())?;
-    bench::run(&session.loaded, &target, &options, Arc::new(Bar::default())).map_err(|e| e.to_string())
-}
-
 /// Where bench connects: `--database-url`, or the environment's endpoint and credentials.
 pub fn resolve_target(ctx: &Context, session: &super::Session) -> Result<crate::database::connect::Target, Error> {
     let source = match ctx.database_url.as_deref() {
@@ -234,7 +202,7 @@ pub fn text(report: &BenchReport, ctx: &Context) -> String {
 
 /// Progress on stderr (indicatif hides it when stderr is not a terminal).
 #[derive(Default)]
-struct Bar {
+pub(crate) struct Bar {
     bar: Mutex<Option<ProgressBar>>,
 }
 

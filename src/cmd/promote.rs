@@ -28,6 +28,7 @@ pub fn run(ctx: &Context, args: &PromoteArgs) -> Result<Exit, Error> {
     let dst = ctx.for_env(&args.to).load_with_warnings(super::Warnings::Undecided)?;
     let options = PromoteOptions {
         from_arg: args.from.clone(),
+        to_arg: args.to.clone(),
         out: args.out.clone(),
         source_out: args.source_out.clone(),
         allow_destroy: args.allow_destroy,
@@ -66,10 +67,14 @@ pub fn run(ctx: &Context, args: &PromoteArgs) -> Result<Exit, Error> {
     }
     confirm(args.yes, &format!("Promote {src_name} to {dst_name} (bundle {})?", ready.bundle.short()))?;
 
-    let promoted = promote::execute(*ready, &options, &mut printer)?;
-    print!("{}", verify::render(&promoted.verify, VerifyFormat::Table, ctx));
+    let promoted = promote::execute(*ready, &options, &mut printer, &verify::Spinners)?;
+    let target = &promoted.verify;
+    for warning in &target.warnings {
+        eprintln!("{}", ctx.style.warning(warning));
+    }
+    print!("{}", verify::render(&target.run, VerifyFormat::Table, ctx));
     for (format, file) in &reports {
-        std::fs::write(file, verify::render(&promoted.verify, *format, ctx))
+        std::fs::write(file, verify::render(&target.run, *format, ctx))
             .map_err(|e| Error::Usage(format!("cannot write the report {}: {e}", file.display())))?;
     }
     println!(

@@ -23,11 +23,13 @@ use crate::promote::gates::{self, Passed, Refusal};
 use crate::promote::history::{self, SavedRun};
 use crate::promote::lock::{self, PromoteLock};
 use crate::promote::{self, PromotionRecord};
+use crate::verify::Status;
 
 /// What to promote where, and what is allowed.
 pub struct PromoteOptions {
-    /// SRC as `-e` would name it (a name under `environments/` or a path): its bundle is computed from it.
+    /// SRC and DST as `-e` would name them (a name under `environments/` or a path), as bundles record them.
     pub from_arg: String,
+    pub to_arg: String,
     /// DST's work directory (default `.glctl/DST/`).
     pub out: Option<PathBuf>,
     /// SRC's work directory, where its verify runs are.
@@ -81,7 +83,8 @@ pub struct Ready {
 pub struct Promoted {
     pub record: PromotionRecord,
     pub record_path: PathBuf,
-    pub verify: crate::verify::VerifyRun,
+    /// DST's verify run, and what it warns about.
+    pub verify: verify::VerifyOutcome,
     pub exit: Exit,
 }
 
@@ -263,7 +266,12 @@ pub fn prepare(
 
 /// Applies the prepared promotion to DST, verifies DST and saves the promotion record (also when the apply
 /// or the verify fails, saying so).
-pub fn execute(ready: Ready, options: &PromoteOptions, observer: &mut dyn PromoteObserver) -> Result<Promoted, Error> {
+pub fn execute<P: verify::Progress>(
+    ready: Ready,
+    options: &PromoteOptions,
+    observer: &mut dyn PromoteObserver,
+    progress: &P,
+) -> Result<Promoted, Error> {
     let Ready { _lock, dst, mut record, .. } = ready;
     let apply_options = ApplyOptions {
         infrastructure: true,
@@ -278,30 +286,26 @@ pub fn execute(ready: Ready, options: &PromoteOptions, observer: &mut dyn Promot
         return Err(e);
     }
     // GLCTL_POOLER_URL names one environment's PgBouncers, not necessarily the target's: FA-09 stays
-    // undecided in a promotion's verify.
-    let verified = verify::run(&dst, &VerifyOptions::for_promotion());
-    let run = match verified {
+    // undecided in a promotion's verify (no poolers, no drills, no bench).
+    let verify_options = VerifyOptions { env_arg: options.to_arg.clone(), ..VerifyOptions::default() };
+    let outcome = match verify::run(&dst, &verify_options, progress) {
         Err(e) => {
-            record.target_verify_run =
-                history::latest_run(&dst.dir).ok().flatten().map(|r| r.path.display().to_string());
             record.outcome = format!("target verify could not run: {e}");
             save_record(&dst.dir, &record)?;
             return Err(e);
         }
-        Ok(run) => run,
+        Ok(outcome) => outcome,
     };
-    let saved = history::latest_run(&dst.dir).ok().flatten();
-    record.target_verify_run = saved.as_ref().map(|r| r.path.display().to_string());
-    record.target_verify = saved.as_ref().map(|r| {
-        let count = |s: &str| r.with_status(s).len();
-        format!(
-            "{} passed, {} failed, {} skipped, {} could not be decided",
-            count("PASS"),
-            count("FAIL"),
-            count("SKIP"),
-            count("ERROR")
-        )
-    });
+    let run = &outcome.run;
+    record.target_verify_run = Some(outcome.saved.display().to_string());
+    let count = |s: Status| run.results.iter().filter(|r| r.status == s).count();
+    record.target_verify = Some(format!(
+        "{} passed, {} failed, {} skipped, {} could not be decided",
+        count(Status::Pass),
+        count(Status::Fail),
+        count(Status::Skip),
+        count(Status::Error)
+    ));
     let exit = run.exit();
     record.outcome = match exit {
         Exit::Ok => "promoted".into(),
@@ -309,7 +313,7 @@ pub fn execute(ready: Ready, options: &PromoteOptions, observer: &mut dyn Promot
         _ => "applied; the target's verify FAILED".into(),
     };
     let record_path = save_record(&dst.dir, &record)?;
-    Ok(Promoted { record, record_path, verify: run, exit })
+    Ok(Promoted { record, record_path, verify: outcome, exit })
 }
 
 fn source_bundle(project: &Project, src: &Loaded, env_arg: &str) -> Result<Bundle, Error> {

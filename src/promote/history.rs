@@ -106,12 +106,6 @@ pub struct SavedResult {
     pub status: String,
 }
 
-impl SavedRun {
-    pub fn with_status(&self, status: &str) -> Vec<&SavedResult> {
-        self.results.iter().filter(|r| r.status == status).collect()
-    }
-}
-
 /// The newest verify run of the environment whose work directory is `dir`, if any.
 pub fn latest_run(dir: &Path) -> Result<Option<SavedRun>, HistoryError> {
     match list(dir, VERIFY_DIR)?.pop() {
@@ -166,7 +160,7 @@ mod tests {
         save(dir.path(), VERIFY_DIR, "2026-12-01T10:00:00Z", RUN).unwrap();
         let run = latest_run(dir.path()).unwrap().unwrap();
         assert_eq!(run.at, "2026-12-01T10:00:00Z");
-        assert_eq!(run.with_status("PASS").len(), 1);
+        assert_eq!(run.results.iter().filter(|r| r.status == "PASS").count(), 1);
         assert!(latest_run(&dir.path().join("none")).unwrap().is_none());
     }
 

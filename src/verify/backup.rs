@@ -3,16 +3,17 @@
 //! (`pgbackrest repo-ls`). Gathering runs pgBackRest (as `os_user` when glctl runs as root, so its lock and
 //! log files stay writable by the server's archive-push); the decisions are pure functions of what it said.
 //! A failing archiver (`pg_stat_archiver`: a failure newer than the last success) FAILs BR-03 too. The restore
-//! drills (BR-04…BR-08) are `backup_drills`.
+//! drills (BR-04…BR-08) are `crate::drills::pgbackrest`.
 
 use std::collections::BTreeMap;
 use std::process::Command;
 
 use serde_json::Value;
 
-use super::pitr::Archiver;
+use super::point_in_time::utc;
 use super::{CheckResult, Evidence, Outcome};
 use crate::config::pgbackrest::Pgbackrest;
+use crate::database::connect;
 
 /// What pgBackRest said about the stanza.
 #[derive(Debug)]
@@ -65,6 +66,51 @@ fn nix_uid_is_root() -> bool {
     std::fs::read_to_string("/proc/self/status")
         .map(|s| s.lines().any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0")))
         .unwrap_or(false)
+}
+
+/// The newest archived WAL segment and when (Unix seconds), and whether archiving is failing now.
+#[derive(Clone, Debug, Default)]
+pub struct Archiver {
+    pub archived_count: i64,
+    pub failed_count: i64,
+    pub last_archived_wal: Option<String>,
+    pub last_archived_time: Option<f64>,
+    pub last_failed_wal: Option<String>,
+    pub last_failed_time: Option<f64>,
+}
+
+impl Archiver {
+    /// The last attempt failed: a failure after the last success.
+    pub fn failing(&self) -> bool {
+        match (self.last_failed_time, self.last_archived_time) {
+            (Some(failed), Some(archived)) => failed > archived,
+            (Some(_), None) => true,
+            _ => false,
+        }
+    }
+}
+
+fn sql(what: &'static str) -> impl Fn(tokio_postgres::Error) -> String {
+    move |e| format!("{what}: {}", connect::reason(&e))
+}
+
+pub async fn archiver(client: &tokio_postgres::Client) -> Result<Archiver, String> {
+    let row = client
+        .query_one(
+            "SELECT archived_count, failed_count, last_archived_wal, extract(epoch FROM last_archived_time)::float8, \
+             last_failed_wal, extract(epoch FROM last_failed_time)::float8 FROM pg_stat_archiver",
+            &[],
+        )
+        .await
+        .map_err(sql("reading pg_stat_archiver"))?;
+    Ok(Archiver {
+        archived_count: row.get(0),
+        failed_count: row.get(1),
+        last_archived_wal: row.get(2),
+        last_archived_time: row.get(3),
+        last_failed_wal: row.get(4),
+        last_failed_time: row.get(5),
+    })
 }
 
 /// Asks pgBackRest about `config`'s stanza (read-only: info, check, repo-ls). `archiver` is the source's
@@ -244,10 +290,10 @@ pub fn br03(config: &Pgbackrest, f: &PgbackrestFacts) -> Outcome {
             "archived {} (last {} at {}), failed {} (last {} at {})",
             archiver.archived_count,
             archiver.last_archived_wal.as_deref().unwrap_or("-"),
-            archiver.last_archived_time.map_or("-".into(), super::pitr::utc),
+            archiver.last_archived_time.map_or("-".into(), utc),
             archiver.failed_count,
             archiver.last_failed_wal.as_deref().unwrap_or("-"),
-            archiver.last_failed_time.map_or("-".into(), super::pitr::utc),
+            archiver.last_failed_time.map_or("-".into(), utc),
         ),
         "no failure after the last archived segment",
         "SELECT … FROM pg_stat_archiver",
@@ -292,20 +338,11 @@ pub fn br03(config: &Pgbackrest, f: &PgbackrestFacts) -> Outcome {
     }
 }
 
-/// Replaces BR-01…BR-03 in `results` (unless waived: a skip stays) with the pgBackRest decisions.
+/// Replaces BR-01…BR-03 in `results` (unless waived: `verify::set_result`) with the pgBackRest decisions.
 pub fn apply(results: &mut [CheckResult], config: &Pgbackrest, facts: &PgbackrestFacts, at: &str) {
-    for result in results.iter_mut() {
-        if result.skip == Some(super::Skip::Waived) {
-            continue;
-        }
-        let outcome = match result.id {
-            "BR-01" => br01(config, facts),
-            "BR-02" => br02(config, facts),
-            "BR-03" => br03(config, facts),
-            _ => continue,
-        };
-        result.set(outcome, at);
-    }
+    super::set_result(results, "BR-01", br01(config, facts), at);
+    super::set_result(results, "BR-02", br02(config, facts), at);
+    super::set_result(results, "BR-03", br03(config, facts), at);
 }
 
 #[cfg(test)]
@@ -385,5 +422,13 @@ mod tests {
             archiver: Ok(Archiver::default()),
         };
         assert!(matches!(br01(&config(), &broken), Outcome::Error(_)), "never PASS on what could not be read");
+    }
+
+    #[test]
+    fn archiving_fails_when_the_last_failure_is_newer_than_the_last_success() {
+        let a = Archiver { last_archived_time: Some(10.0), last_failed_time: Some(11.0), ..Default::default() };
+        assert!(a.failing());
+        assert!(!Archiver { last_failed_time: Some(9.0), ..a.clone() }.failing());
+        assert!(!Archiver::default().failing());
     }
 }

@@ -17,8 +17,8 @@
 
 use aws_sdk_rds::Client as Rds;
 
-use super::restore_rds::{self as rds_drill};
-use super::{pitr, CheckResult, Evidence, Outcome, Skip};
+use super::rds_source;
+use super::{point_in_time as pitr, CheckResult, Evidence, Outcome};
 use crate::aws::AwsContext;
 use crate::config::model::EngineKind;
 use crate::config::Loaded;
@@ -144,9 +144,9 @@ fn chain(mut all: Vec<(String, Option<String>, Option<i64>)>) -> Vec<(String, i6
 async fn gather(rds: &Rds, loaded: &Loaded, work_dir: &std::path::Path) -> Result<BackupFacts, String> {
     let env = &loaded.environment;
     let aurora = env.engine.kind == EngineKind::AuroraPostgresql;
-    let outputs = rds_drill::outputs_json(loaded, work_dir)?;
+    let outputs = rds_source::outputs_json(loaded, work_dir)?;
     let now = crate::clock::now().1 as f64;
-    let src = rds_drill::source(rds, env, &loaded.name, &outputs, now).await?;
+    let src = rds_source::source(rds, env, &loaded.name, &outputs, now).await?;
     let mut f = BackupFacts { source: src.id.clone(), aurora, window: src.window, ..BackupFacts::default() };
     if aurora {
         let found = rds
@@ -154,7 +154,7 @@ async fn gather(rds: &Rds, loaded: &Loaded, work_dir: &std::path::Path) -> Resul
             .db_cluster_identifier(&src.id)
             .send()
             .await
-            .map_err(rds_drill::api("DescribeDBClusters"))?;
+            .map_err(rds_source::api("DescribeDBClusters"))?;
         f.retention_days = found.db_clusters().first().and_then(|c| c.backup_retention_period());
         f.window_from = "EarliestRestorableTime … LatestRestorableTime".into();
         let snaps = rds
@@ -163,7 +163,7 @@ async fn gather(rds: &Rds, loaded: &Loaded, work_dir: &std::path::Path) -> Resul
             .snapshot_type("automated")
             .send()
             .await
-            .map_err(rds_drill::api("DescribeDBClusterSnapshots"))?;
+            .map_err(rds_source::api("DescribeDBClusterSnapshots"))?;
         f.snapshots = chain(
             snaps
                 .db_cluster_snapshots()
@@ -183,7 +183,7 @@ async fn gather(rds: &Rds, loaded: &Loaded, work_dir: &std::path::Path) -> Resul
             .db_instance_identifier(&src.id)
             .send()
             .await
-            .map_err(rds_drill::api("DescribeDBInstanceAutomatedBackups"))?;
+            .map_err(rds_source::api("DescribeDBInstanceAutomatedBackups"))?;
         let backup = backups.db_instance_automated_backups().first();
         f.status = backup.and_then(|b| b.status()).map(str::to_string);
         f.retention_days = backup.and_then(|b| b.backup_retention_period());
@@ -201,7 +201,7 @@ async fn gather(rds: &Rds, loaded: &Loaded, work_dir: &std::path::Path) -> Resul
                 .db_instance_identifier(&src.id)
                 .send()
                 .await
-                .map_err(rds_drill::api("DescribeDBInstances"))?;
+                .map_err(rds_source::api("DescribeDBInstances"))?;
             f.retention_days = found.db_instances().first().and_then(|i| i.backup_retention_period());
         }
         let snaps = rds
@@ -210,7 +210,7 @@ async fn gather(rds: &Rds, loaded: &Loaded, work_dir: &std::path::Path) -> Resul
             .snapshot_type("automated")
             .send()
             .await
-            .map_err(rds_drill::api("DescribeDBSnapshots"))?;
+            .map_err(rds_source::api("DescribeDBSnapshots"))?;
         f.snapshots = chain(
             snaps
                 .db_snapshots()
@@ -236,7 +236,7 @@ pub async fn apply(
     work_dir: &std::path::Path,
     at: &str,
 ) {
-    let wanted = |r: &CheckResult| (r.id == "BR-01" || r.id == "BR-02") && r.skip != Some(Skip::Waived);
+    let wanted = |r: &CheckResult| (r.id == "BR-01" || r.id == "BR-02") && !r.waived();
     if !results.iter().any(wanted) {
         return;
     }
@@ -244,13 +244,14 @@ pub async fn apply(
         Ok(config) => gather(&Rds::new(config), loaded, work_dir).await,
         Err(e) => Err(e.to_string()),
     };
-    for result in results.iter_mut().filter(|r| wanted(r)) {
+    let decided: Vec<&'static str> = results.iter().filter(|r| wanted(r)).map(|r| r.id).collect();
+    for id in decided {
         let outcome = match &facts {
-            Ok(f) if result.id == "BR-01" => br01(f),
+            Ok(f) if id == "BR-01" => br01(f),
             Ok(f) => br02(f),
             Err(why) => Outcome::Error(format!("the backup APIs could not be read: {why}")),
         };
-        result.set(outcome, at);
+        super::set_result(results, id, outcome, at);
     }
 }
 

@@ -7,7 +7,7 @@
 //! (the other GL-*); the drills and benchmarks in `verify::{replication, backup, restore, bench_checks}`.
 
 use super::facts::{AwsFacts, BehaviourFacts, ClusterFact, DbFacts, Facts, InstanceFact};
-use super::{bench_checks, failover_verdict, pooler_checks, Evidence, Outcome, Skip};
+use super::{bench_checks, failover_verdict, pgbouncer_checks, Evidence, Outcome, Skip};
 use crate::config::model::{EngineKind, Environment};
 
 mod functional;
@@ -99,7 +99,7 @@ pub const CHECKS: &[Check] = &[
         "10.1",
         "Connection pooling works",
         "more clients than default_pool_size through each PgBouncer; SHOW POOLS/SERVERS/STATS show reuse",
-        pooler_checks::fa09
+        pgbouncer_checks::fa09
     ),
     check!(
         "FA-10",
@@ -130,7 +130,7 @@ pub const CHECKS: &[Check] = &[
         "10.2",
         "Connection acquisition through the pooler",
         "glctl bench --scenario connections",
-        pooler_checks::pb08
+        pgbouncer_checks::pb08
     ),
     check!(
         "HA-01",
@@ -153,7 +153,7 @@ pub const CHECKS: &[Check] = &[
         "10.3",
         "Retry through another PgBouncer",
         "drill: stop one PgBouncer, time the clients' reconnect through the other (multi-host URL)",
-        pooler_checks::ha05
+        pgbouncer_checks::ha05
     ),
     check!("HA-06", "10.3", "Patroni leader election", "drill (an external server with drills.patroni)", |e, f| {
         if e.drills.patroni {

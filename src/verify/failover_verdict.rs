@@ -1,13 +1,89 @@
 //! The verdicts of a failover drill: which checks it decides (HA-01; HA-02…HA-04 where the file lets a
 //! forced failover stand for them; HA-06 on a Patroni-managed external server), what they say without
-//! `--drills`, the production gate, and the decision over one drill's end.
+//! `--drills`, what a drill observed (`DrillEnd`, `Measurement`, the markers it committed) and the decision
+//! over it.
 
-use super::failover_drill::{either, DrillEnd};
+use std::time::Instant;
+
 use super::{CheckResult, Evidence, Outcome, Skip};
 use crate::config::model::{EngineKind, Environment};
 
 /// PRD §10.3: a Patroni leader election within 10 s (HA-06).
 pub const PATRONI_RTO_SECONDS: f64 = 10.0;
+
+/// Between the starts of two resolutions.
+pub const ENDPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// One committed marker.
+#[derive(Clone, Debug)]
+pub struct Marker {
+    pub seq: i64,
+    /// The server's `clock_timestamp()` at the insert, epoch seconds.
+    pub at: f64,
+    /// Which server committed it (`addr:port`).
+    pub writer: String,
+    /// When the client saw the commit.
+    pub seen: Instant,
+}
+
+/// RTO by the servers' clocks and by the client's, and the new writer: the last commit on `old` before the
+/// first commit elsewhere, and that first commit.
+pub fn measure(commits: &[Marker], old: &str) -> (Option<f64>, Option<f64>, Option<String>) {
+    let Some(first_new) = commits.iter().position(|m| m.writer != old) else { return (None, None, None) };
+    let Some(last_old) = commits[..first_new].iter().rposition(|m| m.writer == old) else {
+        return (None, None, Some(commits[first_new].writer.clone()));
+    };
+    let (a, b) = (&commits[last_old], &commits[first_new]);
+    (Some(b.at - a.at), Some(b.seen.duration_since(a.seen).as_secs_f64()), Some(b.writer.clone()))
+}
+
+/// What the drill measured.
+#[derive(Debug)]
+pub struct Measurement {
+    pub cause: String,
+    /// What the cause said: the command's output, or the RDS calls and events.
+    pub cause_said: String,
+    pub old_writer: String,
+    pub new_writer: Option<String>,
+    /// First commit on the new writer − last commit on the old one, by the servers' clocks.
+    pub rto_seconds: Option<f64>,
+    /// RDS/Aurora: when the writer endpoint's addresses changed (`drills::failover::endpoint`), or why not known.
+    pub endpoint: Option<String>,
+    /// RDS/Aurora: an event saying RDS refused (RDS-EVENT-0034) or failed (RDS-EVENT-0069) the failover.
+    pub rds_refusal: Option<String>,
+    /// The same gap as the client saw it.
+    pub client_gap_seconds: Option<f64>,
+    pub committed: usize,
+    pub in_doubt: usize,
+    /// Failed inserts and connection attempts while no writer answered.
+    pub errors: usize,
+    /// Committed markers the new writer does not have.
+    pub missing: Result<Vec<i64>, String>,
+    /// Whether every declared standby streams from the new writer again.
+    pub topology: Result<String, String>,
+    pub cleanup: Result<String, String>,
+}
+
+/// How a drill ended.
+#[derive(Debug)]
+pub enum DrillEnd {
+    /// The topology cannot fail over; nothing was done.
+    NoStandby(String),
+    /// Nothing was done: the writer could not be reached, or the steady state did not hold.
+    NotStarted(String),
+    /// The failover was not caused (the command failed or hung, the API refused); what state is left.
+    NotCaused { why: String, state: String },
+    /// Ctrl-C or SIGTERM: what state the drill left.
+    Interrupted(String),
+    /// Boxed: the measurement is much larger than the other ends.
+    Measured(Box<Measurement>),
+}
+
+pub fn either(r: &Result<String, String>) -> String {
+    match r {
+        Ok(s) | Err(s) => s.clone(),
+    }
+}
 
 /// Whether the file wants HA-02…HA-04 / HA-06 decided by the failover drill.
 pub fn simulates(env: &Environment, id: &str) -> bool {
@@ -56,39 +132,24 @@ pub fn ha06(env: &Environment) -> Outcome {
     }
 }
 
-/// A drill on a production tier needs `--allow-production` or the file's `acceptance.drills: allowed`.
-pub fn permitted(env: &Environment, allow_production: bool) -> Result<(), String> {
-    let allowed = env.acceptance.drills == Some(crate::config::drills::DrillPermission::Allowed);
-    if env.tier == crate::config::model::Tier::Production && !allow_production && !allowed {
-        return Err("drills change a production target (a failover moves its writer, a restore drill creates scratch \
-                    instances that cost money, the PgBouncer drill stops a pooler its clients use): pass \
-                    --allow-production, or declare `acceptance.drills: allowed` in the environment file"
-            .into());
-    }
-    Ok(())
-}
-
 /// Whether `result` is one the failover drill decides (selected, not waived).
 pub fn wanted(env: &Environment, result: &CheckResult) -> bool {
-    simulates(env, result.id) && result.skip != Some(Skip::Waived)
+    simulates(env, result.id) && !result.waived()
 }
 
 /// Puts the drill's verdicts into `results`: HA-01, and HA-02…HA-04 / HA-06 where the file lets the drill
 /// stand for them. Checks waived or not selected are left alone.
 pub fn apply(results: &mut [CheckResult], env: &Environment, end: &DrillEnd, at: &str) {
     let rto_target = f64::from(env.acceptance.failover_rto_seconds);
-    for result in results.iter_mut() {
-        if !wanted(env, result) {
-            continue;
-        }
-        let (limit, label) = match result.id {
+    let decided: Vec<&'static str> = results.iter().filter(|r| wanted(env, r)).map(|r| r.id).collect();
+    for id in decided {
+        let (limit, label) = match id {
             "HA-06" => (PATRONI_RTO_SECONDS, "Patroni leader change"),
             "HA-01" => (rto_target, "failover"),
             _ => (rto_target, "simulated by a forced failover"),
         };
-        let outcome = decide(end, limit, label);
-        result.set(outcome, at);
-        if let Some(what) = stood_in_for(result.id) {
+        super::set_result(results, id, decide(end, limit, label), at);
+        if let (Some(what), Some(result)) = (stood_in_for(id), results.iter_mut().find(|r| r.id == id)) {
             result.stand_in(&format!("a plain forced failover stood in for {what} (drills.simulate_with_failover)"));
         }
     }
@@ -181,7 +242,7 @@ pub fn decide(end: &DrillEnd, limit: f64, label: &str) -> Outcome {
             Evidence {
                 observed: observed.clone(),
                 expected: "the writer endpoint resolves to the new writer (evidence, not part of the verdict)".into(),
-                source: format!("DNS resolution every {} ms (tokio)", super::failover_endpoint::EVERY.as_millis()),
+                source: format!("DNS resolution every {} ms (tokio)", ENDPOINT_EVERY.as_millis()),
                 at: String::new(),
             },
         );
@@ -211,8 +272,7 @@ pub fn decide(end: &DrillEnd, limit: f64, label: &str) -> Outcome {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::verify::failover_drill::Measurement;
-    use crate::verify::failover_markers::{measure, Marker};
+    use crate::verify::drills_permitted as permitted;
     use std::time::{Duration, Instant};
 
     fn marker(seq: i64, at: f64, writer: &str, base: Instant) -> Marker {

@@ -1,33 +1,25 @@
 //! `verify`: the acceptance criteria of PRD §10 (and a reviewer's additions) as checks decided against the
 //! target, each with the evidence it was decided on. Facts are gathered once (`facts`), every check is a
-//! pure decision over them (`checks`), and one result model is rendered four ways (`report`).
+//! pure decision over them (`checks`), and one result model is rendered four ways (`report`). Verify judges
+//! and never acts: the drills (`crate::drills`) restore, fail over and stop, and hand their observations to
+//! the pure judgements here (`restore_verdict`, `point_in_time`, `failover_verdict`, `restore_size`); every
+//! later decision goes in through `set_result`, where a waiver holds.
 
 pub mod backup;
-pub mod backup_drills;
 pub mod backup_rds;
 pub mod bench_checks;
 pub mod checks;
 pub mod emulator;
 pub mod facts;
-pub mod failover_cause;
-pub mod failover_drill;
-pub mod failover_endpoint;
-pub mod failover_events;
-pub mod failover_markers;
 pub mod failover_verdict;
-pub mod pitr;
-pub mod pooler_checks;
-pub mod pooler_drill;
+pub mod pgbouncer_checks;
+pub mod point_in_time;
+pub mod poll;
+pub mod rds_source;
 pub mod replication;
 pub mod report;
-pub mod restore;
-pub mod restore_rds;
-pub mod restore_rds_dr;
-pub mod restore_rds_drills;
-pub mod restore_rds_snapshot;
 pub mod restore_size;
-pub mod scratch;
-pub mod wait;
+pub mod restore_verdict;
 
 use serde::Serialize;
 
@@ -223,6 +215,28 @@ pub fn decide(env: &Environment, facts: &Facts, selection: &Selection, today: &s
         .collect()
 }
 
+/// The one production gate of the drills (every one: failover, restores, the PgBouncer drill), decided before
+/// anything is gathered. A drill on a production tier needs `--allow-production` or the file's `acceptance.drills: allowed`.
+pub fn drills_permitted(env: &Environment, allow_production: bool) -> Result<(), String> {
+    let allowed = env.acceptance.drills == Some(crate::config::drills::DrillPermission::Allowed);
+    if env.tier == crate::config::model::Tier::Production && !allow_production && !allowed {
+        return Err("drills change a production target (a failover moves its writer, a restore drill creates scratch \
+                    instances that cost money, the PgBouncer drill stops a pooler its clients use): pass \
+                    --allow-production, or declare `acceptance.drills: allowed` in the environment file"
+            .into());
+    }
+    Ok(())
+}
+
+/// The one waiver rule: puts `outcome` into the result of check `id`, as `decide` would have — unless the
+/// check is waived. Every later stage (a drill, a backup listing, the PgBouncer checks) decides through this,
+/// and none overrides a waiver.
+pub fn set_result(results: &mut [CheckResult], id: &str, outcome: Outcome, at: &str) {
+    if let Some(result) = results.iter_mut().find(|r| r.id == id && !r.waived()) {
+        result.set(outcome, at);
+    }
+}
+
 /// The last step before a run is reported, after the drills, the backup listings and the PgBouncer checks
 /// have put their results in: the emulator rule (`emulator::apply`) over every result.
 pub fn conclude(results: &mut [CheckResult], env: &Environment, facts: &Facts) {
@@ -247,6 +261,11 @@ fn result(check: &Check, outcome: Outcome, at: &str) -> CheckResult {
 }
 
 impl CheckResult {
+    /// Waived in the environment file (until its expiry): nothing after `decide` decides it (`set_result`).
+    pub fn waived(&self) -> bool {
+        self.skip == Some(Skip::Waived)
+    }
+
     /// Replaces the result with `outcome`, its evidence stamped `at`: how `decide` fills a result, and how
     /// a later stage (a drill, a backup listing, the PgBouncer checks) decides one `decide` left open.
     pub fn set(&mut self, outcome: Outcome, at: &str) {

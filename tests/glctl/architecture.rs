@@ -317,7 +317,6 @@ fn listed(violations: &[Violation]) -> String {
 }
 
 #[test]
-#[ignore = "enabled when issue 26's moves land"]
 fn imports_run_one_way() {
     let (rooms, files) = the_tree();
     let violations = check(&rooms, &files);

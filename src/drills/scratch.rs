@@ -7,34 +7,16 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use super::wait::{self, Ended, Poll, Wait};
+use super::journal::Journal;
+use super::wait::{self, Ended, Wait};
 use crate::config::pgbackrest::Pgbackrest;
+use crate::verify::poll::Poll;
+use crate::verify::restore_verdict::last_lines;
 
 /// The name every scratch directory starts with, under the system's temporary directory.
 pub const PREFIX: &str = "glctl-drill.";
-
-/// What a drill created and removed, in order, with the seconds since it began.
-#[derive(Clone, Debug, Default)]
-pub struct Journal(Arc<Mutex<(Option<Instant>, Vec<String>)>>);
-
-impl Journal {
-    pub fn note(&self, what: impl Into<String>) {
-        let mut inner = self.0.lock().expect("journal");
-        let began = *inner.0.get_or_insert_with(Instant::now);
-        inner.1.push(format!("{:.1} s {}", began.elapsed().as_secs_f64(), what.into()));
-    }
-
-    pub fn entries(&self) -> Vec<String> {
-        self.0.lock().expect("journal").1.clone()
-    }
-
-    pub fn text(&self) -> String {
-        self.entries().join("; ")
-    }
-}
 
 pub(crate) fn is_root() -> bool {
     std::fs::read_to_string("/proc/self/status")
@@ -131,15 +113,6 @@ pub(crate) async fn run(mut command: Command, shown: &str, limit: Duration) -> R
     } else {
         Err(format!("{shown} exited with {status}: {said}"))
     }
-}
-
-/// The last `n` lines of `text`, joined with ` | ` (nothing: `(nothing)`).
-pub(crate) fn last_lines(text: &str, n: usize) -> String {
-    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
-    if lines.is_empty() {
-        return "(nothing)".into();
-    }
-    lines[lines.len().saturating_sub(n)..].join(" | ")
 }
 
 /// A scratch data directory (and the server started in it): stopped and removed when dropped.
@@ -291,14 +264,5 @@ mod tests {
         assert_eq!(owner(&name, "other"), None, "another stanza's scratch is not ours");
         assert_eq!(owner("glctl-drill.glctl-x.12.br-04", "glctl"), None);
         assert_eq!(owner("glctl-stack.glctl.12", "glctl"), None);
-    }
-
-    #[test]
-    fn the_journal_keeps_order() {
-        let j = Journal::default();
-        j.note("created a");
-        j.note("removed a");
-        let e = j.entries();
-        assert!(e[0].ends_with("created a") && e[1].ends_with("removed a"), "{e:?}");
     }
 }

@@ -15,15 +15,41 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::{Evidence, Outcome};
 use crate::config::model::Environment;
+use crate::config::pooling::PoolKind;
 use crate::pgbouncer::{self, Poolers};
+use crate::verify::{pgbouncer_checks, set_result, Evidence, Outcome, Status};
 
 /// PRD §10.3: clients retry through another PgBouncer within this.
 pub const LIMIT: Duration = Duration::from_secs(10);
 const CLIENTS: usize = 4;
 /// Each host of the list gets this long to answer a reconnect.
 const PER_HOST: Duration = Duration::from_secs(2);
+
+/// The PgBouncer entry of `DRILLS`: with the PgBouncers' addresses, their checks (FA-09), then with
+/// `--drills` HA-05 where those left it undecided; with `--drills` and no addresses, HA-05 says what it needs.
+pub(crate) fn step(
+    scene: &super::Scene<'_>,
+    results: &mut [crate::verify::CheckResult],
+    progress: &dyn super::Progress,
+) -> Vec<String> {
+    let env = &scene.loaded.environment;
+    let pgbouncer = env.pooling.kind == PoolKind::Pgbouncer;
+    if let Some(poolers) = scene.poolers {
+        super::step(progress, "checking the PgBouncers", || {
+            pgbouncer_checks::apply(results, env, poolers, scene.runtime, scene.at)
+        });
+        let ha05 = results.iter().any(|r| r.id == "HA-05" && r.status == Status::Error);
+        if scene.drills && ha05 && pgbouncer {
+            let outcome = super::step(progress, "HA-05: stopping a PgBouncer", || run(env, poolers, scene.root));
+            set_result(results, "HA-05", outcome, scene.at);
+        }
+    } else if scene.drills && pgbouncer {
+        let why = "the drill needs the PgBouncers' addresses: pass --pooler-url and --pooler-admin-url".to_string();
+        set_result(results, "HA-05", Outcome::Error(why), scene.at);
+    }
+    vec![]
+}
 
 /// Runs the drill; the outcome for HA-05. `root` is where `restart_command` runs.
 pub fn run(env: &Environment, poolers: &Poolers, root: &std::path::Path) -> Outcome {

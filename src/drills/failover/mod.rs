@@ -5,21 +5,27 @@
 //! each its own committed transaction, through the environment's connection: for an external server a
 //! multi-host target (writer and standbys) with `target_session_attrs=read-write`, else the writer endpoint;
 //! connect timeout 1 s, statement timeout 2 s, reconnecting after every error as a client would. The failover
-//! is caused (`failover_cause`), the writer keeps writing until it commits on another server, and then:
+//! is caused (`cause`), the writer keeps writing until it commits on another server, and then:
 //! **RTO** = first commit on the new writer − last commit on the old one (the servers' `clock_timestamp()`),
 //! **RPO** = committed markers missing on the new writer. A failover that did not happen is an ERROR. The
 //! drill drops its table and waits for the declared standbys to stream again; interrupted (Ctrl-C, SIGTERM),
 //! it stops writing, lets a running failover command finish, drops the table and says what state it left.
 
+pub mod cause;
+pub mod endpoint;
+pub mod events;
+pub mod markers;
+
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use super::failover_cause::{self, Cause, CommandEnd};
-use super::failover_markers::{measure, token, wait_for, write_markers, Connection, Log};
+use self::cause::{Cause, CommandEnd};
+use self::markers::{token, wait_for, write_markers, Connection, Log};
 use crate::aws::AwsContext;
 use crate::config::model::Environment;
 use crate::database::connect::Target;
+use crate::verify::failover_verdict::{self, either, measure, DrillEnd, Measurement};
 
 /// Markers committed on each side before the drill counts a side as seen.
 const STEADY: usize = 5;
@@ -28,46 +34,22 @@ const AFTER_COMMAND: Duration = Duration::from_secs(20);
 /// How long the declared standbys may take to stream from the new writer.
 const TOPOLOGY_WAIT: Duration = Duration::from_secs(60);
 
-/// What the drill measured.
-#[derive(Debug)]
-pub struct Measurement {
-    pub cause: String,
-    /// What the cause said: the command's output, or the RDS calls and events.
-    pub cause_said: String,
-    pub old_writer: String,
-    pub new_writer: Option<String>,
-    /// First commit on the new writer − last commit on the old one, by the servers' clocks.
-    pub rto_seconds: Option<f64>,
-    /// RDS/Aurora: when the writer endpoint's addresses changed (`failover_endpoint`), or why not known.
-    pub endpoint: Option<String>,
-    /// RDS/Aurora: an event saying RDS refused (RDS-EVENT-0034) or failed (RDS-EVENT-0069) the failover.
-    pub rds_refusal: Option<String>,
-    /// The same gap as the client saw it.
-    pub client_gap_seconds: Option<f64>,
-    pub committed: usize,
-    pub in_doubt: usize,
-    /// Failed inserts and connection attempts while no writer answered.
-    pub errors: usize,
-    /// Committed markers the new writer does not have.
-    pub missing: Result<Vec<i64>, String>,
-    /// Whether every declared standby streams from the new writer again.
-    pub topology: Result<String, String>,
-    pub cleanup: Result<String, String>,
-}
-
-/// How a drill ended.
-#[derive(Debug)]
-pub enum DrillEnd {
-    /// The topology cannot fail over; nothing was done.
-    NoStandby(String),
-    /// Nothing was done: the writer could not be reached, or the steady state did not hold.
-    NotStarted(String),
-    /// The failover was not caused (the command failed or hung, the API refused); what state is left.
-    NotCaused { why: String, state: String },
-    /// Ctrl-C or SIGTERM: what state the drill left.
-    Interrupted(String),
-    /// Boxed: the measurement is much larger than the other ends.
-    Measured(Box<Measurement>),
+/// The failover entry of `DRILLS`: runs when a selected check is one the drill decides (not waived), and
+/// hands its end to `verify::failover_verdict`.
+pub(crate) fn step(
+    scene: &super::Scene<'_>,
+    results: &mut [crate::verify::CheckResult],
+    progress: &dyn super::Progress,
+) -> Vec<String> {
+    let env = &scene.loaded.environment;
+    if !results.iter().any(|r| failover_verdict::wanted(env, r)) {
+        return vec![];
+    }
+    let end = super::step(progress, "failover drill", || {
+        scene.runtime.block_on(drill(scene.stage, env, &scene.loaded.name, scene.root, scene.aws))
+    });
+    failover_verdict::apply(results, env, &end, scene.at);
+    vec![]
 }
 
 /// The drill over the environment's own connection (`stage`): a topology without a standby is refused
@@ -79,7 +61,7 @@ pub async fn drill(
     root: &std::path::Path,
     aws: &AwsContext,
 ) -> DrillEnd {
-    if let Err(refusal) = failover_cause::plan(env, name, root) {
+    if let Err(refusal) = cause::plan(env, name, root) {
         return refused(refusal);
     }
     match stage.connect_with_target().await {
@@ -93,7 +75,7 @@ pub async fn drill(
 
 /// Runs the drill once: refused, not caused, interrupted or measured.
 pub async fn run(env: &Environment, name: &str, root: &std::path::Path, target: &Target, aws: &AwsContext) -> DrillEnd {
-    let cause = match failover_cause::plan(env, name, root) {
+    let cause = match cause::plan(env, name, root) {
         Ok(cause) => cause,
         Err(refusal) => return refused(refusal),
     };
@@ -152,14 +134,14 @@ pub async fn run(env: &Environment, name: &str, root: &std::path::Path, target: 
     let timeout = Duration::from_secs(u64::from(env.drills.timeout_seconds()));
     let mut interrupted = false;
     // RDS/Aurora: the writer endpoint, resolved from before the call until the drill stops writing.
-    let mut endpoint: Option<Result<super::failover_endpoint::Watch, String>> = None;
+    let mut endpoint: Option<Result<endpoint::Watch, String>> = None;
     let mut caused_at = std::time::Instant::now();
     // Cause it. A running failover command is never abandoned half-way (the cluster could be left
     // without a writer): on a signal the writer stops, and the command runs to its end or its timeout.
     let (caused, cause_said, rds_config) = match &cause {
         Cause::Command { argv, cwd } => {
             let secrets: Vec<String> = target.password.as_ref().map(|p| p.expose().to_string()).into_iter().collect();
-            let command = failover_cause::run_command(argv, cwd, timeout, &secrets);
+            let command = cause::run_command(argv, cwd, timeout, &secrets);
             tokio::pin!(command);
             let run = tokio::select! {
                 run = &mut command => run,
@@ -189,12 +171,12 @@ pub async fn run(env: &Environment, name: &str, root: &std::path::Path, target: 
         Cause::RdsInstance { .. } | Cause::AuroraCluster { .. } => match aws.config().await {
             Err(e) => (Err(format!("no AWS access for {}: {e}", cause.describe())), String::new(), None),
             Ok(config) => {
-                endpoint = Some(match super::failover_endpoint::writer_endpoint(config, &cause).await {
-                    Ok((host, port)) => Ok(super::failover_endpoint::Watch::start(host, port).await),
+                endpoint = Some(match endpoint::writer_endpoint(config, &cause).await {
+                    Ok((host, port)) => Ok(endpoint::Watch::start(host, port).await),
                     Err(why) => Err(why),
                 });
                 caused_at = std::time::Instant::now();
-                let api = failover_cause::call_rds(config, &cause).await;
+                let api = cause::call_rds(config, &cause).await;
                 let said = format!(
                     "{}; writer before: {}",
                     api.calls.join("; "),
@@ -239,7 +221,7 @@ pub async fn run(env: &Environment, name: &str, root: &std::path::Path, target: 
     let mut cause_said = cause_said;
     let mut rds_refusal = None;
     if let Some(config) = rds_config {
-        let (writer_after, events, refusal) = failover_cause::rds_after(config, &cause, started_epoch).await;
+        let (writer_after, events, refusal) = cause::rds_after(config, &cause, started_epoch).await;
         rds_refusal = refusal;
         cause_said.push_str(&format!(
             "; writer after: {}; failover events: {}",
@@ -271,10 +253,10 @@ pub async fn run(env: &Environment, name: &str, root: &std::path::Path, target: 
     }))
 }
 
-fn refused(refusal: failover_cause::Refusal) -> DrillEnd {
+fn refused(refusal: cause::Refusal) -> DrillEnd {
     match refusal {
-        failover_cause::Refusal::NoStandby(why) => DrillEnd::NoStandby(why),
-        failover_cause::Refusal::Undeclared(why) => DrillEnd::NotStarted(format!("{why}; nothing was done")),
+        cause::Refusal::NoStandby(why) => DrillEnd::NoStandby(why),
+        cause::Refusal::Undeclared(why) => DrillEnd::NotStarted(format!("{why}; nothing was done")),
     }
 }
 
@@ -283,11 +265,5 @@ fn nonempty(text: &str) -> &str {
         "(none)"
     } else {
         text
-    }
-}
-
-pub(super) fn either(r: &Result<String, String>) -> String {
-    match r {
-        Ok(s) | Err(s) => s.clone(),
     }
 }

@@ -13,21 +13,10 @@ use tokio_postgres_rustls::MakeRustlsConnect;
 use crate::config::model::Environment;
 use crate::config::replication::StandbyMode;
 use crate::database::connect::Target;
+use crate::verify::failover_verdict::Marker;
 
 /// Between two markers.
 const INTERVAL: Duration = Duration::from_millis(40);
-
-/// One committed marker.
-#[derive(Clone, Debug)]
-pub struct Marker {
-    pub seq: i64,
-    /// The server's `clock_timestamp()` at the insert, epoch seconds.
-    pub at: f64,
-    /// Which server committed it (`addr:port`).
-    pub writer: String,
-    /// When the client saw the commit.
-    pub seen: Instant,
-}
 
 #[derive(Debug, Default)]
 pub(super) struct Log {
@@ -36,17 +25,6 @@ pub(super) struct Log {
     pub(super) in_doubt: usize,
     pub(super) errors: usize,
     pub(super) last_error: Option<String>,
-}
-
-/// RTO by the servers' clocks and by the client's, and the new writer: the last commit on `old` before the
-/// first commit elsewhere, and that first commit.
-pub fn measure(commits: &[Marker], old: &str) -> (Option<f64>, Option<f64>, Option<String>) {
-    let Some(first_new) = commits.iter().position(|m| m.writer != old) else { return (None, None, None) };
-    let Some(last_old) = commits[..first_new].iter().rposition(|m| m.writer == old) else {
-        return (None, None, Some(commits[first_new].writer.clone()));
-    };
-    let (a, b) = (&commits[last_old], &commits[first_new]);
-    (Some(b.at - a.at), Some(b.seen.duration_since(a.seen).as_secs_f64()), Some(b.writer.clone()))
 }
 
 /// Waits until `done` holds for the log, up to `limit`; whether it did.
@@ -150,7 +128,7 @@ impl Connection {
         config.host(&target.host).port(target.port);
         // An external server's standbys are hosts of the same multi-host target: whichever accepts writes.
         for standby in &env.replication.standbys {
-            let port = super::replication::port_of(standby)?;
+            let port = crate::verify::replication::port_of(standby)?;
             config.host(standby.host.as_deref().unwrap_or(&target.host)).port(port);
             names.push((port, format!("standby {}", standby.name)));
         }

@@ -1,18 +1,24 @@
 //! The RDS / Aurora restore drills of one `verify --drills` run, in order: BR-04/BR-05 (point in time,
-//! `restore_rds`), BR-06 (the newest automated snapshot, `restore_rds_snapshot`, run once also for BR-08),
-//! BR-07 (AWS Backup's DR copy in the DR region, `restore_rds_dr`), BR-08 (BR-06's restore measured,
+//! `point_in_time`), BR-06 (the newest automated snapshot, `snapshot`, run once also for BR-08),
+//! BR-07 (AWS Backup's DR copy in the DR region, `dr`), BR-08 (BR-06's restore measured,
 //! `restore_size`). Each drill runs under `DRILL_LIMIT` and is raced against Ctrl-C/SIGTERM; whatever
 //! happened, what it created is deleted (in the DR region for BR-07), and scratch copies of earlier runs are
 //! listed, not deleted.
 
 use aws_sdk_rds::Client as Rds;
 
-use super::restore_rds::{delete, drill, leftovers, Created, DRILL_LIMIT};
-use super::scratch::Journal;
-use super::{CheckResult, Outcome, Skip};
+pub mod dr;
+pub mod point_in_time;
+pub mod scratch;
+pub mod snapshot;
+
+use self::point_in_time::drill;
+use self::scratch::{delete, leftovers, Created, DRILL_LIMIT};
 use crate::aws::AwsContext;
 use crate::config::Loaded;
 use crate::database::stage::DatabaseStage;
+use crate::drills::journal::Journal;
+use crate::verify::{set_result, CheckResult, Outcome, Skip};
 
 /// What the command shows besides the results.
 #[derive(Debug, Default)]
@@ -22,9 +28,25 @@ pub struct RdsRun {
     pub leftovers: Vec<String>,
 }
 
-/// BR-04/BR-05, BR-06 (`restore_rds_snapshot`), BR-07 (`restore_rds_dr`) and BR-08 (BR-06 measured,
+/// The RDS and Aurora entry of `DRILLS`.
+pub(crate) fn step(
+    scene: &super::Scene<'_>,
+    results: &mut [CheckResult],
+    progress: &dyn super::Progress,
+) -> Vec<String> {
+    let drills = super::step(progress, "restore drills", || {
+        scene.runtime.block_on(run(results, scene.loaded, scene.aws, scene.dir, scene.stage, scene.at))
+    });
+    let mut warnings: Vec<String> = drills.leftovers.iter().map(|l| format!("scratch restore {l}")).collect();
+    if drills.interrupted {
+        warnings.push("interrupted: the drills' scratch copies were deleted (see BR-04…BR-08)".into());
+    }
+    warnings
+}
+
+/// BR-04/BR-05 (`point_in_time`), BR-06 (`snapshot`), BR-07 (`dr`) and BR-08 (BR-06 measured,
 /// `restore_size`) on RDS or Aurora into `results` (unless waived or not applicable).
-pub async fn verify(
+pub async fn run(
     results: &mut [CheckResult],
     loaded: &Loaded,
     aws: &AwsContext,
@@ -43,7 +65,7 @@ pub async fn verify(
     }
     // Not waived, and applicable (BR-07 is not without `backup.cross_region_copy`).
     let selected: Vec<&'static str> =
-        results.iter().filter(|r| !matches!(r.skip, Some(Skip::Waived | Skip::NotApplicable))).map(|r| r.id).collect();
+        results.iter().filter(|r| !r.waived() && r.skip != Some(Skip::NotApplicable)).map(|r| r.id).collect();
     let wanted = |id: &str| selected.contains(&id);
     // BR-07's scratch copies live in the DR region: earlier ones are listed from there too.
     if let (true, Some(region)) = (wanted("BR-07"), env.aws.dr_region.as_deref()) {
@@ -83,14 +105,11 @@ pub async fn verify(
                 let config = config.as_ref().map_err(|e| e.to_string())?;
                 let rds = Rds::new(config);
                 Ok::<Outcome, String>(match id {
-                    "BR-06" => {
-                        super::restore_rds_snapshot::drill(&rds, loaded, work_dir, stage, &journal, &created, &measured)
-                            .await
-                    }
+                    "BR-06" => snapshot::drill(&rds, loaded, work_dir, stage, &journal, &created, &measured).await,
                     "BR-07" => {
                         let dr = dr.as_ref().expect("BR-07's region").as_ref().map_err(String::clone)?;
                         let (work, acct) = (work_dir, account.as_str());
-                        super::restore_rds_dr::drill(&rds, dr, acct, loaded, work, stage, &journal, &created).await
+                        dr::drill(&rds, dr, acct, loaded, work, stage, &journal, &created).await
                     }
                     _ => drill(&rds, loaded, work_dir, stage, id, setting, &text, &journal, &created).await,
                 })
@@ -126,23 +145,21 @@ pub async fn verify(
                 continue;
             }
         }
-        if let Some(result) = results.iter_mut().find(|r| r.id == id) {
-            result.set(outcome, at);
-        }
+        set_result(results, id, outcome, at);
     }
     if br08 {
         let outcome = match (measured.into_inner().expect("measured"), br06_failed) {
-            (Some(m), _) => {
-                super::restore_size::judge(&env.acceptance, &m, "BR-06's snapshot restore (restore_rds_snapshot)")
-            }
+            (Some(m), _) => crate::verify::restore_size::judge(
+                &env.acceptance,
+                &m,
+                "BR-06's snapshot restore (restore_rds_snapshot)",
+            ),
             (None, Some(why)) => {
                 Outcome::Error(format!("BR-06's restore did not complete, so there is nothing to measure: {why}"))
             }
             (None, _) => Outcome::Error("BR-06's restore did not complete, so there is nothing to measure".into()),
         };
-        if let Some(result) = results.iter_mut().find(|r| r.id == "BR-08") {
-            result.set(outcome, at);
-        }
+        set_result(results, "BR-08", outcome, at);
     }
     RdsRun { interrupted, leftovers: found }
 }

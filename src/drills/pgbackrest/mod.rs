@@ -1,23 +1,28 @@
 //! `verify` on a pgBackRest-backed server: BR-01…BR-03 (`backup`) and, with `--drills`, the restore drills —
-//! BR-04/BR-05 to a point in time (`pitr`), BR-06 the newest full set of `repo`, BR-07 the same from `dr_repo`,
+//! BR-04/BR-05 to a point in time (`point_in_time`), BR-06 the newest full set of `repo`, BR-07 the same from `dr_repo`,
 //! BR-08 BR-06's measurement. Each drill runs under `backup.pgbackrest.restore_timeout_seconds` and is raced
 //! against Ctrl-C/SIGTERM (`runtime::shutdown_signal`): either way its scratch copy is stopped and removed, and
 //! the check says what was created and removed. Scratch copies left by a run that was killed outright are
 //! found and removed first (`scratch::sweep`) and returned for the command to list.
+
+pub mod point_in_time;
+pub mod restore;
 
 use std::cell::RefCell;
 use std::time::Duration;
 
 use serde_json::Value;
 
-use super::backup::{self, PgbackrestFacts};
-use super::restore::{self, Kind, Restored};
-use super::scratch::{self, Journal, Leftover};
-use super::{pitr, CheckResult, Evidence, Outcome, Skip};
 use crate::config::model::Environment;
 use crate::config::pgbackrest::Pgbackrest;
 use crate::config::pitr::PitrTarget;
 use crate::database::stage::DatabaseStage;
+use crate::drills::journal::Journal;
+use crate::drills::scratch::{self, Leftover};
+use crate::verify::backup::{self, PgbackrestFacts};
+use crate::verify::restore_verdict::{judge_set, Restored};
+use crate::verify::{set_result, CheckResult, Outcome};
+use restore::Kind;
 
 /// The server binaries' directory (pg_ctl, psql) for `env`.
 pub fn bin_dir(env: &Environment, config: &Pgbackrest) -> String {
@@ -34,9 +39,28 @@ pub struct BackupRun {
     pub interrupted: bool,
 }
 
+/// The pgBackRest entry of `DRILLS`: the listing (and with `--drills` the restore drills) under one step.
+pub(crate) fn step(
+    scene: &super::Scene<'_>,
+    results: &mut [CheckResult],
+    progress: &dyn super::Progress,
+) -> Vec<String> {
+    let env = &scene.loaded.environment;
+    let Some(config) = &env.backup.pgbackrest else { return vec![] };
+    let what = if scene.drills { "backups and restore drills" } else { "backups" };
+    let backups = super::step(progress, what, || {
+        scene.runtime.block_on(run(results, env, config, scene.stage, scene.drills, scene.at))
+    });
+    let mut warnings: Vec<String> = backups.leftovers.iter().map(|l| format!("scratch restore {l}")).collect();
+    if backups.interrupted {
+        warnings.push("interrupted: the drills' scratch copies were removed (see BR-)".into());
+    }
+    warnings
+}
+
 /// BR-01…BR-03 into `results`, then with `drills` the restore drills. Never touches the source except for
 /// the markers a `now` target writes into its heartbeat.
-pub async fn verify(
+pub async fn run(
     results: &mut [CheckResult],
     env: &Environment,
     config: &Pgbackrest,
@@ -55,7 +79,7 @@ pub async fn verify(
     };
     let client = connected.map(|(client, _)| client);
     let archiver = match &client {
-        Ok(c) => pitr::archiver(c).await,
+        Ok(c) => backup::archiver(c).await,
         Err(e) => Err(e.clone()),
     };
     let facts = backup::gather(config, archiver);
@@ -65,7 +89,7 @@ pub async fn verify(
         return run;
     }
     let wanted: Vec<&'static str> =
-        results.iter().filter(|r| r.skip != Some(Skip::Waived) && DRILLS.contains(&r.id)).map(|r| r.id).collect();
+        results.iter().filter(|r| !r.waived() && DRILLS.contains(&r.id)).map(|r| r.id).collect();
     let done: RefCell<Vec<(&'static str, Outcome)>> = RefCell::default();
     let current: RefCell<Option<(&'static str, Journal)>> = RefCell::default();
     let work = drills_in_order(&wanted, env, config, &facts, client.as_ref().ok(), &bin, &database, &done, &current);
@@ -86,9 +110,7 @@ pub async fn verify(
         }
     }
     for (id, outcome) in outcomes {
-        if let Some(result) = results.iter_mut().find(|r| r.id == id) {
-            result.set(outcome, at);
-        }
+        set_result(results, id, outcome, at);
     }
     run
 }
@@ -135,8 +157,9 @@ async fn drills_in_order(
                     .as_ref()
                     .map(|wal| wal.values().flat_map(|names| backup::missing_segments(names)).collect())
                     .unwrap_or_default();
-                let drill =
-                    pitr::drill(client, config, id, setting, target, start, &gaps, bin, database, limit, &journal);
+                let drill = point_in_time::drill(
+                    client, config, id, setting, target, start, &gaps, bin, database, limit, &journal,
+                );
                 tokio::time::timeout(limit, drill).await.unwrap_or_else(|_| timed_out(&journal))
             }
         };
@@ -206,47 +229,6 @@ fn oldest_stop(info: &Value, repo: u32) -> Option<i64> {
         .min()
 }
 
-fn evidence(observed: String, expected: String, source: &str) -> Evidence {
-    Evidence { observed, expected, source: source.into(), at: String::new() }
-}
-
-/// The heartbeat of a set restored from a backup that stopped at `stop`: rows, no gap in `seq`, none
-/// written after the backup's end (one 60 s interval of clock skew allowed).
-pub(super) fn judge_set(restored: &Restored, stop: i64) -> Outcome {
-    let h = &restored.heartbeat;
-    let observed = format!(
-        "{}: {} heartbeat row(s), seq {}..{}, newest at {} (Unix s); restore {:.1} s, start and recovery {:.1} s, \
-         {} bytes; scratch {} removed",
-        restored.what,
-        h.rows,
-        h.min,
-        h.max,
-        h.newest,
-        restored.restore_seconds,
-        restored.start_seconds,
-        restored.bytes,
-        restored.scratch.display()
-    );
-    let expected = format!("heartbeat rows with no gap in seq, none after the backup's end ({stop}) + 60 s");
-    let e = vec![evidence(
-        observed,
-        expected,
-        "pgbackrest restore --set=… --type=immediate; SELECT … FROM glctl_heartbeat",
-    )];
-    if h.rows <= 0 {
-        Outcome::Fail(
-            "the restored copy holds no heartbeat rows (is migration 0008 applied and its job running?)".into(),
-            e,
-        )
-    } else if h.max - h.min + 1 != h.rows {
-        Outcome::Fail(format!("the restored heartbeat has a gap: {} rows for seq {}..{}", h.rows, h.min, h.max), e)
-    } else if h.newest > stop + 60 {
-        Outcome::Fail("the restored copy holds heartbeats written after the backup ended".into(), e)
-    } else {
-        Outcome::Pass(e)
-    }
-}
-
 #[allow(clippy::too_many_arguments)]
 async fn set_restore(
     config: &Pgbackrest,
@@ -276,7 +258,7 @@ async fn set_restore(
 /// BR-08 from a measured restore: the time and bytes, and an extrapolation to `restore_size_gb`, labelled
 /// (`restore_size::judge`, shared with RDS and Aurora).
 fn br08(env: &Environment, restored: &Restored) -> Outcome {
-    let measured = super::restore_size::Measured {
+    let measured = crate::verify::restore_size::Measured {
         what: restored.what.clone(),
         bytes: restored.bytes,
         bytes_from: "restored".into(),
@@ -285,7 +267,7 @@ fn br08(env: &Environment, restored: &Restored) -> Outcome {
         start_label: "start and recovery",
         not_a_restore: None,
     };
-    super::restore_size::judge(&env.acceptance, &measured, "BR-06's restore")
+    crate::verify::restore_size::judge(&env.acceptance, &measured, "BR-06's restore")
 }
 
 #[cfg(test)]

@@ -9,18 +9,8 @@
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use super::scratch::Journal;
-
-/// What one look at the awaited thing found.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Poll<T, E = String> {
-    /// It is there.
-    Ready(T),
-    /// Not yet; what was seen (kept for the error when the deadline passes).
-    Waiting(String),
-    /// It never will be (the server died, the job failed): stop now with this.
-    Gone(E),
-}
+use super::journal::Journal;
+use crate::verify::poll::Poll;
 
 /// Why a wait ended without its thing.
 #[derive(Clone, Debug, PartialEq, Eq)]

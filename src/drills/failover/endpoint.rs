@@ -8,8 +8,7 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// Between the starts of two resolutions.
-pub const EVERY: Duration = Duration::from_millis(250);
+pub use crate::verify::failover_verdict::ENDPOINT_EVERY as EVERY;
 /// One resolution's limit (a lookup that hangs is a failed one).
 const LOOKUP_TIMEOUT: Duration = Duration::from_secs(2);
 
@@ -145,9 +144,9 @@ impl Drop for Watch {
 /// The writer endpoint of `cause` as RDS reports it: the cluster endpoint (Aurora) or the instance's.
 pub async fn writer_endpoint(
     config: &aws_config::SdkConfig,
-    cause: &super::failover_cause::Cause,
+    cause: &super::cause::Cause,
 ) -> Result<(String, u16), String> {
-    use super::failover_cause::Cause;
+    use super::cause::Cause;
     let rds = aws_sdk_rds::Client::new(config);
     let endpoint = crate::aws::endpoint(config, "rds");
     match cause {

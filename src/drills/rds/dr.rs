@@ -28,16 +28,19 @@ use aws_config::SdkConfig;
 use aws_sdk_rds::Client as Rds;
 use serde_json::{json, Value};
 
-use super::restore::Restored;
-use super::restore_rds::{self as rds_drill, Created, Resource};
-use super::scratch::Journal;
-use super::wait::{Ended, Poll, Wait};
-use super::{pitr, Evidence, Outcome};
+use super::scratch::{heartbeat, mismatches, read_back, scratch_class, scratch_name, writer_in, Created, Resource};
 use crate::aws::rest::{encode, Answer, RestJson};
 use crate::config::dr_restore::RestoreInto;
 use crate::config::model::EngineKind;
 use crate::config::Loaded;
 use crate::database::stage::DatabaseStage;
+use crate::drills::journal::Journal;
+use crate::drills::wait::{Ended, Wait};
+use crate::verify::point_in_time as pitr;
+use crate::verify::poll::Poll;
+use crate::verify::rds_source;
+use crate::verify::restore_verdict::{judge_job, judge_set, Restored};
+use crate::verify::{Evidence, Outcome};
 
 /// The DR vault's name, as `templates/modules/backup_copy` names it.
 pub fn dr_vault(project: &str, environment: &str) -> String {
@@ -154,11 +157,11 @@ pub async fn drill(
     let Some(into) = env.backup.cross_region_copy.restore_into.clone() else {
         return Outcome::Error(not_declared(env.aws.dr_region.as_deref().unwrap_or("aws.dr_region")));
     };
-    let outputs = match rds_drill::outputs_json(loaded, work_dir) {
+    let outputs = match rds_source::outputs_json(loaded, work_dir) {
         Ok(o) => o,
         Err(e) => return Outcome::Error(e),
     };
-    let src = match rds_drill::source(rds, env, &loaded.name, &outputs, crate::clock::now().1 as f64).await {
+    let src = match rds_source::source(rds, env, &loaded.name, &outputs, crate::clock::now().1 as f64).await {
         Ok(s) => s,
         Err(e) => return Outcome::Error(e),
     };
@@ -224,8 +227,8 @@ pub async fn drill(
         Ok(m) => m,
         Err(other) => return with_journal(other, journal),
     };
-    let (scratch, tag) = rds_drill::scratch_name("BR-07", &loaded.name);
-    let class = rds_drill::scratch_class(env.engine.kind);
+    let (scratch, tag) = scratch_name("BR-07", &loaded.name);
+    let class = scratch_class(env.engine.kind);
     let empty = serde_json::Map::new();
     let asked =
         override_metadata(metadata["RestoreMetadata"].as_object().unwrap_or(&empty), aurora, &scratch, class, &into);
@@ -269,19 +272,19 @@ pub async fn drill(
     journal.note(format!("restore job {job} completed"));
     let dr_rds = Rds::new(dr);
     let (instance, cluster) = if aurora {
-        match rds_drill::writer_in(&dr_rds, &scratch, class, tag, created, journal).await {
+        match writer_in(&dr_rds, &scratch, class, tag, created, journal).await {
             Ok(i) => (i, Some(scratch.clone())),
             Err(outcome) => return outcome,
         }
     } else {
         (scratch.clone(), None)
     };
-    let back = match rds_drill::read_back(&dr_rds, &instance, cluster.as_deref()).await {
+    let back = match read_back(&dr_rds, &instance, cluster.as_deref()).await {
         Ok(b) => b,
         Err(e) => return Outcome::Error(format!("{e}; {}", journal.text())),
     };
     journal.note(format!("read back {instance} in {region}: {back}"));
-    let wrong = rds_drill::mismatches(&back, class, &into.db_subnet_group, &into.security_group_ids, None);
+    let wrong = mismatches(&back, class, &into.db_subnet_group, &into.security_group_ids, None);
     if !wrong.is_empty() {
         return Outcome::Fail(
             format!("the scratch copy {instance} is not as asked: {}; {}", wrong.join("; "), journal.text()),
@@ -290,7 +293,7 @@ pub async fn drill(
     }
     let source_db = tokio::time::timeout(Duration::from_secs(20), stage.connect_with_target()).await;
     let heartbeat = match (&source_db, &back.endpoint) {
-        (Ok(Ok((_, target))), Some(endpoint)) => rds_drill::heartbeat(target, endpoint).await,
+        (Ok(Ok((_, target))), Some(endpoint)) => heartbeat(target, endpoint).await,
         (Ok(Err(e)), _) => Err(format!("the source's credentials are not at hand (its database: {e})")),
         (Err(_), _) => Err("the source's credentials are not at hand (its database did not answer within 20 s)".into()),
         (_, None) => Err("RDS reports no endpoint for the copy".into()),
@@ -306,7 +309,7 @@ pub async fn drill(
         }
     };
     let restored = Restored::read_back_from_aws(format!("{instance} in {region} from {point} ({back})"), &instance, h);
-    let mut outcome = super::backup_drills::judge_set(&restored, completed.floor() as i64);
+    let mut outcome = judge_set(&restored, completed.floor() as i64);
     if let Outcome::Pass(e) | Outcome::Fail(_, e) = &mut outcome {
         for ev in e.iter_mut() {
             ev.source = "AWS Backup StartRestoreJob (DR vault); SELECT … FROM glctl_heartbeat".into();
@@ -328,22 +331,6 @@ pub async fn drill(
 /// How long AWS Backup's restore job may run: a large instance takes hours (the drill's `DRILL_LIMIT` bounds
 /// the whole drill besides).
 pub const JOB_LIMIT: Duration = Duration::from_secs(3 * 3600);
-
-/// One `DescribeRestoreJob` answer: completed (ready), ended without a copy (gone: ERROR naming the status
-/// and AWS's message), or on its way (what it says, for the error when the deadline passes).
-pub fn judge_job(job: &str, state: &Value) -> Poll<(), Outcome> {
-    let message = state["StatusMessage"].as_str().unwrap_or_default();
-    match state["Status"].as_str() {
-        Some("COMPLETED") => Poll::Ready(()),
-        Some(s @ ("ABORTED" | "FAILED")) => Poll::Gone(Outcome::Error(format!("the restore job {job} {s}: {message}"))),
-        Some(s) => Poll::Waiting(match state["PercentDone"].as_str().or(state["PercentDone"].as_f64().map(|_| "")) {
-            Some(done) if !done.is_empty() => format!("{s}, {done}% done"),
-            _ if !message.is_empty() => format!("{s}: {message}"),
-            _ => s.to_string(),
-        }),
-        None => Poll::Waiting("no Status in DescribeRestoreJob's answer".into()),
-    }
-}
 
 /// Why BR-07 cannot run without `restore_into`.
 pub fn not_declared(region: &str) -> String {
@@ -427,19 +414,5 @@ mod tests {
         let missing =
             Answer { status: 404, json: json!({"__type": "ResourceNotFoundException", "Message": "no vault"}) };
         assert!(matches!(refused("DescribeBackupVault", "us-west-2", &missing), Outcome::Fail(..)));
-    }
-
-    #[test]
-    fn a_restore_job_is_waited_for_until_it_completes_and_a_failed_one_names_its_status() {
-        assert!(matches!(judge_job("j", &json!({"Status": "COMPLETED"})), Poll::Ready(())));
-        let running = judge_job("j", &json!({"Status": "RUNNING", "PercentDone": "40.00"}));
-        assert!(matches!(&running, Poll::Waiting(s) if s == "RUNNING, 40.00% done"), "{running:?}");
-        assert!(matches!(judge_job("j", &json!({"Status": "PENDING"})), Poll::Waiting(s) if s == "PENDING"));
-        let Poll::Gone(Outcome::Error(why)) =
-            judge_job("j", &json!({"Status": "FAILED", "StatusMessage": "no capacity"}))
-        else {
-            panic!()
-        };
-        assert_eq!(why, "the restore job j FAILED: no capacity");
     }
 }

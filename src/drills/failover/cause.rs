@@ -246,7 +246,7 @@ pub async fn call_rds(config: &aws_config::SdkConfig, cause: &Cause) -> ApiRun {
 }
 
 /// The writer RDS reports after the call, the failover events since `since` (epoch seconds) by event ID,
-/// and why RDS refused or failed the failover where an event says so (`failover_events`).
+/// and why RDS refused or failed the failover where an event says so (`events`).
 pub async fn rds_after(
     config: &aws_config::SdkConfig,
     cause: &Cause,
@@ -274,14 +274,14 @@ pub async fn rds_after(
                 .iter()
                 .filter(|e| {
                     e.event_categories().iter().any(|c| c == "failover" || c == "failure")
-                        || super::failover_events::identify(e.message().unwrap_or_default()).is_some()
+                        || super::events::identify(e.message().unwrap_or_default()).is_some()
                 })
                 .map(|e| e.message().unwrap_or_default().to_string())
                 .collect::<Vec<_>>()
         });
     match events {
         Ok(messages) => {
-            let (shown, refusal) = super::failover_events::read(&messages);
+            let (shown, refusal) = super::events::read(&messages);
             (writer, shown, refusal)
         }
         Err(e) => {

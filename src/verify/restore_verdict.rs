@@ -1,24 +1,14 @@
-//! The pgBackRest restore drill: `pgbackrest restore` of a backup set (BR-06, BR-07 from the DR repository)
-//! or to a point in time (BR-04, BR-05) into a scratch data directory (`scratch`), started on a free
-//! loopback port as the server's OS user with its scheduler and archiving off (so the copy neither writes
-//! heartbeats nor archives into the source's stanza), the heartbeat read, then stopped and removed — on
-//! success, on an error, and when the future is dropped (a timeout, Ctrl-C). It never touches the source.
+//! What a restore drill brings back, and the judgements over it: where a scratch server's recovery stands
+//! (`judge_recovery`), a backup set's heartbeat (`judge_set`, shared by pgBackRest, RDS snapshots and the DR
+//! copy), and the statuses RDS and AWS Backup report while a copy comes up (`judge_status`, `judge_job`).
+//! Pure: the drills (`crate::drills`) gather what these judge.
 
-use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::path::PathBuf;
 
-use super::scratch::{self, Journal, Scratch};
-use super::wait::{Ended, Poll, Wait};
-use crate::config::pgbackrest::Pgbackrest;
+use serde_json::Value;
 
-/// What to restore.
-#[derive(Clone, Debug)]
-pub enum Kind {
-    /// A backup set by label, to its end (`--type=immediate`).
-    Set(String),
-    /// To a time, `YYYY-MM-DD HH:MM:SS.ffffff+00` (`--type=time`; pgBackRest picks the newest backup before it).
-    Time(String),
-}
+use super::poll::Poll;
+use super::{Evidence, Outcome};
 
 /// The heartbeat a restored copy holds.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -78,28 +68,8 @@ impl std::fmt::Display for DrillError {
     }
 }
 
-fn free_port() -> Result<u16, String> {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .map_err(|e| format!("no free port: {e}"))
-}
-
-fn size_of(dir: &Path) -> u64 {
-    let mut total = 0;
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let path = entry.path();
-        match entry.metadata() {
-            Ok(m) if m.is_dir() => total += size_of(&path),
-            Ok(m) => total += m.len(),
-            Err(_) => {}
-        }
-    }
-    total
-}
-
 /// PostgreSQL's log lines that say where recovery stopped, or why it could not go on.
-fn log_lines(log: &str, needles: &[&str]) -> Option<String> {
+pub(crate) fn log_lines(log: &str, needles: &[&str]) -> Option<String> {
     let lines: Vec<&str> = log.lines().filter(|l| needles.iter().any(|n| l.contains(n))).collect();
     (!lines.is_empty()).then(|| {
         lines
@@ -180,7 +150,7 @@ fn refused(answer: &str, role: &str, database: &str) -> Option<Refused> {
             "the restored server asks \"{role}\" (backup.pgbackrest.restore_role) for a password, and a drill has \
              none: the copy keeps the source's pg_hba.conf, which must let that role in on the local socket by peer \
              or ident; psql said: {}",
-            scratch::last_lines(answer, 1)
+            last_lines(answer, 1)
         )))
     } else if [
         "password authentication failed",
@@ -224,10 +194,10 @@ pub(crate) fn judge_recovery(look: Look<'_>, role: &str, database: &str) -> Poll
     let failing = failing_lines(look.log);
     if !look.running {
         let why = match look.answer {
-            Err(e) => format!("; {}", scratch::last_lines(e, 2)),
+            Err(e) => format!("; {}", last_lines(e, 2)),
             Ok(_) => String::new(),
         };
-        let log = if failing.is_empty() { scratch::last_lines(look.log, 5) } else { last_distinct(&failing, 5) };
+        let log = if failing.is_empty() { last_lines(look.log, 5) } else { last_distinct(&failing, 5) };
         return Poll::Gone(DrillError::Other(format!(
             "the scratch server stopped before recovery finished{why}; its log: {log}"
         )));
@@ -238,179 +208,110 @@ pub(crate) fn judge_recovery(look: Look<'_>, role: &str, database: &str) -> Poll
         Err(e) => match refused(e, role, database) {
             Some(Refused::Rules(why)) => Poll::Gone(DrillError::Other(why)),
             Some(Refused::Missing(why)) if look.log.contains(PROMOTED) => Poll::Gone(DrillError::Other(why)),
-            Some(Refused::Missing(_)) => {
-                Poll::Waiting(format!("{} (recovery may yet replay it)", scratch::last_lines(e, 1)))
-            }
-            None => Poll::Waiting(scratch::last_lines(e, 1)),
+            Some(Refused::Missing(_)) => Poll::Waiting(format!("{} (recovery may yet replay it)", last_lines(e, 1))),
+            None => Poll::Waiting(last_lines(e, 1)),
         },
     }
 }
 
-/// The pid in `dir`'s postmaster.pid when that process is a live (not zombie) `postgres`.
-fn server_running(dir: &Path) -> bool {
-    let Some(pid) = std::fs::read_to_string(dir.join("postmaster.pid"))
-        .ok()
-        .and_then(|t| t.lines().next().and_then(|l| l.trim().parse::<u32>().ok()))
-    else {
-        return false;
-    };
-    // /proc/<pid>/stat: `pid (comm) state …`.
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let Some((comm, rest)) = stat.split_once('(').and_then(|(_, r)| r.rsplit_once(')')) else { return false };
-    comm.starts_with("postgres") && !rest.trim_start().starts_with(['Z', 'X'])
+/// The last `n` lines of `text`, joined with ` | ` (nothing: `(nothing)`).
+pub(crate) fn last_lines(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    if lines.is_empty() {
+        return "(nothing)".into();
+    }
+    lines[lines.len().saturating_sub(n)..].join(" | ")
 }
 
-/// How long one psql on the scratch copy may take (it connects over the copy's own socket).
-const QUERY_LIMIT: Duration = Duration::from_secs(60);
+fn evidence(observed: String, expected: String, source: &str) -> Evidence {
+    Evidence { observed, expected, source: source.into(), at: String::new() }
+}
 
-/// Restores `kind` from `repo` into the scratch directory of `check`, starts it, reads the heartbeat in
-/// `database` as `restore_role`, and removes it, within `limit` (the drill's). `bin_dir` holds pg_ctl and
-/// psql. Every step goes to `journal`, the removal included.
-#[allow(clippy::too_many_arguments)]
-pub async fn restore(
-    config: &Pgbackrest,
-    check: &str,
-    repo: u32,
-    kind: &Kind,
-    bin_dir: &str,
-    database: &str,
-    limit: Duration,
-    journal: &Journal,
-) -> Result<Restored, DrillError> {
-    let began = Instant::now();
-    // Each wait below ends a little after the drill's limit: the caller's timeout, which names the setting,
-    // comes first when it applies; these bound a restore called without one.
-    let left = || limit.saturating_sub(began.elapsed()) + Duration::from_secs(5);
-    let other = DrillError::Other;
-    let mut scratch = Scratch::create(config, check, bin_dir, journal).map_err(other)?;
-    let d = scratch.dir.to_string_lossy().to_string();
-    let mut args = Vec::new();
-    if let Some(file) = &config.config {
-        args.push(format!("--config={file}"));
-    }
-    args.extend([
-        format!("--stanza={}", config.stanza),
-        format!("--repo={repo}"),
-        "restore".into(),
-        format!("--pg1-path={d}"),
-    ]);
-    let what = match kind {
-        Kind::Set(set) => {
-            args.extend([format!("--set={set}"), "--type=immediate".into()]);
-            format!("{set} from repo{repo}")
-        }
-        Kind::Time(target) => {
-            args.extend(["--type=time".into(), format!("--target={target}")]);
-            format!("repo{repo} to {target}")
-        }
-    };
-    args.extend(["--target-action=promote".into(), "--archive-mode=off".into()]);
-    let started = Instant::now();
-    journal.note(format!("pgbackrest restore of {what} into {d}"));
-    scratch::run(scratch::command(config, "pgbackrest", &args), "pgbackrest restore", left()).await.map_err(other)?;
-    let restore_seconds = started.elapsed().as_secs_f64();
-    let bytes = size_of(&scratch.dir);
-    journal.note(format!("restored {bytes} bytes in {restore_seconds:.1} s"));
-    let port = free_port().map_err(other)?;
-    let options = format!(
-        "-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={d} -c shared_preload_libraries= \
-         -c archive_mode=off"
+/// The heartbeat of a set restored from a backup that stopped at `stop`: rows, no gap in `seq`, none
+/// written after the backup's end (one 60 s interval of clock skew allowed).
+pub fn judge_set(restored: &Restored, stop: i64) -> Outcome {
+    let h = &restored.heartbeat;
+    let observed = format!(
+        "{}: {} heartbeat row(s), seq {}..{}, newest at {} (Unix s); restore {:.1} s, start and recovery {:.1} s, \
+         {} bytes; scratch {} removed",
+        restored.what,
+        h.rows,
+        h.min,
+        h.max,
+        h.newest,
+        restored.restore_seconds,
+        restored.start_seconds,
+        restored.bytes,
+        restored.scratch.display()
     );
-    let started = Instant::now();
-    let log = format!("{d}/drill.log");
-    scratch.port = Some(port);
-    journal.note(format!("starting a scratch server on port {port}"));
-    let wait_seconds = left().as_secs().to_string();
-    let start = scratch::command(
-        config,
-        &scratch.pg_ctl,
-        &["-D", &d, "-l", &log, "-o", &options, "-w", "-t", &wait_seconds, "start"].map(String::from),
-    );
-    let (role, port_text) = (config.restore_role.as_str(), port.to_string());
-    let psql = format!("{bin_dir}/psql");
-    let query = |sql: &str| {
-        let args = ["-X", "-h", &d, "-p", &port_text, "-U", role, "-d", database, "-Atc", sql].map(String::from);
-        let mut command = scratch::command(config, &psql, &args);
-        command.env("PGCONNECT_TIMEOUT", "10");
-        scratch::run(command, "psql on the scratch copy", QUERY_LIMIT)
-    };
-    // `pg_ctl start -w` returns once the server accepts read-only connections, which may be before recovery
-    // ends before its target (and the server shuts down) or after: both sides are judged alike, from the
-    // server's process and its log.
-    if let Err(e) = scratch::run(start, "pg_ctl start", left() + Duration::from_secs(5)).await {
-        journal.note(format!("pg_ctl start failed: {}", scratch::last_lines(&e, 1)));
-        let running = server_running(&scratch.dir);
-        let text = std::fs::read_to_string(&log).unwrap_or_default();
-        return match judge_recovery(Look { log: &text, running, answer: Err(&e) }, role, database) {
-            Poll::Gone(why) => Err(why),
-            _ => Err(other(format!("{e}; its log ends: {}", scratch::last_lines(&text, 5)))),
-        };
-    }
-    // Promotion ends recovery; until then the server answers `t` (or refuses while it starts up).
-    let dir = scratch.dir.clone();
-    Wait::new(
-        format!("the scratch server on port {port} to finish recovery and promote"),
-        left(),
-        Duration::from_millis(200),
-    )
-    .attempt(QUERY_LIMIT)
-    .journal(journal)
-    .until(|| {
-        let (query, dir, log) = (&query, &dir, &log);
-        async move {
-            let answer = query("SELECT pg_is_in_recovery()").await;
-            // The process before the log: once it is gone its log is complete.
-            let running = server_running(dir);
-            let text = std::fs::read_to_string(log).unwrap_or_default();
-            judge_recovery(
-                Look { log: &text, running, answer: answer.as_deref().map_err(String::as_str) },
-                role,
-                database,
-            )
-        }
-    })
-    .await
-    .map_err(|ended| match ended {
-        Ended::Gone(why, _) => why,
-        Ended::TimedOut(waited) => other(format!(
-            "{waited}; its log ends: {}",
-            scratch::last_lines(&std::fs::read_to_string(&log).unwrap_or_default(), 5)
-        )),
-    })?;
-    let start_seconds = started.elapsed().as_secs_f64();
-    journal.note(format!("recovered and promoted in {start_seconds:.1} s"));
-    // A copy from before migration 0008 has no heartbeat at all: zero rows, which every judge fails.
-    let table = query("SELECT to_regclass('glctl_heartbeat') IS NOT NULL").await.map_err(other)?;
-    let row = if table != "t" {
-        journal.note("the copy has no glctl_heartbeat table");
-        "0|0|0|0|".to_string()
-    } else {
-        query(
-            "SELECT count(*) || '|' || coalesce(min(seq), 0) || '|' || coalesce(max(seq), 0) || '|' || \
-         coalesce(extract(epoch FROM max(written_at))::bigint, 0) || '|' || \
-         coalesce(string_agg(source, ',' ORDER BY seq) FILTER (WHERE source LIKE 'glctl-drill:%'), '') \
-         FROM glctl_heartbeat",
+    let expected = format!("heartbeat rows with no gap in seq, none after the backup's end ({stop}) + 60 s");
+    let e = vec![evidence(
+        observed,
+        expected,
+        "pgbackrest restore --set=… --type=immediate; SELECT … FROM glctl_heartbeat",
+    )];
+    if h.rows <= 0 {
+        Outcome::Fail(
+            "the restored copy holds no heartbeat rows (is migration 0008 applied and its job running?)".into(),
+            e,
         )
-        .await
-        .map_err(other)?
-    };
-    let parts: Vec<&str> = row.splitn(5, '|').collect();
-    let number = |i: usize| parts.get(i).and_then(|p| p.parse::<i64>().ok()).unwrap_or(-1);
-    let markers = parts.get(4).map(|m| m.split(',').filter(|s| !s.is_empty()).map(String::from).collect());
-    let heartbeat = Heartbeat {
-        rows: number(0),
-        min: number(1),
-        max: number(2),
-        newest: number(3),
-        markers: markers.unwrap_or_default(),
-    };
-    let stopped_at = log_lines(&std::fs::read_to_string(&log).unwrap_or_default(), &["recovery stopping"]);
-    drop(scratch);
-    Ok(Restored { what, scratch: dir, restore_seconds, start_seconds, bytes, heartbeat, stopped_at })
+    } else if h.max - h.min + 1 != h.rows {
+        Outcome::Fail(format!("the restored heartbeat has a gap: {} rows for seq {}..{}", h.rows, h.min, h.max), e)
+    } else if h.newest > stop + 60 {
+        Outcome::Fail("the restored copy holds heartbeats written after the backup ended".into(), e)
+    } else {
+        Outcome::Pass(e)
+    }
+}
+
+/// An instance's status while a restored copy comes up: `available` (ready), one RDS moves on from by itself
+/// (waiting), or one it does not leave without someone acting — the restore failed or the copy is going
+/// away (gone, naming the status).
+pub fn judge_status(instance: &str, status: Option<&str>) -> Poll<(), String> {
+    const STUCK: [&str; 9] = [
+        "failed",
+        "restore-error",
+        "storage-full",
+        "insufficient-capacity",
+        "deleting",
+        "delete-precheck",
+        "stopped",
+        "stopping",
+        "inaccessible-encryption-credentials",
+    ];
+    match status {
+        Some("available") => Poll::Ready(()),
+        Some(s) if s.starts_with("incompatible-") || STUCK.iter().any(|stuck| s.starts_with(stuck)) => {
+            Poll::Gone(format!(
+                "RDS reports the scratch copy {instance} as {s}: a status it does not leave by itself, so it will not \
+                 become available"
+            ))
+        }
+        Some(s) => Poll::Waiting(format!("{instance} is {s}")),
+        None => Poll::Waiting(format!("RDS reports no status for {instance}")),
+    }
+}
+
+/// One `DescribeRestoreJob` answer: completed (ready), ended without a copy (gone: ERROR naming the status
+/// and AWS's message), or on its way (what it says, for the error when the deadline passes).
+pub fn judge_job(job: &str, state: &Value) -> Poll<(), Outcome> {
+    let message = state["StatusMessage"].as_str().unwrap_or_default();
+    match state["Status"].as_str() {
+        Some("COMPLETED") => Poll::Ready(()),
+        Some(s @ ("ABORTED" | "FAILED")) => Poll::Gone(Outcome::Error(format!("the restore job {job} {s}: {message}"))),
+        Some(s) => Poll::Waiting(match state["PercentDone"].as_str().or(state["PercentDone"].as_f64().map(|_| "")) {
+            Some(done) if !done.is_empty() => format!("{s}, {done}% done"),
+            _ if !message.is_empty() => format!("{s}: {message}"),
+            _ => s.to_string(),
+        }),
+        None => Poll::Waiting("no Status in DescribeRestoreJob's answer".into()),
+    }
 }
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     #[test]
@@ -538,5 +439,39 @@ mod tests {
             "FATAL: a | FATAL: b | FATAL: a"
         );
         assert_eq!(last_distinct(&["1", "2", "3"], 2), "2 | 3");
+    }
+
+    #[test]
+    fn a_copy_in_a_status_rds_does_not_leave_ends_the_wait_naming_it() {
+        assert_eq!(judge_status("c", Some("available")), Poll::Ready(()));
+        assert_eq!(judge_status("c", Some("creating")), Poll::Waiting("c is creating".into()));
+        assert_eq!(judge_status("c", Some("backing-up")), Poll::Waiting("c is backing-up".into()));
+        for stuck in [
+            "incompatible-restore",
+            "incompatible-parameters",
+            "failed",
+            "restore-error",
+            "storage-full",
+            "inaccessible-encryption-credentials-recoverable",
+            "deleting",
+            "stopped",
+        ] {
+            let Poll::Gone(why) = judge_status("glctl-drill-br-04-1", Some(stuck)) else { panic!("{stuck}") };
+            assert!(why.contains(&format!("glctl-drill-br-04-1 as {stuck}")), "{why}");
+        }
+    }
+
+    #[test]
+    fn a_restore_job_is_waited_for_until_it_completes_and_a_failed_one_names_its_status() {
+        assert!(matches!(judge_job("j", &json!({"Status": "COMPLETED"})), Poll::Ready(())));
+        let running = judge_job("j", &json!({"Status": "RUNNING", "PercentDone": "40.00"}));
+        assert!(matches!(&running, Poll::Waiting(s) if s == "RUNNING, 40.00% done"), "{running:?}");
+        assert!(matches!(judge_job("j", &json!({"Status": "PENDING"})), Poll::Waiting(s) if s == "PENDING"));
+        let Poll::Gone(Outcome::Error(why)) =
+            judge_job("j", &json!({"Status": "FAILED", "StatusMessage": "no capacity"}))
+        else {
+            panic!()
+        };
+        assert_eq!(why, "the restore job j FAILED: no capacity");
     }
 }

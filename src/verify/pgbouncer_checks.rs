@@ -51,7 +51,7 @@ pub fn pb08(env: &Environment, f: &Facts) -> Outcome {
     }
 }
 
-/// HA-05 needs two PgBouncers and `--drills` (`pooler_drill` runs it).
+/// HA-05 needs two PgBouncers and `--drills` (`crate::drills::pgbouncer` runs it).
 pub fn ha05(env: &Environment, _: &Facts) -> Outcome {
     if let Err(skip) = pooling_of(env) {
         return skip;
@@ -156,15 +156,6 @@ async fn reuse_on(
     Ok((ok, evidence))
 }
 
-/// Puts `outcome` into the result of check `id`, as `verify::decide` would have.
-pub fn set(results: &mut [CheckResult], id: &str, outcome: Outcome, at: &str) {
-    let Some(r) = results.iter_mut().find(|r| r.id == id) else { return };
-    if r.skip == Some(Skip::Waived) {
-        return;
-    }
-    r.set(outcome, at);
-}
-
 /// Decides FA-09 (and with `drills`, HA-05) against the PgBouncers, in `results`.
 pub fn apply(
     results: &mut [CheckResult],
@@ -176,9 +167,9 @@ pub fn apply(
     if env.pooling.kind != PoolKind::Pgbouncer {
         return;
     }
-    if results.iter().any(|r| r.id == "FA-09" && r.skip != Some(Skip::Waived)) {
+    if results.iter().any(|r| r.id == "FA-09" && !r.waived()) {
         let outcome = runtime.block_on(decide_fa09(env, poolers));
-        set(results, "FA-09", outcome, at);
+        super::set_result(results, "FA-09", outcome, at);
     }
 }
 

@@ -1,5 +1,5 @@
 //! BR-06 on RDS and Aurora with `--drills`: a full restore of the source's newest **automated** snapshot into
-//! a scratch instance, exactly as the point-in-time drills do it (`restore_rds`: the same smallest class,
+//! a scratch instance, exactly as the point-in-time drills do it (`point_in_time`: the same smallest class,
 //! subnet group, security group, key, read-back, heartbeat over TLS, deletion with `SkipFinalSnapshot` and
 //! `DeleteAutomatedBackups`, leftovers listing and Ctrl-C handling, all from there).
 //!
@@ -12,7 +12,7 @@
 //! encrypted with the environment's key FAILs before anything is created. Aurora:
 //! `RestoreDBClusterFromSnapshot` with `KmsKeyId`, then `CreateDBInstance` in the scratch cluster.
 //! The copy's heartbeat must have no gap and nothing written after the snapshot's `SnapshotCreateTime` + 60 s
-//! (the pgBackRest `--set` judgement, `backup_drills::judge_set`). Against moto (metadata only, no database)
+//! (the pgBackRest `--set` judgement, `verify::restore_verdict::judge_set`). Against moto (metadata only, no database)
 //! the result is ERROR, never PASS.
 
 use std::sync::Mutex;
@@ -20,14 +20,16 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_rds::Client as Rds;
 
-use super::restore::Restored;
-use super::restore_rds::{self as rds_drill, Created, Resource, Source};
-use super::restore_size::Measured;
-use super::scratch::Journal;
-use super::{pitr, Outcome};
+use super::scratch::{checked_copy, heartbeat, scratch_class, scratch_name, writer_in, Asked, Created, Resource};
 use crate::config::model::EngineKind;
 use crate::config::Loaded;
 use crate::database::stage::DatabaseStage;
+use crate::drills::journal::Journal;
+use crate::verify::point_in_time as pitr;
+use crate::verify::rds_source::{self, Source};
+use crate::verify::restore_size::Measured;
+use crate::verify::restore_verdict::{judge_set, Restored};
+use crate::verify::Outcome;
 
 /// The newest available automated snapshot: (identifier, creation time in Unix seconds, KMS key).
 #[derive(Clone, Debug, PartialEq)]
@@ -55,7 +57,7 @@ async fn automated_snapshot(rds: &Rds, aurora: bool, source: &str) -> Result<Opt
             .snapshot_type("automated")
             .send()
             .await
-            .map_err(rds_drill::api("DescribeDBClusterSnapshots"))?;
+            .map_err(rds_source::api("DescribeDBClusterSnapshots"))?;
         Ok(newest(found.db_cluster_snapshots().iter().filter_map(|s| {
             Some((
                 s.db_cluster_snapshot_identifier()?.to_string(),
@@ -71,7 +73,7 @@ async fn automated_snapshot(rds: &Rds, aurora: bool, source: &str) -> Result<Opt
             .snapshot_type("automated")
             .send()
             .await
-            .map_err(rds_drill::api("DescribeDBSnapshots"))?;
+            .map_err(rds_source::api("DescribeDBSnapshots"))?;
         Ok(newest(found.db_snapshots().iter().filter_map(|s| {
             Some((
                 s.db_snapshot_identifier()?.to_string(),
@@ -84,7 +86,7 @@ async fn automated_snapshot(rds: &Rds, aurora: bool, source: &str) -> Result<Opt
 }
 
 /// BR-06: restore the newest automated snapshot into a scratch copy; what it created is in `created` for the
-/// caller (`restore_rds::verify`) to delete, whatever happens.
+/// caller (`drills::rds::run`) to delete, whatever happens.
 pub async fn drill(
     rds: &Rds,
     loaded: &Loaded,
@@ -96,12 +98,12 @@ pub async fn drill(
 ) -> Outcome {
     let env = &loaded.environment;
     let aurora = env.engine.kind == EngineKind::AuroraPostgresql;
-    let (outputs, group, key) = match rds_drill::terraform_outputs(loaded, work_dir) {
+    let (outputs, group, key) = match rds_source::terraform_outputs(loaded, work_dir) {
         Ok(o) => o,
         Err(e) => return Outcome::Error(e),
     };
     let now = crate::clock::now().1 as f64;
-    let src = match rds_drill::source(rds, env, &loaded.name, &outputs, now).await {
+    let src = match rds_source::source(rds, env, &loaded.name, &outputs, now).await {
         Ok(s) => s,
         Err(e) => return Outcome::Error(e),
     };
@@ -139,8 +141,8 @@ pub async fn drill(
     let Some(subnet_group) = src.subnet_group.clone() else {
         return Outcome::Error(format!("RDS reports no DB subnet group for {}", src.id));
     };
-    let (scratch, tag) = rds_drill::scratch_name("BR-06", &loaded.name);
-    let class = rds_drill::scratch_class(env.engine.kind);
+    let (scratch, tag) = scratch_name("BR-06", &loaded.name);
+    let class = scratch_class(env.engine.kind);
     // BR-08's time: from the restore call to the copy being available and read back.
     let started = Instant::now();
     let (instance, cluster) = if aurora {
@@ -155,11 +157,11 @@ pub async fn drill(
             .deletion_protection(false)
             .tags(tag.clone());
         if let Err(e) = call.send().await {
-            return Outcome::Error(rds_drill::api("RestoreDBClusterFromSnapshot")(e));
+            return Outcome::Error(rds_source::api("RestoreDBClusterFromSnapshot")(e));
         }
         created.add(Resource::Cluster, &scratch);
         journal.note(format!("RestoreDBClusterFromSnapshot {} → {scratch}", snapshot.id));
-        let instance = match rds_drill::writer_in(rds, &scratch, class, tag, created, journal).await {
+        let instance = match writer_in(rds, &scratch, class, tag, created, journal).await {
             Ok(i) => i,
             Err(outcome) => return outcome,
         };
@@ -177,21 +179,21 @@ pub async fn drill(
             .deletion_protection(false)
             .tags(tag);
         if let Err(e) = call.send().await {
-            return Outcome::Error(rds_drill::api("RestoreDBInstanceFromDBSnapshot")(e));
+            return Outcome::Error(rds_source::api("RestoreDBInstanceFromDBSnapshot")(e));
         }
         created.add(Resource::Instance, &scratch);
         journal.note(format!("RestoreDBInstanceFromDBSnapshot {} → {scratch} ({class})", snapshot.id));
         (scratch, None)
     };
-    let asked = rds_drill::Asked { class, subnet_group: &subnet_group, group: &group, key: &key };
-    let back = match rds_drill::checked_copy(rds, &instance, cluster.as_deref(), &asked, journal).await {
+    let asked = Asked { class, subnet_group: &subnet_group, group: &group, key: &key };
+    let back = match checked_copy(rds, &instance, cluster.as_deref(), &asked, journal).await {
         Ok(b) => b,
         Err(outcome) => return outcome,
     };
     let restore_seconds = started.elapsed().as_secs_f64();
     let source_db = tokio::time::timeout(Duration::from_secs(20), stage.connect_with_target()).await;
     let heartbeat = match (&source_db, &back.endpoint) {
-        (Ok(Ok((_, target))), Some(endpoint)) => rds_drill::heartbeat(target, endpoint).await,
+        (Ok(Ok((_, target))), Some(endpoint)) => heartbeat(target, endpoint).await,
         (Ok(Err(e)), _) => Err(format!("the source's credentials are not at hand (its database: {e})")),
         (Err(_), _) => Err("the source's credentials are not at hand (its database did not answer within 20 s)".into()),
         (_, None) => Err("RDS reports no endpoint for the copy".into()),
@@ -225,7 +227,7 @@ pub async fn drill(
         restore_seconds,
         ..Restored::read_back_from_aws(format!("{instance} from {} ({back})", snapshot.id), &instance, h)
     };
-    let mut outcome = super::backup_drills::judge_set(&restored, snapshot.created);
+    let mut outcome = judge_set(&restored, snapshot.created);
     if let Outcome::Pass(e) | Outcome::Fail(_, e) = &mut outcome {
         for ev in e.iter_mut() {
             ev.source = if aurora {
