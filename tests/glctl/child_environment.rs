@@ -184,7 +184,7 @@ fn table(children: &[Child]) -> String {
 /// One `verify --drills --only BR-06,HA-01,HA-05` on local-native with standbys (the shape the issue measured
 /// 8 children leaking on): git, chown and runuser (as root), pgbackrest, pg_ctl and psql (the scratch copy's
 /// server and its queries: `backup.pgbackrest.bin_dir` points at their recorders), the failover command and
-/// PgBouncer's restart command. None is given a password. About 25 s on the local stack.
+/// PgBouncer's restart command. None is given a password. About 13 s on the local stack.
 #[test]
 fn recorders_in_front_of_every_child_of_a_drill_run_see_no_password() {
     let _backups = backups_lock();
@@ -270,7 +270,7 @@ pooling:
 }
 
 /// `glctl plan -e local --only infra` against the stack's moto with the same environment: terraform (fmt,
-/// init, plan, show) gets its AWS_* and TF_* settings and no password. About 15 s.
+/// init, plan, show) gets its AWS_* and TF_* settings and no password. About 7 s.
 #[test]
 fn a_recorder_in_front_of_terraform_sees_no_password_in_a_plan() {
     let recorders = Recorders::new();
