@@ -17,12 +17,14 @@ pub(crate) mod drift;
 pub(crate) mod drills;
 pub(crate) mod engine;
 pub mod error;
+pub(crate) mod git;
 pub(crate) mod infra;
 pub(crate) mod monitoring;
 pub(crate) mod ops;
 pub(crate) mod output;
 // Public until `glctl` runs PgBouncer from it (issue 18 part f): the rendering is library-only so far.
 pub mod pgbouncer;
+pub(crate) mod process;
 pub(crate) mod project;
 pub(crate) mod promote;
 pub(crate) mod runtime;

@@ -65,7 +65,9 @@ pub struct Pooling {
     pub auth_file: String,
     /// How HA-05's drill (`verify --drills`) starts a PgBouncer again after stopping it through its admin
     /// console (`SHUTDOWN`): a command and its arguments, `{instance}` standing for the PgBouncer's number
-    /// (1-based, in `--pooler-url`'s order), run from the project directory. Empty: HA-05 cannot run.
+    /// (1-based, in `--pooler-url`'s order), run from the project directory with only `PATH`, `HOME`, `USER`,
+    /// `LOGNAME`, `LANG`, `LC_ALL`, `TZ`, `TMPDIR` and `GLCTL_STACK_DIR` of glctl's environment, as the failover
+    /// command. Empty: HA-05 cannot run.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub restart_command: Vec<String>,
     /// `rds-proxy`: the proxy's settings (rendered as `aws_db_proxy` with its default target group).

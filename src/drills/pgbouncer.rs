@@ -188,14 +188,10 @@ fn restart(
     runtime: &tokio::runtime::Runtime,
 ) -> Result<String, String> {
     let argv: Vec<String> = env.pooling.restart_command.iter().map(|a| a.replace("{instance}", "1")).collect();
-    let mut command = std::process::Command::new(&argv[0]);
-    command.args(&argv[1..]).current_dir(root);
-    // The child needs no database credential glctl holds.
-    for secret in
-        ["GLCTL_DATABASE_URL", "GLCTL_POOLER_URL", "GLCTL_POOLER_ADMIN_URL", "PGPASSWORD", "GLCTL_PG_PASSWORD"]
-    {
-        command.env_remove(secret);
-    }
+    let mut command = crate::process::Program::new(&argv[0]);
+    // As the failover command: no database credential; the local stack's scripts/stack finds the stack by
+    // GLCTL_STACK_DIR.
+    command.args(&argv[1..]).current_dir(root).pass("GLCTL_STACK_DIR");
     let out = command.output().map_err(|e| format!("cannot run {}: {e}", argv.join(" ")))?;
     if !out.status.success() {
         return Err(format!(

@@ -6,60 +6,34 @@
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use super::journal::Journal;
 use super::wait::{self, Ended, Wait};
 use crate::config::pgbackrest::Pgbackrest;
+use crate::process::{self, Program};
 use crate::verify::poll::Poll;
 use crate::verify::restore_verdict::last_lines;
 
 /// The name every scratch directory starts with, under the system's temporary directory.
 pub const PREFIX: &str = "glctl-drill.";
 
-pub(crate) fn is_root() -> bool {
-    std::fs::read_to_string("/proc/self/status")
-        .map(|s| s.lines().any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0")))
-        .unwrap_or(false)
-}
-
 /// `program args` as the configured OS user (when glctl is root), in a process group of its own (a
-/// terminal's Ctrl-C reaches glctl, which stops it), without glctl's database secrets.
-pub(crate) fn command(config: &Pgbackrest, program: &str, args: &[String]) -> Command {
-    use std::os::unix::process::CommandExt;
-    let mut command = if is_root() {
-        let mut c = Command::new("runuser");
-        c.args(["-u", &config.os_user, "--", program]);
-        c
-    } else {
-        Command::new(program)
-    };
+/// terminal's Ctrl-C reaches glctl, which stops it), with only `process::BASE` of glctl's environment: pg_ctl,
+/// the server and psql (over the copy's socket) need nothing else.
+pub(crate) fn command(config: &Pgbackrest, program: &str, args: &[String]) -> Program {
+    let mut command = Program::new(program);
     // The server's user may not enter glctl's working directory (a checkout under /root).
-    command.current_dir("/").args(args).process_group(0);
-    for secret in ["GLCTL_DATABASE_URL", "PGPASSWORD", "GLCTL_PG_PASSWORD"] {
-        command.env_remove(secret);
-    }
+    command.as_user(&config.os_user).current_dir("/").args(args).own_group();
     command
 }
 
-/// A child process that is killed (its whole process group) when dropped before it finished.
-struct Running {
-    child: std::process::Child,
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            kill_group(self.child.id());
-            let _ = self.child.wait();
-        }
-    }
-}
-
-/// SIGKILL to a process group, through the shell's builtin `kill` (no procps needed).
-fn kill_group(pgid: u32) {
-    let _ = Command::new("sh").args(["-c", &format!("kill -KILL -- -{pgid}")]).stderr(Stdio::null()).status();
+/// `pgbackrest args` as `command` runs it, with pgBackRest's own settings (PGBACKREST_CONFIG, a repository's
+/// cipher pass…) and no database password (it reads the repository, not the server).
+pub(crate) fn pgbackrest(config: &Pgbackrest, args: &[String]) -> Program {
+    let mut command = command(config, "pgbackrest", args);
+    command.pass_prefixed("PGBACKREST_");
+    command
 }
 
 fn drain(pipe: Option<impl Read + Send + 'static>) -> std::thread::JoinHandle<Vec<u8>> {
@@ -75,15 +49,13 @@ fn drain(pipe: Option<impl Read + Send + 'static>) -> std::thread::JoinHandle<Ve
 /// Runs `command` without blocking the runtime, for at most `limit`: past it, or when the future is dropped
 /// (a timeout, Ctrl-C), its process group is killed. Ok(stdout) on success, Err(what it said) otherwise —
 /// also when it had to be killed, with how long it ran and the last of what it printed.
-pub(crate) async fn run(mut command: Command, shown: &str, limit: Duration) -> Result<String, String> {
-    command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
-    let mut child = command.spawn().map_err(|e| format!("cannot run {shown}: {e}"))?;
-    let pid = child.id();
-    let (stdout, stderr) = (drain(child.stdout.take()), drain(child.stderr.take()));
-    let mut running = Running { child };
+pub(crate) async fn run(command: Program, shown: &str, limit: Duration) -> Result<String, String> {
+    let mut running = command.spawn_group().map_err(|e| format!("cannot run {shown}: {e}"))?;
+    let pid = running.id();
+    let (stdout, stderr) = (drain(running.child().stdout.take()), drain(running.child().stderr.take()));
     let exited = Wait::new(format!("{shown} (pid {pid}) to exit"), limit, Duration::from_millis(50))
         .until(|| {
-            let polled = match running.child.try_wait() {
+            let polled = match running.child().try_wait() {
                 Ok(Some(status)) => Poll::Ready(status),
                 Ok(None) => Poll::Waiting("still running".into()),
                 Err(e) => Poll::Gone(format!("{shown}: {e}")),
@@ -145,8 +117,8 @@ impl Scratch {
             journal: journal.clone(),
         };
         std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).map_err(|e| e.to_string())?;
-        if is_root() {
-            let out = Command::new("chown").arg(&config.os_user).arg(&dir).output().map_err(|e| e.to_string())?;
+        if process::is_root() {
+            let out = Program::new("chown").arg(&config.os_user).arg(&dir).output().map_err(|e| e.to_string())?;
             if !out.status.success() {
                 return Err(format!(
                     "chown {} {}: {}",
@@ -182,7 +154,7 @@ fn stop_server(config: &Pgbackrest, pg_ctl: &str, dir: &Path) -> Option<Result<(
         return None;
     }
     let args = ["-D", &dir.to_string_lossy(), "-m", "immediate", "-w", "stop"].map(String::from);
-    let out = command(config, pg_ctl, &args).stdin(Stdio::null()).output();
+    let out = command(config, pg_ctl, &args).output();
     Some(match out {
         Ok(o) if o.status.success() => Ok(()),
         Ok(o) => Err(String::from_utf8_lossy(&o.stderr).trim().to_string()),

@@ -154,11 +154,5 @@ fn save(dir: &Path, run: &VerifyRun) -> Result<PathBuf, Error> {
 }
 
 pub(crate) fn git_commit(root: &Path) -> Option<String> {
-    let out = std::process::Command::new("git")
-        .args(["rev-parse", "HEAD"])
-        .current_dir(root)
-        .env_remove("GLCTL_DATABASE_URL")
-        .output()
-        .ok()?;
-    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+    crate::git::output(root, &["rev-parse", "HEAD"]).map(|o| o.trim().to_string())
 }

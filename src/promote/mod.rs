@@ -52,17 +52,8 @@ pub fn actor(root: &Path) -> String {
             return v;
         }
     }
-    let git = |key: &str| {
-        std::process::Command::new("git")
-            .args(["config", key])
-            .current_dir(root)
-            .env_remove("GLCTL_DATABASE_URL")
-            .output()
-            .ok()
-            .filter(|o| o.status.success())
-            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-            .filter(|s| !s.is_empty())
-    };
+    let git =
+        |key: &str| crate::git::output(root, &["config", key]).map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
     match (git("user.name"), git("user.email")) {
         (Some(n), Some(e)) => format!("{n} <{e}>"),
         (Some(n), None) => n,
@@ -73,18 +64,12 @@ pub fn actor(root: &Path) -> String {
 
 /// What git says about the checkout at `root`, for the checkout gate.
 pub fn checkout(root: &Path, verified: Option<&str>) -> gates::Checkout {
-    let git = |args: &[&str]| {
-        std::process::Command::new("git").args(args).current_dir(root).env_remove("GLCTL_DATABASE_URL").output().ok()
-    };
-    let head = git(&["rev-parse", "HEAD"])
-        .filter(|o| o.status.success())
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
+    let git = |args: &[&str]| crate::git::output(root, args);
+    let head = git(&["rev-parse", "HEAD"]).map(|o| o.trim().to_string());
     let dirty = git(&["status", "--porcelain", "--", "environments", "sql", "templates"])
-        .filter(|o| o.status.success())
-        .map(|o| String::from_utf8_lossy(&o.stdout).lines().map(str::to_string).collect())
+        .map(|o| o.lines().map(str::to_string).collect())
         .unwrap_or_default();
-    let descends =
-        verified.is_some_and(|c| git(&["merge-base", "--is-ancestor", c, "HEAD"]).is_some_and(|o| o.status.success()));
+    let descends = verified.is_some_and(|c| git(&["merge-base", "--is-ancestor", c, "HEAD"]).is_some());
     gates::Checkout { head, dirty, descends_from_verified: descends }
 }
 

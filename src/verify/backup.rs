@@ -6,7 +6,6 @@
 //! drills (BR-04…BR-08) are `crate::drills::pgbackrest`.
 
 use std::collections::BTreeMap;
-use std::process::Command;
 
 use serde_json::Value;
 
@@ -14,6 +13,7 @@ use super::point_in_time::utc;
 use super::{CheckResult, Evidence, Outcome};
 use crate::config::pgbackrest::Pgbackrest;
 use crate::database::connect;
+use crate::process::Program;
 
 /// What pgBackRest said about the stanza.
 #[derive(Debug)]
@@ -34,25 +34,17 @@ fn shown(config: &Pgbackrest, args: &[&str]) -> String {
 }
 
 fn run(config: &Pgbackrest, args: &[&str]) -> Result<Vec<u8>, String> {
-    let as_root = nix_uid_is_root();
-    let mut command = if as_root {
-        let mut c = Command::new("runuser");
-        c.args(["-u", &config.os_user, "--", "pgbackrest"]);
-        c
-    } else {
-        Command::new("pgbackrest")
-    };
+    let mut command = Program::new("pgbackrest");
     // The server's user may not enter glctl's working directory (a checkout under /root).
-    command.current_dir("/");
+    command.as_user(&config.os_user).current_dir("/");
     if let Some(file) = &config.config {
         command.arg(format!("--config={file}"));
     }
     command.arg(format!("--stanza={}", config.stanza));
     command.args(args);
-    // pgBackRest needs no database password here (it reaches the server as its OS user): pass on none.
-    for secret in ["GLCTL_DATABASE_URL", "PGPASSWORD", "GLCTL_PG_PASSWORD"] {
-        command.env_remove(secret);
-    }
+    // pgBackRest's own settings (PGBACKREST_CONFIG, a repository's cipher pass…); no database password: it
+    // reaches the server as its OS user.
+    command.pass_prefixed("PGBACKREST_");
     let out = command.output().map_err(|e| format!("{}: cannot run pgbackrest: {e}", shown(config, args)))?;
     if out.status.success() {
         Ok(out.stdout)
@@ -60,12 +52,6 @@ fn run(config: &Pgbackrest, args: &[&str]) -> Result<Vec<u8>, String> {
         let text = String::from_utf8_lossy(if out.stderr.is_empty() { &out.stdout } else { &out.stderr });
         Err(format!("{} exited with {}: {}", shown(config, args), out.status, text.trim()))
     }
-}
-
-fn nix_uid_is_root() -> bool {
-    std::fs::read_to_string("/proc/self/status")
-        .map(|s| s.lines().any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0")))
-        .unwrap_or(false)
 }
 
 /// The newest archived WAL segment and when (Unix seconds), and whether archiving is failing now.

@@ -22,7 +22,7 @@ fn database_url() -> String {
 
 /// The database half of local-native applied (migration 0008's heartbeat) and a backup in repo1 (an
 /// incremental: pgBackRest makes it a full when none exists; seconds either way).
-fn prepared(out: &Path) {
+pub(crate) fn prepared(out: &Path) {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| prepare(out));
 }

@@ -7,6 +7,7 @@ mod backup;
 mod backup_drills;
 mod bench;
 mod bench_timescaledb;
+mod child_environment;
 mod credentials;
 mod database;
 mod drift;

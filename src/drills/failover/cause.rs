@@ -5,11 +5,11 @@
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::config::model::{EngineKind, Environment};
+use crate::process::Program;
 
 /// The failover a drill will cause.
 #[derive(Clone, Debug, PartialEq)]
@@ -106,11 +106,9 @@ pub struct CommandRun {
     pub took: Duration,
 }
 
-/// What the command's environment keeps of glctl's: nothing that could hold a credential.
-const PASSED_ON: &[&str] = &["PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "TZ", "TMPDIR", "GLCTL_STACK_DIR"];
-
-/// Runs `argv` from `cwd` in a process group of its own, with only `PASSED_ON` of the environment; after
-/// `timeout` the whole group is killed. `secrets` are replaced by `***` in the output it returns.
+/// Runs `argv` from `cwd` in a process group of its own, with only `process::BASE` and GLCTL_STACK_DIR of the
+/// environment (nothing that could hold a credential); after `timeout` the whole group is killed. `secrets`
+/// are replaced by `***` in the output it returns.
 pub async fn run_command(argv: &[String], cwd: &Path, timeout: Duration, secrets: &[String]) -> CommandRun {
     let started = Instant::now();
     let program = match argv.first() {
@@ -125,16 +123,10 @@ pub async fn run_command(argv: &[String], cwd: &Path, timeout: Duration, secrets
             }
         }
     };
-    let mut command = Command::new(&program);
-    command.args(&argv[1..]).current_dir(cwd).env_clear().stdin(Stdio::null());
-    command.stdout(Stdio::piped()).stderr(Stdio::piped());
-    for name in PASSED_ON {
-        if let Some(value) = std::env::var_os(name) {
-            command.env(name, value);
-        }
-    }
-    std::os::unix::process::CommandExt::process_group(&mut command, 0);
-    let mut child = match command.spawn() {
+    let mut command = Program::new(&program);
+    // The local stack's scripts/failover finds the stack by GLCTL_STACK_DIR.
+    command.args(&argv[1..]).current_dir(cwd).pass("GLCTL_STACK_DIR");
+    let mut child = match command.spawn_group() {
         Ok(child) => child,
         Err(e) => {
             return CommandRun {
@@ -148,8 +140,8 @@ pub async fn run_command(argv: &[String], cwd: &Path, timeout: Duration, secrets
     // is still there (a grandchild holding a pipe open does not block anything).
     let output = Arc::new(Mutex::new(Vec::new()));
     for pipe in [
-        child.stdout.take().map(|p| Box::new(p) as Box<dyn Read + Send>),
-        child.stderr.take().map(|p| Box::new(p) as Box<dyn Read + Send>),
+        child.child().stdout.take().map(|p| Box::new(p) as Box<dyn Read + Send>),
+        child.child().stderr.take().map(|p| Box::new(p) as Box<dyn Read + Send>),
     ]
     .into_iter()
     .flatten()
@@ -167,13 +159,11 @@ pub async fn run_command(argv: &[String], cwd: &Path, timeout: Duration, secrets
         });
     }
     let end = loop {
-        match child.try_wait() {
+        match child.child().try_wait() {
             Ok(Some(status)) if status.success() => break CommandEnd::Succeeded,
             Ok(Some(status)) => break CommandEnd::Failed(format!("exited with {status}")),
             Ok(None) if started.elapsed() >= timeout => {
-                // The group's id is the child's pid (process_group(0)).
-                let _ = Command::new("kill").args(["-KILL", "--", &format!("-{}", child.id())]).status();
-                let _ = child.wait();
+                child.kill();
                 break CommandEnd::TimedOut;
             }
             Ok(None) => tokio::time::sleep(Duration::from_millis(50)).await,

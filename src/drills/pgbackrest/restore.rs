@@ -104,7 +104,7 @@ pub async fn restore(
     args.extend(["--target-action=promote".into(), "--archive-mode=off".into()]);
     let started = Instant::now();
     journal.note(format!("pgbackrest restore of {what} into {d}"));
-    scratch::run(scratch::command(config, "pgbackrest", &args), "pgbackrest restore", left()).await.map_err(other)?;
+    scratch::run(scratch::pgbackrest(config, &args), "pgbackrest restore", left()).await.map_err(other)?;
     let restore_seconds = started.elapsed().as_secs_f64();
     let bytes = size_of(&scratch.dir);
     journal.note(format!("restored {bytes} bytes in {restore_seconds:.1} s"));
@@ -118,16 +118,19 @@ pub async fn restore(
     scratch.port = Some(port);
     journal.note(format!("starting a scratch server on port {port}"));
     let wait_seconds = left().as_secs().to_string();
-    let start = scratch::command(
+    let mut start = scratch::command(
         config,
         &scratch.pg_ctl,
         &["-D", &d, "-l", &log, "-o", &options, "-w", "-t", &wait_seconds, "start"].map(String::from),
     );
+    // The server's restore_command runs `pgbackrest archive-get`, which needs pgBackRest's settings.
+    start.pass_prefixed("PGBACKREST_");
     let (role, port_text) = (config.restore_role.as_str(), port.to_string());
     let psql = format!("{bin_dir}/psql");
     let query = |sql: &str| {
         let args = ["-X", "-h", &d, "-p", &port_text, "-U", role, "-d", database, "-Atc", sql].map(String::from);
         let mut command = scratch::command(config, &psql, &args);
+        // libpq's connect timeout; no password: the copy's socket lets its role in.
         command.env("PGCONNECT_TIMEOUT", "10");
         scratch::run(command, "psql on the scratch copy", QUERY_LIMIT)
     };

@@ -7,6 +7,8 @@ use std::time::Instant;
 
 use serde_json::Value;
 
+use crate::process::Program;
+
 pub struct Terraform {
     dir: PathBuf,
     plugin_dir: Option<PathBuf>,
@@ -29,21 +31,20 @@ impl TerraformError {
     }
 }
 
-/// Variables database credentials may travel in; terraform needs none of them, so no child gets them.
-/// (Every `GLCTL_*` variable is withheld too.)
-const WITHHELD_FROM_CHILDREN: &[&str] = &["PGPASSWORD", "PGPASSFILE", "PGSERVICEFILE", "DATABASE_URL"];
-
-/// `terraform` with glctl's and PostgreSQL's credentials removed from its environment.
-fn terraform_command() -> Command {
-    let mut command = Command::new("terraform");
-    let glctl_vars = std::env::vars_os().map(|(k, _)| k).filter(|k| k.to_string_lossy().starts_with("GLCTL_"));
-    for var in glctl_vars.collect::<Vec<_>>() {
-        command.env_remove(var);
+/// `terraform` with what it needs of glctl's environment, and no database credential (it needs none):
+/// its own settings (TF_*: TF_CLI_CONFIG_FILE, TF_PLUGIN_CACHE_DIR, TF_LOG…, and CHECKPOINT_DISABLE), the
+/// AWS provider's and the S3 backend's (AWS_*: credentials, profile, region, AWS_ENDPOINT_URL, CA bundle)
+/// and a proxy or CA file on the way to AWS.
+fn terraform_command() -> Program {
+    let mut program = Program::new("terraform");
+    program.pass_prefixed("TF_").pass_prefixed("AWS_");
+    for name in ["TERRAFORM_CONFIG", "CHECKPOINT_DISABLE", "SSL_CERT_FILE", "SSL_CERT_DIR"] {
+        program.pass(name);
     }
-    for var in WITHHELD_FROM_CHILDREN {
-        command.env_remove(var);
+    for name in ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy"] {
+        program.pass(name);
     }
-    command
+    program
 }
 
 /// What `terraform plan -detailed-exitcode` said of the plan it saved.
@@ -94,14 +95,9 @@ impl Terraform {
     }
 
     fn command(&self, args: &[&str]) -> Command {
-        let mut command = terraform_command();
-        command
-            .args(args)
-            .current_dir(&self.dir)
-            .env("TF_IN_AUTOMATION", "1")
-            .env("TF_INPUT", "0")
-            .stdin(Stdio::null());
-        command
+        let mut program = terraform_command();
+        program.args(args).current_dir(&self.dir).env("TF_IN_AUTOMATION", "1").env("TF_INPUT", "0");
+        program.command()
     }
 
     fn run(&self, step: &str, args: &[&str]) -> Result<String, TerraformError> {
@@ -237,6 +233,7 @@ impl Terraform {
         use std::io::Write;
         let mut child = terraform_command()
             .args(["fmt", "-no-color", "-"])
+            .command()
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
