@@ -12,7 +12,6 @@ use crate::bench::server::LoadRequest;
 use crate::bench::{self, BenchReport, Options, Reporter, Scenario, Sink};
 use crate::cli::bench::{BenchArgs, BenchLoad, BenchScenario, BenchSink, BenchTable};
 use crate::cli::ReportFormat;
-use crate::database::target::{self, Source};
 use crate::error::{Error, Exit};
 
 pub fn options(args: &BenchArgs) -> Result<Options, Error> {
@@ -111,7 +110,7 @@ pub fn run(ctx: &Context, args: &BenchArgs) -> Result<Exit, Error> {
         bench::run(&loaded, &placeholder_target(), &options, Arc::new(Bar::default()))?
     } else {
         let session = ctx.session(None, super::Warnings::Undecided)?;
-        let target = resolve_target(ctx, &session)?;
+        let target = session.target()?;
         bench::run(&session.loaded, &target, &options, Arc::new(Bar::default()))?
     };
     match args.output {
@@ -125,15 +124,6 @@ pub fn run(ctx: &Context, args: &BenchArgs) -> Result<Exit, Error> {
     } else {
         Exit::Problems
     })
-}
-
-/// Where bench connects: `--database-url`, or the environment's endpoint and credentials.
-pub fn resolve_target(ctx: &Context, session: &super::Session) -> Result<crate::database::connect::Target, Error> {
-    let source = match ctx.database_url.as_deref() {
-        Some(url) => Source::Url(url),
-        None => Source::Environment { work_dir: session.dir.clone() },
-    };
-    Ok(session.runtime.block_on(target::resolve(&session.loaded, &source, &session.aws))?)
 }
 
 /// `--sink null` connects nowhere.

@@ -5,7 +5,10 @@ use std::path::{Path, PathBuf};
 
 use crate::aws::AwsContext;
 use crate::config::Loaded;
+use crate::database::connect::Target;
 use crate::database::stage::DatabaseStage;
+use crate::database::target::{self, Source};
+use crate::database::DatabaseError;
 use crate::error::Error;
 use crate::project::Project;
 
@@ -26,6 +29,16 @@ impl Session {
         let runtime = crate::runtime::current_thread();
         let aws = runtime.block_on(AwsContext::for_environment(&loaded));
         Session { project: project.clone(), loaded, dir, runtime, aws, database_url }
+    }
+
+    /// Where a direct connection goes (bench, verify's benchmark): `--database-url`, or the environment's
+    /// endpoint and credentials.
+    pub fn target(&self) -> Result<Target, DatabaseError> {
+        let source = match self.database_url.as_deref() {
+            Some(url) => Source::Url(url),
+            None => Source::Environment { work_dir: self.dir.clone() },
+        };
+        self.runtime.block_on(target::resolve(&self.loaded, &source, &self.aws))
     }
 
     /// The database stage of the environment: its migrations read (and checked) before anything connects, and

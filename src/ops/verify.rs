@@ -84,7 +84,7 @@ pub fn run<P: Progress>(session: &Session, opts: &VerifyOptions, progress: &P) -
         session.runtime.block_on(facts::gather(loaded, &stage, &session.aws, dir))
     });
     if opts.bench && CHECKS.iter().any(|c| c.id.starts_with("PB-") && selection.includes(c.id)) {
-        let target = bench_target(session);
+        let target = session.target().map_err(|e| e.to_string());
         let wanted = |id: &str| selection.includes(id);
         facts.bench = Some(crate::bench::for_verify(
             loaded,
@@ -135,16 +135,6 @@ pub fn run<P: Progress>(session: &Session, opts: &VerifyOptions, progress: &P) -
     };
     let saved = save(dir, &run)?;
     Ok(VerifyOutcome { run, saved, warnings })
-}
-
-/// Where the benchmark connects: `--database-url`, or the environment's endpoint and credentials.
-fn bench_target(session: &Session) -> Result<crate::database::connect::Target, String> {
-    use crate::database::target::{self, Source};
-    let source = match session.database_url.as_deref() {
-        Some(url) => Source::Url(url),
-        None => Source::Environment { work_dir: session.dir.clone() },
-    };
-    session.runtime.block_on(target::resolve(&session.loaded, &source, &session.aws)).map_err(|e| e.to_string())
 }
 
 /// Every run is kept for promotion to check later: `.glctl/ENV/verify/<time>.json`, with its checksum.
