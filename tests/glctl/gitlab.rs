@@ -104,6 +104,9 @@ fn the_gitlab_pipeline_runs_end_to_end_with_gitlab_ci_local_up_to_the_promotion_
     std::fs::set_permissions(&variables_file, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
 
     let home = tempfile::tempdir().unwrap();
+    // gitlab-ci-local writes each run's file variables (~90 MB: the glctl binary) under the temporary directory
+    // and leaves them there: give it one that is removed with this test.
+    let tmp = tempfile::tempdir().unwrap();
     let started = Instant::now();
     let mut command = Command::new("timeout");
     command
@@ -115,6 +118,7 @@ fn the_gitlab_pipeline_runs_end_to_end_with_gitlab_ci_local_up_to_the_promotion_
         .arg(home.path())
         .current_dir(dir)
         .env("NO_COLOR", "1")
+        .env("TMPDIR", tmp.path())
         .env("AWS_ACCESS_KEY_ID", s.var("AWS_ACCESS_KEY_ID"))
         .env("AWS_SECRET_ACCESS_KEY", s.var("AWS_SECRET_ACCESS_KEY"))
         .env("AWS_REGION", s.var("AWS_REGION"))
