@@ -155,7 +155,7 @@ pub struct Network {
 pub struct Engine {
     /// `aurora-postgresql`, `rds-postgresql` or `external`.
     pub kind: EngineKind,
-    /// PostgreSQL version, `major.minor` (e.g. `16.6`).
+    /// PostgreSQL version, `major.minor` (e.g. `16.6`); on RDS and Aurora one AWS offers (`src/engine/versions.tsv`).
     pub version: String,
     /// The writer (Aurora) or primary (RDS) instance. Not used for `external`.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -260,7 +260,7 @@ pub const CHECKS: &[Check] = &[
         "GL-06",
         "4.2",
         "Parameter groups are in sync (no reboot pending)",
-        "RDS DescribeDBInstances DBParameterGroups.ParameterApplyStatus",
+        "pg_settings pending_restart; RDS ParameterApplyStatus, DBClusterParameterGroupStatus, PendingModifiedValues",
         gl06
     ),
     check!(
@@ -450,6 +450,7 @@ mod tests {
             database: Ok(DbFacts::default()),
             behaviour: Ok(behaviour_facts()),
             aws: Ok(AwsFacts { account: "123456789012".into(), kms_rotation: Some(true), ..AwsFacts::default() }),
+            pending_restart: Ok(crate::verify::facts::PendingRestart { settings_read: 350, pending: vec![] }),
             bench: None,
             aws_emulator: None,
         }
@@ -526,6 +527,7 @@ mod tests {
             database: Err("cannot connect".into()),
             behaviour: Err("cannot connect".into()),
             aws: Err("no endpoint".into()),
+            pending_restart: Err("cannot connect".into()),
             bench: None,
             aws_emulator: None,
         };
@@ -783,6 +785,7 @@ mod tests {
                 append_only_triggers: vec![],
             }),
             aws: Ok(aws),
+            pending_restart: Ok(crate::verify::facts::PendingRestart::default()),
             bench: None,
             aws_emulator: None,
         }
@@ -862,6 +865,7 @@ mod tests {
                 backup_retention_days: Some(7),
                 multi_az: Some(true),
                 parameter_status: vec!["pg: in-sync".into()],
+                pending_modified: vec![],
                 minutes_since_restorable: Some(3),
                 security_groups: vec!["sg-db".into()],
             };
@@ -884,5 +888,154 @@ mod tests {
                 }
             }
         }
+    }
+
+    fn gl06_env(kind: &str) -> Environment {
+        let yaml = format!(
+            "project: p\ntier: non-production\naws: {{ account_id: '123456789012', region: us-east-1 }}\n\
+             engine: {{ kind: {kind}, version: '16.6' }}\ntimeseries: {{ backend: native }}\n"
+        );
+        serde_yaml_ng::from_str(&yaml).unwrap()
+    }
+
+    fn server(pending: &[(&str, &str)]) -> Result<crate::verify::facts::PendingRestart, String> {
+        Ok(crate::verify::facts::PendingRestart {
+            settings_read: 350,
+            pending: pending.iter().map(|(n, s)| (n.to_string(), s.to_string())).collect(),
+        })
+    }
+
+    fn instance(id: &str, status: &str, pending: &[&str]) -> InstanceFact {
+        InstanceFact {
+            id: id.into(),
+            parameter_status: vec![format!("p-{id}: {status}")],
+            pending_modified: pending.iter().map(|p| p.to_string()).collect(),
+            ..InstanceFact::default()
+        }
+    }
+
+    fn gl06_facts(
+        pending_restart: Result<crate::verify::facts::PendingRestart, String>,
+        aws: Result<AwsFacts, String>,
+        emulated: bool,
+    ) -> Facts {
+        Facts {
+            pending_restart,
+            aws,
+            aws_emulator: emulated.then(|| crate::verify::emulator::Emulator {
+                name: "moto".into(),
+                endpoint: "http://127.0.0.1:5000".into(),
+            }),
+            ..facts()
+        }
+    }
+
+    fn in_sync() -> Result<AwsFacts, String> {
+        Ok(AwsFacts { instances: vec![instance("p-dev", "in-sync", &[])], ..AwsFacts::default() })
+    }
+
+    fn gl06_of(kind: &str, f: &Facts) -> Outcome {
+        (by_id("GL-06").decide)(&gl06_env(kind), f)
+    }
+
+    #[test]
+    fn gl06_a_setting_pending_a_restart_on_the_server_fails_naming_it_on_every_engine_and_against_an_emulator() {
+        for kind in ["external", "rds-postgresql", "aurora-postgresql"] {
+            for emulated in [false, true] {
+                let f = gl06_facts(server(&[("shared_buffers", "16384")]), in_sync(), emulated);
+                match gl06_of(kind, &f) {
+                    Outcome::Fail(why, ev) => {
+                        assert_eq!(why, "needs a restart to take effect: shared_buffers (running with 16384)");
+                        assert!(ev[0].source.contains("pending_restart"), "{ev:?}");
+                    }
+                    other => panic!("{kind} emulated {emulated}: {other:?}"),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn gl06_a_pending_reboot_or_modification_on_aws_fails_naming_the_member() {
+        let reboot = Ok(AwsFacts { instances: vec![instance("p-dev", "pending-reboot", &[])], ..AwsFacts::default() });
+        let Outcome::Fail(why, _) = gl06_of("rds-postgresql", &gl06_facts(server(&[]), reboot, false)) else {
+            panic!("pending-reboot passed")
+        };
+        assert_eq!(why, "a reboot or modification is pending on AWS: p-dev: p-p-dev: pending-reboot");
+        let modified = Ok(AwsFacts {
+            instances: vec![instance("p-dev", "in-sync", &["DBInstanceClass db.r6g.large"])],
+            ..AwsFacts::default()
+        });
+        let Outcome::Fail(why, _) = gl06_of("rds-postgresql", &gl06_facts(server(&[]), modified, false)) else {
+            panic!("PendingModifiedValues passed")
+        };
+        assert!(why.ends_with("p-dev PendingModifiedValues DBInstanceClass db.r6g.large"), "{why}");
+        let cluster = Ok(AwsFacts {
+            instances: vec![instance("p-dev-1", "in-sync", &[])],
+            cluster: Some(ClusterFact {
+                id: "p-dev".into(),
+                parameter_status: vec!["p-dev-1: pending-reboot".into()],
+                ..ClusterFact::default()
+            }),
+            ..AwsFacts::default()
+        });
+        let Outcome::Fail(why, _) = gl06_of("aurora-postgresql", &gl06_facts(server(&[]), cluster, false)) else {
+            panic!("a cluster parameter group pending a reboot passed")
+        };
+        assert!(why.contains("p-dev cluster parameter group on p-dev-1: pending-reboot"), "{why}");
+    }
+
+    #[test]
+    fn gl06_passes_only_with_every_side_read_and_clean() {
+        assert!(
+            matches!(gl06_of("rds-postgresql", &gl06_facts(server(&[]), in_sync(), false)), Outcome::Pass(ev) if ev.len() == 2)
+        );
+        assert!(
+            matches!(gl06_of("external", &gl06_facts(server(&[]), Err("no AWS".into()), false)), Outcome::Pass(ev) if ev.len() == 1)
+        );
+        let no_members = Ok(AwsFacts::default());
+        let no_group = Ok(AwsFacts {
+            instances: vec![InstanceFact { id: "p-dev".into(), ..InstanceFact::default() }],
+            ..AwsFacts::default()
+        });
+        let nothing_read = Ok(crate::verify::facts::PendingRestart::default());
+        for (what, f) in [
+            ("PostgreSQL unread", gl06_facts(Err("refused".into()), in_sync(), false)),
+            ("pg_settings empty", gl06_facts(nothing_read, in_sync(), false)),
+            ("AWS unread", gl06_facts(server(&[]), Err("no credentials".into()), false)),
+            ("no member", gl06_facts(server(&[]), no_members, false)),
+        ] {
+            match gl06_of("rds-postgresql", &f) {
+                Outcome::Error(why) => assert!(why.starts_with("not decided: "), "{what}: {why}"),
+                other => panic!("{what}: {other:?}"),
+            }
+        }
+        assert!(matches!(
+            gl06_of("rds-postgresql", &gl06_facts(server(&[]), no_group, false)),
+            Outcome::Fail(why, _) if why.contains("no parameter group reported")
+        ));
+        assert!(matches!(gl06_of("external", &gl06_facts(Err("refused".into()), in_sync(), false)), Outcome::Error(_)));
+    }
+
+    #[test]
+    fn gl06_against_an_emulator_the_aws_side_is_never_a_pass_and_says_why() {
+        for kind in ["rds-postgresql", "aurora-postgresql"] {
+            match gl06_of(kind, &gl06_facts(server(&[]), in_sync(), true)) {
+                Outcome::Skip(Skip::Emulated, why) => {
+                    assert!(why.starts_with("PostgreSQL reports no setting pending a restart, but the AWS side is not decided: decided by an emulator (moto at http://127.0.0.1:5000): moto reports every parameter group `in-sync` forever and never fills PendingModifiedValues"), "{why}");
+                    assert!(why.ends_with("it reported p-dev: p-p-dev: in-sync"), "{why}");
+                }
+                other => panic!("{kind}: {other:?}"),
+            }
+        }
+        // What the emulator says never fails it either; the server's unread side leaves it not decided.
+        let reboot = Ok(AwsFacts { instances: vec![instance("p-dev", "pending-reboot", &[])], ..AwsFacts::default() });
+        assert!(matches!(
+            gl06_of("rds-postgresql", &gl06_facts(server(&[]), reboot, true)),
+            Outcome::Skip(Skip::Emulated, _)
+        ));
+        assert!(matches!(
+            gl06_of("rds-postgresql", &gl06_facts(Err("refused".into()), in_sync(), true)),
+            Outcome::Error(_)
+        ));
     }
 }

@@ -13,6 +13,9 @@
 //! - `Invented`: a PASS or FAIL rests on a value the emulator makes up (a status, a time, an account, a
 //!   restore with no data). It becomes SKIP (`emulated`) with the reason "decided by an emulator (moto at
 //!   …): why; it reported …": neither a PASS nor a FAIL, and the evidence is kept.
+//! - `Weighed`: the check weighs the emulator itself against evidence from the real PostgreSQL (GL-06: a
+//!   pending restart in `pg_settings` is real either way). Its FAIL, ERROR or SKIP stands, labelled; a PASS
+//!   (which the check never gives against an emulator) would become SKIP (`emulated`) as an invented one.
 //! - `ReadBack`: the check reads back configuration Terraform sent. Its status stays, labelled: it proves
 //!   what Terraform sent, not what AWS holds.
 //! - Every other result of a check that reads AWS (an ERROR, say) is labelled too. Skips decided from the
@@ -79,6 +82,9 @@ pub fn overridden_endpoint(
 pub enum Emulated {
     /// The verdict rests on something the emulator makes up; why.
     Invented(&'static str),
+    /// The check decides with the emulator in view, from evidence of the real PostgreSQL too; why the
+    /// emulator's side is never a PASS.
+    Weighed(&'static str),
     /// The check reads back configuration Terraform sent.
     ReadBack,
 }
@@ -87,7 +93,6 @@ pub enum Emulated {
 /// source and seen on the local stack).
 pub const INVENTED: &[(&str, &str)] = &[
     ("GL-01", "the emulator answers STS GetCallerIdentity with its own account for any credentials"),
-    ("GL-06", "moto reports every parameter group `in-sync`; a pending reboot never shows"),
     ("ST-06", "moto sets LastRotatedDate on RotateSecret although no rotation Lambda ever runs"),
     (
         "BR-01",
@@ -115,6 +120,18 @@ pub const INVENTED: &[(&str, &str)] = &[
     ("HA-04", "moto's failover flips the writer flag instantly with no event, and a reboot ignores ForceFailover"),
 ];
 
+/// Checks that weigh the emulator themselves (`Emulated::Weighed`), with why its side is never a PASS.
+pub const WEIGHED: &[(&str, &str)] = &[(
+    "GL-06",
+    "moto reports every parameter group `in-sync` forever and never fills PendingModifiedValues; a pending reboot \
+     never shows",
+)];
+
+/// Why an emulator's side of check `id` is never a PASS, for a check that weighs it itself.
+pub fn weighed_why(id: &str) -> Option<&'static str> {
+    WEIGHED.iter().find(|(i, _)| *i == id).map(|(_, why)| *why)
+}
+
 /// Checks that read back what Terraform sent: true of the emulator's state, not proof that AWS holds it.
 pub const READ_BACK: &[&str] =
     &["FA-02", "FA-10", "GL-02", "GL-03", "GL-04", "GL-05", "GL-09", "GL-10", "ST-03", "ST-04", "ST-05"];
@@ -137,6 +154,9 @@ pub fn classify(env: &Environment, id: &str) -> Option<Emulated> {
     if let Some((_, why)) = INVENTED.iter().find(|(i, _)| *i == id) {
         return Some(Emulated::Invented(why));
     }
+    if let Some(why) = weighed_why(id) {
+        return Some(Emulated::Weighed(why));
+    }
     READ_BACK.contains(&id).then_some(Emulated::ReadBack)
 }
 
@@ -144,13 +164,17 @@ pub fn classify(env: &Environment, id: &str) -> Option<Emulated> {
 pub fn apply(results: &mut [CheckResult], env: &Environment, emulator: Option<&Emulator>) {
     let Some(emulator) = emulator else { return };
     for result in results.iter_mut() {
-        // Decided from the environment file alone: nothing was read from the emulator.
-        if result.status == Status::Skip {
+        // Decided from the environment file alone: nothing was read from the emulator. (A check that weighs
+        // the emulator itself may have skipped for it: that one is labelled.)
+        if result.status == Status::Skip && result.skip != Some(Skip::Emulated) {
             continue;
         }
         let Some(kind) = classify(env, result.id) else { continue };
         match kind {
-            Emulated::Invented(why) if matches!(result.status, Status::Pass | Status::Fail) => {
+            Emulated::Invented(why) | Emulated::Weighed(why)
+                if result.status == Status::Pass
+                    || (result.status == Status::Fail && matches!(kind, Emulated::Invented(_))) =>
+            {
                 let status = result.status.label();
                 let said = match (&result.reason, result.evidence.first()) {
                     (Some(reason), _) => format!("{status}: {reason}"),
@@ -164,6 +188,13 @@ pub fn apply(results: &mut [CheckResult], env: &Environment, emulator: Option<&E
             }
             Emulated::Invented(_) => {
                 result.emulated = Some(format!("AWS emulated by {emulator}"));
+            }
+            Emulated::Weighed(_) if result.status == Status::Skip => {
+                result.emulated = Some(format!("AWS emulated by {emulator}: not decided"));
+            }
+            Emulated::Weighed(_) => {
+                result.emulated =
+                    Some(format!("AWS emulated by {emulator}: its side is not evidence; PostgreSQL's is"));
             }
             Emulated::ReadBack => {
                 result.emulated = Some(format!(
@@ -261,10 +292,11 @@ mod tests {
     #[test]
     fn the_tables_name_only_checks_that_exist_and_none_twice() {
         let ids: Vec<&str> = CHECKS.iter().map(|c| c.id).collect();
-        for id in INVENTED.iter().map(|(id, _)| *id).chain(READ_BACK.iter().copied()) {
+        for id in INVENTED.iter().chain(WEIGHED).map(|(id, _)| *id).chain(READ_BACK.iter().copied()) {
             assert!(ids.contains(&id), "{id} is no check");
         }
-        assert!(READ_BACK.iter().all(|id| !INVENTED.iter().any(|(i, _)| i == id)));
+        assert!(READ_BACK.iter().all(|id| !INVENTED.iter().chain(WEIGHED).any(|(i, _)| i == id)));
+        assert!(WEIGHED.iter().all(|(id, _)| !INVENTED.iter().any(|(i, _)| i == id)));
     }
 
     #[test]
@@ -283,8 +315,8 @@ mod tests {
         assert_eq!((gl06.status, gl06.skip), (Status::Skip, Some(Skip::Emulated)));
         assert_eq!(
             gl06.reason.as_deref().unwrap(),
-            "decided by an emulator (moto at http://127.0.0.1:5000): moto reports every parameter group `in-sync`; \
-             a pending reboot never shows; it reported PASS: observed"
+            "decided by an emulator (moto at http://127.0.0.1:5000): moto reports every parameter group `in-sync` \
+             forever and never fills PendingModifiedValues; a pending reboot never shows; it reported PASS: observed"
         );
         assert_eq!(gl06.evidence.len(), 1, "the evidence is kept");
         let br05 = &results[1];
@@ -307,6 +339,24 @@ mod tests {
         );
         assert_eq!((results[4].status, &results[4].emulated), (Status::Pass, &None), "PostgreSQL is not emulated");
         assert_eq!(results[5].status, Status::Skip, "a Multi-AZ primary's AZ is moto's pick");
+    }
+
+    #[test]
+    fn gl06_s_fail_from_postgresql_stands_against_an_emulator_and_its_own_skip_is_labelled() {
+        let aurora = env("{ kind: aurora-postgresql, version: '16.6' }");
+        let mut results = vec![
+            result("GL-06", Status::Fail, Some("needs a restart to take effect: shared_buffers (running with 16384)")),
+            result("GL-06", Status::Skip, Some("PostgreSQL reports …, but the AWS side is not decided")),
+        ];
+        results[1].skip = Some(Skip::Emulated);
+        apply(&mut results, &aurora, Some(&moto()));
+        assert_eq!(results[0].status, Status::Fail, "a pending restart read from PostgreSQL is evidence");
+        assert_eq!(
+            results[0].emulated.as_deref(),
+            Some("AWS emulated by moto at http://127.0.0.1:5000: its side is not evidence; PostgreSQL's is")
+        );
+        assert_eq!((results[1].status, results[1].skip), (Status::Skip, Some(Skip::Emulated)));
+        assert_eq!(results[1].emulated.as_deref(), Some("AWS emulated by moto at http://127.0.0.1:5000: not decided"));
     }
 
     #[test]

@@ -24,6 +24,9 @@ pub struct Facts {
     pub database: Gathered<DbFacts>,
     pub behaviour: Gathered<BehaviourFacts>,
     pub aws: Gathered<AwsFacts>,
+    /// `pg_settings.pending_restart`: read on its own, so a server glctl's migrations never touched still
+    /// answers it.
+    pub pending_restart: Gathered<PendingRestart>,
     /// The `glctl bench` run of `verify --bench`; `None` without it.
     pub bench: Option<super::bench_checks::BenchFacts>,
     /// The AWS emulator glctl talks to instead of AWS (`emulator`): decided once, here.
@@ -39,6 +42,7 @@ impl Facts {
             database: Err(why.into()),
             behaviour: Err(why.into()),
             aws: Err(why.into()),
+            pending_restart: Err(why.into()),
             bench: None,
             aws_emulator: None,
         }
@@ -63,6 +67,16 @@ pub struct DbFacts {
     pub pgaudit_log: Option<String>,
     /// The declared standbys of an external server, from the writer's side and their own (FA-02, FA-03).
     pub replication: Option<super::replication::ReplicationFacts>,
+}
+
+/// What `pg_settings` says of settings changed in the configuration (and reloaded) that take effect only
+/// after a restart.
+#[derive(Clone, Debug, Default)]
+pub struct PendingRestart {
+    /// How many rows of `pg_settings` were read: none means nothing was seen, not that nothing is pending.
+    pub settings_read: usize,
+    /// (name, setting as the server runs it) of each row with `pending_restart`.
+    pub pending: Vec<(String, String)>,
 }
 
 #[derive(Clone, Debug)]
@@ -178,7 +192,10 @@ pub struct InstanceFact {
     pub deletion_protection: Option<bool>,
     pub backup_retention_days: Option<i32>,
     pub multi_az: Option<bool>,
+    /// `DBParameterGroups`: "group: ParameterApplyStatus" each.
     pub parameter_status: Vec<String>,
+    /// The fields of `PendingModifiedValues` that are set, as "Field value" (empty: nothing pending).
+    pub pending_modified: Vec<String>,
     pub minutes_since_restorable: Option<i64>,
     pub security_groups: Vec<String>,
 }
@@ -193,26 +210,102 @@ pub struct ClusterFact {
     pub backup_retention_days: Option<i32>,
     pub minutes_since_restorable: Option<i64>,
     pub security_groups: Vec<String>,
+    /// `DBClusterMembers`: "instance: DBClusterParameterGroupStatus" each.
+    pub parameter_status: Vec<String>,
+    /// The fields of the cluster's `PendingModifiedValues` that are set, as "Field value".
+    pub pending_modified: Vec<String>,
 }
 
 /// Gathers everything `verify` decides on. Never fails: a source that cannot be read is kept as its reason.
 pub async fn gather(loaded: &Loaded, stage: &DatabaseStage<'_>, aws: &AwsContext, work_dir: &std::path::Path) -> Facts {
     let (at, now_secs) = crate::clock::now();
     let connected = stage.connect_with_target().await;
-    let (database, behaviour) = match connected {
-        Err(e) => (Err(e.to_string()), Err(e.to_string())),
+    let (pending_restart, database, behaviour) = match connected {
+        Err(e) => (Err(e.to_string()), Err(e.to_string()), Err(e.to_string())),
         Ok((client, target)) => {
+            let pending_restart = pending_restart(&client).await;
             let database = database_facts(loaded, stage, &client, &target, now_secs).await;
             let session = session_facts(loaded, &client).await;
             // Connection attempts come after this session ends: a single-client server (PGlite) would
             // refuse them for being busy, which proves nothing.
             drop(client);
-            (database, Ok(behaviour_facts(&target, session).await))
+            (pending_restart, database, Ok(behaviour_facts(&target, session).await))
         }
     };
     let aws_emulator = aws_emulator(aws).await;
     let aws = aws_facts(loaded, aws, work_dir, now_secs).await;
-    Facts { at, database, behaviour, aws, bench: None, aws_emulator }
+    Facts { at, database, behaviour, aws, pending_restart, bench: None, aws_emulator }
+}
+
+/// The settings changed in the configuration files (and reloaded) that take effect only after a restart.
+async fn pending_restart(client: &Client) -> Gathered<PendingRestart> {
+    let rows = client
+        .query("SELECT name::text, coalesce(setting, '')::text, pending_restart FROM pg_settings ORDER BY name", &[])
+        .await
+        .map_err(|e| format!("reading pg_settings.pending_restart: {}", connect::reason(&e)))?;
+    Ok(PendingRestart {
+        settings_read: rows.len(),
+        pending: rows.iter().filter(|r| r.get::<_, bool>(2)).map(|r| (r.get(0), r.get(1))).collect(),
+    })
+}
+
+/// The fields of an instance's `PendingModifiedValues` that are set, as "Field value".
+fn instance_pending(p: Option<&aws_sdk_rds::types::PendingModifiedValues>) -> Vec<String> {
+    let Some(p) = p else { return Vec::new() };
+    let mut set: Vec<String> = [
+        ("DBInstanceClass", p.db_instance_class().map(str::to_string)),
+        ("AllocatedStorage", p.allocated_storage().map(|v| v.to_string())),
+        ("MasterUserPassword", p.master_user_password().map(|_| "(changed)".to_string())),
+        ("Port", p.port().map(|v| v.to_string())),
+        ("BackupRetentionPeriod", p.backup_retention_period().map(|v| v.to_string())),
+        ("MultiAZ", p.multi_az().map(|v| v.to_string())),
+        ("EngineVersion", p.engine_version().map(str::to_string)),
+        ("Engine", p.engine().map(str::to_string)),
+        ("LicenseModel", p.license_model().map(str::to_string)),
+        ("Iops", p.iops().map(|v| v.to_string())),
+        ("StorageThroughput", p.storage_throughput().map(|v| v.to_string())),
+        ("DBInstanceIdentifier", p.db_instance_identifier().map(str::to_string)),
+        ("StorageType", p.storage_type().map(str::to_string)),
+        ("CACertificateIdentifier", p.ca_certificate_identifier().map(str::to_string)),
+        ("DBSubnetGroupName", p.db_subnet_group_name().map(str::to_string)),
+        ("IAMDatabaseAuthenticationEnabled", p.iam_database_authentication_enabled().map(|v| v.to_string())),
+        ("DedicatedLogVolume", p.dedicated_log_volume().map(|v| v.to_string())),
+        ("MultiTenant", p.multi_tenant().map(|v| v.to_string())),
+    ]
+    .into_iter()
+    .filter_map(|(field, value)| value.map(|v| format!("{field} {v}")))
+    .collect();
+    if let Some(logs) = p.pending_cloudwatch_logs_exports() {
+        if !logs.log_types_to_enable().is_empty() || !logs.log_types_to_disable().is_empty() {
+            set.push(format!(
+                "PendingCloudwatchLogsExports +[{}] -[{}]",
+                logs.log_types_to_enable().join(","),
+                logs.log_types_to_disable().join(",")
+            ));
+        }
+    }
+    if !p.processor_features().is_empty() {
+        set.push("ProcessorFeatures (changed)".into());
+    }
+    set
+}
+
+/// The fields of a cluster's `PendingModifiedValues` that are set, as "Field value".
+fn cluster_pending(p: Option<&aws_sdk_rds::types::ClusterPendingModifiedValues>) -> Vec<String> {
+    let Some(p) = p else { return Vec::new() };
+    [
+        ("DBClusterIdentifier", p.db_cluster_identifier().map(str::to_string)),
+        ("MasterUserPassword", p.master_user_password().map(|_| "(changed)".to_string())),
+        ("IAMDatabaseAuthenticationEnabled", p.iam_database_authentication_enabled().map(|v| v.to_string())),
+        ("EngineVersion", p.engine_version().map(str::to_string)),
+        ("BackupRetentionPeriod", p.backup_retention_period().map(|v| v.to_string())),
+        ("StorageType", p.storage_type().map(str::to_string)),
+        ("AllocatedStorage", p.allocated_storage().map(|v| v.to_string())),
+        ("Iops", p.iops().map(|v| v.to_string())),
+    ]
+    .into_iter()
+    .filter_map(|(field, value)| value.map(|v| format!("{field} {v}")))
+    .collect()
 }
 
 /// Whether AWS calls go to an emulator (`emulator::overridden_endpoint`), and which: moto says so in the
@@ -542,6 +635,7 @@ async fn aws_facts(loaded: &Loaded, aws: &AwsContext, work_dir: &std::path::Path
                     )
                 })
                 .collect(),
+            pending_modified: instance_pending(i.pending_modified_values()),
             minutes_since_restorable: minutes(i.latest_restorable_time()),
             security_groups: group_ids(i.vpc_security_groups()),
         });
@@ -564,6 +658,18 @@ async fn aws_facts(loaded: &Loaded, aws: &AwsContext, work_dir: &std::path::Path
                 backup_retention_days: c.backup_retention_period(),
                 minutes_since_restorable: minutes(c.latest_restorable_time()),
                 security_groups: group_ids(c.vpc_security_groups()),
+                parameter_status: c
+                    .db_cluster_members()
+                    .iter()
+                    .map(|m| {
+                        format!(
+                            "{}: {}",
+                            m.db_instance_identifier().unwrap_or("?"),
+                            m.db_cluster_parameter_group_status().unwrap_or("?")
+                        )
+                    })
+                    .collect(),
+                pending_modified: cluster_pending(c.pending_modified_values()),
             });
         }
     }

@@ -19,6 +19,7 @@ mod migrate;
 mod monitoring;
 mod monitoring_live;
 mod native;
+mod pending_restart;
 mod pooling;
 mod promote;
 mod rds_proxy;

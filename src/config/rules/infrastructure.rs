@@ -7,6 +7,7 @@ use super::{is_region, p};
 use crate::config::diagnostics::{did_you_mean, FieldPath};
 use crate::config::model::{EngineKind, LoginAuth, Risk, StorageType, TlsMode};
 use crate::engine::capabilities::{self, managed_parameter, PRELOADABLE_ON_RDS};
+use crate::engine::versions;
 
 impl super::Rules<'_> {
     pub(super) fn engine(&mut self) {
@@ -16,7 +17,20 @@ impl super::Rules<'_> {
         let parsed: Option<(u32, u32)> =
             version.split_once('.').and_then(|(major, minor)| Some((major.parse().ok()?, minor.parse().ok()?)));
         match parsed {
-            Some((major, _)) if (13..=17).contains(&major) => {}
+            Some((major, _)) if (13..=17).contains(&major) => {
+                // RDS and Aurora create only the versions AWS offers; an external server runs what it runs.
+                if caps.provisioned && versions::find(engine.kind, version).is_none() {
+                    self.error(
+                        p("engine.version"),
+                        format!(
+                            "{} does not offer PostgreSQL {version} (glctl's version table, src/engine/versions.tsv); \
+                             expected a version it offers, nearest: {}",
+                            capabilities::engine_label(engine.kind),
+                            versions::nearest(engine.kind, version, 3).join(", ")
+                        ),
+                    );
+                }
+            }
             Some((major, _)) => self.error(
                 p("engine.version"),
                 format!("PostgreSQL {major} is not offered; expected major version 13 to 17"),

@@ -2,9 +2,9 @@
 //! groups, the audit log's append-only rule, the TLS minimum and the AZ spread.
 
 use super::{all_members, aws, aws_any, each_member, evidence, fail, na, or_not_reported, pass, provisioned, yes_no};
-use crate::config::model::{Environment, Risk, TlsMode};
+use crate::config::model::{EngineKind, Environment, Risk, TlsMode};
 use crate::verify::facts::{Attempt, BehaviourFacts, Facts};
-use crate::verify::{Outcome, Skip};
+use crate::verify::{Evidence, Outcome, Skip};
 
 pub(super) fn gl01(e: &Environment, f: &Facts) -> Outcome {
     aws_any(f, |a| {
@@ -83,13 +83,139 @@ pub(super) fn gl05(e: &Environment, f: &Facts) -> Outcome {
     })
 }
 
+/// GL-06: no parameter change waits for a restart. Two sides, each decided from what it reports:
+/// - the server (any engine glctl connects to): `pg_settings` rows with `pending_restart`;
+/// - AWS (RDS and Aurora): each instance's `DBParameterGroups[].ParameterApplyStatus`, each Aurora member's
+///   `DBClusterParameterGroupStatus`, and the instances' and cluster's `PendingModifiedValues`.
+///
+/// Something pending on a side that was read is a FAIL naming it (a pending restart read from the real
+/// PostgreSQL is evidence even against an emulator). Otherwise a side that could not be read leaves it
+/// not decided (ERROR); an emulated AWS side is never clean (SKIP `emulated`: it cannot report a pending
+/// reboot); a PASS needs every side read and clean.
 pub(super) fn gl06(e: &Environment, f: &Facts) -> Outcome {
-    aws(e, f, |a| {
-        let values = a.instances.iter().map(|i| (i.id.clone(), i.parameter_status.join(", "))).collect();
-        all_members("RDS DBParameterGroups.ParameterApplyStatus", "in-sync", values, |v| {
-            !v.is_empty() && v.split(", ").all(|s| s.ends_with(": in-sync"))
-        })
-    })
+    let mut sides = vec![server_side(f)];
+    if e.engine.kind != EngineKind::External {
+        sides.push(aws_side(f));
+    }
+    let mut evidence_all = Vec::new();
+    let mut pending = Vec::new();
+    let mut unread = Vec::new();
+    let mut emulated = Vec::new();
+    for side in sides {
+        match side {
+            Side::Clean(ev) => evidence_all.push(ev),
+            Side::Pending(why, ev) => {
+                pending.push(why);
+                evidence_all.push(ev);
+            }
+            Side::Unread(why) => unread.push(why),
+            Side::Emulated(why, ev) => {
+                emulated.push(why);
+                evidence_all.push(ev);
+            }
+        }
+    }
+    if !pending.is_empty() {
+        let mut why = pending.join("; ");
+        if !unread.is_empty() {
+            why.push_str(&format!(" (not read: {})", unread.join("; ")));
+        }
+        return Outcome::Fail(why, evidence_all);
+    }
+    if !unread.is_empty() {
+        return Outcome::Error(format!("not decided: {}", unread.join("; ")));
+    }
+    if !emulated.is_empty() {
+        let server = evidence_all.first().map(|ev| ev.observed.clone()).unwrap_or_default();
+        return Outcome::Skip(
+            Skip::Emulated,
+            format!("PostgreSQL reports {server}, but the AWS side is not decided: {}", emulated.join("; ")),
+        );
+    }
+    Outcome::Pass(evidence_all)
+}
+
+/// One side of GL-06.
+enum Side {
+    Clean(Evidence),
+    /// Why (naming what is pending) and the evidence.
+    Pending(String, Evidence),
+    Unread(String),
+    /// Read from an AWS emulator, which cannot report a pending reboot: why, and what it reported.
+    Emulated(String, Evidence),
+}
+
+fn server_side(f: &Facts) -> Side {
+    let source = "SELECT name, setting FROM pg_settings WHERE pending_restart";
+    match &f.pending_restart {
+        Err(why) => Side::Unread(format!("PostgreSQL could not be read: {why}")),
+        Ok(p) if p.settings_read == 0 => Side::Unread("pg_settings returned no rows".into()),
+        Ok(p) if p.pending.is_empty() => {
+            Side::Clean(evidence("no setting pending a restart", "no setting pending a restart", source))
+        }
+        Ok(p) => {
+            let named: Vec<String> =
+                p.pending.iter().map(|(name, setting)| format!("{name} (running with {setting})")).collect();
+            Side::Pending(
+                format!("needs a restart to take effect: {}", named.join(", ")),
+                evidence(format!("pending_restart: {}", named.join(", ")), "no setting pending a restart", source),
+            )
+        }
+    }
+}
+
+fn aws_side(f: &Facts) -> Side {
+    let a = match &f.aws {
+        Ok(a) => a,
+        Err(why) => return Side::Unread(format!("AWS could not be read: {why}")),
+    };
+    let source = "RDS DescribeDBInstances DBParameterGroups.ParameterApplyStatus, PendingModifiedValues; \
+                  DescribeDBClusters DBClusterMembers.DBClusterParameterGroupStatus, PendingModifiedValues";
+    let mut observed = Vec::new();
+    let mut wrong = Vec::new();
+    for i in &a.instances {
+        let groups = if i.parameter_status.is_empty() {
+            "no parameter group reported".into()
+        } else {
+            i.parameter_status.join(", ")
+        };
+        observed.push(format!("{}: {groups}", i.id));
+        if i.parameter_status.is_empty() || !i.parameter_status.iter().all(|s| s.ends_with(": in-sync")) {
+            wrong.push(format!("{}: {groups}", i.id));
+        }
+        if !i.pending_modified.is_empty() {
+            let p = format!("{} PendingModifiedValues {}", i.id, i.pending_modified.join(", "));
+            observed.push(p.clone());
+            wrong.push(p);
+        }
+    }
+    if let Some(c) = &a.cluster {
+        for member in &c.parameter_status {
+            observed.push(format!("{} cluster parameter group on {member}", c.id));
+            if !member.ends_with(": in-sync") {
+                wrong.push(format!("{} cluster parameter group on {member}", c.id));
+            }
+        }
+        if !c.pending_modified.is_empty() {
+            let p = format!("{} PendingModifiedValues {}", c.id, c.pending_modified.join(", "));
+            observed.push(p.clone());
+            wrong.push(p);
+        }
+    }
+    let ev = evidence(observed.join("; "), "in-sync on every member; no PendingModifiedValues", source);
+    if let Some(emulator) = &f.aws_emulator {
+        let why = crate::verify::emulator::weighed_why("GL-06").unwrap_or_default();
+        let reported = if observed.is_empty() { "nothing".to_string() } else { observed.join("; ") };
+        return Side::Emulated(format!("decided by an emulator ({emulator}): {why}; it reported {reported}"), ev);
+    }
+    if a.instances.is_empty() {
+        return Side::Unread("no cluster or instance was found for the environment".into());
+    }
+    if wrong.is_empty() {
+        Side::Clean(ev)
+    } else {
+        Side::Pending(format!("a reboot or modification is pending on AWS: {}", wrong.join("; ")), ev)
+    }
 }
 
 pub(super) fn gl07(b: &BehaviourFacts) -> Outcome {
