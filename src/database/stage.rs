@@ -10,6 +10,7 @@ use serde::Serialize;
 use tokio_postgres::Client;
 
 use super::connect::Target;
+use super::lint::{self, Finding, Knowledge, LintReport};
 use super::migrate::{self, Migration, Status};
 use super::native;
 use super::policies::{self, Change, PolicyPlan};
@@ -167,7 +168,15 @@ impl<'a> DatabaseStage<'a> {
             pending_migrations: status.pending.iter().map(Migration::file_name).collect(),
             blockers: status.blockers(false),
             policies,
+            lint: self.lint_pending(&status).findings,
         })
+    }
+
+    /// `migrate lint` over every migration (the earlier ones teach it which tables exist), reporting only
+    /// the findings in `status`'s pending ones.
+    pub fn lint_pending(&self, status: &Status) -> LintReport {
+        let pending = status.pending.iter().map(|m| m.path.display().to_string()).collect();
+        lint::lint(&self.migrations, &Knowledge::of(&self.loaded.environment)).only(&pending)
     }
 
     /// What `migrate apply --dry-run` would run; refuses like `apply` when something blocks.
@@ -188,6 +197,10 @@ impl<'a> DatabaseStage<'a> {
         let (mut client, target) = self.connect_with_target().await?;
         let status = self.status(&client).await?;
         refuse_blocked(&status, options.allow_out_of_order)?;
+        let lint_errors = lint::located(self.lint_pending(&status).findings.iter());
+        if !lint_errors.is_empty() {
+            return Err(DatabaseError::Lint(lint_errors));
+        }
         let pending: Vec<&Migration> = status.pending.iter().collect();
         preflight::check_extensions(&client, &pending, &self.loaded.environment).await?;
         migrate::lock(&client, options.lock_timeout, || progress.waiting_for_lock())
@@ -304,6 +317,9 @@ pub struct DatabasePlan {
     /// The time-series policies (TimescaleDB or native), when the database was read.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub policies: Option<PolicyPlan>,
+    /// `migrate lint`'s findings in the pending migrations: errors make `apply` and `promote` refuse.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub lint: Vec<Finding>,
 }
 
 impl DatabasePlan {
