@@ -172,11 +172,15 @@ impl<'a> DatabaseStage<'a> {
         })
     }
 
-    /// `migrate lint` over every migration (the earlier ones teach it which tables exist), reporting only
-    /// the findings in `status`'s pending ones.
+    /// `migrate lint` over the pending migrations as the run that applies them together (the earlier ones
+    /// teach it which tables exist).
     pub fn lint_pending(&self, status: &Status) -> LintReport {
-        let pending = status.pending.iter().map(|m| m.path.display().to_string()).collect();
-        lint::lint(&self.migrations, &Knowledge::of(&self.loaded.environment)).only(&pending)
+        let pending: std::collections::BTreeSet<String> =
+            status.pending.iter().map(|m| m.path.display().to_string()).collect();
+        if pending.is_empty() {
+            return LintReport::default();
+        }
+        lint::lint_run(&self.migrations, &Knowledge::of(&self.loaded.environment), &pending)
     }
 
     /// What `migrate apply --dry-run` would run; refuses like `apply` when something blocks.

@@ -238,13 +238,6 @@ impl LintReport {
     pub fn has_errors(&self) -> bool {
         self.errors().next().is_some()
     }
-
-    /// Only the findings in `files` (the pending migrations); the earlier files still taught the rules
-    /// which tables exist.
-    pub fn only(mut self, files: &BTreeSet<String>) -> LintReport {
-        self.findings.retain(|f| files.contains(&f.file));
-        self
-    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -270,16 +263,31 @@ struct Schema {
     relations: BTreeMap<String, Relation>,
 }
 
-/// Lints `migrations` (one backend's, in version order).
+/// Lints `migrations` (one backend's, in version order), each as if it ran on its own against a database in
+/// use: a table an earlier migration made holds rows.
 pub fn lint(migrations: &[Migration], knowledge: &Knowledge) -> LintReport {
+    lint_run(migrations, knowledge, &BTreeSet::new())
+}
+
+/// Lints `migrations` for one run of `apply` that applies the files in `pending` together, in order: a table
+/// made by one of them is still empty (nobody had a release to write to it) when a later one of the same run
+/// indexes or alters it. Findings are reported for `pending` only (or for every file when it is empty); the
+/// files before them still teach the rules which tables exist.
+pub fn lint_run(migrations: &[Migration], knowledge: &Knowledge, pending: &BTreeSet<String>) -> LintReport {
     let mut schema = Schema::default();
     let mut report = LintReport::default();
+    let mut made_in_this_run = BTreeSet::new();
     for m in migrations {
-        report.files += 1;
         let file = m.path.display().to_string();
-        let (statements, findings) = rules::lint_file(&file, &m.sql, m.no_transaction, knowledge, &mut schema);
-        report.statements += statements;
-        report.findings.extend(findings);
+        let in_run = pending.contains(&file);
+        let mut made_here = BTreeSet::new();
+        let created = if in_run { &mut made_in_this_run } else { &mut made_here };
+        let (statements, findings) = rules::lint_file(&file, &m.sql, m.no_transaction, knowledge, &mut schema, created);
+        if pending.is_empty() || in_run {
+            report.files += 1;
+            report.statements += statements;
+            report.findings.extend(findings);
+        }
     }
     report
 }
@@ -295,9 +303,9 @@ pub fn lint_environment(dir: &Path, env: &Environment) -> Result<LintReport, Dat
 fn lint_sql(sql: &str, no_transaction: bool, knowledge: &Knowledge, earlier: &str) -> Vec<Finding> {
     let mut schema = Schema::default();
     if !earlier.is_empty() {
-        let _ = rules::lint_file("earlier.sql", earlier, false, knowledge, &mut schema);
+        let _ = rules::lint_file("earlier.sql", earlier, false, knowledge, &mut schema, &mut BTreeSet::new());
     }
-    rules::lint_file("m.sql", sql, no_transaction, knowledge, &mut schema).1
+    rules::lint_file("m.sql", sql, no_transaction, knowledge, &mut schema, &mut BTreeSet::new()).1
 }
 
 #[cfg(test)]

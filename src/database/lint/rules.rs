@@ -144,7 +144,7 @@ fn collect_funcnames(value: &serde_json::Value, out: &mut Vec<String>) {
 }
 
 /// What a file's statements run in, followed statement by statement.
-struct FileState {
+struct FileState<'c> {
     /// The runner wraps the whole file in one transaction (no `-- glctl:no-transaction`).
     wrapped: bool,
     /// An explicit `BEGIN` is open.
@@ -153,11 +153,11 @@ struct FileState {
     lock_timeout: bool,
     /// It was set with `SET LOCAL` inside an explicit transaction (ends with it).
     lock_timeout_local: bool,
-    /// Relations this file created: empty and invisible to others until it commits.
-    created: BTreeSet<String>,
+    /// Relations this file (or an earlier one of the same run) created: empty, and nobody else's yet.
+    created: &'c mut BTreeSet<String>,
 }
 
-impl FileState {
+impl FileState<'_> {
     fn in_transaction(&self) -> bool {
         self.wrapped || self.explicit
     }
@@ -178,6 +178,7 @@ pub(super) fn lint_file(
     no_transaction: bool,
     knowledge: &Knowledge,
     schema: &mut Schema,
+    created: &mut BTreeSet<String>,
 ) -> (usize, Vec<Finding>) {
     let finding = |rule: Rule, offset: usize, message: String, recipe: String| {
         let (line, column) = source::line_col(sql, offset);
@@ -196,7 +197,7 @@ pub(super) fn lint_file(
         explicit: false,
         lock_timeout: false,
         lock_timeout_local: false,
-        created: BTreeSet::new(),
+        created,
     };
     let mut findings = Vec::new();
     let stmts = &parsed.protobuf.stmts;
