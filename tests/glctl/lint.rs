@@ -1,0 +1,123 @@
+//! `glctl migrate lint`: the shipped migrations lint clean for every shipped environment; a plain index on a
+//! partitioned table is flagged, located, with the partitioned recipe; SQL that does not parse is located;
+//! and `migrate apply` refuses a pending migration with a lint error before running anything.
+
+use std::path::Path;
+
+use tempfile::TempDir;
+
+use crate::support::{glctl_in, repo, Output};
+
+/// A copy of the project's environments and migrations, to add a migration to.
+fn project_copy() -> TempDir {
+    let root = tempfile::tempdir().unwrap();
+    for dir in ["environments", "sql/migrations"] {
+        std::fs::create_dir_all(root.path().join(dir)).unwrap();
+        for entry in std::fs::read_dir(repo().join(dir)).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_file() {
+                std::fs::copy(&path, root.path().join(dir).join(path.file_name().unwrap())).unwrap();
+            }
+        }
+    }
+    root
+}
+
+fn lint(root: &Path, env: &str, extra: &[&str]) -> Output {
+    let mut args = vec!["--root", root.to_str().unwrap(), "-e", env, "migrate", "lint"];
+    args.extend_from_slice(extra);
+    glctl_in(root, &args)
+}
+
+#[test]
+fn the_shipped_migrations_lint_clean_for_every_shipped_environment() {
+    let root = project_copy();
+    for env in ["dev", "staging", "prod", "local", "local-native", "local-staging"] {
+        let out = lint(root.path(), env, &[]);
+        assert_eq!(out.code, 0, "{env}: {}\n{}", out.stdout, out.stderr);
+        assert!(out.stdout.contains("migration(s): 0 error(s), 0 warning(s)"), "{env}: {}", out.stdout);
+    }
+}
+
+#[test]
+fn a_plain_index_on_a_partitioned_table_is_flagged_with_the_partitioned_recipe() {
+    let root = project_copy();
+    std::fs::write(
+        root.path().join("sql/migrations/0009_emissions_source.sql"),
+        "-- Find measurements by source.\nCREATE INDEX idx_emissions_source ON emission_measurements (source_id);\n",
+    )
+    .unwrap();
+    let out = lint(root.path(), "local-native", &[]);
+    assert_eq!(out.code, 2, "{}\n{}", out.stdout, out.stderr);
+    let file = root.path().join("sql/migrations/0009_emissions_source.sql");
+    let expected = format!(
+        "{}:2:1: error[ML003]: index idx_emissions_source on partitioned table emission_measurements",
+        file.display()
+    );
+    assert!(out.stdout.contains(&expected), "{}", out.stdout);
+    assert!(out.stdout.contains("safe: CREATE INDEX … ON ONLY the parent"), "{}", out.stdout);
+    assert!(out.stdout.contains("1 error(s), 0 warning(s)"), "{}", out.stdout);
+
+    let json = lint(root.path(), "local-native", &["--output", "json"]);
+    assert_eq!(json.code, 2);
+    let report: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    let finding = &report["findings"][0];
+    assert_eq!(finding["rule"], "ML003");
+    assert_eq!(finding["severity"], "error");
+    assert_eq!((finding["line"].as_u64(), finding["column"].as_u64()), (Some(2), Some(1)));
+
+    // A silence with a reason is accepted; one without is an error of its own.
+    std::fs::write(
+        &file,
+        "-- glctl:allow ML003: emission_measurements has no rows yet in any environment\n\
+         CREATE INDEX idx_emissions_source ON emission_measurements (source_id);\n",
+    )
+    .unwrap();
+    assert_eq!(lint(root.path(), "local-native", &[]).code, 0);
+    std::fs::write(
+        &file,
+        "-- glctl:allow ML003\nCREATE INDEX idx_emissions_source ON emission_measurements (source_id);\n",
+    )
+    .unwrap();
+    let out = lint(root.path(), "local-native", &[]);
+    assert_eq!(out.code, 2);
+    assert!(out.stdout.contains(":1:1: error[ML090]: `-- glctl:allow ML003` gives no reason"), "{}", out.stdout);
+}
+
+#[test]
+fn sql_that_does_not_parse_is_located() {
+    let root = project_copy();
+    let file = root.path().join("sql/migrations/0009_broken.sql");
+    std::fs::write(&file, "SELECT 1;\nALTER TABLE sensor_readings ADD COLUMN note text DEFALT 'x';\n").unwrap();
+    let out = lint(root.path(), "local-native", &[]);
+    assert_eq!(out.code, 2, "{}\n{}", out.stdout, out.stderr);
+    let expected = format!("{}:2:", file.display());
+    assert!(
+        out.stdout.contains(&expected) && out.stdout.contains("error[ML000]: does not parse: syntax error"),
+        "{}",
+        out.stdout
+    );
+}
+
+/// Against the stack's PostgreSQL: a pending migration with a lint error stops `migrate apply` (exit 2,
+/// naming file:line and rule) before anything runs, also the good migration before it.
+#[test]
+fn apply_refuses_a_pending_migration_with_a_lint_error_and_runs_nothing() {
+    let p = crate::migrate::Project::new("lint_refuse");
+    std::fs::write(
+        p.root.path().join("sql/migrations/0001_create.sql"),
+        "CREATE TABLE readings (at timestamptz, v int);",
+    )
+    .unwrap();
+    let applied = p.glctl_env("local", &["migrate", "apply"]);
+    assert_eq!(applied.code, 0, "{}\n{}", applied.stdout, applied.stderr);
+    std::fs::write(p.root.path().join("sql/migrations/0002_fine.sql"), "CREATE TABLE other (x int);").unwrap();
+    std::fs::write(p.root.path().join("sql/migrations/0003_index.sql"), "CREATE INDEX readings_at ON readings (at);")
+        .unwrap();
+    let out = p.glctl_env("local", &["migrate", "apply"]);
+    assert_eq!(out.code, 2, "{}\n{}", out.stdout, out.stderr);
+    assert!(out.stderr.contains("nothing was run"), "{}", out.stderr);
+    assert!(out.stderr.contains("0003_index.sql:1:1 ML001"), "{}", out.stderr);
+    assert_eq!(p.query("SELECT count(*) FROM glctl.schema_migrations"), "1");
+    assert_eq!(p.query("SELECT to_regclass('other') IS NULL"), "t");
+}
