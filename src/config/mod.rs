@@ -6,6 +6,7 @@ pub mod drift;
 pub mod drills;
 pub mod interval;
 pub mod loader;
+pub mod migrations;
 pub mod model;
 pub mod monitoring;
 pub mod pgbackrest;

@@ -121,3 +121,28 @@ fn apply_refuses_a_pending_migration_with_a_lint_error_and_runs_nothing() {
     assert_eq!(p.query("SELECT count(*) FROM glctl.schema_migrations"), "1");
     assert_eq!(p.query("SELECT to_regclass('other') IS NULL"), "t");
 }
+
+/// `migrations.compatibility: previous` makes a drop the running release may use an error; a misspelt value
+/// is a located configuration error.
+#[test]
+fn a_drop_breaks_the_previous_release_when_the_environment_promises_compatibility() {
+    let root = project_copy();
+    let env = root.path().join("environments/dev.yaml");
+    let text = std::fs::read_to_string(&env).unwrap();
+    let file = root.path().join("sql/migrations/0009_drop.sql");
+    std::fs::write(&file, "SET lock_timeout = '2s';\nALTER TABLE sensor_readings DROP COLUMN meter_serial;\n").unwrap();
+    assert_eq!(lint(root.path(), "dev", &[]).code, 0, "no promise made: dropping is the team's call");
+    std::fs::write(&env, format!("{text}\nmigrations:\n  compatibility: previous\n")).unwrap();
+    let out = lint(root.path(), "dev", &[]);
+    assert_eq!(out.code, 2, "{}\n{}", out.stdout, out.stderr);
+    let expected = format!("{}:2:1: error[ML010]: drops column sensor_readings.meter_serial", file.display());
+    assert!(out.stdout.contains(&expected), "{}", out.stdout);
+    std::fs::write(&env, format!("{text}\nmigrations:\n  compatibility: previus\n")).unwrap();
+    let out = lint(root.path(), "dev", &[]);
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.contains("migrations.compatibility: 'previus' is not allowed; expected one of: none, previous"),
+        "{}",
+        out.stderr
+    );
+}

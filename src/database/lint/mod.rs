@@ -24,6 +24,7 @@ use serde::Serialize;
 
 use super::migrate::{discover, Migration};
 use super::DatabaseError;
+use crate::config::migrations::Compatibility;
 use crate::config::model::{Backend, Environment};
 
 /// How bad a finding is: an error stops `apply` and `promote`; a warning is shown.
@@ -212,7 +213,9 @@ impl Knowledge {
         let backend = env.timeseries.backend;
         let partitioned: BTreeSet<String> = env.hypertables.keys().map(|t| normalize(t)).collect();
         let default_partition = if backend == Backend::Native { partitioned.clone() } else { BTreeSet::new() };
-        Knowledge { backend: Some(backend), partitioned, default_partition, compatibility_previous: false }
+        let compatibility_previous =
+            env.migrations.as_ref().is_some_and(|m| m.compatibility == Compatibility::Previous);
+        Knowledge { backend: Some(backend), partitioned, default_partition, compatibility_previous }
     }
 }
 
