@@ -76,7 +76,7 @@ pub enum Rule {
     /// `-- glctl:allow RULE` without a reason.
     SilenceWithoutReason,
     /// `-- glctl:allow` naming no known rule.
-    SilenceUnknownRule,
+    SilenceNamesNothing,
     /// A silence that silences nothing (the statement has no such finding).
     SilenceUnused,
 }
@@ -97,7 +97,7 @@ impl Rule {
         Rule::UnboundedLockWait,
         Rule::ExtensionUpdate,
         Rule::SilenceWithoutReason,
-        Rule::SilenceUnknownRule,
+        Rule::SilenceNamesNothing,
         Rule::SilenceUnused,
     ];
 
@@ -117,7 +117,7 @@ impl Rule {
             Rule::UnboundedLockWait => "ML011",
             Rule::ExtensionUpdate => "ML012",
             Rule::SilenceWithoutReason => "ML090",
-            Rule::SilenceUnknownRule => "ML091",
+            Rule::SilenceNamesNothing => "ML091",
             Rule::SilenceUnused => "ML092",
         }
     }
@@ -135,7 +135,7 @@ impl Rule {
 
     /// Whether a `-- glctl:allow` may silence it: not a parse error, not a problem with silences themselves.
     fn silenceable(self) -> bool {
-        !matches!(self, Rule::ParseError | Rule::SilenceWithoutReason | Rule::SilenceUnknownRule | Rule::SilenceUnused)
+        !matches!(self, Rule::ParseError | Rule::SilenceWithoutReason | Rule::SilenceNamesNothing | Rule::SilenceUnused)
     }
 }
 

@@ -89,7 +89,7 @@ fn parse_silence(rest: &str, offset: usize) -> Silence {
     }
     let problem = if !unknown.is_empty() || rules.is_empty() {
         let named = if unknown.is_empty() { "no rule".to_string() } else { format!("`{}`", unknown.join(", ")) };
-        Some((Rule::SilenceUnknownRule, format!("`-- {ALLOW}` names {named}, which is not a rule of migrate lint")))
+        Some((Rule::SilenceNamesNothing, format!("`-- {ALLOW}` names {named}, which is not a rule of migrate lint")))
     } else if reason.is_empty() {
         let ids: Vec<&str> = rules.iter().map(|r| r.id()).collect();
         Some((
