@@ -146,3 +146,33 @@ fn a_drop_breaks_the_previous_release_when_the_environment_promises_compatibilit
         out.stderr
     );
 }
+
+/// The case on the native backend, end to end: the shipped schema applied, then a plain index on
+/// `emission_measurements` pending: `plan` shows the finding (exit 2) and `apply` refuses it, naming the file,
+/// line and rule, with nothing run.
+#[test]
+fn plan_shows_and_apply_refuses_a_plain_index_on_a_pg_partman_parent() {
+    let p = crate::migrate::Project::new("lint_native");
+    p.use_repository_migrations();
+    let apply = p.glctl_env("dev", &["apply", "--only", "database"]);
+    assert_eq!(apply.code, 0, "{}\n{}", apply.stdout, apply.stderr);
+    std::fs::write(
+        p.root.path().join("sql/migrations/0009_emissions_source.sql"),
+        "CREATE INDEX idx_emissions_source ON emission_measurements (source_id);\n",
+    )
+    .unwrap();
+    let plan = p.glctl_env("dev", &["plan", "--only", "database"]);
+    assert_eq!(plan.code, 2, "{}\n{}", plan.stdout, plan.stderr);
+    assert!(plan.stdout.contains("+ 0009_emissions_source.sql"), "{}", plan.stdout);
+    assert!(plan.stdout.contains("  LINT "), "{}", plan.stdout);
+    assert!(plan.stdout.contains("0009_emissions_source.sql:1:1: error[ML003]"), "{}", plan.stdout);
+    let refused = p.glctl_env("dev", &["apply", "--only", "database"]);
+    assert_eq!(refused.code, 2, "{}\n{}", refused.stdout, refused.stderr);
+    assert!(
+        refused.stderr.contains("0009_emissions_source.sql:1:1 ML003: index idx_emissions_source"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(p.query("SELECT max(version) FROM glctl.schema_migrations"), "8");
+    assert_eq!(p.query("SELECT to_regclass('idx_emissions_source') IS NULL"), "t");
+}
