@@ -106,6 +106,7 @@ pub fn load(root: &Path, env: &str) -> Result<Loaded, ConfigError> {
     findings.extend(waivers::findings(&env, &today));
     findings.extend(promotion::findings(&env, &name));
     findings.extend(drift::findings(&env, &today));
+    findings.extend(migrations::findings(&env));
     findings.extend(drills::findings(&env));
     let findings: Vec<Diagnostic> = findings
         .into_iter()

@@ -317,6 +317,10 @@ pub struct MigrateError {
     pub message: String,
 }
 
+fn is_lock_timeout(e: &tokio_postgres::Error) -> bool {
+    e.as_db_error().is_some_and(|db| db.code().code() == LOCK_NOT_AVAILABLE)
+}
+
 fn db_error(e: &tokio_postgres::Error) -> String {
     match e.as_db_error() {
         Some(db) => format!("{} ({})", db.message(), db.code().code()),
@@ -373,10 +377,34 @@ pub async fn unlock(client: &Client) {
     let _ = client.query_one("SELECT pg_advisory_unlock($1)", &[&LOCK_KEY]).await;
 }
 
+/// How long a migration run in a transaction may wait for a lock, and how often it is tried again after
+/// hitting that bound (`migrations.lock_timeout`, `migrations.lock_retries`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LockWait {
+    pub timeout: Option<Duration>,
+    pub retries: u32,
+}
+
+/// PostgreSQL's `lock_not_available`: `lock_timeout` ran out.
+const LOCK_NOT_AVAILABLE: &str = "55P03";
+
+/// The pause before retry `attempt` (1, 2, …): 0.5 s doubling, at most 30 s, plus up to half again as
+/// jitter so two appliers that timed out together do not come back together.
+pub fn backoff(attempt: u32, jitter_seed: u64) -> Duration {
+    let base_ms = 500u64.saturating_mul(1u64 << attempt.saturating_sub(1).min(6)).min(30_000);
+    let jitter_ms = if base_ms == 0 { 0 } else { jitter_seed % (base_ms / 2 + 1) };
+    Duration::from_millis(base_ms + jitter_ms)
+}
+
+fn jitter_seed() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| u64::from(d.subsec_nanos()))
+}
+
 /// Applies `pending` in order under the lock the caller holds. Stops at the first failure.
 pub async fn apply_pending(
     client: &mut Client,
     pending: &[Migration],
+    lock_wait: LockWait,
     mut progress: impl FnMut(&Migration, Duration),
 ) -> Result<Vec<String>, MigrateError> {
     let mut applied = Vec::new();
@@ -419,16 +447,50 @@ pub async fn apply_pending(
                 .await
                 .map_err(|e| fail(&applied, db_error(&e)))?;
         } else {
-            let tx = client.transaction().await.map_err(|e| fail(&applied, db_error(&e)))?;
-            tx.batch_execute(&m.sql).await.map_err(|e| fail(&applied, format!("{}; rolled back", db_error(&e))))?;
-            let ms = started.elapsed().as_millis() as i64;
-            tx.execute(
-                "INSERT INTO glctl.schema_migrations (version, name, checksum, duration_ms, glctl_version) VALUES ($1, $2, $3, $4, $5)",
-                &[&m.version, &m.name, &m.checksum, &ms, &env!("CARGO_PKG_VERSION")],
-            )
-            .await
-            .map_err(|e| fail(&applied, db_error(&e)))?;
-            tx.commit().await.map_err(|e| fail(&applied, db_error(&e)))?;
+            let mut attempt = 0u32;
+            loop {
+                let tx = client.transaction().await.map_err(|e| fail(&applied, db_error(&e)))?;
+                if let Some(timeout) = lock_wait.timeout {
+                    // LOCAL: it ends with this transaction, so it cannot leak into a later one on this connection
+                    // (nor survive a transaction-pooling PgBouncer handing the next one another server).
+                    tx.batch_execute(&format!("SET LOCAL lock_timeout = '{}ms'", timeout.as_millis()))
+                        .await
+                        .map_err(|e| fail(&applied, db_error(&e)))?;
+                }
+                match tx.batch_execute(&m.sql).await {
+                    Ok(()) => {}
+                    Err(e) if is_lock_timeout(&e) && attempt < lock_wait.retries => {
+                        drop(tx); // rolls back
+                        attempt += 1;
+                        tokio::time::sleep(backoff(attempt, jitter_seed())).await;
+                        continue;
+                    }
+                    Err(e) if is_lock_timeout(&e) => {
+                        let waited = lock_wait.timeout.unwrap_or_default();
+                        return Err(fail(
+                            &applied,
+                            format!(
+                                "{}; it waited {} ms for a lock {} time(s) (migrations.lock_timeout, lock_retries: {}) \
+                                 and gave up; rolled back, nothing of it applied",
+                                db_error(&e),
+                                waited.as_millis(),
+                                attempt + 1,
+                                lock_wait.retries
+                            ),
+                        ));
+                    }
+                    Err(e) => return Err(fail(&applied, format!("{}; rolled back", db_error(&e)))),
+                }
+                let ms = started.elapsed().as_millis() as i64;
+                tx.execute(
+                    "INSERT INTO glctl.schema_migrations (version, name, checksum, duration_ms, glctl_version) VALUES ($1, $2, $3, $4, $5)",
+                    &[&m.version, &m.name, &m.checksum, &ms, &env!("CARGO_PKG_VERSION")],
+                )
+                .await
+                .map_err(|e| fail(&applied, db_error(&e)))?;
+                tx.commit().await.map_err(|e| fail(&applied, db_error(&e)))?;
+                break;
+            }
         }
         progress(m, started.elapsed());
         applied.push(label);
@@ -647,6 +709,18 @@ mod tests {
         assert_eq!((status.changed.len(), status.missing.len(), status.pending.len()), (1, 1, 1));
         assert_eq!(status.out_of_order.len(), 1, "0002 is below the missing 0009");
         assert_eq!(status.blockers(true).len(), 2);
+    }
+
+    #[test]
+    fn the_lock_retry_backoff_doubles_from_half_a_second_with_at_most_half_again_as_jitter() {
+        use super::backoff;
+        use std::time::Duration;
+        assert_eq!(backoff(1, 0), Duration::from_millis(500));
+        assert_eq!(backoff(2, 0), Duration::from_millis(1000));
+        assert_eq!(backoff(3, 0), Duration::from_millis(2000));
+        assert_eq!(backoff(1, 250), Duration::from_millis(750));
+        assert_eq!(backoff(1, 251), Duration::from_millis(500));
+        assert!(backoff(30, u64::MAX) <= Duration::from_millis(45_000));
     }
 
     #[test]

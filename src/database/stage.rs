@@ -226,9 +226,14 @@ impl<'a> DatabaseStage<'a> {
         // Re-read under the lock: another applier may have done the work meanwhile.
         let status = self.status(client).await?;
         progress.migrations_started(status.pending.len());
-        let applied =
-            migrate::apply_pending(client, &status.pending, |m, took| progress.migration_applied(&m.file_name(), took))
-                .await;
+        let lock_wait = match self.loaded.environment.migrations.as_ref().and_then(|m| m.lock_wait()) {
+            Some((timeout, retries)) => migrate::LockWait { timeout: Some(timeout), retries },
+            None => migrate::LockWait::default(),
+        };
+        let applied = migrate::apply_pending(client, &status.pending, lock_wait, |m, took| {
+            progress.migration_applied(&m.file_name(), took)
+        })
+        .await;
         progress.migrations_finished();
         let mut outcome = DatabaseOutcome {
             migrations_applied: applied?,

@@ -176,3 +176,79 @@ fn plan_shows_and_apply_refuses_a_plain_index_on_a_pg_partman_parent() {
     assert_eq!(p.query("SELECT max(version) FROM glctl.schema_migrations"), "8");
     assert_eq!(p.query("SELECT to_regclass('idx_emissions_source') IS NULL"), "t");
 }
+
+/// The runner's bounded lock wait (`migrations.lock_timeout`, `lock_retries`): a migration blocked by another
+/// session's lock gives up after its retries, rolled back, with nothing of it applied; with the lock released
+/// during the retries it applies.
+#[test]
+fn a_migration_blocked_by_another_sessions_lock_is_retried_and_then_gives_up_or_applies() {
+    let p = crate::migrate::Project::new("lint_lockwait");
+    let migrations = p.root.path().join("sql/migrations");
+    std::fs::write(migrations.join("0001_create.sql"), "CREATE TABLE held (x int);").unwrap();
+    let local = std::fs::read_to_string(repo().join("environments/local.yaml")).unwrap();
+    let env = p.root.path().join("bounded.yaml");
+    let with_wait = |retries: u32| {
+        std::fs::write(&env, format!("{local}\nmigrations:\n  lock_timeout: 1s\n  lock_retries: {retries}\n")).unwrap()
+    };
+    with_wait(1);
+    let env_arg = env.to_str().unwrap().to_string();
+    let first = p.glctl_env(&env_arg, &["migrate", "apply"]);
+    assert_eq!(first.code, 0, "{}\n{}", first.stdout, first.stderr);
+    std::fs::write(migrations.join("0002_alter.sql"), "ALTER TABLE held ADD COLUMN y int;").unwrap();
+
+    let hold = |seconds: u32| {
+        let s = crate::support::stack::stack();
+        let conn = format!(
+            "host=localhost port={} user={} password={} dbname={} sslmode=require",
+            s.var("GLCTL_PG_PORT"),
+            s.var("GLCTL_PG_USER"),
+            s.var("GLCTL_PG_PASSWORD"),
+            p.database
+        );
+        let holder = std::process::Command::new("psql")
+            .args([
+                conn.as_str(),
+                "-c",
+                &format!("BEGIN; LOCK TABLE held IN ACCESS SHARE MODE; SELECT pg_sleep({seconds}); COMMIT;"),
+            ])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let held = "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation \
+                    WHERE c.relname = 'held' AND l.granted AND l.pid <> pg_backend_pid()";
+        for _ in 0..100 {
+            if p.query(held) == "1" {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        holder
+    };
+
+    let mut holder = hold(8);
+    let gave_up = p.glctl_env(&env_arg, &["migrate", "apply"]);
+    assert_eq!(gave_up.code, 1, "{}\n{}", gave_up.stdout, gave_up.stderr);
+    assert!(
+        gave_up.stderr.contains("0002_alter.sql: canceling statement due to lock timeout (55P03)"),
+        "{}",
+        gave_up.stderr
+    );
+    assert!(
+        gave_up.stderr.contains("2 time(s)") && gave_up.stderr.contains("nothing of it applied"),
+        "{}",
+        gave_up.stderr
+    );
+    assert_eq!(p.query("SELECT max(version) FROM glctl.schema_migrations"), "1");
+    assert_eq!(
+        p.query("SELECT count(*) FROM information_schema.columns WHERE table_name = 'held' AND column_name = 'y'"),
+        "0"
+    );
+    holder.wait().unwrap();
+
+    with_wait(5);
+    let mut holder = hold(2);
+    let applied = p.glctl_env(&env_arg, &["migrate", "apply"]);
+    assert_eq!(applied.code, 0, "{}\n{}", applied.stdout, applied.stderr);
+    assert_eq!(p.query("SELECT max(version) FROM glctl.schema_migrations"), "2");
+    holder.wait().unwrap();
+}

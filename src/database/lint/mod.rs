@@ -206,6 +206,8 @@ pub struct Knowledge {
     pub default_partition: BTreeSet<String>,
     /// `migrations.compatibility: previous`: the application version still running must keep working.
     pub compatibility_previous: bool,
+    /// `migrations.lock_timeout`: the runner bounds the lock wait of every migration run in a transaction.
+    pub runner_bounds_lock_wait: bool,
 }
 
 impl Knowledge {
@@ -215,7 +217,14 @@ impl Knowledge {
         let default_partition = if backend == Backend::Native { partitioned.clone() } else { BTreeSet::new() };
         let compatibility_previous =
             env.migrations.as_ref().is_some_and(|m| m.compatibility == Compatibility::Previous);
-        Knowledge { backend: Some(backend), partitioned, default_partition, compatibility_previous }
+        let runner_bounds_lock_wait = env.migrations.as_ref().and_then(|m| m.lock_wait()).is_some();
+        Knowledge {
+            backend: Some(backend),
+            partitioned,
+            default_partition,
+            compatibility_previous,
+            runner_bounds_lock_wait,
+        }
     }
 }
 

@@ -20,6 +20,7 @@ fn native() -> Knowledge {
         partitioned: tables.clone(),
         default_partition: tables,
         compatibility_previous: false,
+        runner_bounds_lock_wait: false,
     }
 }
 
@@ -207,6 +208,13 @@ fn ml011_access_exclusive_without_a_bounded_wait() {
     assert_eq!(in_tx("SET LOCAL lock_timeout TO '1s';\nALTER TABLE readings ADD COLUMN c int;"), vec![]);
     assert_eq!(in_tx("SET lock_timeout = 0;\nALTER TABLE readings ADD COLUMN c int;"), vec![(2, 1, "ML011")]);
     assert_eq!(in_tx("SET lock_timeout = '1s';\nRESET lock_timeout;\nTRUNCATE readings;"), vec![(3, 1, "ML011")]);
+    // migrations.lock_timeout: the runner bounds the wait of a file it runs in a transaction, not of the others.
+    let bounded = Knowledge { runner_bounds_lock_wait: true, ..native() };
+    assert_eq!(found(&lint_sql("ALTER TABLE readings ADD COLUMN c int;", false, &bounded, EARLIER)), vec![]);
+    assert_eq!(
+        found(&lint_sql("ALTER TABLE readings ADD COLUMN c int;", true, &bounded, EARLIER)),
+        vec![(1, 1, "ML011")]
+    );
     // A SET LOCAL outside any transaction holds for nothing after it.
     assert_eq!(alone("SET LOCAL lock_timeout = '1s';\nALTER TABLE readings ADD COLUMN c int;"), vec![(2, 1, "ML011")]);
     // A foreign key takes SHARE ROW EXCLUSIVE; a new table is nobody else's yet.
@@ -281,8 +289,13 @@ fn the_shipped_migrations_lint_clean_on_both_backends() {
     for backend in [Backend::Native, Backend::Timescaledb] {
         let partitioned: std::collections::BTreeSet<String> = tables.iter().map(|t| t.to_string()).collect();
         let default_partition = if backend == Backend::Native { partitioned.clone() } else { Default::default() };
-        let knowledge =
-            Knowledge { backend: Some(backend), partitioned, default_partition, compatibility_previous: true };
+        let knowledge = Knowledge {
+            backend: Some(backend),
+            partitioned,
+            default_partition,
+            compatibility_previous: true,
+            runner_bounds_lock_wait: false,
+        };
         let report = lint(&discover(&dir, backend).unwrap(), &knowledge);
         let lines: Vec<String> = report.findings.iter().map(Finding::to_string).collect();
         assert!(lines.is_empty(), "{backend:?}:\n{}", lines.join("\n"));
