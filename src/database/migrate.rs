@@ -317,6 +317,46 @@ pub struct MigrateError {
     pub message: String,
 }
 
+/// Who holds locks on `relations` now (other sessions, from `pg_locks` and `pg_stat_activity`), one line
+/// each: what a migration that gave up waiting was most likely waiting for.
+async fn lock_holders(client: &Client, relations: &[String]) -> String {
+    let bare: Vec<String> = relations.iter().map(|r| r.rsplit('.').next().unwrap_or(r).to_string()).collect();
+    let rows = client
+        .query(
+            "SELECT l.pid, c.relname::text, l.mode, coalesce(a.usename::text, ''), coalesce(a.application_name, ''),
+                    coalesce(a.state, ''), coalesce(extract(epoch FROM now() - a.xact_start)::bigint, 0),
+                    left(regexp_replace(coalesce(a.query, ''), '[[:space:]]+', ' ', 'g'), 120)
+               FROM pg_locks l JOIN pg_class c ON c.oid = l.relation LEFT JOIN pg_stat_activity a ON a.pid = l.pid
+              WHERE l.granted AND l.pid <> pg_backend_pid() AND c.relname = ANY($1)
+              ORDER BY a.xact_start NULLS LAST, l.pid",
+            &[&bare],
+        )
+        .await;
+    match rows {
+        Ok(rows) if rows.is_empty() => {
+            format!("no other session holds a lock on {} now (the holder has let go)", relations.join(", "))
+        }
+        Ok(rows) => rows
+            .iter()
+            .map(|r| {
+                format!(
+                    "held by pid {} ({}, application '{}', {}, transaction open {} s): {} on {}; its query: {}",
+                    r.get::<_, i32>(0),
+                    r.get::<_, String>(3),
+                    r.get::<_, String>(4),
+                    r.get::<_, String>(5),
+                    r.get::<_, i64>(6),
+                    r.get::<_, String>(2),
+                    r.get::<_, String>(1),
+                    r.get::<_, String>(7)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n"),
+        Err(e) => format!("who holds the lock could not be read: {}", db_error(&e)),
+    }
+}
+
 fn is_lock_timeout(e: &tokio_postgres::Error) -> bool {
     e.as_db_error().is_some_and(|db| db.code().code() == LOCK_NOT_AVAILABLE)
 }
@@ -466,16 +506,19 @@ pub async fn apply_pending(
                         continue;
                     }
                     Err(e) if is_lock_timeout(&e) => {
+                        drop(tx); // rolls back
                         let waited = lock_wait.timeout.unwrap_or_default();
+                        let holders = lock_holders(client, &super::lint::relations_named(&m.sql)).await;
                         return Err(fail(
                             &applied,
                             format!(
                                 "{}; it waited {} ms for a lock {} time(s) (migrations.lock_timeout, lock_retries: {}) \
-                                 and gave up; rolled back, nothing of it applied",
+                                 and gave up; rolled back, nothing of it applied\n{}",
                                 db_error(&e),
                                 waited.as_millis(),
                                 attempt + 1,
-                                lock_wait.retries
+                                lock_wait.retries,
+                                holders
                             ),
                         ));
                     }

@@ -238,6 +238,13 @@ fn a_migration_blocked_by_another_sessions_lock_is_retried_and_then_gives_up_or_
         "{}",
         gave_up.stderr
     );
+    // Who held it: the other session, its lock and its query.
+    assert!(gave_up.stderr.contains("held by pid "), "{}", gave_up.stderr);
+    assert!(
+        gave_up.stderr.contains("AccessShareLock on held; its query: BEGIN; LOCK TABLE held"),
+        "{}",
+        gave_up.stderr
+    );
     assert_eq!(p.query("SELECT max(version) FROM glctl.schema_migrations"), "1");
     assert_eq!(
         p.query("SELECT count(*) FROM information_schema.columns WHERE table_name = 'held' AND column_name = 'y'"),

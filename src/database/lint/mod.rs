@@ -310,6 +310,17 @@ pub fn lint_environment(dir: &Path, env: &Environment) -> Result<LintReport, Dat
     Ok(lint(&migrations, &Knowledge::of(env)))
 }
 
+/// The tables and views a migration names (as PostgreSQL's grammar reads it), `schema.name` or `name`; empty
+/// when it does not parse. The runner asks who holds locks on them when it gave up waiting.
+pub fn relations_named(sql: &str) -> Vec<String> {
+    let mut names: Vec<String> = pg_query::parse(sql, pg_query::ParserOptions::DEFAULT)
+        .map(|parsed| parsed.tables().iter().map(|t| normalize(t)).collect())
+        .unwrap_or_default();
+    names.sort();
+    names.dedup();
+    names
+}
+
 /// Lints one SQL text as if it were the only migration (tests, and a quick check of a file).
 #[cfg(test)]
 fn lint_sql(sql: &str, no_transaction: bool, knowledge: &Knowledge, earlier: &str) -> Vec<Finding> {
