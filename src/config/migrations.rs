@@ -23,11 +23,11 @@ pub struct MigrationSettings {
     /// release that stops using it is out; `none`: no such promise.
     #[serde(default)]
     pub compatibility: Compatibility,
-    /// How long a migration run in a transaction may wait for a lock (`SET LOCAL lock_timeout`) before it
-    /// gives up, rolls back and is tried again after a backoff: queued behind a long read, an `ALTER TABLE`
-    /// would block every query that arrives after it. Unset: no bound (PostgreSQL's default). Between 1 s and
-    /// 10 minutes. Files marked `-- glctl:no-transaction` are not bounded (a statement that gave up would
-    /// leave the file part-way).
+    /// How long a migration may wait for a lock before it gives up and is tried again after a backoff:
+    /// queued behind a long read, an `ALTER TABLE` would block every query that arrives after it. A migration
+    /// in a transaction gets `SET LOCAL lock_timeout` and is rolled back whole; a `-- glctl:no-transaction`
+    /// statement runs under a session `lock_timeout` and is retried alone (a concurrent index build that
+    /// failed has its INVALID index dropped first). Unset: no bound (PostgreSQL's default). 1 s to 10 minutes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lock_timeout: Option<Interval>,
     /// With `lock_timeout`: how many times a migration that hit it is tried again (exponential backoff from

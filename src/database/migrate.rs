@@ -317,6 +317,78 @@ pub struct MigrateError {
     pub message: String,
 }
 
+/// Runs one statement of a `-- glctl:no-transaction` file. With a lock bound, the statement runs under a
+/// session `lock_timeout` (reset after it; such a file must not go through a transaction pooler, which may run
+/// the SET and the statement on different servers), and one that timed out is tried again after a backoff.
+/// A concurrent index build that failed leaves an INVALID index: it is dropped before a retry or the failure,
+/// so nothing half-built stays behind.
+async fn run_alone(client: &Client, statement: &str, lock_wait: LockWait) -> Result<(), String> {
+    let mut attempt = 0u32;
+    loop {
+        if let Some(timeout) = lock_wait.timeout {
+            client
+                .batch_execute(&format!("SET lock_timeout = '{}ms'", timeout.as_millis()))
+                .await
+                .map_err(|e| db_error(&e))?;
+        }
+        let result = client.batch_execute(statement).await;
+        if lock_wait.timeout.is_some() {
+            client.batch_execute("RESET lock_timeout").await.map_err(|e| db_error(&e))?;
+        }
+        let Err(e) = result else { return Ok(()) };
+        let dropped = drop_invalid_index(client, statement, &e).await?;
+        if is_lock_timeout(&e) && attempt < lock_wait.retries {
+            attempt += 1;
+            tokio::time::sleep(backoff(attempt, jitter_seed())).await;
+            continue;
+        }
+        let mut message = db_error(&e);
+        if let Some(index) = dropped {
+            message.push_str(&format!("; the INVALID index {index} it left was dropped"));
+        }
+        if is_lock_timeout(&e) {
+            message.push_str(&format!(
+                "; it waited {} ms for a lock {} time(s) (migrations.lock_timeout, lock_retries: {})\n{}",
+                lock_wait.timeout.unwrap_or_default().as_millis(),
+                attempt + 1,
+                lock_wait.retries,
+                lock_holders(client, &super::lint::relations_named(statement)).await
+            ));
+        }
+        return Err(message);
+    }
+}
+
+/// After `statement` failed with `e`: when it was `CREATE INDEX CONCURRENTLY name` and left `name` INVALID,
+/// drops it (concurrently) and returns its name. Not when the name was taken before (that index is not ours).
+async fn drop_invalid_index(
+    client: &Client,
+    statement: &str,
+    e: &tokio_postgres::Error,
+) -> Result<Option<String>, String> {
+    const DUPLICATE: &str = "42P07";
+    let Some((schema, name)) = super::lint::concurrent_index_name(statement) else { return Ok(None) };
+    if e.as_db_error().is_some_and(|db| db.code().code() == DUPLICATE) {
+        return Ok(None);
+    }
+    let invalid = client
+        .query(
+            "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname)
+               FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+              WHERE NOT i.indisvalid AND c.relname = $1 AND ($2 = '' OR n.nspname = $2)",
+            &[&name, &schema],
+        )
+        .await
+        .map_err(|e| db_error(&e))?;
+    let Some(row) = invalid.first() else { return Ok(None) };
+    let qualified: String = row.get(0);
+    client
+        .batch_execute(&format!("DROP INDEX CONCURRENTLY IF EXISTS {qualified}"))
+        .await
+        .map_err(|d| format!("its INVALID index {qualified} could not be dropped: {}", db_error(&d)))?;
+    Ok(Some(qualified))
+}
+
 /// Who holds locks on `relations` now (other sessions, from `pg_locks` and `pg_stat_activity`), one line
 /// each: what a migration that gave up waiting was most likely waiting for.
 async fn lock_holders(client: &Client, relations: &[String]) -> String {
@@ -459,17 +531,16 @@ pub async fn apply_pending(
             let statements = split_statements(&m.sql);
             record(client, m, false, 0, None).await.map_err(|e| fail(&applied, db_error(&e)))?;
             for (i, statement) in statements.iter().enumerate() {
-                client.batch_execute(statement).await.map_err(|e| {
-                    fail(
+                if let Err(message) = run_alone(client, statement, lock_wait).await {
+                    return Err(fail(
                         &applied,
                         format!(
-                            "statement {} of {} failed: {}; the migration is recorded as partial",
+                            "statement {} of {} failed: {message}; the migration is recorded as partial",
                             i + 1,
                             statements.len(),
-                            db_error(&e)
                         ),
-                    )
-                })?;
+                    ));
+                }
                 client
                     .execute(
                         "UPDATE glctl.schema_migrations SET statements_done = $2 WHERE version = $1",

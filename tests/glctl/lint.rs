@@ -259,3 +259,53 @@ fn a_migration_blocked_by_another_sessions_lock_is_retried_and_then_gives_up_or_
     assert_eq!(p.query("SELECT max(version) FROM glctl.schema_migrations"), "2");
     holder.wait().unwrap();
 }
+
+/// A `CREATE INDEX CONCURRENTLY` that times out waiting for a writer's transaction leaves no INVALID index
+/// behind: it is dropped (concurrently, so that waits for the writer without blocking anyone) before the
+/// failure, as it is before each retry.
+#[test]
+fn a_concurrent_index_build_that_times_out_leaves_no_invalid_index() {
+    let p = crate::migrate::Project::new("lint_cic");
+    let migrations = p.root.path().join("sql/migrations");
+    std::fs::write(migrations.join("0001_create.sql"), "CREATE TABLE busy (x int);").unwrap();
+    let local = std::fs::read_to_string(repo().join("environments/local.yaml")).unwrap();
+    let env = p.root.path().join("bounded.yaml");
+    std::fs::write(&env, format!("{local}\nmigrations:\n  lock_timeout: 1s\n  lock_retries: 0\n")).unwrap();
+    let env_arg = env.to_str().unwrap().to_string();
+    assert_eq!(p.glctl_env(&env_arg, &["migrate", "apply"]).code, 0);
+    std::fs::write(
+        migrations.join("0002_index.sql"),
+        "-- glctl:no-transaction\nCREATE INDEX CONCURRENTLY busy_x ON busy (x);\n",
+    )
+    .unwrap();
+
+    // A writer's open transaction: the build waits for it (a lock wait, so lock_timeout ends it).
+    let s = crate::support::stack::stack();
+    let conn = format!(
+        "host=localhost port={} user={} password={} dbname={} sslmode=require",
+        s.var("GLCTL_PG_PORT"),
+        s.var("GLCTL_PG_USER"),
+        s.var("GLCTL_PG_PASSWORD"),
+        p.database
+    );
+    let mut writer = std::process::Command::new("psql")
+        .args([conn.as_str(), "-c", "BEGIN; INSERT INTO busy VALUES (1); SELECT pg_sleep(3); COMMIT;"])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let held = "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation \
+                WHERE c.relname = 'busy' AND l.granted AND l.pid <> pg_backend_pid()";
+    for _ in 0..100 {
+        if p.query(held) == "1" {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(p.query(held), "1", "the writer holds its lock");
+    let out = p.glctl_env(&env_arg, &["migrate", "apply"]);
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    assert!(out.stderr.contains("lock timeout (55P03)"), "{}", out.stderr);
+    assert!(out.stderr.contains("the INVALID index public.busy_x it left was dropped"), "{}", out.stderr);
+    assert_eq!(p.query("SELECT count(*) FROM pg_class WHERE relname = 'busy_x'"), "0");
+    writer.wait().unwrap();
+}

@@ -321,6 +321,19 @@ pub fn relations_named(sql: &str) -> Vec<String> {
     names
 }
 
+/// `CREATE INDEX CONCURRENTLY [schema.]name …`: its schema (empty when not given) and name.
+pub fn concurrent_index_name(sql: &str) -> Option<(String, String)> {
+    let parsed = pg_query::parse(sql, pg_query::ParserOptions::DEFAULT).ok()?;
+    let stmt = parsed.protobuf.stmts.first()?.stmt.as_deref()?.node.as_ref()?;
+    match stmt {
+        pg_query::NodeEnum::IndexStmt(s) if s.concurrent && !s.idxname.is_empty() => {
+            let schema = s.relation.as_ref().map(|r| r.schemaname.clone()).unwrap_or_default();
+            Some((schema, s.idxname.clone()))
+        }
+        _ => None,
+    }
+}
+
 /// Lints one SQL text as if it were the only migration (tests, and a quick check of a file).
 #[cfg(test)]
 fn lint_sql(sql: &str, no_transaction: bool, knowledge: &Knowledge, earlier: &str) -> Vec<Finding> {

@@ -195,8 +195,8 @@ pub(super) fn lint_file(
     let mut state = FileState {
         wrapped: !no_transaction,
         explicit: false,
-        // The runner sets `lock_timeout` for a file it runs in a transaction when the environment says so.
-        lock_timeout: !no_transaction && knowledge.runner_bounds_lock_wait,
+        // The runner sets `lock_timeout` for every migration when the environment says so.
+        lock_timeout: knowledge.runner_bounds_lock_wait,
         lock_timeout_local: false,
         created,
     };
