@@ -108,7 +108,10 @@ impl Error {
 
 fn database_exit(e: &DatabaseError) -> Exit {
     match e {
-        DatabaseError::Migrations(_) | DatabaseError::NoTarget(_) | DatabaseError::BadUrl(_) => Exit::Usage,
+        DatabaseError::Migrations(_)
+        | DatabaseError::Lint(_)
+        | DatabaseError::NoTarget(_)
+        | DatabaseError::BadUrl(_) => Exit::Usage,
         DatabaseError::Aws(AwsError::AccountMismatch { .. } | AwsError::NoCredentials { .. }) => Exit::Usage,
         DatabaseError::Aws(AwsError::Unreachable { .. }) => Exit::Incomplete,
         _ => Exit::Problems,

@@ -189,6 +189,14 @@ pub enum MigrateAction {
     Status,
     /// Apply the pending migrations in order, each in its own transaction.
     Apply,
+    /// Parse every migration with PostgreSQL's grammar and report statements that would block the
+    /// application (located FILE:LINE:COL, with a rule ID and the safe recipe); exit 2 on an error.
+    /// Needs no database.
+    Lint {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+        output: ReportFormat,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -1,14 +1,22 @@
-//! `glctl migrate status|apply`: the versioned SQL in `sql/migrations/` against the environment's database.
+//! `glctl migrate status|apply|lint`: the versioned SQL in `sql/migrations/` against the environment's database.
 
 use std::time::Duration;
 
 use super::progress::MigrationBar;
 use super::Context;
-use crate::cli::{MigrateAction, MigrateArgs};
+use crate::cli::{MigrateAction, MigrateArgs, ReportFormat};
+use crate::database::lint::{self, LintReport};
 use crate::database::stage::ApplyOptions;
 use crate::error::{Error, Exit};
 
 pub fn run(ctx: &Context, args: &MigrateArgs) -> Result<Exit, Error> {
+    if let MigrateAction::Lint { output } = args.action {
+        let loaded = ctx.load_with_warnings(super::Warnings::Undecided)?;
+        let report = lint::lint_environment(&ctx.project.migrations(), &loaded.environment)?;
+        print_lint(&report, output);
+        // An error is a migration that must not run as written: like a misnamed migration, a bad input (2).
+        return Ok(if report.has_errors() { Exit::Usage } else { Exit::Ok });
+    }
     let session = ctx.session(None, super::Warnings::Undecided)?;
     let stage = session.database_stage()?;
     session.runtime.block_on(async {
@@ -41,6 +49,7 @@ pub fn run(ctx: &Context, args: &MigrateArgs) -> Result<Exit, Error> {
                 }
                 Ok(Exit::Ok)
             }
+            MigrateAction::Lint { .. } => unreachable!("handled above: lint needs no database"),
             MigrateAction::Apply => {
                 let options = ApplyOptions {
                     lock_timeout: Duration::from_secs(args.lock_timeout),
@@ -61,4 +70,22 @@ pub fn run(ctx: &Context, args: &MigrateArgs) -> Result<Exit, Error> {
             }
         }
     })
+}
+
+fn print_lint(report: &LintReport, output: ReportFormat) {
+    match output {
+        ReportFormat::Json => println!("{}", serde_json::to_string_pretty(report).expect("json")),
+        ReportFormat::Text => {
+            for finding in &report.findings {
+                println!("{finding}");
+            }
+            let errors = report.errors().count();
+            println!(
+                "{} statement(s) in {} migration(s): {errors} error(s), {} warning(s)",
+                report.statements,
+                report.files,
+                report.findings.len() - errors
+            );
+        }
+    }
 }

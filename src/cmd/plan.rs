@@ -56,6 +56,10 @@ pub fn run(ctx: &Context, args: &PlanArgs) -> Result<Exit, Error> {
     let changes =
         record.as_ref().is_some_and(|r| !r.summary.is_empty()) || database.as_ref().is_some_and(|d| d.has_changes());
     let mut exit = if args.detailed_exitcode && changes { Exit::Problems } else { Exit::Ok };
+    // A lint error in a pending migration: apply and promote will refuse it (2, like a bad migration file).
+    if database.as_ref().is_some_and(|d| !crate::database::lint::located(d.lint.iter()).is_empty()) {
+        exit = exit.worst(Exit::Usage);
+    }
     if !not_checked(database.as_ref()).is_empty() {
         exit = exit.worst(Exit::Incomplete);
     }
@@ -90,6 +94,9 @@ fn describe_database(plan: &DatabasePlan) -> String {
     }
     for problem in &plan.blockers {
         out.push_str(&format!("  PROBLEM {problem}\n"));
+    }
+    for finding in &plan.lint {
+        out.push_str(&format!("  LINT {}\n", finding.to_string().replace('\n', "\n  ")));
     }
     if plan.pending_migrations.is_empty() {
         out.push_str("  migrations: up to date\n");

@@ -6,6 +6,7 @@ pub mod drift;
 pub mod drills;
 pub mod interval;
 pub mod loader;
+pub mod migrations;
 pub mod model;
 pub mod monitoring;
 pub mod pgbackrest;
@@ -105,6 +106,7 @@ pub fn load(root: &Path, env: &str) -> Result<Loaded, ConfigError> {
     findings.extend(waivers::findings(&env, &today));
     findings.extend(promotion::findings(&env, &name));
     findings.extend(drift::findings(&env, &today));
+    findings.extend(migrations::findings(&env));
     findings.extend(drills::findings(&env));
     let findings: Vec<Diagnostic> = findings
         .into_iter()

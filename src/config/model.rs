@@ -98,6 +98,9 @@ pub struct Environment {
     /// Drift `glctl drift` knows about and accepts until a date.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub drift: Option<super::drift::DriftSettings>,
+    /// How migrations are judged before they run (`glctl migrate lint`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub migrations: Option<super::migrations::MigrationSettings>,
 }
 
 fn yes() -> bool {

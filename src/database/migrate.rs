@@ -317,6 +317,122 @@ pub struct MigrateError {
     pub message: String,
 }
 
+/// Runs one statement of a `-- glctl:no-transaction` file. With a lock bound, the statement runs under a
+/// session `lock_timeout` (reset after it; such a file must not go through a transaction pooler, which may run
+/// the SET and the statement on different servers), and one that timed out is tried again after a backoff.
+/// A concurrent index build that failed leaves an INVALID index: it is dropped before a retry or the failure,
+/// so nothing half-built stays behind.
+async fn run_alone(client: &Client, statement: &str, lock_wait: LockWait) -> Result<(), String> {
+    let mut attempt = 0u32;
+    loop {
+        if let Some(timeout) = lock_wait.timeout {
+            client
+                .batch_execute(&format!("SET lock_timeout = '{}ms'", timeout.as_millis()))
+                .await
+                .map_err(|e| db_error(&e))?;
+        }
+        let result = client.batch_execute(statement).await;
+        if lock_wait.timeout.is_some() {
+            client.batch_execute("RESET lock_timeout").await.map_err(|e| db_error(&e))?;
+        }
+        let Err(e) = result else { return Ok(()) };
+        let dropped = drop_invalid_index(client, statement, &e).await?;
+        if is_lock_timeout(&e) && attempt < lock_wait.retries {
+            attempt += 1;
+            tokio::time::sleep(backoff(attempt, jitter_seed())).await;
+            continue;
+        }
+        let mut message = db_error(&e);
+        if let Some(index) = dropped {
+            message.push_str(&format!("; the INVALID index {index} it left was dropped"));
+        }
+        if is_lock_timeout(&e) {
+            message.push_str(&format!(
+                "; it waited {} ms for a lock {} time(s) (migrations.lock_timeout, lock_retries: {})\n{}",
+                lock_wait.timeout.unwrap_or_default().as_millis(),
+                attempt + 1,
+                lock_wait.retries,
+                lock_holders(client, &super::lint::relations_named(statement)).await
+            ));
+        }
+        return Err(message);
+    }
+}
+
+/// After `statement` failed with `e`: when it was `CREATE INDEX CONCURRENTLY name` and left `name` INVALID,
+/// drops it (concurrently) and returns its name. Not when the name was taken before (that index is not ours).
+async fn drop_invalid_index(
+    client: &Client,
+    statement: &str,
+    e: &tokio_postgres::Error,
+) -> Result<Option<String>, String> {
+    const DUPLICATE: &str = "42P07";
+    let Some((schema, name)) = super::lint::concurrent_index_name(statement) else { return Ok(None) };
+    if e.as_db_error().is_some_and(|db| db.code().code() == DUPLICATE) {
+        return Ok(None);
+    }
+    let invalid = client
+        .query(
+            "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname)
+               FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+              WHERE NOT i.indisvalid AND c.relname = $1 AND ($2 = '' OR n.nspname = $2)",
+            &[&name, &schema],
+        )
+        .await
+        .map_err(|e| db_error(&e))?;
+    let Some(row) = invalid.first() else { return Ok(None) };
+    let qualified: String = row.get(0);
+    client
+        .batch_execute(&format!("DROP INDEX CONCURRENTLY IF EXISTS {qualified}"))
+        .await
+        .map_err(|d| format!("its INVALID index {qualified} could not be dropped: {}", db_error(&d)))?;
+    Ok(Some(qualified))
+}
+
+/// Who holds locks on `relations` now (other sessions, from `pg_locks` and `pg_stat_activity`), one line
+/// each: what a migration that gave up waiting was most likely waiting for.
+async fn lock_holders(client: &Client, relations: &[String]) -> String {
+    let bare: Vec<String> = relations.iter().map(|r| r.rsplit('.').next().unwrap_or(r).to_string()).collect();
+    let rows = client
+        .query(
+            "SELECT l.pid, c.relname::text, l.mode, coalesce(a.usename::text, ''), coalesce(a.application_name, ''),
+                    coalesce(a.state, ''), coalesce(extract(epoch FROM now() - a.xact_start)::bigint, 0),
+                    left(regexp_replace(coalesce(a.query, ''), '[[:space:]]+', ' ', 'g'), 120)
+               FROM pg_locks l JOIN pg_class c ON c.oid = l.relation LEFT JOIN pg_stat_activity a ON a.pid = l.pid
+              WHERE l.granted AND l.pid <> pg_backend_pid() AND c.relname = ANY($1)
+              ORDER BY a.xact_start NULLS LAST, l.pid",
+            &[&bare],
+        )
+        .await;
+    match rows {
+        Ok(rows) if rows.is_empty() => {
+            format!("no other session holds a lock on {} now (the holder has let go)", relations.join(", "))
+        }
+        Ok(rows) => rows
+            .iter()
+            .map(|r| {
+                format!(
+                    "held by pid {} ({}, application '{}', {}, transaction open {} s): {} on {}; its query: {}",
+                    r.get::<_, i32>(0),
+                    r.get::<_, String>(3),
+                    r.get::<_, String>(4),
+                    r.get::<_, String>(5),
+                    r.get::<_, i64>(6),
+                    r.get::<_, String>(2),
+                    r.get::<_, String>(1),
+                    r.get::<_, String>(7)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n"),
+        Err(e) => format!("who holds the lock could not be read: {}", db_error(&e)),
+    }
+}
+
+fn is_lock_timeout(e: &tokio_postgres::Error) -> bool {
+    e.as_db_error().is_some_and(|db| db.code().code() == LOCK_NOT_AVAILABLE)
+}
+
 fn db_error(e: &tokio_postgres::Error) -> String {
     match e.as_db_error() {
         Some(db) => format!("{} ({})", db.message(), db.code().code()),
@@ -373,10 +489,34 @@ pub async fn unlock(client: &Client) {
     let _ = client.query_one("SELECT pg_advisory_unlock($1)", &[&LOCK_KEY]).await;
 }
 
+/// How long a migration run in a transaction may wait for a lock, and how often it is tried again after
+/// hitting that bound (`migrations.lock_timeout`, `migrations.lock_retries`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LockWait {
+    pub timeout: Option<Duration>,
+    pub retries: u32,
+}
+
+/// PostgreSQL's `lock_not_available`: `lock_timeout` ran out.
+const LOCK_NOT_AVAILABLE: &str = "55P03";
+
+/// The pause before retry `attempt` (1, 2, …): 0.5 s doubling, at most 30 s, plus up to half again as
+/// jitter so two appliers that timed out together do not come back together.
+pub fn backoff(attempt: u32, jitter_seed: u64) -> Duration {
+    let base_ms = 500u64.saturating_mul(1u64 << attempt.saturating_sub(1).min(6)).min(30_000);
+    let jitter_ms = if base_ms == 0 { 0 } else { jitter_seed % (base_ms / 2 + 1) };
+    Duration::from_millis(base_ms + jitter_ms)
+}
+
+fn jitter_seed() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| u64::from(d.subsec_nanos()))
+}
+
 /// Applies `pending` in order under the lock the caller holds. Stops at the first failure.
 pub async fn apply_pending(
     client: &mut Client,
     pending: &[Migration],
+    lock_wait: LockWait,
     mut progress: impl FnMut(&Migration, Duration),
 ) -> Result<Vec<String>, MigrateError> {
     let mut applied = Vec::new();
@@ -391,17 +531,16 @@ pub async fn apply_pending(
             let statements = split_statements(&m.sql);
             record(client, m, false, 0, None).await.map_err(|e| fail(&applied, db_error(&e)))?;
             for (i, statement) in statements.iter().enumerate() {
-                client.batch_execute(statement).await.map_err(|e| {
-                    fail(
+                if let Err(message) = run_alone(client, statement, lock_wait).await {
+                    return Err(fail(
                         &applied,
                         format!(
-                            "statement {} of {} failed: {}; the migration is recorded as partial",
+                            "statement {} of {} failed: {message}; the migration is recorded as partial",
                             i + 1,
                             statements.len(),
-                            db_error(&e)
                         ),
-                    )
-                })?;
+                    ));
+                }
                 client
                     .execute(
                         "UPDATE glctl.schema_migrations SET statements_done = $2 WHERE version = $1",
@@ -419,16 +558,53 @@ pub async fn apply_pending(
                 .await
                 .map_err(|e| fail(&applied, db_error(&e)))?;
         } else {
-            let tx = client.transaction().await.map_err(|e| fail(&applied, db_error(&e)))?;
-            tx.batch_execute(&m.sql).await.map_err(|e| fail(&applied, format!("{}; rolled back", db_error(&e))))?;
-            let ms = started.elapsed().as_millis() as i64;
-            tx.execute(
-                "INSERT INTO glctl.schema_migrations (version, name, checksum, duration_ms, glctl_version) VALUES ($1, $2, $3, $4, $5)",
-                &[&m.version, &m.name, &m.checksum, &ms, &env!("CARGO_PKG_VERSION")],
-            )
-            .await
-            .map_err(|e| fail(&applied, db_error(&e)))?;
-            tx.commit().await.map_err(|e| fail(&applied, db_error(&e)))?;
+            let mut attempt = 0u32;
+            loop {
+                let tx = client.transaction().await.map_err(|e| fail(&applied, db_error(&e)))?;
+                if let Some(timeout) = lock_wait.timeout {
+                    // LOCAL: it ends with this transaction, so it cannot leak into a later one on this connection
+                    // (nor survive a transaction-pooling PgBouncer handing the next one another server).
+                    tx.batch_execute(&format!("SET LOCAL lock_timeout = '{}ms'", timeout.as_millis()))
+                        .await
+                        .map_err(|e| fail(&applied, db_error(&e)))?;
+                }
+                match tx.batch_execute(&m.sql).await {
+                    Ok(()) => {}
+                    Err(e) if is_lock_timeout(&e) && attempt < lock_wait.retries => {
+                        drop(tx); // rolls back
+                        attempt += 1;
+                        tokio::time::sleep(backoff(attempt, jitter_seed())).await;
+                        continue;
+                    }
+                    Err(e) if is_lock_timeout(&e) => {
+                        drop(tx); // rolls back
+                        let waited = lock_wait.timeout.unwrap_or_default();
+                        let holders = lock_holders(client, &super::lint::relations_named(&m.sql)).await;
+                        return Err(fail(
+                            &applied,
+                            format!(
+                                "{}; it waited {} ms for a lock {} time(s) (migrations.lock_timeout, lock_retries: {}) \
+                                 and gave up; rolled back, nothing of it applied\n{}",
+                                db_error(&e),
+                                waited.as_millis(),
+                                attempt + 1,
+                                lock_wait.retries,
+                                holders
+                            ),
+                        ));
+                    }
+                    Err(e) => return Err(fail(&applied, format!("{}; rolled back", db_error(&e)))),
+                }
+                let ms = started.elapsed().as_millis() as i64;
+                tx.execute(
+                    "INSERT INTO glctl.schema_migrations (version, name, checksum, duration_ms, glctl_version) VALUES ($1, $2, $3, $4, $5)",
+                    &[&m.version, &m.name, &m.checksum, &ms, &env!("CARGO_PKG_VERSION")],
+                )
+                .await
+                .map_err(|e| fail(&applied, db_error(&e)))?;
+                tx.commit().await.map_err(|e| fail(&applied, db_error(&e)))?;
+                break;
+            }
         }
         progress(m, started.elapsed());
         applied.push(label);
@@ -647,6 +823,18 @@ mod tests {
         assert_eq!((status.changed.len(), status.missing.len(), status.pending.len()), (1, 1, 1));
         assert_eq!(status.out_of_order.len(), 1, "0002 is below the missing 0009");
         assert_eq!(status.blockers(true).len(), 2);
+    }
+
+    #[test]
+    fn the_lock_retry_backoff_doubles_from_half_a_second_with_at_most_half_again_as_jitter() {
+        use super::backoff;
+        use std::time::Duration;
+        assert_eq!(backoff(1, 0), Duration::from_millis(500));
+        assert_eq!(backoff(2, 0), Duration::from_millis(1000));
+        assert_eq!(backoff(3, 0), Duration::from_millis(2000));
+        assert_eq!(backoff(1, 250), Duration::from_millis(750));
+        assert_eq!(backoff(1, 251), Duration::from_millis(500));
+        assert!(backoff(30, u64::MAX) <= Duration::from_millis(45_000));
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! the migrations and the time-series policies applied there (`stage` orchestrates them for the commands).
 
 pub mod connect;
+pub mod lint;
 pub mod logins;
 pub mod migrate;
 pub mod native;
@@ -42,6 +43,9 @@ pub enum DatabaseError {
     Preflight(String),
     #[error("{0}")]
     Lock(String),
+    /// `migrate lint` found errors in the pending migrations (each `FILE:LINE:COL RULE: message`).
+    #[error("nothing was run: the pending migrations have lint errors (`glctl migrate lint` shows why and the safe recipe):\n{}", .0.join("\n"))]
+    Lint(Vec<String>),
     #[error(transparent)]
     Migrate(#[from] migrate::MigrateError),
     /// The migrations committed; then the policies could not be made to match.

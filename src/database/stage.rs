@@ -10,6 +10,7 @@ use serde::Serialize;
 use tokio_postgres::Client;
 
 use super::connect::Target;
+use super::lint::{self, Finding, Knowledge, LintReport};
 use super::migrate::{self, Migration, Status};
 use super::native;
 use super::policies::{self, Change, PolicyPlan};
@@ -167,7 +168,19 @@ impl<'a> DatabaseStage<'a> {
             pending_migrations: status.pending.iter().map(Migration::file_name).collect(),
             blockers: status.blockers(false),
             policies,
+            lint: self.lint_pending(&status).findings,
         })
+    }
+
+    /// `migrate lint` over the pending migrations as the run that applies them together (the earlier ones
+    /// teach it which tables exist).
+    pub fn lint_pending(&self, status: &Status) -> LintReport {
+        let pending: std::collections::BTreeSet<String> =
+            status.pending.iter().map(|m| m.path.display().to_string()).collect();
+        if pending.is_empty() {
+            return LintReport::default();
+        }
+        lint::lint_run(&self.migrations, &Knowledge::of(&self.loaded.environment), &pending)
     }
 
     /// What `migrate apply --dry-run` would run; refuses like `apply` when something blocks.
@@ -188,6 +201,10 @@ impl<'a> DatabaseStage<'a> {
         let (mut client, target) = self.connect_with_target().await?;
         let status = self.status(&client).await?;
         refuse_blocked(&status, options.allow_out_of_order)?;
+        let lint_errors = lint::located(self.lint_pending(&status).findings.iter());
+        if !lint_errors.is_empty() {
+            return Err(DatabaseError::Lint(lint_errors));
+        }
         let pending: Vec<&Migration> = status.pending.iter().collect();
         preflight::check_extensions(&client, &pending, &self.loaded.environment).await?;
         migrate::lock(&client, options.lock_timeout, || progress.waiting_for_lock())
@@ -209,9 +226,14 @@ impl<'a> DatabaseStage<'a> {
         // Re-read under the lock: another applier may have done the work meanwhile.
         let status = self.status(client).await?;
         progress.migrations_started(status.pending.len());
-        let applied =
-            migrate::apply_pending(client, &status.pending, |m, took| progress.migration_applied(&m.file_name(), took))
-                .await;
+        let lock_wait = match self.loaded.environment.migrations.as_ref().and_then(|m| m.lock_wait()) {
+            Some((timeout, retries)) => migrate::LockWait { timeout: Some(timeout), retries },
+            None => migrate::LockWait::default(),
+        };
+        let applied = migrate::apply_pending(client, &status.pending, lock_wait, |m, took| {
+            progress.migration_applied(&m.file_name(), took)
+        })
+        .await;
         progress.migrations_finished();
         let mut outcome = DatabaseOutcome {
             migrations_applied: applied?,
@@ -304,6 +326,9 @@ pub struct DatabasePlan {
     /// The time-series policies (TimescaleDB or native), when the database was read.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub policies: Option<PolicyPlan>,
+    /// `migrate lint`'s findings in the pending migrations: errors make `apply` and `promote` refuse.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub lint: Vec<Finding>,
 }
 
 impl DatabasePlan {

@@ -205,6 +205,15 @@ pub fn prepare(
         });
         return Err(refusal(&passed, &refused, ""));
     }
+    let lint_errors = crate::database::lint::located(database.lint.iter());
+    if !lint_errors.is_empty() {
+        refused.push(Refusal {
+            gate: "plan",
+            saw: format!("the pending migrations of {dst_name} have lint errors: {}", lint_errors.join("; ")),
+            needs: format!("fix them or silence each with a reason (`glctl migrate lint -e {dst_name}` shows why and the safe recipe)"),
+        });
+        return Err(refusal(&passed, &refused, ""));
+    }
     passed.push(Passed {
         gate: "plan",
         saw: format!("{} change(s), {} destructive", plan_lines.len(), destructive.len()),

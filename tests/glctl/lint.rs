@@ -1,0 +1,311 @@
+//! `glctl migrate lint`: the shipped migrations lint clean for every shipped environment; a plain index on a
+//! partitioned table is flagged, located, with the partitioned recipe; SQL that does not parse is located;
+//! and `migrate apply` refuses a pending migration with a lint error before running anything.
+
+use std::path::Path;
+
+use tempfile::TempDir;
+
+use crate::support::{glctl_in, repo, Output};
+
+/// A copy of the project's environments and migrations, to add a migration to.
+fn project_copy() -> TempDir {
+    let root = tempfile::tempdir().unwrap();
+    for dir in ["environments", "sql/migrations"] {
+        std::fs::create_dir_all(root.path().join(dir)).unwrap();
+        for entry in std::fs::read_dir(repo().join(dir)).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_file() {
+                std::fs::copy(&path, root.path().join(dir).join(path.file_name().unwrap())).unwrap();
+            }
+        }
+    }
+    root
+}
+
+fn lint(root: &Path, env: &str, extra: &[&str]) -> Output {
+    let mut args = vec!["--root", root.to_str().unwrap(), "-e", env, "migrate", "lint"];
+    args.extend_from_slice(extra);
+    glctl_in(root, &args)
+}
+
+#[test]
+fn the_shipped_migrations_lint_clean_for_every_shipped_environment() {
+    let root = project_copy();
+    for env in ["dev", "staging", "prod", "local", "local-native", "local-staging"] {
+        let out = lint(root.path(), env, &[]);
+        assert_eq!(out.code, 0, "{env}: {}\n{}", out.stdout, out.stderr);
+        assert!(out.stdout.contains("migration(s): 0 error(s), 0 warning(s)"), "{env}: {}", out.stdout);
+    }
+}
+
+#[test]
+fn a_plain_index_on_a_partitioned_table_is_flagged_with_the_partitioned_recipe() {
+    let root = project_copy();
+    std::fs::write(
+        root.path().join("sql/migrations/0009_emissions_source.sql"),
+        "-- Find measurements by source.\nCREATE INDEX idx_emissions_source ON emission_measurements (source_id);\n",
+    )
+    .unwrap();
+    let out = lint(root.path(), "local-native", &[]);
+    assert_eq!(out.code, 2, "{}\n{}", out.stdout, out.stderr);
+    let file = root.path().join("sql/migrations/0009_emissions_source.sql");
+    let expected = format!(
+        "{}:2:1: error[ML003]: index idx_emissions_source on partitioned table emission_measurements",
+        file.display()
+    );
+    assert!(out.stdout.contains(&expected), "{}", out.stdout);
+    assert!(out.stdout.contains("safe: CREATE INDEX … ON ONLY the parent"), "{}", out.stdout);
+    assert!(out.stdout.contains("1 error(s), 0 warning(s)"), "{}", out.stdout);
+
+    let json = lint(root.path(), "local-native", &["--output", "json"]);
+    assert_eq!(json.code, 2);
+    let report: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    let finding = &report["findings"][0];
+    assert_eq!(finding["rule"], "ML003");
+    assert_eq!(finding["severity"], "error");
+    assert_eq!((finding["line"].as_u64(), finding["column"].as_u64()), (Some(2), Some(1)));
+
+    // A silence with a reason is accepted; one without is an error of its own.
+    std::fs::write(
+        &file,
+        "-- glctl:allow ML003: emission_measurements has no rows yet in any environment\n\
+         CREATE INDEX idx_emissions_source ON emission_measurements (source_id);\n",
+    )
+    .unwrap();
+    assert_eq!(lint(root.path(), "local-native", &[]).code, 0);
+    std::fs::write(
+        &file,
+        "-- glctl:allow ML003\nCREATE INDEX idx_emissions_source ON emission_measurements (source_id);\n",
+    )
+    .unwrap();
+    let out = lint(root.path(), "local-native", &[]);
+    assert_eq!(out.code, 2);
+    assert!(out.stdout.contains(":1:1: error[ML090]: `-- glctl:allow ML003` gives no reason"), "{}", out.stdout);
+}
+
+#[test]
+fn sql_that_does_not_parse_is_located() {
+    let root = project_copy();
+    let file = root.path().join("sql/migrations/0009_broken.sql");
+    std::fs::write(&file, "SELECT 1;\nALTER TABLE sensor_readings ADD COLUMN note text DEFALT 'x';\n").unwrap();
+    let out = lint(root.path(), "local-native", &[]);
+    assert_eq!(out.code, 2, "{}\n{}", out.stdout, out.stderr);
+    let expected = format!("{}:2:", file.display());
+    assert!(
+        out.stdout.contains(&expected) && out.stdout.contains("error[ML000]: does not parse: syntax error"),
+        "{}",
+        out.stdout
+    );
+}
+
+/// Against the stack's PostgreSQL: a pending migration with a lint error stops `migrate apply` (exit 2,
+/// naming file:line and rule) before anything runs, also the good migration before it.
+#[test]
+fn apply_refuses_a_pending_migration_with_a_lint_error_and_runs_nothing() {
+    let p = crate::migrate::Project::new("lint_refuse");
+    std::fs::write(
+        p.root.path().join("sql/migrations/0001_create.sql"),
+        "CREATE TABLE readings (at timestamptz, v int);",
+    )
+    .unwrap();
+    let applied = p.glctl_env("local", &["migrate", "apply"]);
+    assert_eq!(applied.code, 0, "{}\n{}", applied.stdout, applied.stderr);
+    std::fs::write(p.root.path().join("sql/migrations/0002_fine.sql"), "CREATE TABLE other (x int);").unwrap();
+    std::fs::write(p.root.path().join("sql/migrations/0003_index.sql"), "CREATE INDEX readings_at ON readings (at);")
+        .unwrap();
+    let out = p.glctl_env("local", &["migrate", "apply"]);
+    assert_eq!(out.code, 2, "{}\n{}", out.stdout, out.stderr);
+    assert!(out.stderr.contains("nothing was run"), "{}", out.stderr);
+    assert!(out.stderr.contains("0003_index.sql:1:1 ML001"), "{}", out.stderr);
+    assert_eq!(p.query("SELECT count(*) FROM glctl.schema_migrations"), "1");
+    assert_eq!(p.query("SELECT to_regclass('other') IS NULL"), "t");
+}
+
+/// `migrations.compatibility: previous` makes a drop the running release may use an error; a misspelt value
+/// is a located configuration error.
+#[test]
+fn a_drop_breaks_the_previous_release_when_the_environment_promises_compatibility() {
+    let root = project_copy();
+    let env = root.path().join("environments/dev.yaml");
+    let text = std::fs::read_to_string(&env).unwrap();
+    let file = root.path().join("sql/migrations/0009_drop.sql");
+    std::fs::write(&file, "SET lock_timeout = '2s';\nALTER TABLE sensor_readings DROP COLUMN meter_serial;\n").unwrap();
+    assert_eq!(lint(root.path(), "dev", &[]).code, 0, "no promise made: dropping is the team's call");
+    std::fs::write(&env, format!("{text}\nmigrations:\n  compatibility: previous\n")).unwrap();
+    let out = lint(root.path(), "dev", &[]);
+    assert_eq!(out.code, 2, "{}\n{}", out.stdout, out.stderr);
+    let expected = format!("{}:2:1: error[ML010]: drops column sensor_readings.meter_serial", file.display());
+    assert!(out.stdout.contains(&expected), "{}", out.stdout);
+    std::fs::write(&env, format!("{text}\nmigrations:\n  compatibility: previus\n")).unwrap();
+    let out = lint(root.path(), "dev", &[]);
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.contains("migrations.compatibility: 'previus' is not allowed; expected one of: none, previous"),
+        "{}",
+        out.stderr
+    );
+}
+
+/// The issue's case on the native backend, end to end: the shipped schema applied, then a plain index on
+/// `emission_measurements` pending: `plan` shows the finding (exit 2) and `apply` refuses it, naming the file,
+/// line and rule, with nothing run.
+#[test]
+fn plan_shows_and_apply_refuses_a_plain_index_on_a_pg_partman_parent() {
+    let p = crate::migrate::Project::new("lint_native");
+    p.use_repository_migrations();
+    let apply = p.glctl_env("dev", &["apply", "--only", "database"]);
+    assert_eq!(apply.code, 0, "{}\n{}", apply.stdout, apply.stderr);
+    std::fs::write(
+        p.root.path().join("sql/migrations/0009_emissions_source.sql"),
+        "CREATE INDEX idx_emissions_source ON emission_measurements (source_id);\n",
+    )
+    .unwrap();
+    let plan = p.glctl_env("dev", &["plan", "--only", "database"]);
+    assert_eq!(plan.code, 2, "{}\n{}", plan.stdout, plan.stderr);
+    assert!(plan.stdout.contains("+ 0009_emissions_source.sql"), "{}", plan.stdout);
+    assert!(plan.stdout.contains("  LINT "), "{}", plan.stdout);
+    assert!(plan.stdout.contains("0009_emissions_source.sql:1:1: error[ML003]"), "{}", plan.stdout);
+    let refused = p.glctl_env("dev", &["apply", "--only", "database"]);
+    assert_eq!(refused.code, 2, "{}\n{}", refused.stdout, refused.stderr);
+    assert!(
+        refused.stderr.contains("0009_emissions_source.sql:1:1 ML003: index idx_emissions_source"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(p.query("SELECT max(version) FROM glctl.schema_migrations"), "8");
+    assert_eq!(p.query("SELECT to_regclass('idx_emissions_source') IS NULL"), "t");
+}
+
+/// The runner's bounded lock wait (`migrations.lock_timeout`, `lock_retries`): a migration blocked by another
+/// session's lock gives up after its retries, rolled back, with nothing of it applied; with the lock released
+/// during the retries it applies.
+#[test]
+fn a_migration_blocked_by_another_sessions_lock_is_retried_and_then_gives_up_or_applies() {
+    let p = crate::migrate::Project::new("lint_lockwait");
+    let migrations = p.root.path().join("sql/migrations");
+    std::fs::write(migrations.join("0001_create.sql"), "CREATE TABLE held (x int);").unwrap();
+    let local = std::fs::read_to_string(repo().join("environments/local.yaml")).unwrap();
+    let env = p.root.path().join("bounded.yaml");
+    let with_wait = |retries: u32| {
+        std::fs::write(&env, format!("{local}\nmigrations:\n  lock_timeout: 1s\n  lock_retries: {retries}\n")).unwrap()
+    };
+    with_wait(1);
+    let env_arg = env.to_str().unwrap().to_string();
+    let first = p.glctl_env(&env_arg, &["migrate", "apply"]);
+    assert_eq!(first.code, 0, "{}\n{}", first.stdout, first.stderr);
+    std::fs::write(migrations.join("0002_alter.sql"), "ALTER TABLE held ADD COLUMN y int;").unwrap();
+
+    let hold = |seconds: u32| {
+        let s = crate::support::stack::stack();
+        let conn = format!(
+            "host=localhost port={} user={} password={} dbname={} sslmode=require",
+            s.var("GLCTL_PG_PORT"),
+            s.var("GLCTL_PG_USER"),
+            s.var("GLCTL_PG_PASSWORD"),
+            p.database
+        );
+        let holder = std::process::Command::new("psql")
+            .args([
+                conn.as_str(),
+                "-c",
+                &format!("BEGIN; LOCK TABLE held IN ACCESS SHARE MODE; SELECT pg_sleep({seconds}); COMMIT;"),
+            ])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let held = "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation \
+                    WHERE c.relname = 'held' AND l.granted AND l.pid <> pg_backend_pid()";
+        for _ in 0..100 {
+            if p.query(held) == "1" {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        holder
+    };
+
+    let mut holder = hold(8);
+    let gave_up = p.glctl_env(&env_arg, &["migrate", "apply"]);
+    assert_eq!(gave_up.code, 1, "{}\n{}", gave_up.stdout, gave_up.stderr);
+    assert!(
+        gave_up.stderr.contains("0002_alter.sql: canceling statement due to lock timeout (55P03)"),
+        "{}",
+        gave_up.stderr
+    );
+    assert!(
+        gave_up.stderr.contains("2 time(s)") && gave_up.stderr.contains("nothing of it applied"),
+        "{}",
+        gave_up.stderr
+    );
+    // Who held it: the other session, its lock and its query.
+    assert!(gave_up.stderr.contains("held by pid "), "{}", gave_up.stderr);
+    assert!(
+        gave_up.stderr.contains("AccessShareLock on held; its query: BEGIN; LOCK TABLE held"),
+        "{}",
+        gave_up.stderr
+    );
+    assert_eq!(p.query("SELECT max(version) FROM glctl.schema_migrations"), "1");
+    assert_eq!(
+        p.query("SELECT count(*) FROM information_schema.columns WHERE table_name = 'held' AND column_name = 'y'"),
+        "0"
+    );
+    holder.wait().unwrap();
+
+    with_wait(5);
+    let mut holder = hold(2);
+    let applied = p.glctl_env(&env_arg, &["migrate", "apply"]);
+    assert_eq!(applied.code, 0, "{}\n{}", applied.stdout, applied.stderr);
+    assert_eq!(p.query("SELECT max(version) FROM glctl.schema_migrations"), "2");
+    holder.wait().unwrap();
+}
+
+/// A `CREATE INDEX CONCURRENTLY` that times out waiting for a writer's transaction leaves no INVALID index
+/// behind: it is dropped (concurrently, so that waits for the writer without blocking anyone) before the
+/// failure, as it is before each retry.
+#[test]
+fn a_concurrent_index_build_that_times_out_leaves_no_invalid_index() {
+    let p = crate::migrate::Project::new("lint_cic");
+    let migrations = p.root.path().join("sql/migrations");
+    std::fs::write(migrations.join("0001_create.sql"), "CREATE TABLE busy (x int);").unwrap();
+    let local = std::fs::read_to_string(repo().join("environments/local.yaml")).unwrap();
+    let env = p.root.path().join("bounded.yaml");
+    std::fs::write(&env, format!("{local}\nmigrations:\n  lock_timeout: 1s\n  lock_retries: 0\n")).unwrap();
+    let env_arg = env.to_str().unwrap().to_string();
+    assert_eq!(p.glctl_env(&env_arg, &["migrate", "apply"]).code, 0);
+    std::fs::write(
+        migrations.join("0002_index.sql"),
+        "-- glctl:no-transaction\nCREATE INDEX CONCURRENTLY busy_x ON busy (x);\n",
+    )
+    .unwrap();
+
+    // A writer's open transaction: the build waits for it (a lock wait, so lock_timeout ends it).
+    let s = crate::support::stack::stack();
+    let conn = format!(
+        "host=localhost port={} user={} password={} dbname={} sslmode=require",
+        s.var("GLCTL_PG_PORT"),
+        s.var("GLCTL_PG_USER"),
+        s.var("GLCTL_PG_PASSWORD"),
+        p.database
+    );
+    let mut writer = std::process::Command::new("psql")
+        .args([conn.as_str(), "-c", "BEGIN; INSERT INTO busy VALUES (1); SELECT pg_sleep(3); COMMIT;"])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let held = "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation \
+                WHERE c.relname = 'busy' AND l.granted AND l.pid <> pg_backend_pid()";
+    for _ in 0..100 {
+        if p.query(held) == "1" {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(p.query(held), "1", "the writer holds its lock");
+    let out = p.glctl_env(&env_arg, &["migrate", "apply"]);
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    assert!(out.stderr.contains("lock timeout (55P03)"), "{}", out.stderr);
+    assert!(out.stderr.contains("the INVALID index public.busy_x it left was dropped"), "{}", out.stderr);
+    assert_eq!(p.query("SELECT count(*) FROM pg_class WHERE relname = 'busy_x'"), "0");
+    writer.wait().unwrap();
+}
