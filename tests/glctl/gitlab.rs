@@ -104,9 +104,9 @@ fn the_gitlab_pipeline_runs_end_to_end_with_gitlab_ci_local_up_to_the_promotion_
     std::fs::set_permissions(&variables_file, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
 
     let home = tempfile::tempdir().unwrap();
-    // gitlab-ci-local writes each run's file variables (~90 MB: the glctl binary) under the temporary directory
-    // and leaves them there: give it one that is removed with this test.
-    let tmp = tempfile::tempdir().unwrap();
+    // gitlab-ci-local's shell executor writes each job's file variables (~90 MB: a copy of glctl) into
+    // /tmp/gitlab-ci-local-file-variables-<slug>-<job id> (a fixed path) and leaves them: remove what this run made.
+    let _leftovers = FileVariableDirs::new();
     let started = Instant::now();
     let mut command = Command::new("timeout");
     command
@@ -118,7 +118,6 @@ fn the_gitlab_pipeline_runs_end_to_end_with_gitlab_ci_local_up_to_the_promotion_
         .arg(home.path())
         .current_dir(dir)
         .env("NO_COLOR", "1")
-        .env("TMPDIR", tmp.path())
         .env("AWS_ACCESS_KEY_ID", s.var("AWS_ACCESS_KEY_ID"))
         .env("AWS_SECRET_ACCESS_KEY", s.var("AWS_SECRET_ACCESS_KEY"))
         .env("AWS_REGION", s.var("AWS_REGION"))
@@ -158,4 +157,35 @@ fn the_gitlab_pipeline_runs_end_to_end_with_gitlab_ci_local_up_to_the_promotion_
     let staging_record = newest_json(&dir.join(".glctl/staging/promotions"));
     assert_eq!(staging_record["outcome"], "promoted", "{staging_record:#}");
     assert_eq!(psql(&databases[2], "SELECT count(*) > 0 FROM glctl.schema_migrations"), "t", "prod migrated");
+}
+
+/// The folders gitlab-ci-local leaves in /tmp, as they were before a run: dropped, it removes the ones added.
+struct FileVariableDirs(std::collections::HashSet<std::path::PathBuf>);
+
+impl FileVariableDirs {
+    fn new() -> Self {
+        FileVariableDirs(Self::present())
+    }
+
+    fn present() -> std::collections::HashSet<std::path::PathBuf> {
+        std::fs::read_dir("/tmp")
+            .map(|dir| {
+                dir.flatten()
+                    .map(|e| e.path())
+                    .filter(|p| {
+                        p.file_name()
+                            .is_some_and(|n| n.to_string_lossy().starts_with("gitlab-ci-local-file-variables-"))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+impl Drop for FileVariableDirs {
+    fn drop(&mut self) {
+        for added in Self::present().difference(&self.0) {
+            let _ = std::fs::remove_dir_all(added);
+        }
+    }
 }
