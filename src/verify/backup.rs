@@ -1,7 +1,7 @@
 //! BR-01…BR-03 for an `external` server backed up by pgBackRest (`backup.pgbackrest`), decided from
 //! `pgbackrest info --output=json`, `pgbackrest check` and the WAL files in the repository's archive
-//! (`pgbackrest repo-ls`). Gathering runs pgBackRest (as `os_user` when glctl runs as root, so its lock and
-//! log files stay writable by the server's archive-push); the decisions are pure functions of what it said.
+//! (`pgbackrest repo-ls`), which `crate::drills::pgbackrest::listing` gathers (`pgbackrest check` archives a
+//! segment: it acts); the decisions here are pure functions of what it said.
 //! A failing archiver (`pg_stat_archiver`: a failure newer than the last success) FAILs BR-03 too. The restore
 //! drills (BR-04…BR-08) are `crate::drills::pgbackrest`.
 
@@ -13,7 +13,6 @@ use super::point_in_time::utc;
 use super::{CheckResult, Evidence, Outcome};
 use crate::config::pgbackrest::Pgbackrest;
 use crate::database::connect;
-use crate::process::Program;
 
 /// What pgBackRest said about the stanza.
 #[derive(Debug)]
@@ -29,29 +28,8 @@ pub struct PgbackrestFacts {
 }
 
 /// The command line, for evidence and errors.
-fn shown(config: &Pgbackrest, args: &[&str]) -> String {
+pub(crate) fn shown(config: &Pgbackrest, args: &[&str]) -> String {
     format!("pgbackrest --stanza={} {}", config.stanza, args.join(" "))
-}
-
-fn run(config: &Pgbackrest, args: &[&str]) -> Result<Vec<u8>, String> {
-    let mut command = Program::new("pgbackrest");
-    // The server's user may not enter glctl's working directory (a checkout under /root).
-    command.as_user(&config.os_user).current_dir("/");
-    if let Some(file) = &config.config {
-        command.arg(format!("--config={file}"));
-    }
-    command.arg(format!("--stanza={}", config.stanza));
-    command.args(args);
-    // pgBackRest's own settings (PGBACKREST_CONFIG, a repository's cipher pass…); no database password: it
-    // reaches the server as its OS user.
-    command.pass_prefixed("PGBACKREST_");
-    let out = command.output().map_err(|e| format!("{}: cannot run pgbackrest: {e}", shown(config, args)))?;
-    if out.status.success() {
-        Ok(out.stdout)
-    } else {
-        let text = String::from_utf8_lossy(if out.stderr.is_empty() { &out.stdout } else { &out.stderr });
-        Err(format!("{} exited with {}: {}", shown(config, args), out.status, text.trim()))
-    }
 }
 
 /// The newest archived WAL segment and when (Unix seconds), and whether archiving is failing now.
@@ -97,30 +75,6 @@ pub async fn archiver(client: &tokio_postgres::Client) -> Result<Archiver, Strin
         last_failed_wal: row.get(4),
         last_failed_time: row.get(5),
     })
-}
-
-/// Asks pgBackRest about `config`'s stanza (read-only: info, check, repo-ls). `archiver` is the source's
-/// `pg_stat_archiver`: while it is failing, `pgbackrest check` is not run (it would only wait for its
-/// archive timeout).
-pub fn gather(config: &Pgbackrest, archiver: Result<Archiver, String>) -> PgbackrestFacts {
-    let repo = format!("--repo={}", config.repo);
-    let info = run(config, &["info", "--output=json"]).and_then(|out| {
-        let all: Value = serde_json::from_slice(&out).map_err(|e| format!("pgbackrest info: not JSON: {e}"))?;
-        all.as_array()
-            .and_then(|stanzas| stanzas.iter().find(|s| s["name"] == config.stanza.as_str()))
-            .cloned()
-            .ok_or_else(|| format!("pgbackrest info lists no stanza '{}'", config.stanza))
-    });
-    let check = match &archiver {
-        Ok(a) if a.failing() => Err("not run: the server's archiver is failing".to_string()),
-        _ => run(config, &["check"]).map(|_| ()),
-    };
-    let archive = format!("archive/{}", config.stanza);
-    let wal = run(config, &[&repo, "repo-ls", "--recurse", "--output=json", &archive]).and_then(|out| {
-        let listing: Value = serde_json::from_slice(&out).map_err(|e| format!("pgbackrest repo-ls: not JSON: {e}"))?;
-        Ok(wal_segments(&listing))
-    });
-    PgbackrestFacts { info, check, wal, archiver }
 }
 
 /// WAL segment names in a `repo-ls --recurse --output=json` listing of the archive, by archive id.

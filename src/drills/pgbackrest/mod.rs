@@ -5,6 +5,7 @@
 //! the check says what was created and removed. Scratch copies left by a run that was killed outright are
 //! found and removed first (`scratch::sweep`) and returned for the command to list.
 
+mod listing;
 pub mod point_in_time;
 pub mod restore;
 
@@ -82,7 +83,7 @@ pub async fn run(
         Ok(c) => backup::archiver(c).await,
         Err(e) => Err(e.clone()),
     };
-    let facts = backup::gather(config, archiver);
+    let facts = listing::gather(config, archiver);
     backup::apply(results, config, &facts, at);
     let mut run = BackupRun { leftovers, interrupted: false };
     if !drills {
