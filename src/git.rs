@@ -13,3 +13,8 @@ pub fn output(root: &Path, args: &[&str]) -> Option<String> {
     let out = git.output().ok()?;
     out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
 }
+
+/// The commit checked out at `root` (`git rev-parse HEAD`); None outside a checkout.
+pub fn head(root: &Path) -> Option<String> {
+    output(root, &["rev-parse", "HEAD"]).map(|o| o.trim().to_string())
+}

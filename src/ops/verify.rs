@@ -122,7 +122,7 @@ pub fn run<P: Progress>(session: &Session, opts: &VerifyOptions, progress: &P) -
     let run = VerifyRun {
         environment: loaded.name.clone(),
         at: facts.at.clone(),
-        git_commit: git_commit(&session.project.root),
+        git_commit: crate::git::head(&session.project.root),
         configuration_hash: format!("{:x}", Sha256::digest(configuration.as_bytes())),
         terraform_hash: crate::infra::root_module(&session.project, loaded).ok().map(|m| m.digest()),
         migrations: stage.migrations.iter().map(|m| (m.file_name(), m.checksum.clone())).collect(),
@@ -141,8 +141,4 @@ pub fn run<P: Progress>(session: &Session, opts: &VerifyOptions, progress: &P) -
 fn save(dir: &Path, run: &VerifyRun) -> Result<PathBuf, Error> {
     history::save(dir, history::VERIFY_DIR, &run.at, &report::json(run))
         .map_err(|e| Error::Usage(format!("cannot save the run: {e}")))
-}
-
-pub(crate) fn git_commit(root: &Path) -> Option<String> {
-    crate::git::output(root, &["rev-parse", "HEAD"]).map(|o| o.trim().to_string())
 }

@@ -65,7 +65,7 @@ pub fn actor(root: &Path) -> String {
 /// What git says about the checkout at `root`, for the checkout gate.
 pub fn checkout(root: &Path, verified: Option<&str>) -> gates::Checkout {
     let git = |args: &[&str]| crate::git::output(root, args);
-    let head = git(&["rev-parse", "HEAD"]).map(|o| o.trim().to_string());
+    let head = crate::git::head(root);
     let dirty = git(&["status", "--porcelain", "--", "environments", "sql", "templates"])
         .map(|o| o.lines().map(str::to_string).collect())
         .unwrap_or_default();

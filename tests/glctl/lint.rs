@@ -197,32 +197,11 @@ fn a_migration_blocked_by_another_sessions_lock_is_retried_and_then_gives_up_or_
     std::fs::write(migrations.join("0002_alter.sql"), "ALTER TABLE held ADD COLUMN y int;").unwrap();
 
     let hold = |seconds: u32| {
-        let s = crate::support::stack::stack();
-        let conn = format!(
-            "host=localhost port={} user={} password={} dbname={} sslmode=require",
-            s.var("GLCTL_PG_PORT"),
-            s.var("GLCTL_PG_USER"),
-            s.var("GLCTL_PG_PASSWORD"),
-            p.database
-        );
-        let holder = std::process::Command::new("psql")
-            .args([
-                conn.as_str(),
-                "-c",
-                &format!("BEGIN; LOCK TABLE held IN ACCESS SHARE MODE; SELECT pg_sleep({seconds}); COMMIT;"),
-            ])
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        let held = "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation \
-                    WHERE c.relname = 'held' AND l.granted AND l.pid <> pg_backend_pid()";
-        for _ in 0..100 {
-            if p.query(held) == "1" {
-                break;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
-        holder
+        holding(
+            &p,
+            "held",
+            &format!("BEGIN; LOCK TABLE held IN ACCESS SHARE MODE; SELECT pg_sleep({seconds}); COMMIT;"),
+        )
     };
 
     let mut holder = hold(8);
@@ -280,6 +259,20 @@ fn a_concurrent_index_build_that_times_out_leaves_no_invalid_index() {
     .unwrap();
 
     // A writer's open transaction: the build waits for it (a lock wait, so lock_timeout ends it).
+    let mut writer = holding(&p, "busy", "BEGIN; INSERT INTO busy VALUES (1); SELECT pg_sleep(3); COMMIT;");
+    let held = held_lock("busy");
+    assert_eq!(p.query(&held), "1", "the writer holds its lock");
+    let out = p.glctl_env(&env_arg, &["migrate", "apply"]);
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    assert!(out.stderr.contains("lock timeout (55P03)"), "{}", out.stderr);
+    assert!(out.stderr.contains("the INVALID index public.busy_x it left was dropped"), "{}", out.stderr);
+    assert_eq!(p.query("SELECT count(*) FROM pg_class WHERE relname = 'busy_x'"), "0");
+    writer.wait().unwrap();
+}
+
+/// A psql session of the stack running `sql` in `p`'s database, returned once it holds a lock on `table`
+/// (after at most 5 s of looking).
+fn holding(p: &crate::migrate::Project, table: &str, sql: &str) -> std::process::Child {
     let s = crate::support::stack::stack();
     let conn = format!(
         "host=localhost port={} user={} password={} dbname={} sslmode=require",
@@ -288,24 +281,25 @@ fn a_concurrent_index_build_that_times_out_leaves_no_invalid_index() {
         s.var("GLCTL_PG_PASSWORD"),
         p.database
     );
-    let mut writer = std::process::Command::new("psql")
-        .args([conn.as_str(), "-c", "BEGIN; INSERT INTO busy VALUES (1); SELECT pg_sleep(3); COMMIT;"])
+    let holder = std::process::Command::new("psql")
+        .args([conn.as_str(), "-c", sql])
         .stdout(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let held = "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation \
-                WHERE c.relname = 'busy' AND l.granted AND l.pid <> pg_backend_pid()";
+    let held = held_lock(table);
     for _ in 0..100 {
-        if p.query(held) == "1" {
+        if p.query(&held) == "1" {
             break;
         }
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
-    assert_eq!(p.query(held), "1", "the writer holds its lock");
-    let out = p.glctl_env(&env_arg, &["migrate", "apply"]);
-    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
-    assert!(out.stderr.contains("lock timeout (55P03)"), "{}", out.stderr);
-    assert!(out.stderr.contains("the INVALID index public.busy_x it left was dropped"), "{}", out.stderr);
-    assert_eq!(p.query("SELECT count(*) FROM pg_class WHERE relname = 'busy_x'"), "0");
-    writer.wait().unwrap();
+    holder
+}
+
+/// How many granted locks another session holds on `table`.
+fn held_lock(table: &str) -> String {
+    format!(
+        "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation \
+         WHERE c.relname = '{table}' AND l.granted AND l.pid <> pg_backend_pid()"
+    )
 }
