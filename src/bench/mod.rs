@@ -139,7 +139,7 @@ impl Default for Options {
     }
 }
 
-/// Rows per COPY statement (see the README's performance section for the measurement behind it).
+/// Rows per COPY statement (see docs/bench.md for the measurement behind it).
 pub const DEFAULT_BATCH_ROWS: u64 = 10_000;
 
 pub fn cores() -> usize {

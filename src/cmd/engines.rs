@@ -8,7 +8,7 @@ pub fn run() -> Result<Exit, Error> {
     Ok(Exit::Ok)
 }
 
-/// The capability table as Markdown (also embedded in the README).
+/// The capability table as Markdown (also embedded in docs/reference/engines.md).
 pub fn markdown() -> String {
     let mut out = String::from(
         "| engine | TimescaleDB | pg_partman | pg_cron | time-series backends | storage | max replicas | backup retention | failover (AWS documented) |\n|---|---|---|---|---|---|---|---|---|\n",

@@ -1,5 +1,5 @@
 //! The environment field reference, generated from the model's schema (and so from its doc comments).
-//! The README embeds it; a test keeps the two identical.
+//! docs/reference/environment.md embeds it; a test keeps the two identical.
 
 use serde_json::Value;
 
