@@ -1,7 +1,7 @@
 //! The environment model: what one `environments/*.yaml` file (merged with the files it extends) declares.
 //!
-//! Pure data, no I/O. The doc comments are user documentation: they become the field reference in the
-//! README (see `reference.rs`), so they say what a field means and what it accepts.
+//! Pure data, no I/O. The doc comments are user documentation: they become the field reference in
+//! docs/reference/environment.md (see `reference.rs`), so they say what a field means and what it accepts.
 
 use std::collections::BTreeMap;
 
