@@ -368,7 +368,7 @@ fn blue_green(request: &Request, window: i64, facts: &Facts) -> Vec<Item> {
     items.push(runway(window, facts));
     items.push(ddl_in_window(window, facts));
     items.push(master_password(request));
-    items.push(source_minimum(request, facts));
+    items.push(source_minimum(facts));
     items.push(match &facts.wal_level {
         Err(why) => {
             Item::new("bg.wal-level", "wal_level is logical", bg, Status::Unknown, format!("could not read: {why}"))
@@ -532,25 +532,40 @@ fn master_password(request: &Request) -> Item {
     }
 }
 
-fn source_minimum(request: &Request, facts: &Facts) -> Item {
+fn source_minimum(facts: &Facts) -> Item {
     let (id, title, bg) = ("bg.source-minimum", "The source version can replicate logically", Blocks::BlueGreen);
-    let live = facts.server_version.as_ref().ok().filter(|v| versions::split(v).is_some());
-    let version = live.unwrap_or(&request.from);
-    let Some((major, minor)) = versions::split(version) else {
-        return Item::new(id, title, bg, Status::Unknown, format!("{version} is not major.minor"));
+    // The running server decides, not the file: a server behind its file is exactly what this catches.
+    let version = match &facts.server_version {
+        Err(why) => return Item::new(id, title, bg, Status::Unknown, format!("could not read server_version: {why}")),
+        Ok(v) => v,
     };
-    let source = if live.is_some() { "server_version" } else { "engine.version" };
+    let Some((major, minor)) = versions::split(version) else {
+        return Item::new(id, title, bg, Status::Unknown, format!("server_version {version} is not major.minor"));
+    };
     match knowledge::logical_replication_minimum(major) {
-        None => Item::new(id, title, bg, Status::Pass, format!("{source} {version}: AWS lists no minimum for {major}")),
-        Some((_, min)) if minor >= min => {
-            Item::new(id, title, bg, Status::Pass, format!("{source} {version} ≥ {major}.{min}, AWS's minimum for logical replication"))
-        }
+        None => Item::new(
+            id,
+            title,
+            bg,
+            Status::Pass,
+            format!("server_version {version}: AWS lists no minimum for {major}"),
+        ),
+        Some((_, min)) if minor >= min => Item::new(
+            id,
+            title,
+            bg,
+            Status::Pass,
+            format!("server_version {version} ≥ {major}.{min}, AWS's minimum for logical replication"),
+        ),
         Some((_, min)) => Item::new(
             id,
             title,
             bg,
             Status::Fail,
-            format!("{source} {version} is below {major}.{min}, AWS's minimum for Blue/Green's logical replication: a minor upgrade first"),
+            format!(
+                "server_version {version} is below {major}.{min}, AWS's minimum for Blue/Green's logical \
+                 replication: a minor upgrade first"
+            ),
         ),
     }
 }
