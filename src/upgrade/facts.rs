@@ -149,7 +149,7 @@ pub async fn read(app: &Client, cron: Option<&Client>) -> Facts {
             ),
         )
         .await,
-        cron_jobs: cron_jobs(cron.unwrap_or(app)).await,
+        cron_jobs: cron_jobs(cron.unwrap_or(app), app).await,
         partman: partman(app).await,
         preload: one_text(app, "SELECT current_setting('shared_preload_libraries')").await,
         wal_level: one_text(app, "SELECT current_setting('wal_level')").await,
@@ -188,7 +188,9 @@ async fn large_objects(app: &Client) -> Fact<(i64, Vec<u32>)> {
     Ok((count, first))
 }
 
-async fn cron_jobs(client: &Client) -> Fact<Option<Vec<Job>>> {
+/// pg_cron's jobs, the application database's first (a long list is cut in the report: its own jobs stay).
+async fn cron_jobs(client: &Client, app: &Client) -> Fact<Option<Vec<Job>>> {
+    let database = one_text(app, "SELECT current_database()::text").await?;
     let created = client
         .query_opt("SELECT 1 FROM pg_extension WHERE extname = 'pg_cron'", &[])
         .await
@@ -199,8 +201,9 @@ async fn cron_jobs(client: &Client) -> Fact<Option<Vec<Job>>> {
     }
     let rows = client
         .query(
-            "SELECT jobid, coalesce(jobname, '')::text, schedule, command, database, active FROM cron.job ORDER BY jobid",
-            &[],
+            "SELECT jobid, coalesce(jobname, '')::text, schedule, command, database, active FROM cron.job
+             ORDER BY database <> $1, jobid",
+            &[&database],
         )
         .await
         .map_err(|e| reason(&e))?;
