@@ -39,6 +39,7 @@ fn options(ctx: &Context, common: &UpgradeCommon) -> Result<Options, Error> {
         request: upgrade::resolve(&loaded, &common.to)?,
         window_seconds: upgrade::parse_window(&common.window)?,
         window: common.window.clone(),
+        migrations: ctx.project.migrations(),
         method: match common.method {
             UpgradeMethod::BlueGreen => Method::BlueGreen,
             UpgradeMethod::InPlace => Method::InPlace,

@@ -190,15 +190,32 @@ fn extensions(request: &Request, facts: &Facts) -> Vec<Item> {
             Status::Unknown,
             format!("could not read pg_extension: {why}"),
         )],
-        Ok(installed) => installed.iter().map(|e| extension(request, e)).collect(),
+        Ok(installed) => installed.iter().map(|e| extension(request, e, facts)).collect(),
     }
 }
 
-fn extension(request: &Request, e: &Installed) -> Item {
+/// What the project's migrations need for pg_partman 5: the calls that pass p_type 'native'.
+pub(super) fn native_calls(calls: &[(String, bool)]) -> String {
+    let must: Vec<String> = calls.iter().filter(|(_, branches)| !branches).map(|(at, _)| at.clone()).collect();
+    let fine: Vec<String> = calls.iter().filter(|(_, branches)| *branches).map(|(at, _)| at.clone()).collect();
+    match (must.is_empty(), fine.is_empty()) {
+        (true, true) => "no migration passes p_type 'native'".into(),
+        (true, false) => format!(
+            "the migrations' p_type 'native' calls read the installed version first ({}): nothing to migrate there",
+            list(&fine)
+        ),
+        (false, _) => format!("glctl must migrate these calls to the 5.x form (no p_type): {}", list(&must)),
+    }
+}
+
+fn extension(request: &Request, e: &Installed, facts: &Facts) -> Item {
     let id = format!("ext.{}", e.name);
     let title = format!("{} {} (in {}) has a path to {}", e.name, e.version, e.database, request.to);
     let with_notes = |text: String, to: &str| {
-        let notes = knowledge::path_notes(&e.name, &e.version, to);
+        let mut notes = knowledge::path_notes(&e.name, &e.version, to);
+        if e.name == "pg_partman" && !notes.is_empty() {
+            notes.push(native_calls(&facts.native_create_parent));
+        }
         if notes.is_empty() {
             text
         } else {
@@ -601,6 +618,7 @@ mod tests {
             partman: Ok(None),
             preload: Ok(String::new()),
             wal_level: Ok("logical".into()),
+            native_create_parent: vec![("sql/migrations/0009_more.sql:4".into(), false)],
         }
     }
 
@@ -689,7 +707,13 @@ mod tests {
         assert!(partman
             .evidence
             .starts_with("4.7.3 → 5.1.0: after the engine change, ALTER EXTENSION pg_partman UPDATE TO '5.1.0'"));
-        assert!(partman.evidence.contains("glctl must migrate"), "{}", partman.evidence);
+        assert!(
+            partman
+                .evidence
+                .contains("glctl must migrate these calls to the 5.x form (no p_type): sql/migrations/0009_more.sql:4"),
+            "{}",
+            partman.evidence
+        );
         assert_eq!(item(&items, "ext.hstore").status, Status::Unknown);
         assert_eq!(item(&items, "ext.pg_cron").status, Status::Fail, "newer than the target offers");
         let ts = request(EngineKind::External, "15.18", "17.2");

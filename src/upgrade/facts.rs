@@ -74,6 +74,9 @@ pub struct Facts {
     /// `shared_preload_libraries`.
     pub preload: Fact<String>,
     pub wal_level: Fact<String>,
+    /// The project's migrations that call pg_partman's create_parent the 4.x way (`p_type 'native'`), as
+    /// `file:line`, and whether the file reads the installed version to choose (glctl's own does).
+    pub native_create_parent: Vec<(String, bool)>,
 }
 
 impl Facts {
@@ -92,6 +95,7 @@ impl Facts {
             partman: Err(why.to_string()),
             preload: Err(why.to_string()),
             wal_level: Err(why.to_string()),
+            native_create_parent: Vec::new(),
         }
     }
 }
@@ -153,6 +157,7 @@ pub async fn read(app: &Client, cron: Option<&Client>) -> Facts {
         partman: partman(app).await,
         preload: one_text(app, "SELECT current_setting('shared_preload_libraries')").await,
         wal_level: one_text(app, "SELECT current_setting('wal_level')").await,
+        native_create_parent: Vec::new(),
     }
 }
 
@@ -264,4 +269,31 @@ async fn partman(app: &Client) -> Fact<Option<Partman>> {
         })
         .collect();
     Ok(Some(Partman { schema, version, runways }))
+}
+
+/// The migrations in `dir` that pass pg_partman 4.x's `p_type 'native'` (5.x refuses it): `file:line` and
+/// whether the file reads the installed version (`extversion`) to choose. A file that cannot be read is
+/// left out: `migrate` itself refuses such a directory first.
+pub fn native_create_parent(dir: &std::path::Path) -> Vec<(String, bool)> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "sql"))
+        .collect();
+    files.sort();
+    let mut found = Vec::new();
+    for path in files {
+        let Ok(text) = std::fs::read_to_string(&path) else { continue };
+        let branches = text.contains("extversion");
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        for (i, line) in text.lines().enumerate() {
+            let l = line.to_ascii_lowercase().replace(' ', "");
+            if l.contains("p_type=>'native'") || l.contains("p_type:='native'") {
+                found.push((format!("sql/migrations/{name}:{}", i + 1), branches));
+            }
+        }
+    }
+    found
 }

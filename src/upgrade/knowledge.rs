@@ -124,8 +124,9 @@ pub fn path_notes(extension: &str, from: &str, to: &str) -> Vec<String> {
              are gone; ignore_default_data defaults to true"
                 .to_string(),
             "glctl's reconciler reads the installed version and calls create_parent the 5.x way by itself; \
-             glctl must migrate the migrations that call create_parent with p_type 'native' (they stop working \
-             on a fresh database) and re-read part_config after the update (`glctl apply --only database`)"
+             after the update glctl must re-read part_config (`glctl apply --only database`, which must find \
+             nothing to change), and a migration that passes p_type 'native' without reading the installed \
+             version must be migrated (it fails on 5.x)"
                 .to_string(),
             "the update is known to fail on RDS in the wild (pg_partman issue #599): rehearse it on a restored \
              snapshot before production"
@@ -197,7 +198,7 @@ mod tests {
         assert_eq!(compare("1.10", "1.9"), Ordering::Greater);
         assert_eq!(compare("4.7.0", "5.0.1"), Ordering::Less);
         let notes = path_notes("pg_partman", "4.7.0", "5.1.0").join(" ");
-        assert!(notes.contains("configuration table") && notes.contains("p_type 'native'"), "{notes}");
+        assert!(notes.contains("configuration table") && notes.contains("must be migrated"), "{notes}");
         assert!(notes.contains("#599"), "{notes}");
         assert!(path_notes("pg_partman", "5.0.1", "5.1.0").is_empty());
         assert!(path_notes("timescaledb", "2.13.0", "2.17.0")[0].contains("first command of a fresh session"));

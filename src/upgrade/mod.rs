@@ -133,12 +133,14 @@ pub struct Options {
     pub window: String,
     pub window_seconds: i64,
     pub method: Method,
+    /// The project's `sql/migrations/`, read for what an extension update means for them.
+    pub migrations: std::path::PathBuf,
 }
 
 /// Connects (as every database command does: `--database-url` or the environment's endpoint) and reads the
 /// facts; a database that cannot be reached leaves every fact unread, with why.
-fn read_facts(stage: &DatabaseStage<'_>, runtime: &tokio::runtime::Runtime) -> Facts {
-    runtime.block_on(async {
+fn read_facts(stage: &DatabaseStage<'_>, runtime: &tokio::runtime::Runtime, migrations: &std::path::Path) -> Facts {
+    let mut facts = runtime.block_on(async {
         let (app, target) = match stage.connect_with_target().await {
             Ok(connected) => connected,
             Err(e) => return Facts::unread(&e.to_string()),
@@ -148,7 +150,9 @@ fn read_facts(stage: &DatabaseStage<'_>, runtime: &tokio::runtime::Runtime) -> F
             Err(e) => return Facts::unread(&format!("pg_cron's database: {e}")),
         };
         facts::read(&app, cron.as_ref()).await
-    })
+    });
+    facts.native_create_parent = facts::native_create_parent(migrations);
+    facts
 }
 
 /// `glctl upgrade check`: the facts read, each item decided.
@@ -158,7 +162,7 @@ pub fn run_check(
     runtime: &tokio::runtime::Runtime,
     options: &Options,
 ) -> CheckReport {
-    let facts = read_facts(stage, runtime);
+    let facts = read_facts(stage, runtime, &options.migrations);
     let request = &options.request;
     CheckReport {
         environment: loaded.name.clone(),
@@ -180,7 +184,7 @@ pub fn run_plan(
     runtime: &tokio::runtime::Runtime,
     options: &Options,
 ) -> UpgradePlan {
-    let facts = read_facts(stage, runtime);
+    let facts = read_facts(stage, runtime, &options.migrations);
     plan::plan(loaded, options, &facts)
 }
 

@@ -206,10 +206,8 @@ pub fn plan(loaded: &Loaded, options: &Options, facts: &Facts) -> UpgradePlan {
                     "-- in {}: ALTER EXTENSION {} UPDATE TO '{target}';  -- from {}",
                     e.database, e.name, e.version
                 ));
-                for note in knowledge::path_notes(&e.name, &e.version, &target) {
-                    if note.contains("glctl must migrate") {
-                        migrations.push(format!("-- {note}"));
-                    }
+                if e.name == "pg_partman" && !knowledge::path_notes(&e.name, &e.version, &target).is_empty() {
+                    migrations.push(format!("-- {}", super::check::native_calls(&facts.native_create_parent)));
                 }
             } else if target.is_empty() {
                 updates.push(format!(

@@ -104,6 +104,26 @@ fn upgrade_check_names_each_blue_green_blocker_on_the_native_schema() {
     let partman = item(&report, "ext.pg_partman");
     assert_eq!(partman["status"], "UNKNOWN", "{partman:#}");
 
+    // As RDS (dev, 16.6) declares it: the file and the server disagree, the extensions' paths come from glctl's
+    // table, pg_partman 4 → 5 says what it changes and what glctl must migrate, and the managed master password
+    // blocks Blue/Green.
+    let rds = json(&p.glctl_env("dev", &["upgrade", "check", "--to", "17.4", "--output", "json"]));
+    assert_eq!(item(&rds, "pg.server-version")["status"], "FAIL");
+    assert!(item(&rds, "pg.server-version")["evidence"].as_str().unwrap().starts_with("server_version is 15.18"));
+    let partman = item(&rds, "ext.pg_partman");
+    let evidence = partman["evidence"].as_str().unwrap();
+    assert_eq!(partman["status"], "PASS", "{partman:#}");
+    assert!(
+        evidence.contains(" → 5.1.0: after the engine change, ALTER EXTENSION pg_partman UPDATE TO '5.1.0'"),
+        "{evidence}"
+    );
+    assert!(evidence.contains("changes its configuration table and functions"), "{evidence}");
+    assert!(
+        evidence.contains("read the installed version first (sql/migrations/0002_timeseries_tables.native.sql:122)"),
+        "{evidence}"
+    );
+    assert_eq!(item(&rds, "bg.master-password")["status"], "FAIL");
+
     // The same database with a window the runway covers: the runway passes.
     let short =
         p.glctl_env("local-native", &["upgrade", "check", "--to", "16.6", "--window", "2 days", "--output", "json"]);
