@@ -215,6 +215,28 @@ fn upgrade_check_that_cannot_reach_the_database_is_unknown_not_pass() {
 }
 
 #[test]
+fn upgrade_plan_that_cannot_read_the_database_says_what_it_did_not_read_and_exits_3() {
+    let out = glctl(&[
+        "-e",
+        "dev",
+        "--database-url",
+        "postgres://nobody@127.0.0.1:1/none?sslmode=disable",
+        "upgrade",
+        "plan",
+        "--to",
+        "17.4",
+        "--method",
+        "in-place",
+    ]);
+    assert_eq!(out.code, 3, "{}\n{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("NOT READ: cron.job: "), "{}", out.stdout);
+    // What the file alone decides is still planned: the flags a major version needs, the new family.
+    assert!(out.stdout.contains("allow_major_version_upgrade = true"), "{}", out.stdout);
+    assert!(out.stdout.contains("a parameter group of family postgres17"), "{}", out.stdout);
+    assert!(out.stdout.contains("downtime: the whole pg_upgrade"), "{}", out.stdout);
+}
+
+#[test]
 fn upgrade_refuses_an_unknown_version_a_downgrade_and_the_same_version_with_exit_2() {
     // No database is needed: the request is refused before anything connects.
     let unreachable = "postgres://nobody@127.0.0.1:1/none?sslmode=disable";
