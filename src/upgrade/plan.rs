@@ -112,12 +112,23 @@ pub fn plan(loaded: &Loaded, options: &Options, facts: &Facts) -> UpgradePlan {
                     })
                 })
                 .collect();
-            commands.push(format!("CALL {s}.run_maintenance_proc();"));
+            let short = partman.runways.iter().any(|r| r.seconds.is_none_or(|s| s < window));
+            if short {
+                commands.push(format!("CALL {s}.run_maintenance_proc();"));
+            }
+            let effect = if short {
+                format!("each partition set's newest partition ends more than {} from now", duration(window))
+            } else {
+                format!(
+                    "nothing to run: each partition set's newest partition already ends more than {} from now",
+                    duration(window)
+                )
+            };
             push(
                 &mut steps,
                 "Make partitions for the window",
                 commands,
-                format!("each partition set's newest partition ends more than {} from now", duration(window)),
+                effect,
                 "nothing to undo: extra empty partitions are harmless; the next `glctl apply --only database` sets \
                  premake back to the file's value",
             );

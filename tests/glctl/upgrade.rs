@@ -185,9 +185,16 @@ fn upgrade_plan_makes_partitions_for_the_window_then_pauses_the_jobs_before_the_
     // Nothing ran: premake and the jobs are as apply left them.
     assert_eq!(p.query("SELECT premake FROM partman.part_config WHERE parent_table = 'public.sensor_readings'"), "7");
 
-    let text = p.glctl_env("local-native", &["upgrade", "plan", "--to", "16.6"]);
+    // A window the premade partitions already cover needs no maintenance run.
+    let text = p.glctl_env("local-native", &["upgrade", "plan", "--to", "16.6", "--window", "2 days"]);
     assert_eq!(text.code, 0);
     assert!(text.stdout.contains("── rollback point"), "{}", text.stdout);
+    assert!(
+        text.stdout.contains("effect:   nothing to run: each partition set's newest partition already ends"),
+        "{}",
+        text.stdout
+    );
+    assert!(!text.stdout.contains("run_maintenance_proc"), "{}", text.stdout);
 }
 
 #[test]
