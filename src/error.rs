@@ -7,6 +7,7 @@ use crate::config::ConfigError;
 use crate::database::DatabaseError;
 use crate::infra::InfraError;
 use crate::monitoring::MonitoringError;
+use crate::upgrade::UpgradeError;
 
 /// Exit codes (README, "Exit codes"): 0 ok, 1 the command ran and found problems (or failed while changing
 /// something), 2 bad usage or configuration, 3 the command could not check everything it was asked to.
@@ -63,6 +64,9 @@ pub enum Error {
     Monitoring(#[from] MonitoringError),
     #[error(transparent)]
     Bench(#[from] BenchError),
+    /// `upgrade check|plan` was asked for a version it cannot move to (nothing was read or changed).
+    #[error(transparent)]
+    Upgrade(#[from] UpgradeError),
 }
 
 impl Error {
@@ -77,7 +81,7 @@ impl Error {
     /// The one map from kinds of failure to exit codes.
     pub fn exit(&self) -> Exit {
         match self {
-            Error::Usage(_) | Error::Config(_) | Error::Gate(_) => Exit::Usage,
+            Error::Usage(_) | Error::Config(_) | Error::Gate(_) | Error::Upgrade(_) => Exit::Usage,
             Error::GateNotChecked(_) => Exit::Incomplete,
             Error::Refused(_) => Exit::Problems,
             Error::Aws(e) => match e {

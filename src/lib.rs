@@ -28,6 +28,7 @@ pub(crate) mod process;
 pub(crate) mod project;
 pub(crate) mod promote;
 pub(crate) mod runtime;
+pub(crate) mod upgrade;
 pub(crate) mod verify;
 
 use cli::{Cli, Command};
@@ -52,6 +53,7 @@ pub fn run(cli: Cli) -> Result<Exit, Error> {
         Command::Drift(args) => cmd::drift::run(&ctx, args),
         Command::Promote(args) => cmd::promote::run(&ctx, args),
         Command::Bench(args) => cmd::bench::run(&ctx, args),
+        Command::Upgrade(args) => cmd::upgrade::run(&ctx, args),
         Command::Engines => cmd::engines::run(),
         Command::Fields => cmd::fields::run(),
     }

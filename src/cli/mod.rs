@@ -96,6 +96,8 @@ pub enum Command {
     /// Measure ingest throughput, query latency and sessions through the pooler (PB-01…PB-08) in a scratch
     /// schema that is dropped afterwards, also on Ctrl-C; a production environment needs --allow-production.
     Bench(bench::BenchArgs),
+    /// Engine and extension upgrades: check the live database's readiness for a version, or plan the steps.
+    Upgrade(UpgradeArgs),
     /// Print what each engine and time-series backend can do (the capability table).
     Engines,
     /// Print the reference of every environment field as Markdown (generated from the model).
@@ -320,4 +322,45 @@ pub struct PromoteArgs {
     /// Reports of DST's verify, as `glctl verify --report` (repeatable).
     #[arg(long = "report", value_name = "FORMAT=FILE")]
     pub reports: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct UpgradeArgs {
+    #[command(subcommand)]
+    pub action: UpgradeAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UpgradeAction {
+    /// Read the live database and say, item by item (PASS/FAIL/UNKNOWN with evidence), what stands in the way
+    /// of VERSION: PostgreSQL's pre-upgrade blockers, each extension's path, Blue/Green readiness.
+    ///
+    /// Exit 0 ready, 1 a blocker found, 2 a bad request (unknown version, downgrade, same version), 3 something
+    /// could not be read. Changes nothing.
+    Check(UpgradeCommon),
+    /// The ordered steps of the upgrade to VERSION, each with its expected effect and how to undo it, and the
+    /// rollback point. Runs nothing.
+    Plan(UpgradeCommon),
+}
+
+#[derive(Debug, Args)]
+pub struct UpgradeCommon {
+    /// The engine version to move to (`17.4`); on RDS and Aurora one AWS offers (src/engine/versions.tsv).
+    #[arg(long, value_name = "VERSION")]
+    pub to: String,
+    /// How long the upgrade may last: premade partitions must outlast it while maintenance is paused.
+    #[arg(long, default_value = "1 day", value_name = "DURATION")]
+    pub window: String,
+    /// `blue-green` (logical replication; its limits block) or `in-place` (they do not).
+    #[arg(long, value_enum, default_value_t = UpgradeMethod::BlueGreen)]
+    pub method: UpgradeMethod,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub output: ReportFormat,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum UpgradeMethod {
+    BlueGreen,
+    InPlace,
 }

@@ -11,6 +11,7 @@ pub mod progress;
 pub mod promote;
 pub mod render;
 pub mod show;
+pub mod upgrade;
 pub mod validate;
 pub mod verify;
 

@@ -32,5 +32,6 @@ mod secrets;
 mod show;
 mod stack;
 mod terraform;
+mod upgrade;
 mod validate;
 mod verify;
