@@ -55,6 +55,8 @@ pub struct PlannedGroup {
     pub family_after: Option<String>,
     pub before: Vec<Parameter>,
     pub after: Vec<Parameter>,
+    /// The current values could not be read (an emulator reads none back): which parameters change is unknown.
+    pub before_unknown: bool,
 }
 
 /// What an engine change is.
@@ -180,6 +182,10 @@ pub fn classify(topology: &Topology, version: Option<&PlannedVersion>, groups: &
             continue;
         }
         if group.family_before != group.family_after {
+            continue;
+        }
+        if group.before_unknown {
+            plan.notes.push(unknown_parameters(topology, group));
             continue;
         }
         plan.changes.extend(parameter_changes(topology, group));
@@ -363,6 +369,25 @@ fn parameter_changes(t: &Topology, group: &PlannedGroup) -> Vec<EngineChange> {
         changes.push(change);
     }
     changes
+}
+
+/// What can be said of a group whose current values are unknown: never "no change", but which of its planned
+/// parameters are static and the reboots a change to one of them would take.
+fn unknown_parameters(t: &Topology, group: &PlannedGroup) -> String {
+    let statics: Vec<&str> = group
+        .after
+        .iter()
+        .filter(|p| apply_type(&p.name) != Some(ApplyType::Dynamic))
+        .map(|p| p.name.as_str())
+        .collect();
+    let order: Vec<String> = reboot_order(t).into_iter().skip(1).collect();
+    format!(
+        "{}: which parameters change is NOT KNOWN: the current values were not read back (an AWS emulator reads \
+         none); of those planned, static (a change needs reboots): {}; the reboots would be: {}",
+        group.address,
+        if statics.is_empty() { "none".to_string() } else { statics.join(", ") },
+        order.join("; ")
+    )
 }
 
 /// Which instances need a reboot for a static parameter, and in what order: readers first, then a failover

@@ -34,6 +34,7 @@ fn group(family_before: &str, family_after: &str, before: &[(&str, &str)], after
         family_after: Some(family_after.into()),
         before: params(before),
         after: params(after),
+        before_unknown: false,
     }
 }
 
@@ -202,4 +203,17 @@ fn the_plan_round_trips_through_json_as_the_saved_plan_record_does() {
     let json = serde_json::to_string(&plan).unwrap();
     assert!(json.contains("\"class\":\"major-version\"") && json.contains("\"downtime\":\"long-outage\""), "{json}");
     assert_eq!(serde_json::from_str::<EnginePlan>(&json).unwrap(), plan);
+}
+
+#[test]
+fn a_group_whose_values_were_not_read_is_never_no_change() {
+    let g = PlannedGroup {
+        before_unknown: true,
+        ..group("postgres16", "postgres16", &[], &[("work_mem", "1"), ("max_connections", "400")])
+    };
+    let plan = classify(&rds(&[], false), None, &[g]);
+    assert!(plan.changes.is_empty(), "nothing is classified from values not read: {plan:?}");
+    assert!(plan.notes[0].contains("which parameters change is NOT KNOWN"), "{plan:?}");
+    assert!(plan.notes[0].contains("static (a change needs reboots): max_connections;"), "{plan:?}");
+    assert!(plan.notes[0].contains("1. reboot the primary"), "{plan:?}");
 }

@@ -151,7 +151,7 @@ pub fn plan(
         PlanOutcome::Changes => {
             let show = tf.show_json(PLAN_FILE)?;
             let mut summary = PlanSummary::from_show_json(&show, emulator::in_use());
-            summary.engine = terraform::engine_plan::classify(loaded, &show);
+            summary.engine = terraform::engine_plan::classify(loaded, &show, emulator::in_use());
             summary
         }
     };

@@ -27,8 +27,13 @@ pub fn topology(env: &Environment) -> Topology {
 }
 
 /// The engine changes of `plan` (`terraform show -json`) for `loaded`, refusals located at `engine.version`.
-pub fn classify(loaded: &Loaded, plan: &Value) -> EnginePlan {
-    let (version, groups) = read(plan);
+/// `emulated`: an AWS emulator answered the refresh, and a group it read back without parameters is unknown.
+pub fn classify(loaded: &Loaded, plan: &Value, emulated: bool) -> EnginePlan {
+    let (version, mut groups) = read(plan);
+    for g in &mut groups {
+        // moto reads back none of a DB parameter group's parameters (emulator.rs): that is not "none set".
+        g.before_unknown = emulated && g.family_before.is_some() && g.before.is_empty() && !g.after.is_empty();
+    }
     let mut engine = change::classify(&topology(&loaded.environment), version.as_ref(), &groups);
     let at = &loaded.engine_version_at;
     let located = format!("{}:{}:{}: engine.version: ", at.file.display(), at.line, at.column);
@@ -62,6 +67,7 @@ pub fn read(plan: &Value) -> (Option<PlannedVersion>, Vec<PlannedGroup>) {
                 family_after: text(after, "family"),
                 before: parameters(before),
                 after: parameters(after),
+                before_unknown: false,
             }),
             _ => {}
         }
