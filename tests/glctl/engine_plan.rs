@@ -91,7 +91,7 @@ fn the_json_plan_carries_each_engine_change_with_its_class_and_downtime() {
     assert_eq!(
         by_class,
         [
-            ("static-parameter", "max_connections 200 → 400", "restart"),
+            ("static-parameter", "max_connections 500 → 400", "restart"),
             ("dynamic-parameter", "work_mem 65536 → 131072", "none"),
         ]
     );
