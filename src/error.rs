@@ -92,7 +92,12 @@ impl Error {
             },
             Error::Infra(e) => match e {
                 InfraError::Template(_) => Exit::Usage,
-                InfraError::Io { .. } | InfraError::Terraform { .. } | InfraError::Destructive { .. } => Exit::Problems,
+                InfraError::Io { .. }
+                | InfraError::Terraform { .. }
+                | InfraError::Destructive { .. }
+                | InfraError::EngineUpgradeNotAllowed { .. } => Exit::Problems,
+                // A downgrade, a major change without its field, a family that does not match: the file.
+                InfraError::EngineRefused { .. } => Exit::Usage,
             },
             Error::Database(e) => database_exit(e),
             Error::Bench(e) => match e {

@@ -168,6 +168,9 @@ pub struct ApplyArgs {
     /// Run a new migration even though it is numbered below the last applied one.
     #[arg(long)]
     pub allow_out_of_order: bool,
+    /// Allow the plan to change a production environment's engine version (`glctl plan` names the change).
+    #[arg(long)]
+    pub allow_engine_upgrade: bool,
 }
 
 #[derive(Debug, Args)]

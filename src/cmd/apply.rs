@@ -25,6 +25,7 @@ pub fn run(ctx: &Context, args: &ApplyArgs) -> Result<Exit, Error> {
         allow_destroy: args.allow_destroy,
         lock_timeout: Duration::from_secs(args.lock_timeout),
         allow_out_of_order: args.allow_out_of_order,
+        allow_engine_upgrade: args.allow_engine_upgrade,
     };
     apply::run(&session, &options, &mut Printer::new(args.yes))?;
     Ok(Exit::Ok)

@@ -60,6 +60,10 @@ pub fn run(ctx: &Context, args: &PlanArgs) -> Result<Exit, Error> {
     if database.as_ref().is_some_and(|d| !crate::database::lint::located(d.lint.iter()).is_empty()) {
         exit = exit.worst(Exit::Usage);
     }
+    // An engine change AWS would refuse (a downgrade, a major change without its field): the file is wrong.
+    if record.as_ref().is_some_and(|r| !r.summary.engine.blockers().is_empty()) {
+        exit = exit.worst(Exit::Usage);
+    }
     if !not_checked(database.as_ref()).is_empty() {
         exit = exit.worst(Exit::Incomplete);
     }

@@ -30,6 +30,8 @@ pub struct Loaded {
     pub name: String,
     pub environment: Environment,
     pub warnings: Vec<Diagnostic>,
+    /// Where `engine.version` is written (the plan's engine refusals point there).
+    pub engine_version_at: diagnostics::Location,
 }
 
 /// Why an environment could not be used.
@@ -121,7 +123,9 @@ pub fn load(root: &Path, env: &str) -> Result<Loaded, ConfigError> {
     if !errors.is_empty() {
         return Err(invalid(sorted(errors.into_iter().chain(warnings).collect())));
     }
-    Ok(Loaded { name, environment: env, warnings: sorted(warnings) })
+    let engine_version = loader::nearest(&merged.tree, &diagnostics::FieldPath::parse("engine.version"));
+    let engine_version_at = merged.sources.location(engine_version.span(), 0);
+    Ok(Loaded { name, environment: env, warnings: sorted(warnings), engine_version_at })
 }
 
 /// Errors before warnings, then by file and position, so output is stable.

@@ -169,6 +169,11 @@ pub struct Engine {
     /// RDS only: a synchronous standby in another AZ (Multi-AZ). Aurora spreads storage across AZs itself.
     #[serde(default)]
     pub multi_az: bool,
+    /// Let this change of `version` be a major version upgrade: renders `allow_major_version_upgrade` on the RDS
+    /// instance or Aurora cluster, which AWS requires for one. Set it for the upgrade, remove it afterwards
+    /// (`glctl plan` notes one left over); `glctl plan` refuses a major change without it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub allow_major_version_upgrade: bool,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]

@@ -48,8 +48,50 @@ fn settings() -> &'static HashMap<&'static str, Setting> {
     })
 }
 
-/// Parameters of RDS's own or of extensions (not in core `pg_settings`) that only take effect after a restart.
-const STATIC_OUTSIDE_CORE: &[&str] = &["rds.logical_replication", "cron.database_name"];
+/// Apply types of RDS's own and extensions' parameters (not in core `pg_settings`), with their sources.
+const OUTSIDE_CORE: &str = include_str!("parameter_apply.tsv");
+
+/// When a changed parameter takes effect, as AWS's `ApplyType` says it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ApplyType {
+    /// Takes effect at the next restart of each instance (`pending-reboot`).
+    Static,
+    /// Takes effect at once (a reload).
+    Dynamic,
+}
+
+fn outside_core() -> &'static HashMap<&'static str, ApplyType> {
+    static TABLE: OnceLock<HashMap<&'static str, ApplyType>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        parse_outside_core(OUTSIDE_CORE).unwrap_or_else(|why| panic!("src/engine/parameter_apply.tsv: {why}"))
+    })
+}
+
+fn parse_outside_core(text: &'static str) -> Result<HashMap<&'static str, ApplyType>, String> {
+    let mut lines = text.lines().enumerate().filter(|(_, l)| !l.starts_with('#') && !l.trim().is_empty());
+    match lines.next() {
+        Some((_, "name\tapply_type")) => {}
+        other => return Err(format!("the header line is not `name\\tapply_type`: {other:?}")),
+    }
+    lines
+        .map(|(i, line)| match line.split('\t').collect::<Vec<_>>()[..] {
+            [name, "static"] => Ok((name, ApplyType::Static)),
+            [name, "dynamic"] => Ok((name, ApplyType::Dynamic)),
+            _ => Err(format!("line {}: expected `name<TAB>static|dynamic`, found {line:?}", i + 1)),
+        })
+        .collect()
+}
+
+/// The apply type of `name`: from PostgreSQL's own table for core parameters (`postmaster` context is
+/// static), from `parameter_apply.tsv` for RDS's and extensions'; `None` when glctl does not know it.
+pub fn apply_type(name: &str) -> Option<ApplyType> {
+    match settings().get(name) {
+        Some(s) if s.context == "postmaster" => Some(ApplyType::Static),
+        Some(_) => Some(ApplyType::Dynamic),
+        None => outside_core().get(name).copied(),
+    }
+}
 
 /// One parameter-group entry.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -91,7 +133,7 @@ pub fn memory_unit_bytes(name: &str) -> Option<u64> {
 /// Converts `name = value` for a parameter group, or says what was expected.
 pub fn for_parameter_group(name: &str, value: &str) -> Result<GroupParameter, String> {
     let setting = settings().get(name);
-    let restart = setting.map_or(STATIC_OUTSIDE_CORE.contains(&name), |s| s.context == "postmaster");
+    let restart = apply_type(name) == Some(ApplyType::Static);
     let apply_method = if restart { "pending-reboot" } else { "immediate" };
     let raw = value.trim().trim_matches('\'');
     if let Some(formula) = memory_formula(raw) {
@@ -245,6 +287,21 @@ mod tests {
         assert_eq!(for_parameter_group("max_wal_senders", "10").unwrap().apply_method, "pending-reboot");
         assert_eq!(for_parameter_group("work_mem", "4MB").unwrap().apply_method, "immediate");
         assert_eq!(for_parameter_group("rds.logical_replication", "1").unwrap().apply_method, "pending-reboot");
+    }
+
+    #[test]
+    fn apply_types_come_from_postgresql_s_table_then_the_shipped_one() {
+        use super::{apply_type, parse_outside_core, ApplyType, OUTSIDE_CORE};
+        assert_eq!(apply_type("shared_buffers"), Some(ApplyType::Static));
+        assert_eq!(apply_type("work_mem"), Some(ApplyType::Dynamic));
+        assert_eq!(apply_type("cron.database_name"), Some(ApplyType::Static));
+        assert_eq!(apply_type("pgaudit.log"), Some(ApplyType::Dynamic));
+        assert_eq!(apply_type("made_up.setting"), None, "unknown is not guessed");
+        let table = parse_outside_core(OUTSIDE_CORE).unwrap();
+        assert!(table.len() >= 15, "{} entries", table.len());
+        assert!(OUTSIDE_CORE.lines().any(|l| l.starts_with("# ") && l.contains("Read 20")), "the date it was read");
+        assert!(OUTSIDE_CORE.lines().any(|l| l.contains("https://docs.aws.amazon.com/")), "its source");
+        assert!(parse_outside_core("name\tapply_type\nx\tsometimes\n").unwrap_err().contains("line 2"));
     }
 
     #[test]

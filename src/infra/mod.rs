@@ -38,6 +38,17 @@ pub enum InfraError {
         addresses.join("\n  ")
     )]
     Destructive { addresses: Vec<String> },
+    /// The plan's engine change is one AWS refuses (or glctl, where an emulator would not): each says what
+    /// would satisfy it.
+    #[error("refusing to apply the engine change of {environment}:\n  {}\nnothing was changed", reasons.join("\n  "))]
+    EngineRefused { environment: String, reasons: Vec<String> },
+    /// A production environment's engine version changes without the flag that allows it.
+    #[error(
+        "refusing to apply: the plan changes the engine version of production environment {environment} ({}); \
+         re-run with {flag} if that is intended (nothing was changed)",
+        changes.join(", ")
+    )]
+    EngineUpgradeNotAllowed { environment: String, changes: Vec<String>, flag: String },
 }
 
 fn applied_before(step: &str, applied: &[Applied]) -> String {
@@ -137,7 +148,12 @@ pub fn plan(
         // read; `terraform show -json` would start the provider again to load its schemas and say the
         // same (about three quarters of the plan's own time on the local environment, scripts/bench-plan).
         PlanOutcome::NoChanges => PlanSummary::default(),
-        PlanOutcome::Changes => PlanSummary::from_show_json(&tf.show_json(PLAN_FILE)?, emulator::in_use()),
+        PlanOutcome::Changes => {
+            let show = tf.show_json(PLAN_FILE)?;
+            let mut summary = PlanSummary::from_show_json(&show, emulator::in_use());
+            summary.engine = terraform::engine_plan::classify(loaded, &show, emulator::in_use());
+            summary
+        }
     };
     let record = PlanRecord {
         environment: loaded.name.clone(),
@@ -170,14 +186,25 @@ pub struct ReadyPlan {
     dir: PathBuf,
 }
 
-/// Finds or makes the plan `apply` will apply, and refuses a destructive one without `allow_destroy`.
+/// What `apply` may do beyond an ordinary change.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Allowed {
+    /// Replace or destroy stateful resources.
+    pub destroy: bool,
+    /// Change a production environment's engine version.
+    pub engine_upgrade: bool,
+}
+
+/// Finds or makes the plan `apply` will apply, and refuses a destructive one without `allowed.destroy`, an
+/// engine change AWS would refuse, and a production engine change without `allowed.engine_upgrade`.
 pub fn ready_plan(
     project: &Project,
     loaded: &Loaded,
     account: &VerifiedAccount,
     dir: &Path,
-    allow_destroy: bool,
+    allowed: Allowed,
 ) -> Result<ReadyPlan, InfraError> {
+    let allow_destroy = allowed.destroy;
     let module = root_module_for(project, loaded, dir)?;
     let digest = module.digest();
     let saved: Option<PlanRecord> =
@@ -197,6 +224,19 @@ pub fn ready_plan(
     let destructive: Vec<String> = record.summary.destructive().iter().map(|c| c.address.clone()).collect();
     if !destructive.is_empty() && !allow_destroy {
         return Err(InfraError::Destructive { addresses: destructive });
+    }
+    let engine = &record.summary.engine;
+    if !engine.blockers().is_empty() {
+        let reasons = engine.blockers().into_iter().map(str::to_string).collect();
+        return Err(InfraError::EngineRefused { environment: loaded.name.clone(), reasons });
+    }
+    if let (Some(flag), false) = (engine.apply_flags().first(), allowed.engine_upgrade) {
+        let changes = engine.changes.iter().filter(|c| c.apply_flag.is_some()).map(|c| c.subject.clone()).collect();
+        return Err(InfraError::EngineUpgradeNotAllowed {
+            environment: loaded.name.clone(),
+            changes,
+            flag: flag.to_string(),
+        });
     }
     Ok(ReadyPlan { record, replanned, dir: dir.to_path_buf() })
 }

@@ -24,6 +24,8 @@ pub struct ApplyOptions {
     pub lock_timeout: Duration,
     /// Run a migration numbered below the last applied one.
     pub allow_out_of_order: bool,
+    /// Change a production environment's engine version.
+    pub allow_engine_upgrade: bool,
 }
 
 /// Who watches an apply: the command's printing and questions.
@@ -59,7 +61,13 @@ pub fn run(session: &Session, options: &ApplyOptions, observer: &mut dyn ApplyOb
     if options.infrastructure {
         let account = session.runtime.block_on(session.aws.verify())?;
         observer.working(Some(&format!("checking the saved plan of {}", loaded.name)));
-        let ready = infra::ready_plan(&session.project, loaded, account, dir, options.allow_destroy);
+        let ready = infra::ready_plan(
+            &session.project,
+            loaded,
+            account,
+            dir,
+            infra::Allowed { destroy: options.allow_destroy, engine_upgrade: options.allow_engine_upgrade },
+        );
         observer.working(None);
         let ready = ready?;
         if ready.replanned {

@@ -288,6 +288,8 @@ pub fn execute<P: verify::Progress>(
         allow_destroy: options.allow_destroy,
         lock_timeout: options.lock_timeout,
         allow_out_of_order: false,
+        // A promotion never changes a production engine version: that is `glctl apply --allow-engine-upgrade`.
+        allow_engine_upgrade: false,
     };
     if let Err(e) = apply::run(&dst, &apply_options, observer) {
         record.outcome = format!("apply failed: {e}");

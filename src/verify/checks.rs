@@ -416,6 +416,9 @@ fn all_members(source: &str, expected: &str, values: Vec<(String, String)>, ok: 
 }
 
 #[cfg(test)]
+mod gl06_stand_in;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::config::model::TlsMode;
@@ -898,14 +901,14 @@ mod tests {
         serde_yaml_ng::from_str(&yaml).unwrap()
     }
 
-    fn server(pending: &[(&str, &str)]) -> Result<crate::verify::facts::PendingRestart, String> {
+    pub(super) fn server(pending: &[(&str, &str)]) -> Result<crate::verify::facts::PendingRestart, String> {
         Ok(crate::verify::facts::PendingRestart {
             settings_read: 350,
             pending: pending.iter().map(|(n, s)| (n.to_string(), s.to_string())).collect(),
         })
     }
 
-    fn instance(id: &str, status: &str, pending: &[&str]) -> InstanceFact {
+    pub(super) fn instance(id: &str, status: &str, pending: &[&str]) -> InstanceFact {
         InstanceFact {
             id: id.into(),
             parameter_status: vec![format!("p-{id}: {status}")],
@@ -914,7 +917,7 @@ mod tests {
         }
     }
 
-    fn gl06_facts(
+    pub(super) fn gl06_facts(
         pending_restart: Result<crate::verify::facts::PendingRestart, String>,
         aws: Result<AwsFacts, String>,
         emulated: bool,
@@ -930,11 +933,11 @@ mod tests {
         }
     }
 
-    fn in_sync() -> Result<AwsFacts, String> {
+    pub(super) fn in_sync() -> Result<AwsFacts, String> {
         Ok(AwsFacts { instances: vec![instance("p-dev", "in-sync", &[])], ..AwsFacts::default() })
     }
 
-    fn gl06_of(kind: &str, f: &Facts) -> Outcome {
+    pub(super) fn gl06_of(kind: &str, f: &Facts) -> Outcome {
         (by_id("GL-06").decide)(&gl06_env(kind), f)
     }
 

@@ -601,7 +601,6 @@ async fn aws_facts(loaded: &Loaded, aws: &AwsContext, work_dir: &std::path::Path
         return Ok(facts);
     }
     let rds = aws_sdk_rds::Client::new(config);
-    let minutes = |t: Option<&aws_sdk_rds::primitives::DateTime>| t.map(|d| (now_secs - d.secs()) / 60);
     let ids: Vec<String> = outputs["instance_identifiers"]["value"]
         .as_object()
         .map(|m| m.values().filter_map(|v| v.as_str().map(str::to_string)).collect())
@@ -614,31 +613,7 @@ async fn aws_facts(loaded: &Loaded, aws: &AwsContext, work_dir: &std::path::Path
             )
         })?;
         let Some(i) = found.db_instances().first() else { continue };
-        facts.instances.push(InstanceFact {
-            id,
-            availability_zone: i.availability_zone().map(str::to_string),
-            publicly_accessible: i.publicly_accessible(),
-            encrypted: i.storage_encrypted(),
-            kms_key: i.kms_key_id().map(str::to_string),
-            iam_auth: i.iam_database_authentication_enabled(),
-            deletion_protection: i.deletion_protection(),
-            backup_retention_days: i.backup_retention_period(),
-            multi_az: i.multi_az(),
-            parameter_status: i
-                .db_parameter_groups()
-                .iter()
-                .map(|g| {
-                    format!(
-                        "{}: {}",
-                        g.db_parameter_group_name().unwrap_or("?"),
-                        g.parameter_apply_status().unwrap_or("?")
-                    )
-                })
-                .collect(),
-            pending_modified: instance_pending(i.pending_modified_values()),
-            minutes_since_restorable: minutes(i.latest_restorable_time()),
-            security_groups: group_ids(i.vpc_security_groups()),
-        });
+        facts.instances.push(instance_fact(id, i, now_secs));
     }
     if loaded.environment.engine.kind == EngineKind::AuroraPostgresql {
         let id = format!("{}-{}", loaded.environment.project, loaded.name);
@@ -649,33 +624,65 @@ async fn aws_facts(loaded: &Loaded, aws: &AwsContext, work_dir: &std::path::Path
             )
         })?;
         if let Some(c) = found.db_clusters().first() {
-            facts.cluster = Some(ClusterFact {
-                id,
-                encrypted: c.storage_encrypted(),
-                kms_key: c.kms_key_id().map(str::to_string),
-                iam_auth: c.iam_database_authentication_enabled(),
-                deletion_protection: c.deletion_protection(),
-                backup_retention_days: c.backup_retention_period(),
-                minutes_since_restorable: minutes(c.latest_restorable_time()),
-                security_groups: group_ids(c.vpc_security_groups()),
-                parameter_status: c
-                    .db_cluster_members()
-                    .iter()
-                    .map(|m| {
-                        format!(
-                            "{}: {}",
-                            m.db_instance_identifier().unwrap_or("?"),
-                            m.db_cluster_parameter_group_status().unwrap_or("?")
-                        )
-                    })
-                    .collect(),
-                pending_modified: cluster_pending(c.pending_modified_values()),
-            });
+            facts.cluster = Some(cluster_fact(id, c, now_secs));
         }
     }
     let managed_group = outputs["security_group_id"]["value"].as_str().map(str::to_string);
     facts.network = Some(network_facts(config, managed_group, &facts).await);
     Ok(facts)
+}
+
+/// What RDS reports of one instance (DescribeDBInstances), as verify's facts; `now_secs` dates the restore point.
+pub(crate) fn instance_fact(id: String, i: &aws_sdk_rds::types::DbInstance, now_secs: i64) -> InstanceFact {
+    let minutes = |t: Option<&aws_sdk_rds::primitives::DateTime>| t.map(|d| (now_secs - d.secs()) / 60);
+    InstanceFact {
+        id,
+        availability_zone: i.availability_zone().map(str::to_string),
+        publicly_accessible: i.publicly_accessible(),
+        encrypted: i.storage_encrypted(),
+        kms_key: i.kms_key_id().map(str::to_string),
+        iam_auth: i.iam_database_authentication_enabled(),
+        deletion_protection: i.deletion_protection(),
+        backup_retention_days: i.backup_retention_period(),
+        multi_az: i.multi_az(),
+        parameter_status: i
+            .db_parameter_groups()
+            .iter()
+            .map(|g| {
+                format!("{}: {}", g.db_parameter_group_name().unwrap_or("?"), g.parameter_apply_status().unwrap_or("?"))
+            })
+            .collect(),
+        pending_modified: instance_pending(i.pending_modified_values()),
+        minutes_since_restorable: minutes(i.latest_restorable_time()),
+        security_groups: group_ids(i.vpc_security_groups()),
+    }
+}
+
+/// What RDS reports of an Aurora cluster (DescribeDBClusters), as verify's facts.
+pub(crate) fn cluster_fact(id: String, c: &aws_sdk_rds::types::DbCluster, now_secs: i64) -> ClusterFact {
+    let minutes = |t: Option<&aws_sdk_rds::primitives::DateTime>| t.map(|d| (now_secs - d.secs()) / 60);
+    ClusterFact {
+        id,
+        encrypted: c.storage_encrypted(),
+        kms_key: c.kms_key_id().map(str::to_string),
+        iam_auth: c.iam_database_authentication_enabled(),
+        deletion_protection: c.deletion_protection(),
+        backup_retention_days: c.backup_retention_period(),
+        minutes_since_restorable: minutes(c.latest_restorable_time()),
+        security_groups: group_ids(c.vpc_security_groups()),
+        parameter_status: c
+            .db_cluster_members()
+            .iter()
+            .map(|m| {
+                format!(
+                    "{}: {}",
+                    m.db_instance_identifier().unwrap_or("?"),
+                    m.db_cluster_parameter_group_status().unwrap_or("?")
+                )
+            })
+            .collect(),
+        pending_modified: cluster_pending(c.pending_modified_values()),
+    }
 }
 
 fn group_ids(groups: &[aws_sdk_rds::types::VpcSecurityGroupMembership]) -> Vec<String> {

@@ -11,6 +11,7 @@ mod child_environment;
 mod credentials;
 mod database;
 mod drift;
+mod engine_plan;
 mod examples;
 mod failover_drill;
 mod gitlab;

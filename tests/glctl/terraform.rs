@@ -10,7 +10,7 @@ use tempfile::TempDir;
 use crate::support::stack::{aws_config, dedicated_moto, seed, stack};
 use crate::support::{assert_matches_file, glctl, glctl_aws, glctl_aws_env, repo, runtime};
 
-fn read(path: &Path) -> String {
+pub(crate) fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
@@ -72,14 +72,14 @@ fn hand_written_modules_are_fmt_clean() {
 
 /// An environment applied to moto: its overlay file (the shipped environment with INFRA-001's ids from
 /// moto) and its working directory.
-struct Applied {
+pub(crate) struct Applied {
     _dir: TempDir,
     /// Environment name, unique to this test process so reruns against one moto never share state.
-    name: String,
+    pub(crate) name: String,
     /// The moto it lives in.
-    endpoint: String,
-    env_file: PathBuf,
-    out: PathBuf,
+    pub(crate) endpoint: String,
+    pub(crate) env_file: PathBuf,
+    pub(crate) out: PathBuf,
     apply_stdout: String,
 }
 
@@ -94,7 +94,7 @@ const MOTO_LACKS_BACKUP_SELECTIONS: &str = "backup: { cross_region_copy: { enabl
 const LOCAL_STATE: &str = "terraform: { state_backend: local }\n";
 
 /// Operations on prod's one state run one at a time (plans of changed files share its working directory).
-fn prod_state() -> std::sync::MutexGuard<'static, ()> {
+pub(crate) fn prod_state() -> std::sync::MutexGuard<'static, ()> {
     static STATE: std::sync::Mutex<()> = std::sync::Mutex::new(());
     STATE.lock().unwrap_or_else(|p| p.into_inner())
 }
@@ -136,14 +136,14 @@ fn apply(endpoint: String, base: &str, parent: &str) -> Result<Applied, String> 
 }
 
 // Applied once per test process; a failed apply is remembered, not retried by every test that needs it.
-fn dev() -> &'static Applied {
+pub(crate) fn dev() -> &'static Applied {
     static DEV: OnceLock<Result<Applied, String>> = OnceLock::new();
     // moto 5.2.5 ignores the `dbi-resource-id` filter the provider reads aws_db_instance by, so the read
     // finds every instance in moto and fails unless dev's primary is alone: dev gets a moto of its own.
     DEV.get_or_init(|| apply(dedicated_moto(), "dev", "dev.yaml")).as_ref().unwrap_or_else(|e| panic!("{e}"))
 }
 
-fn prod() -> &'static Applied {
+pub(crate) fn prod() -> &'static Applied {
     static PROD: OnceLock<Result<Applied, String>> = OnceLock::new();
     PROD.get_or_init(|| apply(stack().var("AWS_ENDPOINT_URL").to_string(), "prod", "prod.yaml"))
         .as_ref()
@@ -380,7 +380,7 @@ fn a_plan_with_nothing_to_change_runs_terraform_plan_and_nothing_else() {
 }
 
 /// Tests that change dev's applied resources by hand run one at a time, and never during its second plan.
-fn dev_state() -> std::sync::MutexGuard<'static, ()> {
+pub(crate) fn dev_state() -> std::sync::MutexGuard<'static, ()> {
     static STATE: std::sync::Mutex<()> = std::sync::Mutex::new(());
     STATE.lock().unwrap_or_else(|p| p.into_inner())
 }

@@ -2,6 +2,7 @@
 //! plan back as a summary people and CI can act on. The stage that uses them is `infra`, its parent.
 
 pub mod emulator;
+pub mod engine_plan;
 pub mod fmt_cache;
 pub mod init_cache;
 pub mod plan_summary;

@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::engine::change::{self, EnginePlan};
+
 /// Resource types that hold data or keys: replacing or destroying one loses something.
 pub const STATEFUL: &[&str] =
     &["aws_rds_cluster", "aws_rds_cluster_instance", "aws_db_instance", "aws_kms_key", "aws_secretsmanager_secret"];
@@ -49,6 +51,9 @@ impl Change {
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct PlanSummary {
     pub changes: Vec<Change>,
+    /// What the engine and parameter-group changes are and take (`engine::change`).
+    #[serde(default, skip_serializing_if = "EnginePlan::is_empty")]
+    pub engine: EnginePlan,
 }
 
 impl PlanSummary {
@@ -103,7 +108,7 @@ impl PlanSummary {
             });
         }
         changes.sort_by(|a, b| (&a.module, &a.address).cmp(&(&b.module, &b.address)));
-        PlanSummary { changes }
+        PlanSummary { changes, engine: EnginePlan::default() }
     }
 
     pub fn count(&self, action: Action) -> usize {
@@ -152,6 +157,7 @@ impl PlanSummary {
                 ));
             }
         }
+        out.push_str(&change::describe(&self.engine));
         for c in self.destructive() {
             out.push_str(&format!(
                 "DESTRUCTIVE: {} will be {} — data or keys are lost; `glctl apply` refuses without --allow-destroy\n",

@@ -249,6 +249,7 @@ fn database_context(prefix: &str, env: &Environment) -> Result<Value, String> {
         "module": if aurora { "aurora" } else { "rds" },
         "engine_version": env.engine.version,
         "parameter_family": family,
+        "allow_major_version_upgrade": env.engine.allow_major_version_upgrade,
         "database_name": env.connection.database,
         "writer": { "instance_class": writer.instance_class, "availability_zone": writer.availability_zone },
         "replicas": replicas,

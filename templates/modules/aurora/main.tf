@@ -51,9 +51,11 @@ resource "aws_iam_role_policy_attachment" "monitoring" {
 resource "aws_rds_cluster" "this" {
   #checkov:skip=CKV2_AWS_8:module.backup_copy's AWS Backup plan selects this cluster when backup.cross_region_copy is on (prod)
   #checkov:skip=CKV2_AWS_27:Query logging is log_statement and log_min_duration_statement in cluster_parameters; glctl validate requires both in production
-  cluster_identifier              = var.name
-  engine                          = "aurora-postgresql"
-  engine_version                  = var.engine_version
+  cluster_identifier = var.name
+  engine             = "aurora-postgresql"
+  engine_version     = var.engine_version
+  # Set only for the change that is a major upgrade (null otherwise, so no plan shows a change for it).
+  allow_major_version_upgrade     = var.allow_major_version_upgrade ? true : null
   database_name                   = var.database_name
   master_username                 = "glctl_admin"
   manage_master_user_password     = true

@@ -8,6 +8,12 @@ variable "engine_version" {
   type        = string
 }
 
+variable "allow_major_version_upgrade" {
+  description = "Allow this change of engine_version to be a major version upgrade (AWS refuses one without it)."
+  type        = bool
+  default     = false
+}
+
 variable "parameter_family" {
   description = "Parameter group family, e.g. aurora-postgresql16."
   type        = string

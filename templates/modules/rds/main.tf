@@ -50,9 +50,11 @@ resource "aws_iam_role_policy_attachment" "monitoring" {
 
 resource "aws_db_instance" "primary" {
   #checkov:skip=CKV2_AWS_30:Query logging is log_statement and log_min_duration_statement in the parameter group; glctl validate requires both in production
-  identifier                    = "${var.name}-primary"
-  engine                        = "postgres"
-  engine_version                = var.engine_version
+  identifier     = "${var.name}-primary"
+  engine         = "postgres"
+  engine_version = var.engine_version
+  # Set only for the change that is a major upgrade (null otherwise, so no plan shows a change for it).
+  allow_major_version_upgrade   = var.allow_major_version_upgrade ? true : null
   instance_class                = var.primary.instance_class
   availability_zone             = var.multi_az ? null : var.primary.availability_zone
   multi_az                      = var.multi_az
