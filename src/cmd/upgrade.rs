@@ -16,8 +16,14 @@ pub fn run(ctx: &Context, args: &UpgradeArgs) -> Result<Exit, Error> {
     let options = options(ctx, common)?;
     let session = ctx.session(None, super::Warnings::Undecided)?;
     let stage = session.database_stage()?;
+    let target = upgrade::Target {
+        loaded: &session.loaded,
+        aws: &session.aws,
+        work_dir: &session.dir,
+        runtime: &session.runtime,
+    };
     if check {
-        let report = upgrade::run_check(&session.loaded, &stage, &session.runtime, &options);
+        let report = upgrade::run_check(&target, &stage, &options);
         print_check(&report, common.output);
         Ok(if report.blockers().next().is_some() {
             Exit::Problems
@@ -27,7 +33,7 @@ pub fn run(ctx: &Context, args: &UpgradeArgs) -> Result<Exit, Error> {
             Exit::Ok
         })
     } else {
-        let plan = upgrade::run_plan(&session.loaded, &stage, &session.runtime, &options);
+        let plan = upgrade::run_plan(&target, &stage, &options);
         print_plan(&plan, common.output);
         Ok(if plan.is_complete() { Exit::Ok } else { Exit::Incomplete })
     }

@@ -50,6 +50,16 @@ pub struct Partman {
     pub runways: Vec<Runway>,
 }
 
+/// The environment's instance (RDS) or cluster (Aurora) as DescribeDBInstances/DescribeDBClusters report it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AwsFacts {
+    /// `instance ID` or `cluster ID`.
+    pub resource: String,
+    pub engine_version: Option<String>,
+    /// `MasterUserSecret`: its ARN and status, when Secrets Manager manages the master password.
+    pub master_user_secret: Option<String>,
+}
+
 /// Everything the live database told us (or why it did not).
 #[derive(Clone, Debug)]
 pub struct Facts {
@@ -74,6 +84,8 @@ pub struct Facts {
     /// `shared_preload_libraries`.
     pub preload: Fact<String>,
     pub wal_level: Fact<String>,
+    /// What RDS says of the environment's instance or cluster; `None` for an external server.
+    pub aws: Option<Fact<AwsFacts>>,
     /// The project's migrations that call pg_partman's create_parent the 4.x way (`p_type 'native'`), as
     /// `file:line`, and whether the file reads the installed version to choose (glctl's own does).
     pub native_create_parent: Vec<(String, bool)>,
@@ -96,6 +108,7 @@ impl Facts {
             preload: Err(why.to_string()),
             wal_level: Err(why.to_string()),
             native_create_parent: Vec::new(),
+            aws: None,
         }
     }
 }
@@ -158,6 +171,7 @@ pub async fn read(app: &Client, cron: Option<&Client>) -> Facts {
         preload: one_text(app, "SELECT current_setting('shared_preload_libraries')").await,
         wal_level: one_text(app, "SELECT current_setting('wal_level')").await,
         native_create_parent: Vec::new(),
+        aws: None,
     }
 }
 
@@ -296,4 +310,63 @@ pub fn native_create_parent(dir: &std::path::Path) -> Vec<(String, bool)> {
         }
     }
     found
+}
+
+/// Reads the environment's instance or cluster from RDS (read only). The RDS primary is named by the
+/// Terraform outputs `apply` wrote in `work_dir`; the Aurora cluster is `<project>-<environment>`.
+pub async fn read_aws(
+    loaded: &crate::config::Loaded,
+    aws: &crate::aws::AwsContext,
+    work_dir: &std::path::Path,
+) -> Option<Fact<AwsFacts>> {
+    use crate::engine::kinds::EngineKind;
+    let kind = loaded.environment.engine.kind;
+    if kind == EngineKind::External {
+        return None;
+    }
+    let read = async {
+        let config = aws.config().await.map_err(|e| e.to_string())?;
+        let rds = aws_sdk_rds::Client::new(config);
+        let line = |call: &str, e: String| format!("RDS {call}: {e}");
+        let endpoint = crate::aws::endpoint(config, "rds");
+        if kind == EngineKind::AuroraPostgresql {
+            let id = format!("{}-{}", loaded.environment.project, loaded.name);
+            let found = rds
+                .describe_db_clusters()
+                .db_cluster_identifier(&id)
+                .send()
+                .await
+                .map_err(|e| line("DescribeDBClusters", crate::aws::sdk_error_line(&e, &endpoint)))?;
+            let c = found.db_clusters().first().ok_or_else(|| format!("RDS lists no cluster {id}"))?;
+            return Ok(AwsFacts {
+                resource: format!("cluster {id}"),
+                engine_version: c.engine_version().map(str::to_string),
+                master_user_secret: c.master_user_secret().map(secret_line),
+            });
+        }
+        let outputs = crate::infra::outputs::read(work_dir).map_err(|_| {
+            format!("no Terraform outputs in {} (run `glctl apply -e {}` first)", work_dir.display(), loaded.name)
+        })?;
+        let id = outputs["instance_identifiers"]["value"]["primary"]
+            .as_str()
+            .ok_or("the Terraform outputs name no primary instance (instance_identifiers.primary)")?
+            .to_string();
+        let found = rds
+            .describe_db_instances()
+            .db_instance_identifier(&id)
+            .send()
+            .await
+            .map_err(|e| line("DescribeDBInstances", crate::aws::sdk_error_line(&e, &endpoint)))?;
+        let i = found.db_instances().first().ok_or_else(|| format!("RDS lists no instance {id}"))?;
+        Ok(AwsFacts {
+            resource: format!("instance {id}"),
+            engine_version: i.engine_version().map(str::to_string),
+            master_user_secret: i.master_user_secret().map(secret_line),
+        })
+    };
+    Some(read.await)
+}
+
+fn secret_line(s: &aws_sdk_rds::types::MasterUserSecret) -> String {
+    format!("{} ({})", s.secret_arn().unwrap_or("?"), s.secret_status().unwrap_or("status unknown"))
 }

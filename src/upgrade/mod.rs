@@ -139,8 +139,8 @@ pub struct Options {
 
 /// Connects (as every database command does: `--database-url` or the environment's endpoint) and reads the
 /// facts; a database that cannot be reached leaves every fact unread, with why.
-fn read_facts(stage: &DatabaseStage<'_>, runtime: &tokio::runtime::Runtime, migrations: &std::path::Path) -> Facts {
-    let mut facts = runtime.block_on(async {
+fn read_facts(stage: &DatabaseStage<'_>, target: &Target<'_>, options: &Options) -> Facts {
+    let mut facts = target.runtime.block_on(async {
         let (app, target) = match stage.connect_with_target().await {
             Ok(connected) => connected,
             Err(e) => return Facts::unread(&e.to_string()),
@@ -151,18 +151,24 @@ fn read_facts(stage: &DatabaseStage<'_>, runtime: &tokio::runtime::Runtime, migr
         };
         facts::read(&app, cron.as_ref()).await
     });
-    facts.native_create_parent = facts::native_create_parent(migrations);
+    facts.native_create_parent = facts::native_create_parent(&options.migrations);
+    facts.aws = target.runtime.block_on(facts::read_aws(target.loaded, target.aws, target.work_dir));
     facts
 }
 
+/// The environment an upgrade is checked or planned for, and how to reach its AWS side.
+pub struct Target<'a> {
+    pub loaded: &'a Loaded,
+    pub aws: &'a crate::aws::AwsContext,
+    /// Where `apply` wrote the Terraform outputs (they name the RDS instance).
+    pub work_dir: &'a std::path::Path,
+    pub runtime: &'a tokio::runtime::Runtime,
+}
+
 /// `glctl upgrade check`: the facts read, each item decided.
-pub fn run_check(
-    loaded: &Loaded,
-    stage: &DatabaseStage<'_>,
-    runtime: &tokio::runtime::Runtime,
-    options: &Options,
-) -> CheckReport {
-    let facts = read_facts(stage, runtime, &options.migrations);
+pub fn run_check(target: &Target<'_>, stage: &DatabaseStage<'_>, options: &Options) -> CheckReport {
+    let loaded = target.loaded;
+    let facts = read_facts(stage, target, options);
     let request = &options.request;
     CheckReport {
         environment: loaded.name.clone(),
@@ -178,14 +184,9 @@ pub fn run_check(
 }
 
 /// `glctl upgrade plan`: the same facts, turned into ordered steps.
-pub fn run_plan(
-    loaded: &Loaded,
-    stage: &DatabaseStage<'_>,
-    runtime: &tokio::runtime::Runtime,
-    options: &Options,
-) -> UpgradePlan {
-    let facts = read_facts(stage, runtime, &options.migrations);
-    plan::plan(loaded, options, &facts)
+pub fn run_plan(target: &Target<'_>, stage: &DatabaseStage<'_>, options: &Options) -> UpgradePlan {
+    let facts = read_facts(stage, target, options);
+    plan::plan(target.loaded, options, &facts)
 }
 
 #[cfg(test)]

@@ -279,3 +279,48 @@ fn upgrade_refuses_an_unknown_version_a_downgrade_and_the_same_version_with_exit
         assert!(out.stdout.is_empty(), "nothing is reported: {}", out.stdout);
     }
 }
+
+#[test]
+fn upgrade_check_reads_the_master_password_s_mode_from_rds() {
+    use crate::support::stack::{aws_config, dedicated_moto};
+    // moto answers MasterUserSecret as AWS documents it; the rest of the check is not asked of it.
+    let moto = dedicated_moto();
+    crate::support::runtime().block_on(async {
+        let rds = aws_sdk_rds::Client::new(&aws_config(&moto).await);
+        rds.create_db_cluster()
+            .db_cluster_identifier("greenlang-prod")
+            .engine("aurora-postgresql")
+            .engine_version("16.6")
+            .master_username("postgres")
+            .manage_master_user_password(true)
+            .send()
+            .await
+            .unwrap();
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let out = crate::support::glctl_aws(
+        &moto,
+        dir.path(),
+        &[
+            "--root",
+            crate::support::repo().to_str().unwrap(),
+            "-e",
+            "prod",
+            "--database-url",
+            "postgres://nobody@127.0.0.1:1/none?sslmode=disable",
+            "upgrade",
+            "check",
+            "--to",
+            "17.4",
+            "--output",
+            "json",
+        ],
+    );
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    let report = json(&out);
+    let password = item(&report, "bg.master-password");
+    assert_eq!(password["status"], "FAIL");
+    let evidence = password["evidence"].as_str().unwrap();
+    assert!(evidence.starts_with("RDS reports MasterUserSecret arn:aws:secretsmanager:"), "{evidence}");
+    assert!(evidence.contains("on cluster greenlang-prod"), "{evidence}");
+}

@@ -97,7 +97,7 @@ pub(super) fn items(request: &Request, window: i64, facts: &Facts) -> Vec<Item> 
     items.push(partman_maintenance(facts));
     items.push(runway(window, facts));
     items.push(ddl_in_window(window, facts));
-    items.push(master_password(request));
+    items.push(master_password(request, facts));
     items.push(source_minimum(facts));
     items.push(match &facts.wal_level {
         Err(why) => {
@@ -242,23 +242,40 @@ fn ddl_in_window(window: i64, facts: &Facts) -> Item {
     }
 }
 
-fn master_password(request: &Request) -> Item {
+fn master_password(request: &Request, facts: &Facts) -> Item {
     let (id, title, bg) =
         ("bg.master-password", "The master password is not managed by Secrets Manager", Blocks::BlueGreen);
-    match request.kind {
-        EngineKind::External => {
+    const TEMPLATES: &str = "glctl's templates set manage_master_user_password = true (templates/modules/*/main.tf)";
+    const WAY: &str = "Blue/Green Deployments do not support a master password Secrets Manager manages; upgrade in \
+                       place (--method in-place) or turn the managed password off for the deployment";
+    match (request.kind, &facts.aws) {
+        (EngineKind::External, _) => {
             Item::new(id, title, bg, Status::Pass, "an external server has no RDS-managed master password".into())
         }
-        _ => Item::new(
-            id,
-            title,
-            bg,
-            Status::Fail,
-            "glctl's templates set manage_master_user_password = true (templates/modules/*/main.tf): Secrets \
-             Manager manages the master password, which Blue/Green Deployments do not support; upgrade in place \
-             (--method in-place) or turn the managed password off for the deployment"
-                .into(),
-        ),
+        (_, Some(Ok(aws))) => match &aws.master_user_secret {
+            Some(secret) => Item::new(
+                id,
+                title,
+                bg,
+                Status::Fail,
+                format!("RDS reports MasterUserSecret {secret} on {}: {WAY}", aws.resource),
+            ),
+            None => Item::new(
+                id,
+                title,
+                bg,
+                Status::Pass,
+                format!("RDS reports no MasterUserSecret on {} (though {TEMPLATES}: drift?)", aws.resource),
+            ),
+        },
+        // AWS could not be asked: the file decides, and glctl's templates always ask for a managed password.
+        (_, aws) => {
+            let why = match aws {
+                Some(Err(why)) => why.as_str(),
+                _ => "not asked",
+            };
+            Item::new(id, title, bg, Status::Fail, format!("{TEMPLATES} (AWS not read: {why}): {WAY}"))
+        }
     }
 }
 
@@ -312,5 +329,35 @@ mod tests {
         assert_eq!(runs_in("0 3 * * *", 86_400), None);
         assert_eq!(duration(6 * 86_400 + 3600), "6d 1h");
         assert_eq!(duration(42), "42s");
+    }
+}
+
+#[cfg(test)]
+mod master_password_tests {
+    use super::*;
+    use crate::upgrade::facts::AwsFacts;
+
+    fn facts(aws: Option<Result<AwsFacts, String>>) -> Facts {
+        let mut f = Facts::unread("not needed");
+        f.aws = aws;
+        f
+    }
+
+    #[test]
+    fn the_master_password_s_mode_is_what_rds_reports_and_the_templates_when_rds_cannot_be_asked() {
+        let r = crate::upgrade::resolve_versions(EngineKind::AuroraPostgresql, "16.6", "17.4").unwrap();
+        let managed = AwsFacts {
+            resource: "cluster greenlang-prod".into(),
+            engine_version: Some("16.6".into()),
+            master_user_secret: Some("arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!x (active)".into()),
+        };
+        let item = master_password(&r, &facts(Some(Ok(managed.clone()))));
+        assert_eq!(item.status, Status::Fail);
+        assert!(item.evidence.starts_with("RDS reports MasterUserSecret arn:aws:secretsmanager"), "{}", item.evidence);
+        let own = AwsFacts { master_user_secret: None, ..managed };
+        assert_eq!(master_password(&r, &facts(Some(Ok(own)))).status, Status::Pass);
+        let unread = master_password(&r, &facts(Some(Err("no AWS credentials".into()))));
+        assert_eq!(unread.status, Status::Fail);
+        assert!(unread.evidence.contains("AWS not read: no AWS credentials"), "{}", unread.evidence);
     }
 }

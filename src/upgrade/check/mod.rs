@@ -328,6 +328,7 @@ mod tests {
             preload: Ok(String::new()),
             wal_level: Ok("logical".into()),
             native_create_parent: vec![("sql/migrations/0009_more.sql:4".into(), false)],
+            aws: None,
         }
     }
 
