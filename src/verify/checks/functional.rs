@@ -135,8 +135,31 @@ pub(super) fn fa05(e: &Environment, f: &Facts) -> Outcome {
     let declared: Vec<String> = e.hypertables.keys().cloned().collect();
     database(f, |d| {
         let settings = ["chunk_interval", "partition_interval", "partitioning", "premake", "infinite_time_partitions"];
-        from_diff(d, &settings, &declared, true, "partitions")
+        with_declared_indexes(e, d, from_diff(d, &settings, &declared, true, "partitions"))
     })
+}
+
+/// FA-05 also holds the declared indexes: each present and valid on every partition (or chunk). A missing,
+/// INVALID or incomplete one fails it, named.
+fn with_declared_indexes(e: &Environment, d: &DbFacts, partitions: Outcome) -> Outcome {
+    if e.hypertables.values().all(|h| h.indexes.is_empty()) {
+        return partitions;
+    }
+    let source = "pg_index.indisvalid, pg_inherits (each partition's index attached to the parent's)";
+    let wrong: Vec<String> = d.indexes.iter().filter(|s| s.is_change()).map(|s| s.describe()).collect();
+    let present: Vec<String> = d.indexes.iter().filter(|s| !s.is_change()).map(|s| s.describe()).collect();
+    match partitions {
+        Outcome::Pass(mut found) if wrong.is_empty() => {
+            found.push(evidence(present.join("; "), "every declared index valid on every partition", source));
+            Outcome::Pass(found)
+        }
+        Outcome::Pass(found) | Outcome::Fail(_, found) if !wrong.is_empty() => {
+            let mut found = found;
+            found.push(evidence(wrong.join("; "), "every declared index valid on every partition", source));
+            Outcome::Fail(format!("{} declared index(es) missing, INVALID or incomplete", wrong.len()), found)
+        }
+        other => other,
+    }
 }
 
 pub(super) fn fa06(e: &Environment, f: &Facts) -> Outcome {
