@@ -14,6 +14,7 @@ mod drift;
 mod examples;
 mod failover_drill;
 mod gitlab;
+mod indexes;
 mod lint;
 mod logins;
 mod migrate;

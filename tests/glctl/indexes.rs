@@ -1,0 +1,187 @@
+//! Declared indexes on the native backend (the stack's PostgreSQL 15, pg_partman 4.7): `apply` builds them on
+//! every partition without blocking writes, pg_partman's next partition has them, a build that fails leaves
+//! no INVALID partition index, and `plan`, `drift` and `verify` see what is missing, INVALID or extra.
+
+use crate::migrate::Project;
+
+/// dev (native, pg_partman) with two indexes declared on emission_measurements.
+fn declared(p: &Project, extra: &str) -> String {
+    let file = p.root.path().join("dev-indexes.yaml");
+    let dev = crate::support::repo().join("environments/dev.yaml");
+    std::fs::write(
+        &file,
+        format!(
+            "extends: {}
+hypertables:
+  emission_measurements:
+    indexes:
+      - name: em_facility_time
+        columns: [facility_id, measurement_time DESC]
+      - name: em_scope1
+        columns: [organization_id]
+        method: brin
+        where: \"scope = 'scope_1'\"
+{extra}",
+            dev.display()
+        ),
+    )
+    .unwrap();
+    file.to_str().unwrap().to_string()
+}
+
+/// (partitions, partitions whose index is attached to `index` and valid).
+fn coverage(p: &Project, index: &str) -> String {
+    p.query(&format!(
+        "SELECT count(*) || ' ' || count(ci.oid) FILTER (WHERE cx.indisvalid)
+           FROM pg_inherits h
+           LEFT JOIN pg_inherits hi ON hi.inhparent = '{index}'::regclass
+                AND hi.inhrelid IN (SELECT indexrelid FROM pg_index WHERE indrelid = h.inhrelid)
+           LEFT JOIN pg_class ci ON ci.oid = hi.inhrelid
+           LEFT JOIN pg_index cx ON cx.indexrelid = ci.oid
+          WHERE h.inhparent = 'emission_measurements'::regclass"
+    ))
+}
+
+fn invalid_indexes(p: &Project) -> String {
+    p.query(
+        "SELECT coalesce(string_agg(indexrelid::regclass::text, ', ' ORDER BY 1), '') FROM pg_index
+          WHERE NOT indisvalid AND indrelid IN (SELECT inhrelid FROM pg_inherits
+                WHERE inhparent = 'emission_measurements'::regclass)",
+    )
+}
+
+fn emission_rows(p: &Project, at: &str, lineage: &str, count: u32) {
+    p.query(&format!(
+        "INSERT INTO emission_measurements (measurement_time, organization_id, facility_id, scope, activity_type,
+             activity_value, activity_unit, co2_equivalent_kg, emission_factor_id, emission_factor_value,
+             emission_factor_unit, calculation_method, lineage_hash)
+         SELECT {at}, gen_random_uuid(), gen_random_uuid(), 'scope_1', 'fuel', 1, 'l', 1, gen_random_uuid(), 1,
+             'kg/l', 'factor', '{lineage}'
+         FROM generate_series(1, {count})"
+    ));
+}
+
+#[test]
+fn declared_indexes_are_built_on_every_partition_and_pg_partman_s_next_partition_has_them() {
+    let p = Project::new("idx");
+    p.use_repository_migrations();
+    let env = declared(&p, "");
+
+    let apply = p.glctl_env(&env, &["apply", "--only", "database"]);
+    assert_eq!(apply.code, 0, "{}\n{}", apply.stdout, apply.stderr);
+    assert!(apply.stdout.contains("built without blocking writes"), "{}", apply.stdout);
+
+    // Every partition, the default one included, carries each index, attached to the parent's, which is valid.
+    let partitions: String =
+        p.query("SELECT count(*) FROM pg_inherits WHERE inhparent = 'emission_measurements'::regclass");
+    assert!(partitions.parse::<u32>().unwrap() >= 5, "premake 4 + default: {partitions}");
+    for index in ["em_facility_time", "em_scope1"] {
+        assert_eq!(coverage(&p, index), format!("{partitions} {partitions}"), "{index}");
+        assert_eq!(p.query(&format!("SELECT indisvalid FROM pg_index WHERE indexrelid = '{index}'::regclass")), "t");
+    }
+    assert_eq!(p.query("SELECT count(*) FROM pg_indexes WHERE indexname = 'em_facility_time_default'"), "1");
+    assert_eq!(
+        p.query("SELECT indexdef FROM pg_indexes WHERE indexname = 'em_scope1_default'"),
+        "CREATE INDEX em_scope1_default ON public.emission_measurements_default USING brin (organization_id) \
+         WHERE ((scope)::text = 'scope_1'::text)"
+    );
+    // pg_partman's template table has them too.
+    let template =
+        p.query("SELECT template_table FROM partman.part_config WHERE parent_table = 'public.emission_measurements'");
+    assert_eq!(
+        p.query(&format!("SELECT count(*) FROM pg_indexes WHERE schemaname || '.' || tablename = '{template}'")),
+        "2",
+        "{template}"
+    );
+
+    // A partition pg_partman makes later (as its maintenance does, past the premake horizon) has every
+    // index, once.
+    p.query("SELECT partman.create_partition_time('public.emission_measurements', ARRAY[now() + interval '90 days'])");
+    let newest = p.query(
+        "SELECT c.relname FROM pg_inherits h JOIN pg_class c ON c.oid = h.inhrelid
+          WHERE h.inhparent = 'emission_measurements'::regclass AND c.relname <> 'emission_measurements_default'
+          ORDER BY c.relname DESC LIMIT 1",
+    );
+    let more: String = p.query("SELECT count(*) FROM pg_inherits WHERE inhparent = 'emission_measurements'::regclass");
+    assert!(more.parse::<u32>().unwrap() > partitions.parse::<u32>().unwrap(), "maintenance made partitions");
+    assert_eq!(coverage(&p, "em_facility_time"), format!("{more} {more}"), "the new ones have it: {newest}");
+    assert_eq!(
+        p.query(&format!(
+            "SELECT count(*) FROM pg_index x WHERE x.indrelid = '{newest}'::regclass
+                AND pg_get_indexdef(x.indexrelid) LIKE '%(facility_id, measurement_time DESC)%'"
+        )),
+        "1",
+        "exactly one copy on {newest}"
+    );
+
+    // Plan: present on every partition, nothing to do.
+    let plan = p.glctl_env(&env, &["plan", "--only", "database", "--detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "{}\n{}", plan.stdout, plan.stderr);
+    assert!(
+        plan.stdout
+            .contains(&format!("= emission_measurements.em_facility_time: present ({more} of {more} partitions)")),
+        "{}",
+        plan.stdout
+    );
+
+    // verify FA-05 holds the indexes as evidence; drift is clean.
+    let out = p.root.path().to_str().unwrap().to_string();
+    let fa05 = p.glctl_env(&env, &["verify", "--out", &out, "--only", "FA-05", "--format", "json"]);
+    assert_eq!(fa05.code, 0, "{}\n{}", fa05.stdout, fa05.stderr);
+    assert!(fa05.stdout.contains("em_scope1: present"), "{}", fa05.stdout);
+    let drift = p.glctl_env(&env, &["drift", "--only", "database", "--output", "json"]);
+    assert_eq!(drift.code, 0, "{}\n{}", drift.stdout, drift.stderr);
+
+    // By hand: one partition's index dropped, an index nobody declared. Drift, plan and verify see both.
+    p.query("CREATE INDEX em_by_hand ON ONLY emission_measurements (scope)");
+    p.query("ALTER INDEX em_facility_time_default RENAME TO em_renamed; DROP INDEX em_scope1");
+    let drift = p.glctl_env(&env, &["drift", "--only", "database", "--output", "json"]);
+    assert_eq!(drift.code, 1, "{}\n{}", drift.stdout, drift.stderr);
+    assert!(drift.stdout.contains("indexes: emission_measurements.em_by_hand"), "{}", drift.stdout);
+    assert!(drift.stdout.contains("indexes: emission_measurements.em_scope1"), "{}", drift.stdout);
+    let fa05 = p.glctl_env(&env, &["verify", "--out", &out, "--only", "FA-05", "--format", "json"]);
+    assert_eq!(fa05.code, 1, "{}\n{}", fa05.stdout, fa05.stderr);
+    assert!(fa05.stdout.contains("em_scope1: to create"), "{}", fa05.stdout);
+    let apply = p.glctl_env(&env, &["apply", "--only", "database"]);
+    assert_eq!(apply.code, 0, "{}\n{}", apply.stdout, apply.stderr);
+    assert_eq!(coverage(&p, "em_scope1"), format!("{more} {more}"));
+    assert_eq!(invalid_indexes(&p), "");
+}
+
+#[test]
+fn a_build_that_fails_on_one_partition_leaves_no_invalid_index_and_the_next_apply_finishes_it() {
+    let p = Project::new("idxfail");
+    p.use_repository_migrations();
+    let plain = declared(&p, "");
+    let apply = p.glctl_env(&plain, &["apply", "--only", "database"]);
+    assert_eq!(apply.code, 0, "{}\n{}", apply.stdout, apply.stderr);
+
+    // Two rows one unique index cannot hold, in the default partition (a year ahead of every partition).
+    emission_rows(&p, "now() + interval '1 year'", "same", 2);
+    let unique = declared(
+        &p,
+        "      - name: em_lineage_unique\n        columns: [lineage_hash, measurement_time]\n        unique: true\n",
+    );
+    let failed = p.glctl_env(&unique, &["apply", "--only", "database"]);
+    assert_ne!(failed.code, 0, "{}\n{}", failed.stdout, failed.stderr);
+    assert!(
+        failed.stderr.contains("building index em_lineage_unique on emission_measurements_default failed")
+            && failed.stderr.contains("could not create unique index")
+            && failed.stderr.contains("half-built INVALID index was dropped"),
+        "{}",
+        failed.stderr
+    );
+    assert_eq!(invalid_indexes(&p), "", "no INVALID partition index is left behind");
+    let plan = p.glctl_env(&unique, &["plan", "--only", "database", "--detailed-exitcode"]);
+    assert_eq!(plan.code, 1, "{}\n{}", plan.stdout, plan.stderr);
+    assert!(plan.stdout.contains("~ emission_measurements.em_lineage_unique: incomplete"), "{}", plan.stdout);
+
+    // The duplicate gone, the next apply builds only what is missing and the parent's index turns valid.
+    p.query("DELETE FROM emission_measurements WHERE lineage_hash = 'same'");
+    let again = p.glctl_env(&unique, &["apply", "--only", "database"]);
+    assert_eq!(again.code, 0, "{}\n{}", again.stdout, again.stderr);
+    assert!(again.stdout.contains("emission_measurements_default.em_lineage_unique_default"), "{}", again.stdout);
+    assert_eq!(p.query("SELECT indisvalid FROM pg_index WHERE indexrelid = 'em_lineage_unique'::regclass"), "t");
+    let n: String = p.query("SELECT count(*) FROM pg_inherits WHERE inhparent = 'emission_measurements'::regclass");
+    assert_eq!(coverage(&p, "em_lineage_unique"), format!("{n} {n}"));
+}
