@@ -351,7 +351,25 @@ async fn build_timescaledb(
             built: built.done.clone(),
         })?;
     }
-    if let Err(e) = client.batch_execute(&timescaledb_sql(index, name, table)).await {
+    // PGlite (PostgreSQL in WebAssembly, one backend) cannot commit in the middle of a statement: a per-chunk
+    // build fails ("tuple concurrently deleted") and leaves a catalog that refuses even DROP INDEX. It serves
+    // one connection at a time, so while glctl is connected no writer exists to wait: one transaction there.
+    let single_backend: bool =
+        client.query_one("SELECT version() LIKE '%Emscripten%'", &[]).await.map(|r| r.get(0)).map_err(|e| {
+            BuildError {
+                index: name.into(),
+                on: table.into(),
+                reason: connect::reason(&e),
+                cleaned: false,
+                built: built.done.clone(),
+            }
+        })?;
+    let sql = if single_backend {
+        create_sql(index, name, &ident(table), false, false)
+    } else {
+        timescaledb_sql(index, name, table)
+    };
+    if let Err(e) = client.batch_execute(&sql).await {
         // transaction_per_chunk leaves the hypertable's index INVALID when a chunk fails.
         let cleaned = client.batch_execute(&drop).await.is_ok();
         return Err(BuildError {
@@ -362,7 +380,11 @@ async fn build_timescaledb(
             built: built.done.clone(),
         });
     }
-    built.done.push(format!("{table}.{name} (per chunk)"));
+    built.done.push(if single_backend {
+        format!("{table}.{name} (one transaction: a single-backend server, PGlite, has no other writer to block)")
+    } else {
+        format!("{table}.{name} (per chunk)")
+    });
     Ok(())
 }
 

@@ -185,3 +185,79 @@ fn a_build_that_fails_on_one_partition_leaves_no_invalid_index_and_the_next_appl
     let n: String = p.query("SELECT count(*) FROM pg_inherits WHERE inhparent = 'emission_measurements'::regclass");
     assert_eq!(coverage(&p, "em_lineage_unique"), format!("{n} {n}"));
 }
+
+/// TimescaleDB on PGlite, the stand-in: PGlite cannot run `timescaledb.transaction_per_chunk` (one backend
+/// that cannot commit mid-statement; tried: "tuple concurrently deleted", then a catalog that refuses DROP
+/// INDEX), and it serves one connection, so glctl builds there in one transaction — no other writer exists.
+/// The index is valid on every chunk, and drift stays clean (TimescaleDB's own time index and the
+/// migrations' indexes are not extra). The per-chunk SQL itself is a unit test of `database::indexes`.
+#[test]
+fn on_timescaledb_stand_in_pglite_a_declared_index_is_valid_on_every_chunk_and_drift_stays_clean() {
+    use crate::support::stack::{dedicated_timescaledb, timescaledb_connect_to};
+    use crate::support::{glctl_in, repo};
+    let port = dedicated_timescaledb();
+    let url = format!("postgres://postgres:postgres@127.0.0.1:{port}/postgres?sslmode=disable");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().to_str().unwrap().to_string();
+    let env = dir.path().join("local-indexes.yaml");
+    std::fs::write(
+        &env,
+        format!(
+            "extends: {}\nhypertables:\n  sensor_readings:\n    indexes:\n      - name: sr_device_time\n        columns: [device_id, reading_time DESC]\n",
+            repo().join("environments/local.yaml").display()
+        ),
+    )
+    .unwrap();
+    let glctl = |env: &str, args: &[&str]| {
+        let mut all = vec!["-e", env, "--database-url", &url];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&["--out", &out]);
+        glctl_in(&repo(), &all)
+    };
+    let sql = |statement: &str| -> String {
+        crate::support::runtime().block_on(async {
+            let (client, task) = timescaledb_connect_to(port).await;
+            let rows = client.simple_query(statement).await.unwrap();
+            drop(client);
+            let _ = task.await;
+            rows.iter()
+                .filter_map(|m| match m {
+                    tokio_postgres::SimpleQueryMessage::Row(r) => r.get(0).map(str::to_string),
+                    _ => None,
+                })
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+    };
+    let apply = glctl("local", &["apply", "--only", "database"]);
+    assert_eq!(apply.code, 0, "{}\n{}", apply.stdout, apply.stderr);
+    // Rows in three chunks (a day each) before the index is declared.
+    sql("INSERT INTO sensor_readings (reading_time, organization_id, facility_id, device_id, metric_type, value, unit)
+         SELECT now() - (i || ' days')::interval, gen_random_uuid(), gen_random_uuid(), gen_random_uuid(), 'kwh', 1, 'kWh'
+         FROM generate_series(0, 2) AS i");
+    let env = env.to_str().unwrap();
+    let plan = glctl(env, &["plan", "--only", "database"]);
+    assert!(plan.stdout.contains("+ sensor_readings.sr_device_time: to create"), "{}\n{}", plan.stdout, plan.stderr);
+
+    let apply = glctl(env, &["apply", "--only", "database"]);
+    assert_eq!(apply.code, 0, "{}\n{}", apply.stdout, apply.stderr);
+    assert!(
+        apply.stdout.contains("sensor_readings.sr_device_time (one transaction: a single-backend"),
+        "{}",
+        apply.stdout
+    );
+    assert_eq!(sql("SELECT indisvalid::text FROM pg_index WHERE indexrelid = 'sr_device_time'::regclass"), "true");
+    let chunks =
+        sql("SELECT count(*)::text FROM timescaledb_information.chunks WHERE hypertable_name = 'sensor_readings'");
+    assert!(chunks.parse::<u32>().unwrap() >= 3, "{chunks}");
+    assert_eq!(
+        sql("SELECT count(*)::text FROM pg_indexes WHERE schemaname = '_timescaledb_internal'
+              AND indexname LIKE '%sr_device_time'"),
+        chunks,
+        "one index per chunk"
+    );
+    let drift = glctl(env, &["drift", "--only", "database", "--output", "json"]);
+    assert_eq!(drift.code, 0, "{}\n{}", drift.stdout, drift.stderr);
+    let again = glctl(env, &["plan", "--only", "database"]);
+    assert!(again.stdout.contains("= sensor_readings.sr_device_time: present"), "{}", again.stdout);
+}
