@@ -251,6 +251,7 @@ impl<'a> DatabaseStage<'a> {
             summaries_populated: Vec::new(),
             pooler_lookup: None,
             indexes_built: Vec::new(),
+            indexes_took: Duration::ZERO,
         };
         if outcome.policies_reconciled {
             let fail =
@@ -293,6 +294,7 @@ impl<'a> DatabaseStage<'a> {
             // them as glctl's.
             let built = indexes::build(client, &self.loaded.environment).await.map_err(|e| fail(e.to_string()))?;
             outcome.indexes_built = built.done;
+            outcome.indexes_took = built.took;
             // PgBouncer's auth_query lookup, before the baseline: drift counts it as glctl's.
             if let Some(setup) = self.pooler_setup {
                 outcome.pooler_lookup = setup(client, &self.loaded.environment).await.map_err(fail)?;
@@ -389,6 +391,8 @@ pub struct DatabaseOutcome {
     pub pooler_lookup: Option<String>,
     /// Declared indexes (and their partitions) apply built.
     pub indexes_built: Vec<String>,
+    /// How long building them took.
+    pub indexes_took: Duration,
 }
 
 #[cfg(test)]
