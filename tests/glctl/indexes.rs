@@ -50,6 +50,20 @@ fn invalid_indexes(p: &Project) -> String {
     )
 }
 
+/// Runs `sql` in the project's database and expects the server to refuse it.
+fn query_fails(p: &Project, sql: &str) {
+    let s = crate::support::stack::stack();
+    let conninfo = format!(
+        "host=localhost port={} user={} password={} dbname={} sslmode=require",
+        s.var("GLCTL_PG_PORT"),
+        s.var("GLCTL_PG_USER"),
+        s.var("GLCTL_PG_PASSWORD"),
+        p.database
+    );
+    let out = std::process::Command::new("psql").args([conninfo.as_str(), "-c", sql]).output().unwrap();
+    assert!(!out.status.success(), "{sql} should fail");
+}
+
 fn emission_rows(p: &Project, at: &str, lineage: &str, count: u32) {
     p.query(&format!(
         "INSERT INTO emission_measurements (measurement_time, organization_id, facility_id, scope, activity_type,
@@ -176,6 +190,16 @@ fn a_build_that_fails_on_one_partition_leaves_no_invalid_index_and_the_next_appl
     assert_eq!(plan.code, 1, "{}\n{}", plan.stdout, plan.stderr);
     assert!(plan.stdout.contains("~ emission_measurements.em_lineage_unique: incomplete"), "{}", plan.stdout);
 
+    // A build killed mid-way (here: one run by hand that fails) leaves an INVALID index under the name glctl
+    // gives that partition's index: plan names it, the next apply drops it before building.
+    query_fails(
+        &p,
+        "CREATE UNIQUE INDEX CONCURRENTLY em_lineage_unique_default ON emission_measurements_default (lineage_hash, measurement_time)",
+    );
+    assert_eq!(invalid_indexes(&p), "em_lineage_unique_default");
+    let plan = p.glctl_env(&unique, &["plan", "--only", "database"]);
+    assert!(plan.stdout.contains("INVALID on emission_measurements_default"), "{}", plan.stdout);
+
     // The duplicate gone, the next apply builds only what is missing and the parent's index turns valid.
     p.query("DELETE FROM emission_measurements WHERE lineage_hash = 'same'");
     let again = p.glctl_env(&unique, &["apply", "--only", "database"]);
@@ -184,6 +208,7 @@ fn a_build_that_fails_on_one_partition_leaves_no_invalid_index_and_the_next_appl
     assert_eq!(p.query("SELECT indisvalid FROM pg_index WHERE indexrelid = 'em_lineage_unique'::regclass"), "t");
     let n: String = p.query("SELECT count(*) FROM pg_inherits WHERE inhparent = 'emission_measurements'::regclass");
     assert_eq!(coverage(&p, "em_lineage_unique"), format!("{n} {n}"));
+    assert_eq!(invalid_indexes(&p), "");
 }
 
 /// TimescaleDB on PGlite, the stand-in: PGlite cannot run `timescaledb.transaction_per_chunk` (one backend

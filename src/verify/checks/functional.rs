@@ -240,3 +240,44 @@ pub(super) fn fa10(e: &Environment, f: &Facts) -> Outcome {
         all_members("RDS IAMDatabaseAuthenticationEnabled", "yes", values, |v| v == "yes")
     })
 }
+
+#[cfg(test)]
+mod declared_index_tests {
+    use super::*;
+    use crate::database::indexes::{IndexStatus, State};
+
+    fn status(index: &str, state: State) -> IndexStatus {
+        IndexStatus {
+            table: "emission_measurements".into(),
+            index: index.into(),
+            state,
+            partitions: Some((5, 5)),
+            invalid_on: vec![],
+        }
+    }
+
+    fn env_with_index() -> Environment {
+        let mut env: Environment = serde_yaml_ng::from_str(include_str!("../../../environments/local.yaml")).unwrap();
+        env.hypertables.get_mut("emission_measurements").unwrap().indexes =
+            serde_yaml_ng::from_str("- { name: a, columns: [facility_id] }\n- { name: b, columns: [scope] }").unwrap();
+        env
+    }
+
+    #[test]
+    fn fa05_fails_naming_a_missing_declared_index_and_passes_with_them_all_as_evidence() {
+        let e = env_with_index();
+        let partitions = || pass(evidence("partitions as declared", "no difference", "the reconciler"));
+        let d =
+            DbFacts { indexes: vec![status("a", State::Present), status("b", State::Create)], ..DbFacts::default() };
+        let Outcome::Fail(why, found) = with_declared_indexes(&e, &d, partitions()) else { panic!("must fail") };
+        assert!(why.starts_with("1 declared index(es)"), "{why}");
+        assert!(found.iter().any(|f| f.observed.contains("emission_measurements.b: to create")), "{found:?}");
+        let d =
+            DbFacts { indexes: vec![status("a", State::Present), status("b", State::Present)], ..DbFacts::default() };
+        let Outcome::Pass(found) = with_declared_indexes(&e, &d, partitions()) else { panic!("must pass") };
+        assert!(found.iter().any(|f| f.observed.contains("emission_measurements.b: present (5 of 5 partitions)")));
+        // Nothing declared: the partitions' outcome alone.
+        let plain: Environment = serde_yaml_ng::from_str(include_str!("../../../environments/local.yaml")).unwrap();
+        assert!(matches!(with_declared_indexes(&plain, &d, partitions()), Outcome::Pass(f) if f.len() == 1));
+    }
+}
