@@ -27,9 +27,11 @@ use crate::config::diagnostics::{FieldPath, Finding};
 use crate::config::indexes::DeclaredIndex;
 use crate::config::model::{Backend, Environment};
 
-/// The bound on each statement's lock wait when `migrations.lock_timeout` sets none: a build queued behind a
-/// long transaction gives up rather than holding the writers queued behind it.
-const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(5);
+/// The bound on each statement's lock wait when `migrations.lock_timeout` sets none: a statement queued behind
+/// a long transaction gives up rather than holding the writers queued behind it.
+const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(2);
+/// Tries of a brief statement after a lock timeout when `migrations.lock_retries` is not set.
+const DEFAULT_LOCK_RETRIES: u32 = crate::config::migrations::DEFAULT_LOCK_RETRIES;
 
 /// Where one declared index stands in the database.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -288,8 +290,8 @@ pub struct Built {
 pub async fn build(client: &Client, env: &Environment) -> Result<Built, BuildError> {
     let started = Instant::now();
     let mut built = Built::default();
-    let lock_timeout =
-        env.migrations.as_ref().and_then(|m| m.lock_wait()).map(|(timeout, _)| timeout).unwrap_or(DEFAULT_LOCK_TIMEOUT);
+    let (lock_timeout, retries) =
+        env.migrations.as_ref().and_then(|m| m.lock_wait()).unwrap_or((DEFAULT_LOCK_TIMEOUT, DEFAULT_LOCK_RETRIES));
     let fail = |index: &str, on: &str, e: &tokio_postgres::Error, built: &Built| BuildError {
         index: index.into(),
         on: on.into(),
@@ -302,14 +304,14 @@ pub async fn build(client: &Client, env: &Environment) -> Result<Built, BuildErr
         .batch_execute(&format!("SET lock_timeout = '{}ms'", lock_timeout.as_millis()))
         .await
         .map_err(|e| fail("(all)", "the session", &e, &built))?;
-    let result = build_all(client, env, &mut built).await;
+    let result = build_all(client, env, retries, &mut built).await;
     let _ = client.batch_execute("RESET lock_timeout").await;
     result?;
     built.took = started.elapsed();
     Ok(built)
 }
 
-async fn build_all(client: &Client, env: &Environment, built: &mut Built) -> Result<(), BuildError> {
+async fn build_all(client: &Client, env: &Environment, retries: u32, built: &mut Built) -> Result<(), BuildError> {
     for (table, index) in declared(env) {
         let name = index.name_on(table);
         let err = |on: &str, e: &tokio_postgres::Error, built: &Built| BuildError {
@@ -323,11 +325,15 @@ async fn build_all(client: &Client, env: &Environment, built: &mut Built) -> Res
             status_of(client, env.timeseries.backend, table, index).await.map_err(|e| err(table, &e, built))?;
         match (status.state.clone(), env.timeseries.backend) {
             (State::Present, _) | (State::NoTable, _) => continue,
-            (_, Backend::Timescaledb) => build_timescaledb(client, table, index, &name, status.state, built).await?,
-            (_, Backend::Native) => build_native(client, table, index, &name, built).await?,
+            (_, Backend::Timescaledb) => {
+                build_timescaledb(client, table, index, &name, status.state, retries, built).await?
+            }
+            (_, Backend::Native) => build_native(client, table, index, &name, retries, built).await?,
         }
         if env.timeseries.backend == Backend::Native {
-            template(client, table, index, &name, built).await.map_err(|e| err("the template table", &e, built))?;
+            template(client, table, index, &name, retries, built)
+                .await
+                .map_err(|e| err("the template table", &e, built))?;
         }
     }
     Ok(())
@@ -339,11 +345,12 @@ async fn build_timescaledb(
     index: &DeclaredIndex,
     name: &str,
     state: State,
+    retries: u32,
     built: &mut Built,
 ) -> Result<(), BuildError> {
     let drop = format!("DROP INDEX IF EXISTS {}", ident(name));
     if state == State::Invalid {
-        client.batch_execute(&drop).await.map_err(|e| BuildError {
+        brief(client, &drop, retries).await.map_err(|e| BuildError {
             index: name.into(),
             on: table.into(),
             reason: format!("dropping its INVALID index: {}", connect::reason(&e)),
@@ -393,6 +400,7 @@ async fn build_native(
     table: &str,
     index: &DeclaredIndex,
     name: &str,
+    retries: u32,
     built: &mut Built,
 ) -> Result<(), BuildError> {
     let err = |on: &str, reason: String, cleaned: bool, built: &Built| BuildError {
@@ -402,8 +410,7 @@ async fn build_native(
         cleaned,
         built: built.done.clone(),
     };
-    client
-        .batch_execute(&native_parent_sql(index, name, table))
+    brief(client, &native_parent_sql(index, name, table), retries)
         .await
         .map_err(|e| err(table, connect::reason(&e), false, built))?;
     let parent = index_on(client, table, name)
@@ -426,8 +433,7 @@ async fn build_native(
         build_partition(client, index, &child, &partition)
             .await
             .map_err(|(reason, cleaned)| err(&partition, reason, cleaned, built))?;
-        client
-            .batch_execute(&format!("ALTER INDEX {} ATTACH PARTITION {}", ident(name), ident(&child)))
+        brief(client, &format!("ALTER INDEX {} ATTACH PARTITION {}", ident(name), ident(&child)), retries)
             .await
             .map_err(|e| err(&partition, format!("attaching {child}: {}", connect::reason(&e)), false, built))?;
         built.done.push(format!("{partition}.{child}"));
@@ -473,6 +479,25 @@ async fn build_partition(
     Err((last, cleaned))
 }
 
+/// A statement whose lock is held for an instant (the parent's `ON ONLY` index, an ATTACH, the template's
+/// index, a DROP): while it waits in the lock queue every writer behind it waits too, so it waits briefly
+/// (`lock_timeout`) and often — after a lock timeout it is tried again after a backoff from 0.5 s, doubling,
+/// `retries` times.
+async fn brief(client: &Client, sql: &str, retries: u32) -> Result<(), tokio_postgres::Error> {
+    let mut backoff = Duration::from_millis(500);
+    let mut attempt = 0;
+    loop {
+        match client.batch_execute(sql).await {
+            Err(e) if attempt < retries && e.code() == Some(&tokio_postgres::error::SqlState::LOCK_NOT_AVAILABLE) => {
+                tokio::time::sleep(backoff).await;
+                backoff = backoff.saturating_mul(2);
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
 async fn drop_concurrently(client: &Client, name: &str) -> Result<(), String> {
     client
         .batch_execute(&format!("DROP INDEX CONCURRENTLY IF EXISTS {}", ident(name)))
@@ -506,6 +531,7 @@ async fn template(
     table: &str,
     index: &DeclaredIndex,
     name: &str,
+    retries: u32,
     built: &mut Built,
 ) -> Result<(), tokio_postgres::Error> {
     let Some(template) = template_table(client, table).await? else { return Ok(()) };
@@ -515,7 +541,7 @@ async fn template(
         return Ok(());
     }
     // The template's name comes from pg_partman's catalog, already qualified and quoted as needed.
-    client.batch_execute(&create_sql(index, &child, &template, false, false)).await?;
+    brief(client, &create_sql(index, &child, &template, false, false), retries).await?;
     built.done.push(format!("{template}.{child} (pg_partman's template)"));
     Ok(())
 }

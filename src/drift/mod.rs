@@ -4,7 +4,8 @@
 //! migration ledger against `sql/migrations/`, the live time-series policies (the same diff `plan` uses)
 //! against what the last apply made — so a change of the file, which the next apply or promotion brings, is
 //! not drift — and the objects the migrations made (triggers, indexes, grants) against the baseline `apply`
-//! kept.
+//! kept. An environment that declares indexes gets a fifth layer, `indexes`: each declared one missing,
+//! INVALID or incomplete, and each extra one on a declared table (`database::indexes::extras`).
 //!
 //! A layer is one of three things, never more: compared (its differences, none is "clean"), read and found
 //! with nothing glctl applied (an empty state, an empty ledger: not "clean", there is nothing to compare),

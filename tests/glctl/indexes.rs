@@ -286,3 +286,71 @@ fn on_timescaledb_stand_in_pglite_a_declared_index_is_valid_on_every_chunk_and_d
     let again = glctl(env, &["plan", "--only", "database"]);
     assert!(again.stdout.contains("= sensor_readings.sr_device_time: present"), "{}", again.stdout);
 }
+
+/// A psql session running `sql` in `p`'s database, returned once it holds a lock on `table`.
+fn holding(p: &Project, table: &str, sql: &str) -> std::process::Child {
+    let s = crate::support::stack::stack();
+    let conn = format!(
+        "host=localhost port={} user={} password={} dbname={} sslmode=require",
+        s.var("GLCTL_PG_PORT"),
+        s.var("GLCTL_PG_USER"),
+        s.var("GLCTL_PG_PASSWORD"),
+        p.database
+    );
+    let holder = std::process::Command::new("psql")
+        .args([conn.as_str(), "-c", sql])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let held = format!(
+        "SELECT count(*) > 0 FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+          WHERE c.relname = '{table}' AND l.granted AND l.pid <> pg_backend_pid()"
+    );
+    for _ in 0..100 {
+        if p.query(&held) == "t" {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    holder
+}
+
+/// A long write transaction on the parent: the parent's `ON ONLY` index waits at most `lock_timeout` (2 s by
+/// default) each time, so writers queued behind it wait no longer, and is tried again after a backoff. Held
+/// 3 s, a retry gets the lock and the build finishes; held past every retry, apply fails naming the index,
+/// the table and the lock timeout, and leaves no INVALID index.
+#[test]
+fn a_write_transaction_on_the_parent_is_waited_out_within_the_bound_or_named() {
+    let p = Project::new("idxlock");
+    p.use_repository_migrations();
+    let apply = p.glctl_env("dev", &["apply", "--only", "database"]);
+    assert_eq!(apply.code, 0, "{}\n{}", apply.stdout, apply.stderr);
+    let env = declared(&p, "");
+    let insert = "INSERT INTO emission_measurements (measurement_time, organization_id, facility_id, scope,
+        activity_type, activity_value, activity_unit, co2_equivalent_kg, emission_factor_id, emission_factor_value,
+        emission_factor_unit, calculation_method, lineage_hash) VALUES (now(), gen_random_uuid(), gen_random_uuid(),
+        'scope_1', 'fuel', 1, 'l', 1, gen_random_uuid(), 1, 'kg/l', 'factor', 'held')";
+
+    let mut writer = holding(&p, "emission_measurements", &format!("BEGIN; {insert}; SELECT pg_sleep(3); COMMIT;"));
+    let started = std::time::Instant::now();
+    let apply = p.glctl_env(&env, &["apply", "--only", "database"]);
+    assert_eq!(apply.code, 0, "{}\n{}", apply.stdout, apply.stderr);
+    assert!(started.elapsed() >= std::time::Duration::from_secs(2), "it waited for the writer");
+    writer.wait().unwrap();
+    let n: String = p.query("SELECT count(*) FROM pg_inherits WHERE inhparent = 'emission_measurements'::regclass");
+    assert_eq!(coverage(&p, "em_facility_time"), format!("{n} {n}"));
+
+    p.query("DROP INDEX em_facility_time; DROP INDEX em_scope1");
+    let mut writer = holding(&p, "emission_measurements", &format!("BEGIN; {insert}; SELECT pg_sleep(30); COMMIT;"));
+    let apply = p.glctl_env(&env, &["apply", "--only", "database"]);
+    writer.kill().unwrap();
+    let _ = writer.wait();
+    assert_eq!(apply.code, 1, "{}\n{}", apply.stdout, apply.stderr);
+    assert!(
+        apply.stderr.contains("building index em_facility_time on emission_measurements failed")
+            && apply.stderr.contains("lock timeout (55P03)"),
+        "{}",
+        apply.stderr
+    );
+    assert_eq!(invalid_indexes(&p), "");
+}
