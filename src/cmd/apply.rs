@@ -142,6 +142,16 @@ fn describe(outcome: &DatabaseOutcome, environment: &str) -> String {
     if let Some(lookup) = &outcome.pooler_lookup {
         out.push_str(&format!("pooling: {lookup}\n"));
     }
+    if !outcome.indexes_built.is_empty() {
+        out.push_str(&format!(
+            "indexes: {} built without blocking writes in {:.1} s\n",
+            outcome.indexes_built.len(),
+            outcome.indexes_took.as_secs_f64()
+        ));
+        for line in &outcome.indexes_built {
+            out.push_str(&format!("  + {line}\n"));
+        }
+    }
     if outcome.policy_changes.is_empty() {
         out.push_str(&format!("policies: no changes, {environment} matches its environment file\n"));
     } else {

@@ -79,7 +79,9 @@ impl Context {
 
     /// Loads the environment named by `-e`; an invalid one ends the command with every problem.
     pub fn load(&self) -> Result<Loaded, Error> {
-        Ok(config::load(&self.project.root, self.env_name()?)?)
+        let migrations = self.project.migrations();
+        let columns = crate::database::indexes::column_rules(&migrations);
+        Ok(config::load_with(&self.project.root, self.env_name()?, &columns)?)
     }
 
     /// Loads the environment and shows the warnings it passed with. Accepted risks are decisions the file

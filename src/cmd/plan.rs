@@ -126,6 +126,12 @@ fn describe_database(plan: &DatabasePlan) -> String {
             ));
         }
     }
+    if let Some(indexes) = plan.indexes.as_ref().filter(|i| !i.is_empty()) {
+        out.push_str("  declared indexes:\n");
+        for index in indexes {
+            out.push_str(&format!("    {}\n", index.describe()));
+        }
+    }
     if let Some(p) = &plan.policies {
         if !p.unmanaged.is_empty() {
             out.push_str(&format!("  left alone (not in the environment file): {}\n", p.unmanaged.join(", ")));

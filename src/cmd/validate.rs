@@ -28,7 +28,9 @@ pub fn run(ctx: &Context, args: &ValidateArgs) -> Result<Exit, Error> {
     }
     let mut reports = Vec::new();
     for name in &names {
-        reports.push(match config::load(&ctx.project.root, name) {
+        let migrations = ctx.project.migrations();
+        let columns = crate::database::indexes::column_rules(&migrations);
+        reports.push(match config::load_with(&ctx.project.root, name, &columns) {
             Ok(loaded) => Report {
                 environment: loaded.name.clone(),
                 valid: true,

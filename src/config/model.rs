@@ -510,6 +510,9 @@ pub struct Hypertable {
     /// Drop chunks older than this, e.g. `7 years`. Omit to keep data forever.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retention: Option<Interval>,
+    /// Indexes glctl builds on every partition or chunk without blocking writes (`docs/indexes.md`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub indexes: Vec<super::indexes::DeclaredIndex>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]

@@ -2,6 +2,7 @@
 //! the migrations and the time-series policies applied there (`stage` orchestrates them for the commands).
 
 pub mod connect;
+pub mod indexes;
 pub mod lint;
 pub mod logins;
 pub mod migrate;

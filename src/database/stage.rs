@@ -15,7 +15,7 @@ use super::migrate::{self, Migration, Status};
 use super::native;
 use super::policies::{self, Change, PolicyPlan};
 use super::target::{self, Source};
-use super::{connect, logins, objects, preflight, refreshes, DatabaseError};
+use super::{connect, indexes, logins, objects, preflight, refreshes, DatabaseError};
 use crate::aws::AwsContext;
 use crate::config::model::{Backend, Environment};
 use crate::config::Loaded;
@@ -169,6 +169,11 @@ impl<'a> DatabaseStage<'a> {
             blockers: status.blockers(false),
             policies,
             lint: self.lint_pending(&status).findings,
+            indexes: Some(
+                indexes::status(client, &self.loaded.environment)
+                    .await
+                    .map_err(DatabaseError::query("the declared indexes"))?,
+            ),
         })
     }
 
@@ -245,6 +250,8 @@ impl<'a> DatabaseStage<'a> {
             login_notes: Vec::new(),
             summaries_populated: Vec::new(),
             pooler_lookup: None,
+            indexes_built: Vec::new(),
+            indexes_took: Duration::ZERO,
         };
         if outcome.policies_reconciled {
             let fail =
@@ -283,6 +290,11 @@ impl<'a> DatabaseStage<'a> {
             };
             refreshes::record(client, &populated, "glctl apply").await.map_err(|e| fail(connect::reason(&e)))?;
             outcome.summaries_populated = populated;
+            // Declared indexes after the migrations made their tables; before the baseline, so drift counts
+            // them as glctl's.
+            let built = indexes::build(client, &self.loaded.environment).await.map_err(|e| fail(e.to_string()))?;
+            outcome.indexes_built = built.done;
+            outcome.indexes_took = built.took;
             // PgBouncer's auth_query lookup, before the baseline: drift counts it as glctl's.
             if let Some(setup) = self.pooler_setup {
                 outcome.pooler_lookup = setup(client, &self.loaded.environment).await.map_err(fail)?;
@@ -329,6 +341,9 @@ pub struct DatabasePlan {
     /// `migrate lint`'s findings in the pending migrations: errors make `apply` and `promote` refuse.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub lint: Vec<Finding>,
+    /// The declared indexes (`hypertables.<table>.indexes`): to create, present, INVALID or incomplete.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub indexes: Option<Vec<indexes::IndexStatus>>,
 }
 
 impl DatabasePlan {
@@ -340,6 +355,7 @@ impl DatabasePlan {
         !self.pending_migrations.is_empty()
             || !self.blockers.is_empty()
             || self.policies.as_ref().is_some_and(|p| !p.changes.is_empty() || !p.problems.is_empty())
+            || self.indexes.iter().flatten().any(indexes::IndexStatus::is_change)
     }
 }
 
@@ -373,6 +389,10 @@ pub struct DatabaseOutcome {
     pub summaries_populated: Vec<String>,
     /// PgBouncer's auth_query lookup, made for `pooling.kind: pgbouncer` (`pgbouncer::auth`).
     pub pooler_lookup: Option<String>,
+    /// Declared indexes (and their partitions) apply built.
+    pub indexes_built: Vec<String>,
+    /// How long building them took.
+    pub indexes_took: Duration,
 }
 
 #[cfg(test)]

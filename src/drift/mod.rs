@@ -4,7 +4,8 @@
 //! migration ledger against `sql/migrations/`, the live time-series policies (the same diff `plan` uses)
 //! against what the last apply made — so a change of the file, which the next apply or promotion brings, is
 //! not drift — and the objects the migrations made (triggers, indexes, grants) against the baseline `apply`
-//! kept.
+//! kept. An environment that declares indexes gets a fifth layer, `indexes`: each declared one missing,
+//! INVALID or incomplete, and each extra one on a declared table (`database::indexes::extras`).
 //!
 //! A layer is one of three things, never more: compared (its differences, none is "clean"), read and found
 //! with nothing glctl applied (an empty state, an empty ledger: not "clean", there is nothing to compare),
@@ -21,6 +22,7 @@ use serde_json::Value;
 use crate::aws::AwsContext;
 use crate::config::model::StateBackend;
 use crate::config::Loaded;
+use crate::database::indexes;
 use crate::database::migrate;
 use crate::database::objects;
 use crate::database::stage::DatabaseStage;
@@ -459,8 +461,50 @@ async fn database(loaded: &Loaded, stage: &DatabaseStage<'_>, lock_timeout: Dura
         }
     }
     layers.push(catalog);
+    if loaded.environment.hypertables.values().any(|h| !h.indexes.is_empty()) {
+        layers.push(declared_indexes(loaded, stage, &client, nothing_applied).await);
+    }
     migrate::unlock_shared(&client).await;
     layers
+}
+
+/// The declared indexes: missing, INVALID or on some partitions only; and extra ones on a declared table —
+/// neither declared, nor made by a migration (read from `sql/migrations/`), nor backing a constraint.
+async fn declared_indexes(
+    loaded: &Loaded,
+    stage: &DatabaseStage<'_>,
+    client: &tokio_postgres::Client,
+    nothing_applied: bool,
+) -> Layer {
+    let mut layer = Layer::new("indexes");
+    if nothing_applied {
+        layer.reading = Reading::NothingApplied("nothing applied yet: the first apply builds the indexes".into());
+        return layer;
+    }
+    let env = &loaded.environment;
+    let schema = indexes::migration_schema(&stage.migrations);
+    let read = async {
+        Ok::<_, tokio_postgres::Error>((
+            indexes::status(client, env).await?,
+            indexes::extras(client, env, &schema).await?,
+        ))
+    };
+    match read.await {
+        Err(e) => layer.reading = Reading::NotRead(crate::database::connect::reason(&e)),
+        Ok((statuses, extras)) => {
+            for s in statuses.iter().filter(|s| s.is_change()) {
+                layer.push(format!("{}.{}", s.table, s.index), s.describe());
+            }
+            for e in extras {
+                layer.push(
+                    format!("{}.{}", e.table, e.index),
+                    "extra: on a declared table, neither declared nor made by a migration nor backing a constraint"
+                        .into(),
+                );
+            }
+        }
+    }
+    layer
 }
 
 #[cfg(test)]

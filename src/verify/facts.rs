@@ -67,6 +67,8 @@ pub struct DbFacts {
     pub pgaudit_log: Option<String>,
     /// The declared standbys of an external server, from the writer's side and their own (FA-02, FA-03).
     pub replication: Option<super::replication::ReplicationFacts>,
+    /// Each declared index against the catalog (FA-05).
+    pub indexes: Vec<crate::database::indexes::IndexStatus>,
 }
 
 /// What `pg_settings` says of settings changed in the configuration (and reloaded) that take effect only
@@ -347,6 +349,8 @@ async fn database_facts(
     // pg_cron's database, when it is another one, is opened once for the policies and the jobs.
     let cron = stage.cron_client(client, target).await.map_err(|e| e.to_string())?;
     facts.policies = stage.policy_plan_using(client, cron.as_ref()).await.map_err(|e| e.to_string())?;
+    facts.indexes =
+        crate::database::indexes::status(client, &loaded.environment).await.map_err(read("the declared indexes"))?;
     facts.populated_by_apply =
         crate::database::refreshes::seconds_since(client).await.map_err(read("glctl.summary_refreshes"))?;
     facts.log_statement = client.query_one("SHOW log_statement", &[]).await.map_err(read("log_statement"))?.get(0);

@@ -15,6 +15,7 @@ mod engine_plan;
 mod examples;
 mod failover_drill;
 mod gitlab;
+mod indexes;
 mod lint;
 mod logins;
 mod migrate;

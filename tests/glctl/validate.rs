@@ -143,3 +143,23 @@ fn bad_usage_exits_2_and_version_prints() {
     assert_eq!(version.code, 0);
     assert_eq!(version.stdout.trim(), format!("glctl {}", env!("CARGO_PKG_VERSION")));
 }
+
+/// Declared indexes (`tests/fixtures/indexes/`): run from the repository, whose migrations say which columns
+/// each table has. Every mistake of every index at once, each at its field; an unknown method (a structural
+/// error) alone; TimescaleDB's refusal of a unique index with its reason.
+#[test]
+fn declared_index_mistakes_are_located_all_at_once_and_a_good_declaration_passes() {
+    let dir = repo().join("tests/fixtures/indexes");
+    for name in ["mistakes", "unknown-method", "timescaledb-unique"] {
+        let out = glctl(&["validate", "-e", &format!("tests/fixtures/indexes/{name}.yaml")]);
+        assert_eq!(out.code, 2, "{name}: {}", out.stderr);
+        assert_matches_file(&out.stderr, &dir.join(format!("{name}.expected")));
+    }
+    let mistakes = std::fs::read_to_string(dir.join("mistakes.expected")).unwrap();
+    for what in ["no columns", "must include its partition key", "has no key order", "not one SQL expression"] {
+        assert!(mistakes.contains(what), "{what}: {mistakes}");
+    }
+    assert!(mistakes.contains("no column 'facilty_id' (after the migrations); did you mean 'facility_id'?"));
+    let out = glctl(&["validate", "-e", "tests/fixtures/indexes/declared.yaml"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+}

@@ -417,7 +417,7 @@ fn check_index(
             Some(Backend::Timescaledb) if !per_chunk => push(
                 Rule::IndexOnPartitioned,
                 format!("{name} on hypertable {table} is built chunk by chunk in one transaction, holding a SHARE lock on every chunk (writes wait) until the last one is done"),
-                "CREATE INDEX … WITH (timescaledb.transaction_per_chunk) in a `-- glctl:no-transaction` migration: one chunk locked at a time (a failure leaves INVALID chunk indexes to drop and rebuild)",
+                "CREATE INDEX … WITH (timescaledb.transaction_per_chunk) in a `-- glctl:no-transaction` migration: one chunk locked at a time (a failure leaves INVALID chunk indexes to drop and rebuild); or declare it under `hypertables.<table>.indexes` and `glctl apply` builds it so (docs/indexes.md)",
             ),
             Some(Backend::Native) | None if rel.inh => push(
                 Rule::IndexOnPartitioned,
@@ -425,7 +425,7 @@ fn check_index(
                     "{name} on partitioned table {table} is built on every partition under a lock that stops writes until the last one is done{}",
                     if s.concurrent { " (and PostgreSQL refuses CONCURRENTLY on a partitioned table)" } else { "" }
                 ),
-                "CREATE INDEX … ON ONLY the parent (instant, INVALID), then CREATE INDEX CONCURRENTLY on each partition (default partition included) in `-- glctl:no-transaction` migrations, ALTER INDEX parent_index ATTACH PARTITION each one (the parent's becomes valid), and add it to pg_partman's template table so future partitions have it",
+                "CREATE INDEX … ON ONLY the parent (instant, INVALID), then CREATE INDEX CONCURRENTLY on each partition (default partition included) in `-- glctl:no-transaction` migrations, ALTER INDEX parent_index ATTACH PARTITION each one (the parent's becomes valid), and add it to pg_partman's template table so future partitions have it; or declare it under `hypertables.<table>.indexes` and `glctl apply` does all of this (docs/indexes.md)",
             ),
             _ => {}
         }

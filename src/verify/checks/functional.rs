@@ -135,8 +135,31 @@ pub(super) fn fa05(e: &Environment, f: &Facts) -> Outcome {
     let declared: Vec<String> = e.hypertables.keys().cloned().collect();
     database(f, |d| {
         let settings = ["chunk_interval", "partition_interval", "partitioning", "premake", "infinite_time_partitions"];
-        from_diff(d, &settings, &declared, true, "partitions")
+        with_declared_indexes(e, d, from_diff(d, &settings, &declared, true, "partitions"))
     })
+}
+
+/// FA-05 also holds the declared indexes: each present and valid on every partition (or chunk). A missing,
+/// INVALID or incomplete one fails it, named.
+fn with_declared_indexes(e: &Environment, d: &DbFacts, partitions: Outcome) -> Outcome {
+    if e.hypertables.values().all(|h| h.indexes.is_empty()) {
+        return partitions;
+    }
+    let source = "pg_index.indisvalid, pg_inherits (each partition's index attached to the parent's)";
+    let wrong: Vec<String> = d.indexes.iter().filter(|s| s.is_change()).map(|s| s.describe()).collect();
+    let present: Vec<String> = d.indexes.iter().filter(|s| !s.is_change()).map(|s| s.describe()).collect();
+    match partitions {
+        Outcome::Pass(mut found) if wrong.is_empty() => {
+            found.push(evidence(present.join("; "), "every declared index valid on every partition", source));
+            Outcome::Pass(found)
+        }
+        Outcome::Pass(found) | Outcome::Fail(_, found) if !wrong.is_empty() => {
+            let mut found = found;
+            found.push(evidence(wrong.join("; "), "every declared index valid on every partition", source));
+            Outcome::Fail(format!("{} declared index(es) missing, INVALID or incomplete", wrong.len()), found)
+        }
+        other => other,
+    }
 }
 
 pub(super) fn fa06(e: &Environment, f: &Facts) -> Outcome {
@@ -216,4 +239,45 @@ pub(super) fn fa10(e: &Environment, f: &Facts) -> Outcome {
             each_member(a, |c| c.iam_auth, |i| i.iam_auth).into_iter().map(|(id, v)| (id, yes_no(v))).collect();
         all_members("RDS IAMDatabaseAuthenticationEnabled", "yes", values, |v| v == "yes")
     })
+}
+
+#[cfg(test)]
+mod declared_index_tests {
+    use super::*;
+    use crate::database::indexes::{IndexStatus, State};
+
+    fn status(index: &str, state: State) -> IndexStatus {
+        IndexStatus {
+            table: "emission_measurements".into(),
+            index: index.into(),
+            state,
+            partitions: Some((5, 5)),
+            invalid_on: vec![],
+        }
+    }
+
+    fn env_with_index() -> Environment {
+        let mut env: Environment = serde_yaml_ng::from_str(include_str!("../../../environments/local.yaml")).unwrap();
+        env.hypertables.get_mut("emission_measurements").unwrap().indexes =
+            serde_yaml_ng::from_str("- { name: a, columns: [facility_id] }\n- { name: b, columns: [scope] }").unwrap();
+        env
+    }
+
+    #[test]
+    fn fa05_fails_naming_a_missing_declared_index_and_passes_with_them_all_as_evidence() {
+        let e = env_with_index();
+        let partitions = || pass(evidence("partitions as declared", "no difference", "the reconciler"));
+        let d =
+            DbFacts { indexes: vec![status("a", State::Present), status("b", State::Create)], ..DbFacts::default() };
+        let Outcome::Fail(why, found) = with_declared_indexes(&e, &d, partitions()) else { panic!("must fail") };
+        assert!(why.starts_with("1 declared index(es)"), "{why}");
+        assert!(found.iter().any(|f| f.observed.contains("emission_measurements.b: to create")), "{found:?}");
+        let d =
+            DbFacts { indexes: vec![status("a", State::Present), status("b", State::Present)], ..DbFacts::default() };
+        let Outcome::Pass(found) = with_declared_indexes(&e, &d, partitions()) else { panic!("must pass") };
+        assert!(found.iter().any(|f| f.observed.contains("emission_measurements.b: present (5 of 5 partitions)")));
+        // Nothing declared: the partitions' outcome alone.
+        let plain: Environment = serde_yaml_ng::from_str(include_str!("../../../environments/local.yaml")).unwrap();
+        assert!(matches!(with_declared_indexes(&plain, &d, partitions()), Outcome::Pass(f) if f.len() == 1));
+    }
 }
