@@ -417,7 +417,7 @@ fn primary_reboot(multi_az: bool) -> &'static str {
     if multi_az {
         " with failover (RebootDBInstance ForceFailover: the standby takes over, the old primary restarts)"
     } else {
-        " (no standby: an outage while it restarts; a read replica cannot take over without breaking replication)"
+        " (no standby: an outage while it restarts)"
     }
 }
 

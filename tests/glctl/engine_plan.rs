@@ -44,7 +44,10 @@ fn engine_section(stdout: &str, file: &Path) -> String {
 /// Plans `extra` on `applied` and compares its engine section with `tests/snapshots/engine_plan/NAME.txt`.
 fn assert_plan_snapshot(applied: &Applied, extra: &str, name: &str) {
     let (_dir, file) = changed(applied, extra);
+    let started = std::time::Instant::now();
     let out = run(applied, "plan", &file, &[]);
+    // Reported with --nocapture: the numbers in docs/engine-changes.md.
+    eprintln!("plan {name}: {:.1}s", started.elapsed().as_secs_f64());
     assert_eq!(out.code, 0, "{name}: {}\n{}", out.stdout, out.stderr);
     let section = engine_section(&out.stdout, &file);
     assert!(!section.is_empty(), "{name}: no engine section in\n{}", out.stdout);
