@@ -11,6 +11,7 @@ pub mod model;
 pub mod monitoring;
 pub mod pgbackrest;
 pub mod pitr;
+pub mod pointers;
 pub mod pooling;
 pub mod promotion;
 pub mod reference;
@@ -85,8 +86,8 @@ pub fn load(root: &Path, env: &str) -> Result<Loaded, ConfigError> {
     };
 
     let schema = schema();
-    let structural: Vec<Diagnostic> = structure::Checker::new(&schema)
-        .check(&merged.tree)
+    let found = structure::Checker::new(&schema).check(&merged.tree);
+    let structural: Vec<Diagnostic> = structure::name_unknown_entries(&merged.tree, found)
         .into_iter()
         .map(|located| locate(located.finding, &located.span))
         .collect();
@@ -116,6 +117,7 @@ pub fn load(root: &Path, env: &str) -> Result<Loaded, ConfigError> {
             let span = if std::ptr::eq(node, &merged.tree) { top_of_leaf_file() } else { *node.span() };
             locate(f, &span)
         })
+        .chain(pointers::findings(&merged.tree, root).into_iter().map(|l| locate(l.finding, &l.span)))
         .collect();
     let (errors, warnings): (Vec<_>, Vec<_>) = findings.into_iter().partition(|d| d.severity == Severity::Error);
     if !errors.is_empty() {
