@@ -824,12 +824,16 @@ _glctl() {
             return 0
             ;;
         glctl__subcmd__migrate__subcmd__apply)
-            opts="-e -v -h --dry-run --env --lock-timeout --allow-out-of-order --root --database-url --no-color --verbose --help"
+            opts="-e -v -h --dry-run --output --env --lock-timeout --allow-out-of-order --root --database-url --no-color --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --output)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 --env)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

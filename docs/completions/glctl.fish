@@ -121,6 +121,8 @@ complete -c glctl -n "__fish_glctl_using_subcommand migrate; and __fish_seen_sub
 complete -c glctl -n "__fish_glctl_using_subcommand migrate; and __fish_seen_subcommand_from status" -l no-color -d 'Never colour output (also when NO_COLOR is set)'
 complete -c glctl -n "__fish_glctl_using_subcommand migrate; and __fish_seen_subcommand_from status" -s v -l verbose -d 'On a failure, also print its full account (e.g. what each AWS credential source said)'
 complete -c glctl -n "__fish_glctl_using_subcommand migrate; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help'
+complete -c glctl -n "__fish_glctl_using_subcommand migrate; and __fish_seen_subcommand_from apply" -l output -d 'Output format' -r -f -a "text\t''
+json\t''"
 complete -c glctl -n "__fish_glctl_using_subcommand migrate; and __fish_seen_subcommand_from apply" -s e -l env -d 'Environment: a name under `environments/` or a path to a YAML file. Default: GLCTL_ENV' -r
 complete -c glctl -n "__fish_glctl_using_subcommand migrate; and __fish_seen_subcommand_from apply" -l lock-timeout -d 'Seconds to wait for another glctl applying migrations to the same database' -r
 complete -c glctl -n "__fish_glctl_using_subcommand migrate; and __fish_seen_subcommand_from apply" -l root -d 'Project directory holding `environments/`, `templates/` and `sql/` [default: the nearest folder holding `environments/`, from here upwards, as git and cargo find theirs; else `.`]' -r -F

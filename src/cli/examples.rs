@@ -107,7 +107,7 @@ Examples:
 
 pub const MIGRATE_APPLY: &str = "\
 Examples:
-  glctl migrate apply -e dev --dry-run
+  glctl migrate apply -e dev --dry-run --output json
   glctl migrate apply -e dev --lock-timeout 300";
 
 pub const MIGRATE_LINT: &str = "\

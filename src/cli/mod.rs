@@ -343,6 +343,9 @@ pub enum MigrateAction {
         /// Print what would run, run nothing.
         #[arg(long)]
         dry_run: bool,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+        output: ReportFormat,
     },
     /// Parse every migration with PostgreSQL's grammar and report statements that would block the
     /// application (located FILE:LINE:COL, with a rule ID and the safe recipe); exit 2 on an error.

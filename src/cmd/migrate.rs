@@ -70,15 +70,29 @@ pub fn run(ctx: &Context, args: &MigrateArgs) -> Result<Exit, Error> {
                 }
                 Ok(if status.is_up_to_date() { Exit::Ok } else { Exit::Problems })
             }
-            MigrateAction::Apply { dry_run: true } => {
-                for m in stage.pending(args.allow_out_of_order).await? {
-                    let how = if m.no_transaction { "outside a transaction" } else { "in one transaction" };
-                    println!("would apply {} ({how})", m.path.display());
+            MigrateAction::Apply { dry_run: true, output } => {
+                let pending = stage.pending(args.allow_out_of_order).await?;
+                match output {
+                    ReportFormat::Json => {
+                        let would: Vec<_> = pending
+                            .iter()
+                            .map(|m| serde_json::json!({ "path": m.path, "in_transaction": !m.no_transaction }))
+                            .collect();
+                        super::json::print(
+                            serde_json::json!({ "environment": session.loaded.name, "would_apply": would }),
+                        );
+                    }
+                    ReportFormat::Text => {
+                        for m in &pending {
+                            let how = if m.no_transaction { "outside a transaction" } else { "in one transaction" };
+                            println!("would apply {} ({how})", m.path.display());
+                        }
+                    }
                 }
                 Ok(Exit::Ok)
             }
             MigrateAction::Lint { .. } => unreachable!("handled above: lint needs no database"),
-            MigrateAction::Apply { dry_run: false } => {
+            MigrateAction::Apply { dry_run: false, output } => {
                 let options = ApplyOptions {
                     lock_timeout: Duration::from_secs(args.lock_timeout),
                     reconcile: false,
@@ -89,11 +103,18 @@ pub fn run(ctx: &Context, args: &MigrateArgs) -> Result<Exit, Error> {
                 for file in &outcome.migrations_applied {
                     eprintln!("applied {file}");
                 }
-                println!(
-                    "{} migration(s) applied; {} already applied",
-                    outcome.migrations_applied.len(),
-                    outcome.migrations_already_applied
-                );
+                match output {
+                    ReportFormat::Json => super::json::print(serde_json::json!({
+                        "environment": session.loaded.name,
+                        "applied": outcome.migrations_applied,
+                        "already_applied": outcome.migrations_already_applied,
+                    })),
+                    ReportFormat::Text => println!(
+                        "{} migration(s) applied; {} already applied",
+                        outcome.migrations_applied.len(),
+                        outcome.migrations_already_applied
+                    ),
+                }
                 Ok(Exit::Ok)
             }
         }

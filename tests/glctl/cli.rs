@@ -301,3 +301,30 @@ fn init_writes_a_valid_file_on_the_model_layer_and_never_overwrites() {
     let bad = glctl_in(dir.path(), &["init", "QA env", "--from", "staging"]);
     assert_eq!(bad.code, 2);
 }
+
+/// `migrate status|apply --output json` against the stack's PostgreSQL: pending, the dry run, the apply, then
+/// up to date, each one versioned document on stdout.
+#[test]
+fn migrate_prints_versioned_json_for_status_dry_run_and_apply() {
+    let p = crate::migrate::Project::new("cli_json");
+    std::fs::write(p.root.path().join("sql/migrations/0001_create.sql"), "CREATE TABLE t (at timestamptz NOT NULL);")
+        .unwrap();
+    let migrate = |args: &[&str]| {
+        let mut all = vec!["migrate"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&["--output", "json"]);
+        p.glctl_env("local", &all)
+    };
+    let before = migrate(&["status"]);
+    assert_eq!(before.code, 1, "{}", before.stderr);
+    let before = json(&before);
+    assert_eq!((before["checked"].clone(), before["up_to_date"].clone()), (true.into(), false.into()));
+    assert!(before["pending"][0].as_str().unwrap().ends_with("0001_create.sql"), "{before}");
+    let dry = json(&migrate(&["apply", "--dry-run"]));
+    assert_eq!(dry["would_apply"][0]["in_transaction"], true, "{dry}");
+    let applied = json(&migrate(&["apply"]));
+    assert_eq!(applied["applied"].as_array().unwrap().len(), 1, "{applied}");
+    let after = migrate(&["status"]);
+    assert_eq!(after.code, 0, "{}", after.stderr);
+    assert_eq!(json(&after)["up_to_date"], true);
+}
