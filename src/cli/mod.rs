@@ -240,7 +240,7 @@ pub struct ValidateArgs {
     #[command(flatten)]
     pub env: EnvArg,
     /// Validate every environment under `environments/` instead of `-e`.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "env")]
     pub all: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
