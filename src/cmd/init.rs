@@ -82,6 +82,32 @@ fn layer(text: &str) -> Option<&str> {
     text.lines().find_map(|l| l.strip_prefix("extends:")).map(|v| v.split(" #").next().unwrap_or_default().trim())
 }
 
+thread_local! {
+    /// Every enumeration value of the model (engine kinds, backends, `local`/`s3`…).
+    static KEYWORDS: Vec<String> = {
+        fn collect(value: &serde_json::Value, out: &mut Vec<String>) {
+            match value {
+                serde_json::Value::Object(map) => {
+                    for (key, v) in map {
+                        match (key.as_str(), v) {
+                            ("enum", serde_json::Value::Array(items)) => {
+                                out.extend(items.iter().filter_map(|i| i.as_str().map(str::to_string)))
+                            }
+                            ("const", serde_json::Value::String(s)) => out.push(s.clone()),
+                            _ => collect(v, out),
+                        }
+                    }
+                }
+                serde_json::Value::Array(items) => items.iter().for_each(|i| collect(i, out)),
+                _ => {}
+            }
+        }
+        let mut out = Vec::new();
+        collect(&config::schema(), &mut out);
+        out
+    };
+}
+
 struct Derived {
     text: String,
     marked: usize,
@@ -107,7 +133,10 @@ fn derive(text: &str, from: &str, name: &str) -> Derived {
             out.push('\n');
             continue;
         }
-        let renamed = rename(code, from, name);
+        // A value that is a word of the model (`state_backend: local`) is a keyword, not ENV's name.
+        let value = code.split_once(':').map(|(_, v)| v.trim().trim_matches('"')).unwrap_or_default();
+        let keyword = KEYWORDS.with(|words| words.iter().any(|w| w == value));
+        let renamed = if keyword { code.to_string() } else { rename(code, from, name) };
         let key = code.trim_start().trim_start_matches("- ").split(':').next().unwrap_or_default().trim();
         let mark = if renamed != code {
             Some(format!("was {from}'s"))
@@ -176,5 +205,8 @@ mod tests {
         assert!(d.text.contains("  account_id: \"123\"  # CHANGE ME (staging's value)"), "{}", d.text);
         assert!(!d.text.contains("# Staging: words"));
         assert_eq!(d.marked, 2);
+        let keyword = derive("terraform:\n  state_backend: local\nsecrets: { a: local/x }\n", "local", "qa");
+        assert!(keyword.text.contains("  state_backend: local\n"), "{}", keyword.text);
+        assert!(keyword.text.contains("secrets: { a: qa/x }  # CHANGE ME"), "{}", keyword.text);
     }
 }

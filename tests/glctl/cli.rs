@@ -300,6 +300,11 @@ fn init_writes_a_valid_file_on_the_model_layer_and_never_overwrites() {
     assert_eq!(std::fs::read_to_string(dir.path().join("environments/qa.yaml")).unwrap(), "# mine\n");
     let bad = glctl_in(dir.path(), &["init", "QA env", "--from", "staging"]);
     assert_eq!(bad.code, 2);
+    // A model whose name is also a word of the model (`state_backend: local`): the keyword stays.
+    let out = glctl_in(&dir.path().join("environments"), &["init", "sandbox", "--from", "local"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let written = std::fs::read_to_string(dir.path().join("environments/sandbox.yaml")).unwrap();
+    assert!(written.contains("state_backend: local"), "{written}");
 }
 
 /// `migrate status|apply --output json` against the stack's PostgreSQL: pending, the dry run, the apply, then
