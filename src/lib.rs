@@ -41,7 +41,8 @@ use error::{Error, Exit};
 
 /// Runs one parsed command line.
 pub fn run(cli: Cli) -> Result<Exit, Error> {
-    let ctx = cmd::Context::new(cli.global);
+    let env = cmd::environment(cli.global.env.as_deref(), cli.command.env_arg())?;
+    let ctx = cmd::Context::new(cli.global, env);
     match &cli.command {
         Command::Validate(args) => cmd::validate::run(&ctx, args),
         Command::Show(args) => cmd::show::run(&ctx, args),
@@ -54,7 +55,11 @@ pub fn run(cli: Cli) -> Result<Exit, Error> {
         Command::Promote(args) => cmd::promote::run(&ctx, args),
         Command::Bench(args) => cmd::bench::run(&ctx, args),
         Command::Upgrade(args) => cmd::upgrade::run(&ctx, args),
-        Command::Engines => cmd::engines::run(),
-        Command::Fields => cmd::fields::run(),
+        Command::Engines(args) => cmd::engines::run(args),
+        Command::Fields(args) => cmd::fields::run(args),
+        Command::Completions(args) => cmd::completions::run(args),
+        Command::Man => cmd::completions::man(),
+        Command::Schema(args) => cmd::schema::run(args),
+        Command::Init(args) => cmd::init::run(&ctx, args),
     }
 }

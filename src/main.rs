@@ -1,7 +1,10 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cli = glctl::cli::Cli::parse_command_line();
+    // The commit and build date come from build.rs; only this file reads them, so a new commit relinks the
+    // binary alone.
+    let version = concat!(env!("CARGO_PKG_VERSION"), " (", env!("GLCTL_COMMIT"), " ", env!("GLCTL_BUILD_DATE"), ")");
+    let cli = glctl::cli::Cli::parse_command_line(version);
     let verbose = cli.global.verbose;
     glctl::closed_stdout::install_quiet_hook();
     let result = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| glctl::run(cli))) {

@@ -43,3 +43,43 @@ impl Style {
         Style { colour }
     }
 }
+
+/// `text` wrapped at `width` columns (counted in characters), every line starting with `indent`. A word longer
+/// than a line gets a line of its own rather than being cut.
+pub fn wrap(text: &str, width: usize, indent: &str) -> String {
+    let mut out = String::new();
+    let mut line = String::from(indent);
+    let mut empty = true;
+    for word in text.split_whitespace() {
+        if !empty && line.chars().count() + 1 + word.chars().count() > width {
+            out.push_str(line.trim_end());
+            out.push('\n');
+            line = String::from(indent);
+            empty = true;
+        }
+        if !empty {
+            line.push(' ');
+        }
+        line.push_str(word);
+        empty = false;
+    }
+    if !empty {
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrap;
+
+    #[test]
+    fn wrap_keeps_every_line_within_the_width() {
+        let text = "a reasonably long sentence that has to be wrapped somewhere around here ".repeat(5);
+        let wrapped = wrap(&text, 40, "    ");
+        assert!(wrapped.lines().all(|l| l.chars().count() <= 40 && l.starts_with("    ")), "{wrapped}");
+        assert_eq!(wrapped.split_whitespace().collect::<Vec<_>>(), text.split_whitespace().collect::<Vec<_>>());
+        assert_eq!(wrap("", 40, "  "), "");
+    }
+}

@@ -8,6 +8,8 @@ use super::{PoolerArgs, ReportFormat};
 
 #[derive(Debug, Args)]
 pub struct BenchArgs {
+    #[command(flatten)]
+    pub env: super::EnvArg,
     /// Scenarios to run (repeatable): `ingest` (PB-01, PB-02), `queries` (PB-03…PB-06) and `connections`
     /// (PB-07 sessions held, PB-08 acquisition through the PgBouncers of --pooler-url).
     #[arg(long = "scenario", value_enum, value_name = "NAME", default_values_t = [BenchScenario::Ingest])]

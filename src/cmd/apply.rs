@@ -37,11 +37,33 @@ pub(super) struct Printer {
     spinner: Option<ProgressBar>,
     resources: ResourceSpinners,
     migrations: MigrationBar,
+    /// Where the outcome lines go: stdout, or stderr when stdout carries one JSON document (promote's).
+    to_stderr: bool,
 }
 
 impl Printer {
     pub(super) fn new(yes: bool) -> Self {
-        Printer { yes, spinner: None, resources: ResourceSpinners::default(), migrations: MigrationBar::default() }
+        Printer {
+            yes,
+            spinner: None,
+            resources: ResourceSpinners::default(),
+            migrations: MigrationBar::default(),
+            to_stderr: false,
+        }
+    }
+
+    /// The same printer with its outcome lines on stderr.
+    pub(super) fn on_stderr(mut self) -> Self {
+        self.to_stderr = true;
+        self
+    }
+
+    pub(super) fn say(&self, text: &str) {
+        if self.to_stderr {
+            eprint!("{text}");
+        } else {
+            print!("{text}");
+        }
     }
 }
 
@@ -68,19 +90,19 @@ impl ApplyObserver for Printer {
 
     fn infrastructure_done(&mut self, environment: &str, changes: usize, applied: &InfraApplied) {
         if changes == 0 {
-            println!("infrastructure: no changes, {environment} already matches its environment file");
+            self.say(&format!("infrastructure: no changes, {environment} already matches its environment file\n"));
         } else {
-            println!(
-                "infrastructure: applied {} resource operation(s) to {environment} (longest {:.0}s); outputs in {}",
+            self.say(&format!(
+                "infrastructure: applied {} resource operation(s) to {environment} (longest {:.0}s); outputs in {}\n",
                 applied.operations.len(),
                 applied.longest_seconds(),
                 applied.outputs_file.display()
-            );
+            ));
         }
     }
 
     fn database_done(&mut self, environment: &str, outcome: &DatabaseOutcome) {
-        print!("{}", describe(outcome, environment));
+        self.say(&describe(outcome, environment));
     }
 
     fn migrations(&self) -> &dyn Progress {

@@ -114,7 +114,7 @@ pub fn run(ctx: &Context, args: &BenchArgs) -> Result<Exit, Error> {
         bench::run(&session.loaded, &target, &options, Arc::new(Bar::default()))?
     };
     match args.output {
-        ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&report).expect("the report serialises")),
+        ReportFormat::Json => super::json::print(&report),
         ReportFormat::Text => print!("{}", text(&report, ctx)),
     }
     Ok(if !report.undecided().is_empty() {

@@ -19,9 +19,7 @@ pub fn run(ctx: &Context, args: &DriftArgs) -> Result<Exit, Error> {
     };
     let report = with_spinner(&format!("reading drift of {}", session.loaded.name), || drift::run(&session, &options))?;
     match args.output {
-        ReportFormat::Json => {
-            println!("{}", serde_json::to_string_pretty(&report).expect("the report serialises"))
-        }
+        ReportFormat::Json => super::json::print(&report),
         ReportFormat::Text => print!("{}", text(&report, &ctx.stdout_style)),
     }
     Ok(report.exit())

@@ -21,36 +21,78 @@ pub fn run(ctx: &Context, args: &MigrateArgs) -> Result<Exit, Error> {
     let stage = session.database_stage()?;
     session.runtime.block_on(async {
         match args.action {
-            MigrateAction::Status => {
+            MigrateAction::Status { output } => {
                 let client = match stage.connect().await {
                     Ok(client) => client,
                     Err(e) if e.is_unreachable() => {
                         eprintln!("NOT CHECKED: {e}");
+                        if output == ReportFormat::Json {
+                            // Not checked is never "up to date": the document says so, and exit 3.
+                            super::json::print(serde_json::json!({
+                                "environment": session.loaded.name,
+                                "checked": false,
+                                "up_to_date": null,
+                                "reason": e.to_string(),
+                            }));
+                        }
                         return Ok(Exit::Incomplete);
                     }
                     Err(e) => return Err(e.into()),
                 };
                 let status = stage.status(&client).await?;
-                for m in &status.applied {
-                    println!("applied  {}", m.path.display());
-                }
-                for m in &status.pending {
-                    println!("pending  {}", m.path.display());
-                }
-                for problem in status.blockers(false) {
-                    println!("PROBLEM  {problem}");
+                let problems = status.blockers(false);
+                match output {
+                    ReportFormat::Json => {
+                        let applied: Vec<String> =
+                            status.applied.iter().map(|m| m.path.display().to_string()).collect();
+                        let pending: Vec<String> =
+                            status.pending.iter().map(|m| m.path.display().to_string()).collect();
+                        super::json::print(serde_json::json!({
+                            "environment": session.loaded.name,
+                            "checked": true,
+                            "up_to_date": status.is_up_to_date(),
+                            "applied": applied,
+                            "pending": pending,
+                            "problems": problems,
+                        }));
+                    }
+                    ReportFormat::Text => {
+                        for m in &status.applied {
+                            println!("applied  {}", m.path.display());
+                        }
+                        for m in &status.pending {
+                            println!("pending  {}", m.path.display());
+                        }
+                        for problem in &problems {
+                            println!("PROBLEM  {problem}");
+                        }
+                    }
                 }
                 Ok(if status.is_up_to_date() { Exit::Ok } else { Exit::Problems })
             }
-            MigrateAction::Apply if args.dry_run => {
-                for m in stage.pending(args.allow_out_of_order).await? {
-                    let how = if m.no_transaction { "outside a transaction" } else { "in one transaction" };
-                    println!("would apply {} ({how})", m.path.display());
+            MigrateAction::Apply { dry_run: true, output } => {
+                let pending = stage.pending(args.allow_out_of_order).await?;
+                match output {
+                    ReportFormat::Json => {
+                        let would: Vec<_> = pending
+                            .iter()
+                            .map(|m| serde_json::json!({ "path": m.path, "in_transaction": !m.no_transaction }))
+                            .collect();
+                        super::json::print(
+                            serde_json::json!({ "environment": session.loaded.name, "would_apply": would }),
+                        );
+                    }
+                    ReportFormat::Text => {
+                        for m in &pending {
+                            let how = if m.no_transaction { "outside a transaction" } else { "in one transaction" };
+                            println!("would apply {} ({how})", m.path.display());
+                        }
+                    }
                 }
                 Ok(Exit::Ok)
             }
             MigrateAction::Lint { .. } => unreachable!("handled above: lint needs no database"),
-            MigrateAction::Apply => {
+            MigrateAction::Apply { dry_run: false, output } => {
                 let options = ApplyOptions {
                     lock_timeout: Duration::from_secs(args.lock_timeout),
                     reconcile: false,
@@ -61,11 +103,18 @@ pub fn run(ctx: &Context, args: &MigrateArgs) -> Result<Exit, Error> {
                 for file in &outcome.migrations_applied {
                     eprintln!("applied {file}");
                 }
-                println!(
-                    "{} migration(s) applied; {} already applied",
-                    outcome.migrations_applied.len(),
-                    outcome.migrations_already_applied
-                );
+                match output {
+                    ReportFormat::Json => super::json::print(serde_json::json!({
+                        "environment": session.loaded.name,
+                        "applied": outcome.migrations_applied,
+                        "already_applied": outcome.migrations_already_applied,
+                    })),
+                    ReportFormat::Text => println!(
+                        "{} migration(s) applied; {} already applied",
+                        outcome.migrations_applied.len(),
+                        outcome.migrations_already_applied
+                    ),
+                }
                 Ok(Exit::Ok)
             }
         }
@@ -74,7 +123,7 @@ pub fn run(ctx: &Context, args: &MigrateArgs) -> Result<Exit, Error> {
 
 fn print_lint(report: &LintReport, output: ReportFormat) {
     match output {
-        ReportFormat::Json => println!("{}", serde_json::to_string_pretty(report).expect("json")),
+        ReportFormat::Json => super::json::print(report),
         ReportFormat::Text => {
             for finding in &report.findings {
                 println!("{finding}");

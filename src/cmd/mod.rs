@@ -2,14 +2,18 @@
 
 pub mod apply;
 pub mod bench;
+pub mod completions;
 pub mod drift;
 pub mod engines;
 pub mod fields;
+pub mod init;
+pub mod json;
 pub mod migrate;
 pub mod plan;
 pub mod progress;
 pub mod promote;
 pub mod render;
+pub mod schema;
 pub mod show;
 pub mod upgrade;
 pub mod validate;
@@ -24,6 +28,24 @@ use crate::error::Error;
 pub use crate::ops::Session;
 use crate::output::Style;
 use crate::project::Project;
+
+/// The environment of this command line: `-e` after the subcommand, else `-e` before it, else GLCTL_ENV.
+/// `-e` typed for a command that takes no environment is bad usage rather than silently ignored.
+pub fn environment(before: Option<&str>, after: Option<Option<&str>>) -> Result<Option<String>, Error> {
+    match (before, after) {
+        (Some(_), None) => {
+            Err(Error::Usage("this command takes no environment: drop -e (promote takes --from and --to)".into()))
+        }
+        (Some(b), Some(Some(a))) if a != b => {
+            Err(Error::Usage(format!("-e given twice, as '{b}' and '{a}': give it once")))
+        }
+        (_, None) => Ok(None),
+        (before, Some(after)) => Ok(after
+            .or(before)
+            .map(str::to_string)
+            .or_else(|| std::env::var("GLCTL_ENV").ok().filter(|v| !v.is_empty()))),
+    }
+}
 
 /// Which of an environment's warnings a command shows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,10 +70,14 @@ pub struct Context {
 }
 
 impl Context {
-    pub fn new(global: GlobalArgs) -> Self {
+    /// `env`: the environment the command line chose (see `environment`).
+    pub fn new(global: GlobalArgs, env: Option<String>) -> Self {
+        let root = global.root.unwrap_or_else(|| {
+            std::env::current_dir().ok().and_then(|cwd| Project::find_root(&cwd)).unwrap_or_else(|| ".".into())
+        });
         Context {
-            project: Project::new(global.root),
-            env_arg: global.env,
+            project: Project::new(root),
+            env_arg: env,
             database_url: global.database_url,
             database_url_from_flag: global.database_url_from_flag,
             style: Style::for_stderr(global.no_color),

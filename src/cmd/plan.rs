@@ -42,7 +42,7 @@ pub fn run(ctx: &Context, args: &PlanArgs) -> Result<Exit, Error> {
                 json["database"] = serde_json::to_value(db).expect("json");
             }
             json["not_checked"] = serde_json::json!(not_checked(database.as_ref()));
-            println!("{}", serde_json::to_string_pretty(&json).expect("json"));
+            super::json::print(&json);
         }
         ReportFormat::Text => {
             if let Some(record) = &record {

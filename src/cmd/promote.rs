@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::apply::{confirm, Printer};
 use super::{plan, verify, Context};
-use crate::cli::{PromoteArgs, VerifyFormat};
+use crate::cli::{PromoteArgs, ReportFormat, VerifyFormat};
 use crate::error::{Error, Exit};
 use crate::ops::promote::{self, passed_lines, Prepared, PromoteObserver, PromoteOptions};
 use crate::promote::bundle::Bundle;
@@ -36,10 +36,20 @@ pub fn run(ctx: &Context, args: &PromoteArgs) -> Result<Exit, Error> {
         lock_timeout: Duration::from_secs(args.lock_timeout),
         database_url: ctx.database_url.clone(),
     };
-    let mut printer = Printer::new(true);
+    // With --output json, stdout carries one document at the end; everything said on the way goes to stderr.
+    let json = args.output == ReportFormat::Json;
+    let say = |text: String| if json { eprint!("{text}") } else { print!("{text}") };
+    let mut printer = if json { Printer::new(true).on_stderr() } else { Printer::new(true) };
     let ready = match promote::prepare(&ctx.project, src, dst, &options, &mut printer)? {
         Prepared::AlreadyDone { environment, bundle, at } => {
-            println!("nothing left to do: {environment} was promoted to bundle {bundle} at {at}");
+            if json {
+                super::json::print(serde_json::json!({
+                    "from": args.from, "to": args.to, "outcome": "already promoted",
+                    "environment": environment, "bundle": bundle.to_string(), "at": at.to_string(),
+                }));
+            } else {
+                println!("nothing left to do: {environment} was promoted to bundle {bundle} at {at}");
+            }
             return Ok(Exit::Ok);
         }
         Prepared::Ready(ready) => ready,
@@ -47,20 +57,20 @@ pub fn run(ctx: &Context, args: &PromoteArgs) -> Result<Exit, Error> {
 
     // What will happen, and the environment diff.
     eprintln!("{}", passed_lines(&ready.passed));
-    print!("{}", plan::describe(&ready.plan, &ready.dst.dir));
+    say(plan::describe(&ready.plan, &ready.dst.dir));
     for m in &ready.pending_migrations {
-        println!("  + migration {m}");
+        say(format!("  + migration {m}\n"));
     }
     for c in &ready.policy_changes {
-        println!("  {}", c.describe());
+        say(format!("  {}\n", c.describe()));
     }
     let (src_name, dst_name) = (ready.src.name.clone(), ready.dst.loaded.name.clone());
-    println!("Environment diff {src_name} → {dst_name}:");
+    say(format!("Environment diff {src_name} → {dst_name}:\n"));
     for d in &ready.diff.declared {
-        println!("  declared     {}: {} → {}", d.path, d.from, d.to);
+        say(format!("  declared     {}: {} → {}\n", d.path, d.from, d.to));
     }
     for d in &ready.diff.unexplained {
-        println!("  {} {}: {} → {}", ctx.style.warning("UNEXPLAINED"), d.path, d.from, d.to);
+        say(format!("  {} {}: {} → {}\n", ctx.style.warning("UNEXPLAINED"), d.path, d.from, d.to));
     }
     if let Some(what) = &ready.unexplained {
         eprintln!("{}: {what}", ctx.style.warning("warning"));
@@ -72,23 +82,36 @@ pub fn run(ctx: &Context, args: &PromoteArgs) -> Result<Exit, Error> {
     for warning in &target.warnings {
         eprintln!("{}", ctx.style.warning(warning));
     }
-    print!("{}", verify::render(&target.run, VerifyFormat::Table, ctx));
+    if json {
+        super::json::print(serde_json::json!({
+            "from": src_name,
+            "to": dst_name,
+            "outcome": promoted.record.outcome.to_string(),
+            "record_path": promoted.record_path,
+            "record": promoted.record,
+            "verify": target.run,
+        }));
+    } else {
+        print!("{}", verify::render(&target.run, VerifyFormat::Text, ctx));
+    }
     for (format, file) in &reports {
         std::fs::write(file, verify::render(&target.run, *format, ctx))
             .map_err(|e| Error::Usage(format!("cannot write the report {}: {e}", file.display())))?;
     }
-    println!(
-        "promotion {src_name} → {dst_name}: {} (record {})",
-        promoted.record.outcome,
-        promoted.record_path.display()
-    );
+    if !json {
+        println!(
+            "promotion {src_name} → {dst_name}: {} (record {})",
+            promoted.record.outcome,
+            promoted.record_path.display()
+        );
+    }
     Ok(promoted.exit)
 }
 
 /// A promotion's own notices; its apply shows as `glctl apply --yes` would.
 impl PromoteObserver for Printer {
     fn promoting(&self, from: &str, to: &str, bundle: &Bundle) {
-        println!("Promoting {from} → {to}: bundle {}", bundle.digest);
+        self.say(&format!("Promoting {from} → {to}: bundle {}\n", bundle.digest));
     }
 
     fn waiting_for_other_promotion(&self, environment: &str) {

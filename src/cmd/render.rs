@@ -1,7 +1,7 @@
 //! `glctl render`: the environment's Terraform root module, written out for review.
 
 use super::Context;
-use crate::cli::RenderArgs;
+use crate::cli::{RenderArgs, ReportFormat};
 use crate::error::{Error, Exit};
 use crate::infra;
 use crate::monitoring;
@@ -12,21 +12,33 @@ pub fn run(ctx: &Context, args: &RenderArgs) -> Result<Exit, Error> {
     let dir = ctx.project.work_dir(&loaded, args.out.as_deref());
     let files = infra::write_root_module(&ctx.project, &loaded, &dir)?;
     let monitoring = monitoring::write(&loaded, &dir.join("monitoring"))?;
-    println!(
-        "rendered {files} files for {} into {} (and {monitoring} monitoring files in monitoring/)",
-        loaded.name,
-        dir.display()
-    );
     let upstream =
         pgbouncer::render::Upstream::resolve(&loaded.environment, ctx.database_url.as_deref()).map_err(Error::Usage)?;
-    match pgbouncer::render::write(&loaded.environment, upstream.as_ref(), &dir) {
-        Ok(written) if written.is_empty() => {}
-        Ok(written) => {
-            let names: Vec<String> =
-                written.iter().filter_map(|p| p.file_name()).map(|n| n.to_string_lossy().into_owned()).collect();
-            println!("rendered the PgBouncer files in pooling/: {}", names.join(", "));
+    let pooling: Vec<String> = match pgbouncer::render::write(&loaded.environment, upstream.as_ref(), &dir) {
+        Ok(written) => written.iter().filter_map(|p| p.file_name()).map(|n| n.to_string_lossy().into_owned()).collect(),
+        Err(why) => {
+            eprintln!("{why}");
+            Vec::new()
         }
-        Err(why) => eprintln!("{why}"),
+    };
+    match args.output {
+        ReportFormat::Json => super::json::print(serde_json::json!({
+            "environment": loaded.name,
+            "dir": dir,
+            "terraform_files": files,
+            "monitoring_files": monitoring,
+            "pooling_files": pooling,
+        })),
+        ReportFormat::Text => {
+            println!(
+                "rendered {files} files for {} into {} (and {monitoring} monitoring files in monitoring/)",
+                loaded.name,
+                dir.display()
+            );
+            if !pooling.is_empty() {
+                println!("rendered the PgBouncer files in pooling/: {}", pooling.join(", "));
+            }
+        }
     }
     Ok(Exit::Ok)
 }

@@ -48,12 +48,12 @@ pub fn run(ctx: &Context, args: &ValidateArgs) -> Result<Exit, Error> {
     }
     match args.output {
         ReportFormat::Json => {
-            let value = if args.all {
-                serde_json::to_string_pretty(&reports)
+            // One environment: its report; --all: `{"environments": [...]}` (docs/output.md).
+            if args.all {
+                super::json::print(serde_json::json!({ "environments": reports }));
             } else {
-                serde_json::to_string_pretty(&reports[0])
-            };
-            println!("{}", value.expect("reports serialise"));
+                super::json::print(&reports[0]);
+            }
         }
         ReportFormat::Text => {
             for report in &reports {

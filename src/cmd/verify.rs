@@ -11,10 +11,7 @@ use crate::verify::{checks::CHECKS, report, Status, VerifyRun};
 
 pub fn run(ctx: &Context, args: &VerifyArgs) -> Result<Exit, Error> {
     if args.list {
-        for c in CHECKS {
-            println!("{:<6} §{:<6} {:<13} {}", c.id, c.section, c.category(), c.title);
-        }
-        return Ok(Exit::Ok);
+        return list(args.output);
     }
     let mut opts = VerifyOptions {
         only: args.only.clone(),
@@ -40,12 +37,39 @@ pub fn run(ctx: &Context, args: &VerifyArgs) -> Result<Exit, Error> {
     for warning in &outcome.warnings {
         eprintln!("{}", ctx.style.warning(warning));
     }
-    print!("{}", render(&outcome.run, args.format, ctx));
+    print!("{}", render(&outcome.run, args.output, ctx));
     for (format, file) in &reports {
         std::fs::write(file, render(&outcome.run, *format, ctx))
             .map_err(|e| Error::Usage(format!("cannot write the report {}: {e}", file.display())))?;
     }
     Ok(outcome.run.exit())
+}
+
+/// `--list`: the check table as text or JSON; the report formats describe runs, not the list.
+fn list(output: VerifyFormat) -> Result<Exit, Error> {
+    match output {
+        VerifyFormat::Text => {
+            for c in CHECKS {
+                println!("{:<6} §{:<6} {:<13} {}", c.id, c.section, c.category(), c.title);
+            }
+        }
+        VerifyFormat::Json => {
+            let checks: Vec<_> = CHECKS
+                .iter()
+                .map(|c| {
+                    serde_json::json!({ "id": c.id, "section": c.section, "category": c.category(), "title": c.title })
+                })
+                .collect();
+            super::json::print(serde_json::json!({ "checks": checks }));
+        }
+        other => {
+            return Err(Error::Usage(format!(
+                "--list prints text or json, not {}",
+                format!("{other:?}").to_lowercase()
+            )))
+        }
+    }
+    Ok(Exit::Ok)
 }
 
 /// The operation's steps as spinners on stderr, the benchmark's as its progress bar (promote's too).
@@ -65,13 +89,13 @@ impl verify::Progress for Spinners {
 
 pub(crate) fn render(run: &VerifyRun, format: VerifyFormat, ctx: &Context) -> String {
     match format {
-        VerifyFormat::Table => report::table(run, &|status, text| match status {
+        VerifyFormat::Text => report::table(run, &|status, text| match status {
             Status::Pass => ctx.stdout_style.ok(text),
             Status::Fail => ctx.stdout_style.error(text),
             Status::Error => ctx.stdout_style.warning(text),
             Status::Skip => ctx.stdout_style.quiet(text),
         }),
-        VerifyFormat::Json => format!("{}\n", report::json(run)),
+        VerifyFormat::Json => super::json::text(run),
         VerifyFormat::Junit => report::junit(run),
         VerifyFormat::Markdown => report::markdown(run),
     }
@@ -85,7 +109,7 @@ pub(crate) fn parse_report(text: &str) -> Result<(VerifyFormat, std::path::PathB
         "json" => VerifyFormat::Json,
         "junit" => VerifyFormat::Junit,
         "markdown" | "md" => VerifyFormat::Markdown,
-        "table" => VerifyFormat::Table,
+        "table" | "text" => VerifyFormat::Text,
         _ => return Err(bad()),
     };
     if file.is_empty() {

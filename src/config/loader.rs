@@ -59,7 +59,21 @@ pub fn resolve(root: &Path, env: &str) -> Result<PathBuf, String> {
     let looks_like_path = env.contains('/') || env.ends_with(".yaml") || env.ends_with(".yml");
     if looks_like_path {
         let path = PathBuf::from(env);
-        return if path.exists() { Ok(path) } else { Err(format!("environment file '{env}' does not exist")) };
+        if path.exists() {
+            return Ok(path);
+        }
+        // `-e dev.yaml` or `-e environments/dev.yaml` typed where that path does not lead: the name works.
+        let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+        let named = root.join("environments").join(format!("{stem}.yaml"));
+        let hint = if named.is_file() {
+            format!(
+                "; to use {}, pass `-e {stem}` (a name, looked up under the project's environments/)",
+                relative_to_cwd(&named).display()
+            )
+        } else {
+            String::new()
+        };
+        return Err(format!("environment file '{env}' does not exist{hint}"));
     }
     let dir = root.join("environments");
     let candidate = dir.join(format!("{env}.yaml"));
@@ -67,7 +81,13 @@ pub fn resolve(root: &Path, env: &str) -> Result<PathBuf, String> {
         return Ok(candidate);
     }
     let names = list(root);
-    let mut message = format!("no environment named '{env}' in {}", dir.display());
+    let mut message = format!("no environment named '{env}' in {}", relative_to_cwd(&dir).display());
+    if !dir.is_dir() {
+        message.push_str(
+            " (glctl looks for the project's environments/ here and in every folder above; run it inside the \
+             project or pass --root)",
+        );
+    }
     if let Some(close) = did_you_mean(env, names.iter().map(String::as_str)) {
         message.push_str(&format!("; did you mean '{close}'?"));
     }
@@ -111,7 +131,7 @@ pub fn load(path: &Path) -> Result<Merged, Vec<Diagnostic>> {
             Ok(text) => text,
             Err(message) => {
                 return Err(vec![match referenced_at {
-                    Some(at) => file_error(at, "extends", format!("parent {message}")),
+                    Some(at) => file_error(at, "extends", format!("parent {message}{}", sibling_hint(&file))),
                     None => file_error(whole_file(&file), "", message),
                 }]);
             }
@@ -215,7 +235,9 @@ fn parse(source: usize, text: &str, sources: &Sources) -> Result<Node, Vec<Diagn
         return Err(vec![file_error(
             whole_file(&file),
             "",
-            "the file is empty; expected a YAML mapping of environment settings (see `glctl validate --help`)".into(),
+            "the file is empty; expected a YAML mapping of environment settings (every field: \
+             docs/reference/environment.md, or `glctl fields`)"
+                .into(),
         )]);
     }
     if let Some((line, column, message)) = unread_content(text) {
@@ -247,6 +269,28 @@ fn scan_message(scan: &impl std::fmt::Display) -> String {
     match text.find(" at byte ").or_else(|| text.find(" at line ")) {
         Some(i) => text[..i].to_string(),
         None => text,
+    }
+}
+
+/// `; did you mean 'X'?` when `file` does not exist and a YAML file of a close name sits beside it.
+fn sibling_hint(file: &Path) -> String {
+    if file.exists() {
+        return String::new();
+    }
+    let (Some(dir), Some(stem)) = (file.parent(), file.file_stem().and_then(|s| s.to_str())) else {
+        return String::new();
+    };
+    let siblings: Vec<String> = std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok())
+                .filter_map(|e| e.file_name().to_str().and_then(|n| n.strip_suffix(".yaml")).map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    match did_you_mean(stem, siblings.iter().map(String::as_str)) {
+        Some(close) => format!("; did you mean '{}'?", relative_to_cwd(&dir.join(format!("{close}.yaml"))).display()),
+        None => String::new(),
     }
 }
 

@@ -12,6 +12,7 @@ pub mod model;
 pub mod monitoring;
 pub mod pgbackrest;
 pub mod pitr;
+pub mod pointers;
 pub mod pooling;
 pub mod promotion;
 pub mod reference;
@@ -99,8 +100,8 @@ pub fn load_with(root: &Path, env: &str, extra: ExtraRules<'_>) -> Result<Loaded
     };
 
     let schema = schema();
-    let structural: Vec<Diagnostic> = structure::Checker::new(&schema)
-        .check(&merged.tree)
+    let found = structure::Checker::new(&schema).check(&merged.tree);
+    let structural: Vec<Diagnostic> = structure::name_unknown_entries(&merged.tree, found)
         .into_iter()
         .map(|located| locate(located.finding, &located.span))
         .collect();
@@ -132,6 +133,7 @@ pub fn load_with(root: &Path, env: &str, extra: ExtraRules<'_>) -> Result<Loaded
             let span = if std::ptr::eq(node, &merged.tree) { top_of_leaf_file() } else { *node.span() };
             locate(f, &span)
         })
+        .chain(pointers::findings(&merged.tree, root).into_iter().map(|l| locate(l.finding, &l.span)))
         .collect();
     let (errors, warnings): (Vec<_>, Vec<_>) = findings.into_iter().partition(|d| d.severity == Severity::Error);
     if !errors.is_empty() {

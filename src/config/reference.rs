@@ -5,14 +5,47 @@ use serde_json::Value;
 
 use super::structure::{describe, resolve_ref as resolve};
 
-/// A Markdown table of every field: dotted path, type, default, meaning.
-pub fn markdown() -> String {
+/// One field of the reference.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Field {
+    /// Dotted path; `<name>` for a key of the user's choosing, `[]` for a list's items.
+    pub path: String,
+    /// The type, with Markdown backticks around literal values.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// `required`, `—` (none), `see fields`, or the default value in backticks.
+    pub default: String,
+    pub description: String,
+}
+
+/// Every field, in the model's order.
+pub fn fields() -> Vec<Field> {
     let schema = super::schema();
     let mut rows = Vec::new();
     walk(&schema, &schema, "", &mut rows);
+    rows.into_iter().map(|(path, kind, default, description)| Field { path, kind, default, description }).collect()
+}
+
+/// Whether `path` is `prefix` or lies under it. A segment of `prefix` matches the same segment, or a
+/// `<name>` placeholder (so `hypertables.sensor_readings` finds `hypertables.<name>…`); `[]` is ignored.
+pub fn under(path: &str, prefix: &str) -> bool {
+    let norm = |p: &str| p.replace("[]", "");
+    let (path, prefix) = (norm(path), norm(prefix.trim_end_matches('.')));
+    let mut segments = path.split('.');
+    prefix.split('.').all(|want| segments.next().is_some_and(|have| have == want || have == "<name>"))
+}
+
+/// A Markdown table of `fields`.
+pub fn markdown_of(fields: &[Field]) -> String {
     let mut out = String::from("| field | type | default | meaning |\n|---|---|---|---|\n");
-    for (path, kind, default, description) in rows {
-        out.push_str(&format!("| `{path}` | {kind} | {default} | {} |\n", description.replace('|', "\\|")));
+    for f in fields {
+        out.push_str(&format!(
+            "| `{}` | {} | {} | {} |\n",
+            f.path,
+            f.kind.replace('|', "\\|"),
+            f.default,
+            f.description.replace('|', "\\|")
+        ));
     }
     out
 }
@@ -72,7 +105,7 @@ fn walk(root: &Value, schema: &Value, prefix: &str, rows: &mut Vec<(String, Stri
 fn kind(root: &Value, schema: &Value) -> String {
     let schema = non_null(root, schema);
     if let Some(values) = enum_values(schema) {
-        return values.iter().map(|v| format!("`{v}`")).collect::<Vec<_>>().join(" \\| ");
+        return values.iter().map(|v| format!("`{v}`")).collect::<Vec<_>>().join(" | ");
     }
     let type_name = match schema.get("type") {
         Some(Value::Array(types)) => types.iter().filter_map(Value::as_str).find(|t| *t != "null"),
@@ -96,4 +129,43 @@ fn enum_values(schema: &Value) -> Option<Vec<String>> {
     }
     let variants = schema.get("oneOf")?.as_array()?;
     variants.iter().map(|v| v.get("const").and_then(Value::as_str).map(str::to_string)).collect()
+}
+
+/// The JSON Schema (draft-07, which editors' YAML servers support best) of one environment file, from the
+/// same model `validate` checks against: names, types and allowed values. Nothing is required: a file may be
+/// a layer others extend (`base.yaml`) or extend one, so completeness is `validate`'s to judge, as are the
+/// cross-field rules, engine versions and ARNs.
+pub fn editor_schema() -> Value {
+    let generator = schemars::generate::SchemaSettings::draft07().into_generator();
+    let mut schema = generator.into_root_schema_for::<super::model::Environment>().to_value();
+    strip_required(&mut schema);
+    let object = schema.as_object_mut().expect("the model is an object");
+    object.insert("title".into(), Value::from("glctl environment file"));
+    schema
+}
+
+fn strip_required(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            map.remove("required");
+            map.values_mut().for_each(strip_required);
+        }
+        Value::Array(items) => items.iter_mut().for_each(strip_required),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_prefix_finds_the_fields_under_it_and_names_fill_placeholders() {
+        assert!(under("engine.kind", "engine"));
+        assert!(under("engine", "engine"));
+        assert!(!under("engine_extra", "engine"));
+        assert!(under("hypertables.<name>.compression.segment_by", "hypertables.sensor_readings.compression"));
+        assert!(under("network.allowed_cidrs[]", "network.allowed_cidrs"));
+        assert!(!under("engine", "engine.kind"));
+    }
 }

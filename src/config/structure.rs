@@ -264,3 +264,69 @@ fn top_of_file(node: &Node) -> marked_yaml::Span {
     let source = node.span().start().map(|m| m.source()).unwrap_or(0);
     marked_yaml::Span::new_start(marked_yaml::Marker::new(source, 0, 1, 1))
 }
+
+/// The keyed sections whose keys name things: a key no file declared completely is more likely a typo of a
+/// known name than a new one, so its missing fields are reported as one unknown name with the names known.
+const NAMED_SECTIONS: &[(&str, &str)] = &[("hypertables", "table"), ("continuous_aggregates", "continuous aggregate")];
+
+/// Replaces the "missing required field" findings of an entry under `hypertables:` (or
+/// `continuous_aggregates:`) that no layer declares completely with one finding at its key: an unknown
+/// table, the close name it likely meant and the names the environment knows.
+pub fn name_unknown_entries(tree: &Node, found: Vec<Located>) -> Vec<Located> {
+    use super::diagnostics::Seg;
+    let missing_in = |l: &Located, section: &str| -> Option<String> {
+        match l.finding.path.0.as_slice() {
+            [Seg::Key(s), Seg::Key(name), Seg::Key(_)]
+                if s == section && l.finding.message.starts_with("missing required field") =>
+            {
+                Some(name.clone())
+            }
+            _ => None,
+        }
+    };
+    let mut found = found;
+    for (section, noun) in NAMED_SECTIONS {
+        let Some(map) = tree.as_mapping().and_then(|m| m.get_node(section)).and_then(Node::as_mapping) else {
+            continue;
+        };
+        let incomplete: Vec<String> = {
+            let mut names: Vec<String> = found.iter().filter_map(|l| missing_in(l, section)).collect();
+            names.dedup();
+            names
+        };
+        if incomplete.is_empty() {
+            continue;
+        }
+        let known: Vec<&str> =
+            map.iter().map(|(k, _)| k.as_str()).filter(|k| !incomplete.iter().any(|i| i == k)).collect();
+        for name in &incomplete {
+            let fields: Vec<String> = found
+                .iter()
+                .filter(|l| missing_in(l, section).as_deref() == Some(name.as_str()))
+                .filter_map(|l| match l.finding.path.0.last() {
+                    Some(Seg::Key(field)) => Some(field.clone()),
+                    _ => None,
+                })
+                .collect();
+            found.retain(|l| missing_in(l, section).as_deref() != Some(name.as_str()));
+            let Some((key, _)) = map.iter().find(|(k, _)| k.as_str() == name) else { continue };
+            let hint = match did_you_mean(name, known.iter().copied()) {
+                Some(close) => format!("did you mean '{close}'? "),
+                None => String::new(),
+            };
+            let known_list = if known.is_empty() { "none".to_string() } else { known.join(", ") };
+            found.push(Located {
+                finding: Finding::error(
+                    FieldPath::root().key(section).key(name),
+                    format!(
+                        "unknown {noun} '{name}': no file of this environment declares it; {hint}known: {known_list} \
+                         (a new {noun} needs {})",
+                        fields.join(" and ")
+                    ),
+                ),
+                span: *key.span(),
+            });
+        }
+    }
+    found
+}

@@ -8,6 +8,7 @@ mod backup_drills;
 mod bench;
 mod bench_timescaledb;
 mod child_environment;
+mod cli;
 mod credentials;
 mod database;
 mod drift;

@@ -73,7 +73,10 @@ fn shipped_environments_show_only_warnings_that_need_a_decision() {
             assert!(!out.stderr.contains(repeated), "show -e {env} repeats '{repeated}': {}", out.stderr);
         }
     }
-    assert_eq!(glctl(&["show", "-e", "staging"]).stderr, "", "staging has nothing to decide");
+    // Staging's one open decision: the CA bundle base.yaml names is not in the repository (issue 29).
+    let staging = glctl(&["show", "-e", "staging"]).stderr;
+    let open: Vec<&str> = staging.lines().filter(|l| !l.contains("warning: connection.ca_bundle:")).collect();
+    assert!(open.is_empty(), "staging has nothing else to decide: {staging}");
     let validate = glctl(&["validate", "-e", "dev"]);
     assert!(validate.stderr.contains("(accepted risk `no-final-snapshot`)"), "{}", validate.stderr);
 }

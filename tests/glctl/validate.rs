@@ -141,7 +141,87 @@ fn bad_usage_exits_2_and_version_prints() {
     assert_eq!(glctl(&["frobnicate"]).code, 2);
     let version = glctl(&["--version"]);
     assert_eq!(version.code, 0);
-    assert_eq!(version.stdout.trim(), format!("glctl {}", env!("CARGO_PKG_VERSION")));
+    // The commit and build date follow (cli::version_names_the_commit_and_the_build_date).
+    assert!(version.stdout.starts_with(&format!("glctl {} (", env!("CARGO_PKG_VERSION"))), "{}", version.stdout);
+}
+
+/// issue 29: what a newcomer gets wrong, each with its fixture and the message that says what to do.
+#[test]
+fn a_misspelt_table_or_parent_is_named_with_the_names_glctl_knows() {
+    let dir = repo().join("tests/fixtures/invalid");
+    let out = glctl_in(&dir, &["validate", "-e", "./unknown-table.yaml"]);
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.starts_with(
+            "unknown-table.yaml:6:3: error: hypertables.sensor_reading: unknown table 'sensor_reading': no file of \
+             this environment declares it; did you mean 'sensor_readings'? known: emission_measurements, \
+             sensor_readings (a new table needs time_column and chunk_interval)\n"
+        ),
+        "{}",
+        out.stderr
+    );
+    let out = glctl_in(&dir, &["validate", "-e", "./extends-typo.yaml"]);
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("error: extends: parent '../_vaild.yaml' does not exist; expected an existing file; did you mean '../_valid.yaml'?"), "{}", out.stderr);
+}
+
+#[test]
+fn an_environment_given_as_a_file_path_gets_the_name_that_works() {
+    for (dir, arg) in [(repo(), "dev.yaml"), (repo().join("sql"), "environments/dev.yaml")] {
+        let out = glctl_in(&dir, &["validate", "-e", arg]);
+        assert_eq!(out.code, 2, "{arg}");
+        assert!(out.stderr.contains(&format!("environment file '{arg}' does not exist; to use ")), "{}", out.stderr);
+        assert!(out.stderr.contains("pass `-e dev`"), "{}", out.stderr);
+    }
+    // From a subfolder, the name works: the project root is found upwards.
+    let out = glctl_in(&repo().join("sql/migrations"), &["validate", "-e", "dev"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    // Outside any project, the message says where glctl looked.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let out = glctl_in(elsewhere.path(), &["validate", "-e", "dev"]);
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("in every folder above; run it inside the project or pass --root"), "{}", out.stderr);
+}
+
+#[test]
+fn arns_of_another_account_and_a_missing_ca_bundle_are_named() {
+    let dir = repo().join("tests/fixtures/valid");
+    let out = glctl_in(&dir, &["validate", "-e", "./arn-in-another-account.yaml"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stderr.contains(
+            "arn-in-another-account.yaml:3:22: warning: rotation_lambda_arn: this lambda ARN is in account \
+             999999999999, not aws.account_id 123456789012; expected 123456789012 (a copied example?), or a resource \
+             policy that lets 123456789012 use it"
+        ),
+        "{}",
+        out.stderr
+    );
+    let out = glctl_in(&dir, &["validate", "-e", "./ca-bundle-missing.yaml"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stderr.contains(
+            "ca-bundle-missing.yaml:4:26: warning: connection.ca_bundle: 'certs/rds-global-bundle.pem' is not a file \
+             under the project root; glctl reads it to verify the server's certificate when it connects"
+        ),
+        "{}",
+        out.stderr
+    );
+    // The shipped files name one that is not in the repository: said, not hidden.
+    assert!(glctl(&["validate", "-e", "prod"])
+        .stderr
+        .contains("warning: connection.ca_bundle: 'certs/rds-global-bundle.pem' is not a file"));
+}
+
+/// The engine-version check (src/engine/versions.rs) is covered by `engine-version-unknown.yaml`; an empty
+/// file points at the field reference.
+#[test]
+fn an_empty_file_points_at_the_field_reference() {
+    let dir = repo().join("tests/fixtures/invalid");
+    let out = glctl_in(&dir, &["validate", "-e", "./empty.yaml"]);
+    assert!(out.stderr.contains("(every field: docs/reference/environment.md, or `glctl fields`)"), "{}", out.stderr);
+    let version = std::fs::read_to_string(dir.join("engine-version-unknown.expected")).unwrap();
+    assert!(version.contains("does not offer PostgreSQL 16.99"), "{version}");
 }
 
 /// Declared indexes (`tests/fixtures/indexes/`): run from the repository, whose migrations say which columns
