@@ -164,12 +164,27 @@ async fn rotate(
         )
     })?;
     journal.note(format!("{name}: version {new_version} made AWSCURRENT"));
+    // Secrets Manager takes AWSPENDING off once a rotation is finished; so does the drill.
+    secrets
+        .update_secret_version_stage()
+        .secret_id(name)
+        .version_stage("AWSPENDING")
+        .remove_from_version_id(&new_version)
+        .send()
+        .await
+        .map_err(|e| sm("UpdateSecretVersionStage (AWSPENDING)", crate::aws::sdk_error_line(&e, endpoint)))?;
+    // Which version carries AWSCURRENT, from the stages themselves (moto's GetSecretValue keeps answering with
+    // the version it made first, whatever the stages say).
     let after = secrets
-        .get_secret_value()
+        .describe_secret()
         .secret_id(name)
         .send()
         .await
-        .map_err(|e| sm("GetSecretValue", crate::aws::sdk_error_line(&e, endpoint)))?;
+        .map_err(|e| sm("DescribeSecret", crate::aws::sdk_error_line(&e, endpoint)))?;
+    let current_is_new = after
+        .version_ids_to_stages()
+        .and_then(|stages| stages.get(&new_version))
+        .is_some_and(|stages| stages.iter().any(|s| s == "AWSCURRENT"));
     Ok(Rotation {
         secret: name.to_string(),
         username: username.to_string(),
@@ -178,7 +193,7 @@ async fn rotate(
         schedule_days: described.rotation_rules().and_then(|r| r.automatically_after_days()),
         new_password,
         old_password: old,
-        current_is_new: after.version_id() == Some(new_version.as_str()),
+        current_is_new,
         seconds: started.elapsed().as_secs_f64(),
     })
 }

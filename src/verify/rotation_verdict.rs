@@ -27,7 +27,7 @@ pub struct Rotation {
     pub new_password: Attempt,
     /// A login with the password the secret held before; `None` when it held none (a first rotation).
     pub old_password: Option<Attempt>,
-    /// GetSecretValue (AWSCURRENT) after the last step returned the version the drill created.
+    /// DescribeSecret's VersionIdsToStages after the last step puts AWSCURRENT on the version the drill created.
     pub current_is_new: bool,
     /// The four steps, in seconds.
     pub seconds: f64,
@@ -94,7 +94,7 @@ pub fn decide(rotations: &[Result<Rotation, String>]) -> Outcome {
             ),
             source: format!(
                 "{SOURCE}: Secrets Manager DescribeSecret, PutSecretValue (AWSPENDING), ALTER ROLE, a login with \
-                 each password, UpdateSecretVersionStage (AWSCURRENT), GetSecretValue"
+                 each password, UpdateSecretVersionStage (AWSCURRENT), DescribeSecret VersionIdsToStages"
             ),
             at: String::new(),
         });

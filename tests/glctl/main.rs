@@ -10,6 +10,7 @@ mod bench_timescaledb;
 mod child_environment;
 mod credentials;
 mod database;
+mod demo;
 mod drift;
 mod examples;
 mod failover_drill;
