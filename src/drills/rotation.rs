@@ -33,30 +33,38 @@ pub(crate) fn step(
     if !results.iter().any(|r| r.id == "ST-06" && !r.waived()) {
         return vec![];
     }
+    // Nothing to rotate (no schedule declared, or only the secret glctl connects with): ST-06 stays as the
+    // facts decided it.
+    if !scene.loaded.environment.secrets.values().any(|s| s.rotation_days.is_some()) {
+        return vec![];
+    }
     let journal = Journal::default();
     let outcome = super::step(progress, "ST-06: rotating the secrets", || {
         scene.runtime.block_on(async {
             tokio::select! {
                 o = run(scene, &journal) => o,
-                _ = crate::runtime::shutdown_signal() => Outcome::Error(format!(
+                _ = crate::runtime::shutdown_signal() => Some(Outcome::Error(format!(
                     "interrupted; what the drill did: {}", journal.text()
-                )),
+                ))),
             }
         })
     });
-    set_result(results, "ST-06", outcome, scene.at);
+    if let Some(outcome) = outcome {
+        set_result(results, "ST-06", outcome, scene.at);
+    }
     vec![]
 }
 
-async fn run(scene: &super::Scene<'_>, journal: &Journal) -> Outcome {
+/// The outcome for ST-06; `None` when every secret with a schedule is the one glctl connects with.
+async fn run(scene: &super::Scene<'_>, journal: &Journal) -> Option<Outcome> {
     let env = &scene.loaded.environment;
     let (admin, target) = match scene.stage.connect_with_target().await {
         Ok(c) => c,
-        Err(e) => return Outcome::Error(format!("the rotation drill cannot connect: {e}")),
+        Err(e) => return Some(Outcome::Error(format!("the rotation drill cannot connect: {e}"))),
     };
     let config = match scene.aws.config().await {
         Ok(c) => c,
-        Err(e) => return Outcome::Error(format!("the rotation drill cannot reach Secrets Manager: {e}")),
+        Err(e) => return Some(Outcome::Error(format!("the rotation drill cannot reach Secrets Manager: {e}"))),
     };
     let secrets = Secrets::new(config);
     let endpoint = crate::aws::endpoint(config, "secretsmanager");
@@ -71,10 +79,13 @@ async fn run(scene: &super::Scene<'_>, journal: &Journal) -> Outcome {
         let rotated = rotate(&admin, &target, &secrets, &endpoint, &s.name, &username, days, journal).await;
         rotations.push(rotated);
     }
-    match rotation_verdict::decide(&rotations) {
+    if rotations.is_empty() {
+        return None;
+    }
+    Some(match rotation_verdict::decide(&rotations) {
         Outcome::Error(why) => Outcome::Error(format!("{why} (what the drill did: {})", journal.text())),
         decided => decided,
-    }
+    })
 }
 
 #[allow(clippy::too_many_arguments)]
