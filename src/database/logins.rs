@@ -177,7 +177,7 @@ async fn set_first_password(
 }
 
 /// 32 random bytes from the operating system, hex-encoded (64 characters, no quoting trouble anywhere).
-fn generate_password() -> Result<String, DatabaseError> {
+pub(crate) fn generate_password() -> Result<String, DatabaseError> {
     use ring::rand::SecureRandom;
     let mut bytes = [0u8; 32];
     ring::rand::SystemRandom::new()

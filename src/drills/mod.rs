@@ -10,6 +10,7 @@ pub mod pgbackrest;
 pub mod pgbouncer;
 pub mod point_in_time;
 pub mod rds;
+pub mod rotation;
 pub mod scratch;
 pub mod wait;
 
@@ -106,6 +107,13 @@ pub const DRILLS: &[Drill] = &[
         checks: &["BR-04", "BR-05", "BR-06", "BR-07", "BR-08"],
         needs: &[Need::DrillsFlag, Need::Provisioned],
         run: rds::step,
+    },
+    Drill {
+        name: "secret rotation",
+        // Before the failover, which leaves the file's writer a standby (where ALTER ROLE cannot run).
+        checks: &["ST-06"],
+        needs: &[Need::DrillsFlag],
+        run: rotation::step,
     },
     Drill {
         name: "failover",

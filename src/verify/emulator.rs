@@ -169,7 +169,13 @@ pub fn apply(results: &mut [CheckResult], env: &Environment, emulator: Option<&E
         if result.status == Status::Skip && result.skip != Some(Skip::Emulated) {
             continue;
         }
-        let Some(kind) = classify(env, result.id) else { continue };
+        let Some(mut kind) = classify(env, result.id) else { continue };
+        // ST-06 decided by glctl's own rotation (`rotation_verdict`): the server's answers are real and the
+        // secret's versions are what glctl stored; only the schedule is configuration read back.
+        if result.id == "ST-06" && result.evidence.iter().any(|e| e.source.starts_with(super::rotation_verdict::SOURCE))
+        {
+            kind = Emulated::ReadBack;
+        }
         match kind {
             Emulated::Invented(why) | Emulated::Weighed(why)
                 if result.status == Status::Pass

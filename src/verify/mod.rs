@@ -7,6 +7,7 @@
 
 pub mod backup;
 pub mod backup_rds;
+pub mod backup_retention;
 pub mod bench_checks;
 pub mod checks;
 pub mod emulator;
@@ -20,6 +21,7 @@ pub mod replication;
 pub mod report;
 pub mod restore_size;
 pub mod restore_verdict;
+pub mod rotation_verdict;
 
 use serde::Serialize;
 

@@ -11,6 +11,7 @@ mod child_environment;
 mod cli;
 mod credentials;
 mod database;
+mod demo;
 mod drift;
 mod engine_plan;
 mod examples;

@@ -7,6 +7,7 @@ use serde_json::Value;
 use crate::config::pgbackrest::Pgbackrest;
 use crate::process::Program;
 use crate::verify::backup::{shown, wal_segments, Archiver, PgbackrestFacts};
+use crate::verify::backup_retention::{self, Retention};
 
 /// Asks pgBackRest about `config`'s stanza (`info` and `repo-ls` read; `check` archives a segment). `archiver` is the source's
 /// `pg_stat_archiver`: while it is failing, `pgbackrest check` is not run (it would only wait for its
@@ -30,6 +31,18 @@ pub(crate) fn gather(config: &Pgbackrest, archiver: Result<Archiver, String>) ->
         Ok(wal_segments(&listing))
     });
     PgbackrestFacts { info, check, wal, archiver }
+}
+
+/// The retention pgBackRest applies to the environment's repository, from its configuration file (`config`,
+/// else PGBACKREST_CONFIG, else pgBackRest's default path): `info` does not report it. GL-04 decides from it.
+pub(crate) fn retention(config: &Pgbackrest) -> Result<Retention, String> {
+    let file = config
+        .config
+        .clone()
+        .or_else(|| std::env::var("PGBACKREST_CONFIG").ok().filter(|f| !f.is_empty()))
+        .unwrap_or_else(|| "/etc/pgbackrest/pgbackrest.conf".into());
+    let text = std::fs::read_to_string(&file).map_err(|e| format!("cannot read {file}: {e}"))?;
+    Ok(backup_retention::from_ini(&text, &config.stanza, config.repo, &file))
 }
 
 fn run(config: &Pgbackrest, args: &[&str]) -> Result<Vec<u8>, String> {

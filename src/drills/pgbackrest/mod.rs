@@ -85,6 +85,13 @@ pub async fn run(
     };
     let facts = listing::gather(config, archiver);
     backup::apply(results, config, &facts, at);
+    let retention = listing::retention(config);
+    crate::verify::set_result(
+        results,
+        "GL-04",
+        crate::verify::backup_retention::gl04(env.backup.retention_days, &retention),
+        at,
+    );
     let mut run = BackupRun { leftovers, interrupted: false };
     if !drills {
         return run;
