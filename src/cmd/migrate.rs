@@ -37,6 +37,9 @@ pub fn run(ctx: &Context, args: &MigrateArgs) -> Result<Exit, Error> {
                 for m in &status.pending {
                     println!("pending  {}", m.path.display());
                 }
+                for note in status.resumable() {
+                    println!("PARTIAL  {note}");
+                }
                 for problem in status.blockers(false) {
                     println!("PROBLEM  {problem}");
                 }

@@ -3,6 +3,7 @@
 
 pub mod connect;
 pub mod lint;
+pub mod lockwait;
 pub mod logins;
 pub mod migrate;
 pub mod native;

@@ -206,7 +206,8 @@ pub struct Knowledge {
     pub default_partition: BTreeSet<String>,
     /// `migrations.compatibility: previous`: the application version still running must keep working.
     pub compatibility_previous: bool,
-    /// `migrations.lock_timeout`: the runner bounds the lock wait of every migration run in a transaction.
+    /// The runner bounds the lock wait of every statement (`migrations.lock_timeout`, 2 s by default): only a
+    /// file's own `SET lock_timeout = 0` makes a wait unbounded.
     pub runner_bounds_lock_wait: bool,
 }
 
@@ -217,7 +218,8 @@ impl Knowledge {
         let default_partition = if backend == Backend::Native { partitioned.clone() } else { BTreeSet::new() };
         let compatibility_previous =
             env.migrations.as_ref().is_some_and(|m| m.compatibility == Compatibility::Previous);
-        let runner_bounds_lock_wait = env.migrations.as_ref().and_then(|m| m.lock_wait()).is_some();
+        // The runner always bounds the lock wait (migrations.lock_timeout, 2 s by default).
+        let runner_bounds_lock_wait = true;
         Knowledge {
             backend: Some(backend),
             partitioned,
