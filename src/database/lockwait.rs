@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use tokio_postgres::Client;
 
+use super::connect::{self, Target};
 use crate::config::model::Environment;
 use crate::config::pooling::{PoolKind, PoolMode};
 
@@ -157,6 +158,17 @@ impl<'a> Watch<'a> {
             .collect();
         Some(Blocked { mode: first.get(0), object: first.get(1), holders })
     }
+}
+
+/// A second connection to watch the runner's waits, when one can be had: not on a single-backend server
+/// (PGlite, built with Emscripten, serves one client at a time: a second would wait for the first to leave),
+/// and not when it takes longer than 5 s to open. Without one, who held a lock is read after giving up.
+pub async fn observer(runner: &Client, target: &Target) -> Option<Client> {
+    let version: String = runner.query_one("SELECT version()", &[]).await.ok()?.get(0);
+    if version.contains("Emscripten") {
+        return None;
+    }
+    tokio::time::timeout(Duration::from_secs(5), connect::connect(target)).await.ok()?.ok()
 }
 
 /// Runs `statement` (a future on the runner's connection) while `watch` looks every 100 ms at what it waits

@@ -231,9 +231,7 @@ impl<'a> DatabaseStage<'a> {
         progress.migrations_started(status.pending.len());
         let (timeout, retries) = crate::config::migrations::lock_wait(&self.loaded.environment);
         let lock_wait = migrate::LockWait { timeout: Some(timeout), retries };
-        // A second connection watches what a waiting statement waits for; without it, who held the lock is read
-        // after giving up.
-        let observer = connect::connect(target).await.ok();
+        let observer = super::lockwait::observer(client, target).await;
         let applied = migrate::apply_pending(client, observer.as_ref(), &status.pending, lock_wait, |m, took| {
             progress.migration_applied(&m.file_name(), took)
         })
