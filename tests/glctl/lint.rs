@@ -332,3 +332,21 @@ fn held_lock(table: &str) -> String {
          WHERE c.relname = '{table}' AND l.granted AND l.pid <> pg_backend_pid()"
     )
 }
+
+/// A statement inside a `DO $$ … $$` block is linted like any other, located at its line and column in the file.
+#[test]
+fn a_statement_inside_a_do_block_is_flagged_where_it_is() {
+    let root = project_copy();
+    let file = root.path().join("sql/migrations/0009_backfill.sql");
+    std::fs::write(
+        &file,
+        "-- Index sensor readings by meter, if not there yet.\nDO $$\nBEGIN\n  IF to_regclass('idx_meter') IS NULL THEN\n    CREATE INDEX idx_meter ON sensor_readings (meter_serial);\n  END IF;\nEND\n$$;\n",
+    )
+    .unwrap();
+    let out = lint(root.path(), "local-native", &[]);
+    assert_eq!(out.code, 2, "{}\n{}", out.stdout, out.stderr);
+    let expected =
+        format!("{}:5:5: error[ML003]: index idx_meter on partitioned table sensor_readings", file.display());
+    assert!(out.stdout.contains(&expected), "{}", out.stdout);
+    assert!(out.stdout.contains("(inside a DO block)"), "{}", out.stdout);
+}

@@ -13,6 +13,7 @@
 //! A finding is silenced for one statement only, by a comment on the lines before it:
 //! `-- glctl:allow ML001: why this is safe here`. A silence without a reason is itself an error.
 
+mod plpgsql;
 mod rules;
 mod source;
 

@@ -212,6 +212,9 @@ pub(super) fn lint_file(
         let Some(node) = raw.stmt.as_deref().and_then(|n| n.node.as_ref()) else { continue };
         let mut raws = Vec::new();
         check(node, start, &state, knowledge, schema, &mut raws);
+        if let NodeEnum::DoStmt(block) = node {
+            check_do_block(sql, start, end, block, &mut state, knowledge, schema, &mut raws);
+        }
         learn(node, &mut state, schema, knowledge);
         apply_silences(raws, &silences, &finding, &mut findings);
     }
@@ -221,6 +224,42 @@ pub(super) fn lint_file(
     }
     findings.sort_by_key(|f| (f.line, f.column));
     (stmts.len(), findings)
+}
+
+/// The statements inside a DO block, judged and learnt from like the file's own, located where they are; a
+/// silence before the DO statement covers them.
+#[allow(clippy::too_many_arguments)]
+fn check_do_block(
+    sql: &str,
+    start: usize,
+    end: usize,
+    block: &pg_query::protobuf::DoStmt,
+    state: &mut FileState,
+    knowledge: &Knowledge,
+    schema: &mut Schema,
+    raws: &mut Vec<Raw>,
+) {
+    match super::plpgsql::embedded(sql, start, end, block) {
+        Ok(statements) => {
+            for embedded in statements {
+                for raw in &embedded.parsed.protobuf.stmts {
+                    let Some(inner) = raw.stmt.as_deref().and_then(|n| n.node.as_ref()) else { continue };
+                    let before = raws.len();
+                    check(inner, embedded.offset, state, knowledge, schema, raws);
+                    for found in &mut raws[before..] {
+                        found.message.push_str(" (inside a DO block)");
+                    }
+                    learn(inner, state, schema, knowledge);
+                }
+            }
+        }
+        Err(message) => raws.push(Raw {
+            rule: Rule::ParseError,
+            offset: start,
+            message: format!("the DO block's body does not parse as PL/pgSQL: {message}"),
+            recipe: "fix the block; nothing of this file runs until it parses".into(),
+        }),
+    }
 }
 
 fn apply_silences(
