@@ -11,8 +11,18 @@ use crate::error::{Error, Exit};
 
 pub fn run(ctx: &Context, args: &MigrateArgs) -> Result<Exit, Error> {
     if let MigrateAction::Lint { output } = args.action {
+        let sizes = if ctx.database_url.is_some() {
+            let session = ctx.session(None, super::Warnings::Undecided)?;
+            let stage = session.database_stage()?;
+            session.runtime.block_on(async {
+                let client = stage.connect().await.map_err(|e| e.to_string())?;
+                lint::read_sizes(&client).await.map_err(|e| format!("reading pg_class failed: {e}"))
+            })
+        } else {
+            Err("no --database-url".to_string())
+        };
         let loaded = ctx.load_with_warnings(super::Warnings::Undecided)?;
-        let report = lint::lint_environment(&ctx.project.migrations(), &loaded.environment)?;
+        let report = lint::lint_environment(&ctx.project.migrations(), &loaded.environment, sizes)?;
         print_lint(&report, output);
         // An error is a migration that must not run as written: like a misnamed migration, a bad input (2).
         return Ok(if report.has_errors() { Exit::Usage } else { Exit::Ok });
@@ -81,6 +91,9 @@ fn print_lint(report: &LintReport, output: ReportFormat) {
         ReportFormat::Text => {
             for finding in &report.findings {
                 println!("{finding}");
+            }
+            if let Some(sizes) = &report.table_sizes {
+                println!("table sizes: {sizes}");
             }
             let errors = report.errors().count();
             println!(

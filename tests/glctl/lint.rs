@@ -350,3 +350,52 @@ fn a_statement_inside_a_do_block_is_flagged_where_it_is() {
     assert!(out.stdout.contains(&expected), "{}", out.stdout);
     assert!(out.stdout.contains("(inside a DO block)"), "{}", out.stdout);
 }
+
+/// `migrate lint` with a database reads table sizes (partitions summed in): the same plain index is a warning
+/// on a small table and an error on one of 10 MiB or more, and a partitioned table counts all its partitions.
+#[test]
+fn with_a_database_findings_are_graded_by_table_size() {
+    let p = crate::migrate::Project::new("lint_sizes");
+    let migrations = p.root.path().join("sql/migrations");
+    std::fs::write(
+        migrations.join("0001_tables.sql"),
+        "CREATE TABLE small_t (x int, pad text);\nCREATE TABLE big_t (x int, pad text);\n\
+         CREATE TABLE parted (at date NOT NULL, x int, pad text) PARTITION BY RANGE (at);\n\
+         CREATE TABLE parted_a PARTITION OF parted FOR VALUES FROM ('2026-01-01') TO ('2026-02-01');\n\
+         CREATE TABLE parted_b PARTITION OF parted FOR VALUES FROM ('2026-02-01') TO ('2026-03-01');\n",
+    )
+    .unwrap();
+    assert_eq!(p.glctl_env("dev", &["migrate", "apply"]).code, 0);
+    // About 14 MB in big_t; about 7 MB in each partition of parted (each below 10 MiB, together above).
+    p.query("INSERT INTO small_t SELECT g, 'x' FROM generate_series(1, 100) g");
+    p.query("INSERT INTO big_t SELECT g, repeat('x', 100) FROM generate_series(1, 100000) g");
+    p.query(
+        "INSERT INTO parted SELECT date '2026-01-01' + (g % 59), g, repeat('x', 100) FROM generate_series(1, 100000) g",
+    );
+    std::fs::write(
+        migrations.join("0002_indexes.sql"),
+        "CREATE INDEX small_x ON small_t (x);\nCREATE INDEX big_x ON big_t (x);\nCREATE INDEX parted_x ON parted (x);\n",
+    )
+    .unwrap();
+    let file = migrations.join("0002_indexes.sql");
+    let out = p.glctl_env("dev", &["migrate", "lint"]);
+    assert_eq!(out.code, 2, "{}\n{}", out.stdout, out.stderr);
+    for expected in [
+        format!("{}:1:1: warning[ML001]: index small_x on small_t", file.display()),
+        "below 10 MiB, a short lock, so a warning]".to_string(),
+        format!("{}:2:1: error[ML001]: index big_x on big_t", file.display()),
+        format!("{}:3:1: error[ML003]: index parted_x on partitioned table parted", file.display()),
+        "10 MiB or more, so an error]".to_string(),
+        "table sizes: read from the database (".to_string(),
+        "2 error(s), 1 warning(s)".to_string(),
+    ] {
+        assert!(out.stdout.contains(&expected), "missing {expected:?} in:\n{}", out.stdout);
+    }
+    // Without a database the sizes are not read, and every finding stays an error.
+    let root = p.root.path().to_str().unwrap();
+    let env = repo().join("environments/dev.yaml");
+    let offline = glctl_in(p.root.path(), &["--root", root, "-e", env.to_str().unwrap(), "migrate", "lint"]);
+    assert_eq!(offline.code, 2);
+    assert!(offline.stdout.contains("table sizes: not read (no --database-url)"), "{}", offline.stdout);
+    assert!(offline.stdout.contains("3 error(s), 0 warning(s)"), "{}", offline.stdout);
+}

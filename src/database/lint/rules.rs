@@ -10,7 +10,7 @@ use pg_query::protobuf::{
 use pg_query::{Node, NodeEnum};
 
 use super::source::{self, Silence};
-use super::{normalize, Finding, Kind, Knowledge, Relation, Rule, Schema};
+use super::{normalize, Finding, Kind, Knowledge, Relation, Rule, Schema, Severity};
 use crate::config::model::Backend;
 
 /// PostgreSQL's `AccessExclusiveLock` in `LOCK TABLE`'s mode.
@@ -166,6 +166,8 @@ impl FileState<'_> {
 /// One finding before it is located and checked against silences.
 struct Raw {
     rule: Rule,
+    /// Set when the table's size graded it (`grade`); else the rule's own.
+    severity: Option<Severity>,
     offset: usize,
     message: String,
     recipe: String,
@@ -212,6 +214,7 @@ pub(super) fn lint_file(
         let Some(node) = raw.stmt.as_deref().and_then(|n| n.node.as_ref()) else { continue };
         let mut raws = Vec::new();
         check(node, start, &state, knowledge, schema, &mut raws);
+        grade(node, &mut raws, knowledge);
         if let NodeEnum::DoStmt(block) = node {
             check_do_block(sql, start, end, block, &mut state, knowledge, schema, &mut raws);
         }
@@ -246,6 +249,7 @@ fn check_do_block(
                     let Some(inner) = raw.stmt.as_deref().and_then(|n| n.node.as_ref()) else { continue };
                     let before = raws.len();
                     check(inner, embedded.offset, state, knowledge, schema, raws);
+                    grade(inner, &mut raws[before..], knowledge);
                     for found in &mut raws[before..] {
                         found.message.push_str(" (inside a DO block)");
                     }
@@ -255,10 +259,43 @@ fn check_do_block(
         }
         Err(message) => raws.push(Raw {
             rule: Rule::ParseError,
+            severity: None,
             offset: start,
             message: format!("the DO block's body does not parse as PL/pgSQL: {message}"),
             recipe: "fix the block; nothing of this file runs until it parses".into(),
         }),
+    }
+}
+
+/// Rules whose cost grows with the table: a build or a rewrite under a lock that writes (or everything) wait
+/// for, for as long as the table takes to read.
+const GRADED: [Rule; 5] = [
+    Rule::IndexNotConcurrent,
+    Rule::IndexOnPartitioned,
+    Rule::VolatileDefault,
+    Rule::ConstraintScan,
+    Rule::TypeRewrite,
+];
+
+/// With the table sizes read from the database: a graded finding on a table below `SMALL_TABLE_BYTES` (all its
+/// partitions together) is a warning, on a bigger one an error; each says the size. A table the database
+/// does not have yet keeps the rule's own severity.
+fn grade(node: &NodeEnum, raws: &mut [Raw], knowledge: &Knowledge) {
+    let Some(sizes) = &knowledge.sizes else { return };
+    let table = match node {
+        NodeEnum::IndexStmt(s) => s.relation.as_ref().map(relation_name),
+        NodeEnum::AlterTableStmt(s) => s.relation.as_ref().map(relation_name),
+        _ => None,
+    };
+    let Some(size) = table.and_then(|t| sizes.get(&t)) else { return };
+    for raw in raws.iter_mut().filter(|r| GRADED.contains(&r.rule)) {
+        let small = size.bytes < super::SMALL_TABLE_BYTES;
+        raw.severity = Some(if small { Severity::Warning } else { Severity::Error });
+        raw.message.push_str(&format!(
+            " [the table holds {} with its partitions and indexes: {}]",
+            super::human_bytes(size.bytes),
+            if small { "below 10 MiB, a short lock, so a warning" } else { "10 MiB or more, so an error" }
+        ));
     }
 }
 
@@ -274,7 +311,11 @@ fn apply_silences(
             silences.iter().position(|s| s.problem.is_none() && raw.rule.silenceable() && s.rules.contains(&raw.rule));
         match silenced {
             Some(i) => used[i] = true,
-            None => out.push(finding(raw.rule, raw.offset, raw.message, raw.recipe)),
+            None => {
+                let mut found = finding(raw.rule, raw.offset, raw.message, raw.recipe);
+                found.severity = raw.severity.unwrap_or(found.severity);
+                out.push(found)
+            }
         }
     }
     for (silence, used) in silences.iter().zip(used) {
@@ -325,7 +366,7 @@ const LOCK_RECIPE: &str = "put `SET lock_timeout = '2s';` before it (`SET LOCAL`
 
 fn check(node: &NodeEnum, at: usize, state: &FileState, knowledge: &Knowledge, schema: &Schema, out: &mut Vec<Raw>) {
     let mut push = |rule: Rule, message: String, recipe: &str| {
-        out.push(Raw { rule, offset: at, message, recipe: recipe.to_string() })
+        out.push(Raw { rule, severity: None, offset: at, message, recipe: recipe.to_string() })
     };
     let mut access_exclusive: Option<String> = None;
     match node {

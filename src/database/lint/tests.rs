@@ -21,6 +21,7 @@ fn native() -> Knowledge {
         default_partition: tables,
         compatibility_previous: false,
         runner_bounds_lock_wait: false,
+        sizes: None,
     }
 }
 
@@ -292,6 +293,7 @@ fn the_shipped_migrations_lint_clean_on_both_backends() {
             default_partition,
             compatibility_previous: true,
             runner_bounds_lock_wait: false,
+            sizes: None,
         };
         let report = lint(&discover(&dir, backend).unwrap(), &knowledge);
         let lines: Vec<String> = report.findings.iter().map(Finding::to_string).collect();
