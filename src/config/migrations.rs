@@ -36,7 +36,7 @@ pub struct MigrationSettings {
     /// failed has its INVALID index dropped first). Unset: 2 s. 1 s to 10 minutes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lock_timeout: Option<Interval>,
-    /// With `lock_timeout`: how many times a migration that hit it is tried again (exponential backoff from
+    /// How many times a statement that hit `lock_timeout` is tried again (exponential backoff from
     /// 0.5 s with jitter) before `apply` fails naming it and who held the lock; 1 to 10, default 5.
     #[serde(default = "default_lock_retries")]
     pub lock_retries: u32,
