@@ -12,6 +12,7 @@ pub mod policies;
 pub mod preflight;
 pub mod refreshes;
 pub mod stage;
+pub mod statements;
 pub mod target;
 pub mod tls;
 
