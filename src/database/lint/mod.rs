@@ -15,7 +15,10 @@
 
 mod plpgsql;
 mod rules;
+mod size;
 mod source;
+
+pub use size::{read_sizes, TableSize};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -213,53 +216,6 @@ pub struct Knowledge {
     /// Table sizes read from the database (`migrate lint` with a database URL), by table: grade the findings
     /// whose cost grows with the table. `None`: not read, every existing table is taken to hold rows.
     pub sizes: Option<BTreeMap<String, TableSize>>,
-}
-
-/// Below this size (a table with all its partitions and indexes) a build or rewrite under lock is short: its
-/// findings are warnings. A plain index build on a 10 MB table took 100–133 ms on the stack's PostgreSQL 15
-/// (measured): about 0.1 s of blocked writes, inside the 200 ms an application is asked to live through.
-pub const SMALL_TABLE_BYTES: i64 = 10 * 1024 * 1024;
-
-/// One table's size, its partitions (or hypertable chunks) and indexes included.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct TableSize {
-    pub bytes: i64,
-}
-
-/// The size of every table, partitioned table and materialized view outside the system schemas, each with
-/// its partitions or inheritance children (TimescaleDB's chunks) summed in, keyed as the lint names tables.
-pub async fn read_sizes(client: &tokio_postgres::Client) -> Result<BTreeMap<String, TableSize>, tokio_postgres::Error> {
-    let rows = client
-        .query(
-            "WITH RECURSIVE tree(root, relid) AS (
-                 SELECT c.oid, c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-                  WHERE c.relkind IN ('r', 'p', 'm')
-                    AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'
-                    AND n.nspname NOT LIKE '\\_timescaledb%'
-                    AND NOT EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = c.oid)
-                 UNION ALL
-                 SELECT t.root, i.inhrelid FROM tree t JOIN pg_inherits i ON i.inhparent = t.relid)
-             SELECT CASE WHEN n.nspname = 'public' THEN r.relname::text ELSE n.nspname || '.' || r.relname END,
-                    sum(pg_total_relation_size(t.relid))::bigint
-               FROM tree t JOIN pg_class r ON r.oid = t.root JOIN pg_namespace n ON n.oid = r.relnamespace
-              GROUP BY 1",
-            &[],
-        )
-        .await?;
-    Ok(rows.iter().map(|r| (normalize(&r.get::<_, String>(0)), TableSize { bytes: r.get(1) })).collect())
-}
-
-/// `48 kB`, `12.0 MB`, `3.4 GB` (powers of 1024, as PostgreSQL's pg_size_pretty).
-pub fn human_bytes(bytes: i64) -> String {
-    const KB: f64 = 1024.0;
-    let b = bytes as f64;
-    if b < KB * KB {
-        format!("{} kB", (b / KB).round())
-    } else if b < KB * KB * KB {
-        format!("{:.1} MB", b / (KB * KB))
-    } else {
-        format!("{:.1} GB", b / (KB * KB * KB))
-    }
 }
 
 impl Knowledge {

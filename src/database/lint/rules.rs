@@ -110,7 +110,7 @@ fn integer_of(node: &Node) -> Option<i64> {
     }
 }
 
-fn relation_name(r: &RangeVar) -> String {
+pub(super) fn relation_name(r: &RangeVar) -> String {
     if r.schemaname.is_empty() {
         normalize(&r.relname)
     } else {
@@ -164,13 +164,13 @@ impl FileState<'_> {
 }
 
 /// One finding before it is located and checked against silences.
-struct Raw {
-    rule: Rule,
-    /// Set when the table's size graded it (`grade`); else the rule's own.
-    severity: Option<Severity>,
-    offset: usize,
-    message: String,
-    recipe: String,
+pub(super) struct Raw {
+    pub rule: Rule,
+    /// Set when the table's size graded it (`size::grade`); else the rule's own.
+    pub severity: Option<Severity>,
+    pub offset: usize,
+    pub message: String,
+    pub recipe: String,
 }
 
 /// Lints one file into `schema`; returns how many statements it had and the findings.
@@ -214,7 +214,7 @@ pub(super) fn lint_file(
         let Some(node) = raw.stmt.as_deref().and_then(|n| n.node.as_ref()) else { continue };
         let mut raws = Vec::new();
         check(node, start, &state, knowledge, schema, &mut raws);
-        grade(node, &mut raws, knowledge);
+        super::size::grade(node, &mut raws, knowledge);
         if let NodeEnum::DoStmt(block) = node {
             check_do_block(sql, start, end, block, &mut state, knowledge, schema, &mut raws);
         }
@@ -249,7 +249,7 @@ fn check_do_block(
                     let Some(inner) = raw.stmt.as_deref().and_then(|n| n.node.as_ref()) else { continue };
                     let before = raws.len();
                     check(inner, embedded.offset, state, knowledge, schema, raws);
-                    grade(inner, &mut raws[before..], knowledge);
+                    super::size::grade(inner, &mut raws[before..], knowledge);
                     for found in &mut raws[before..] {
                         found.message.push_str(" (inside a DO block)");
                     }
@@ -264,38 +264,6 @@ fn check_do_block(
             message: format!("the DO block's body does not parse as PL/pgSQL: {message}"),
             recipe: "fix the block; nothing of this file runs until it parses".into(),
         }),
-    }
-}
-
-/// Rules whose cost grows with the table: a build or a rewrite under a lock that writes (or everything) wait
-/// for, for as long as the table takes to read.
-const GRADED: [Rule; 5] = [
-    Rule::IndexNotConcurrent,
-    Rule::IndexOnPartitioned,
-    Rule::VolatileDefault,
-    Rule::ConstraintScan,
-    Rule::TypeRewrite,
-];
-
-/// With the table sizes read from the database: a graded finding on a table below `SMALL_TABLE_BYTES` (all its
-/// partitions together) is a warning, on a bigger one an error; each says the size. A table the database
-/// does not have yet keeps the rule's own severity.
-fn grade(node: &NodeEnum, raws: &mut [Raw], knowledge: &Knowledge) {
-    let Some(sizes) = &knowledge.sizes else { return };
-    let table = match node {
-        NodeEnum::IndexStmt(s) => s.relation.as_ref().map(relation_name),
-        NodeEnum::AlterTableStmt(s) => s.relation.as_ref().map(relation_name),
-        _ => None,
-    };
-    let Some(size) = table.and_then(|t| sizes.get(&t)) else { return };
-    for raw in raws.iter_mut().filter(|r| GRADED.contains(&r.rule)) {
-        let small = size.bytes < super::SMALL_TABLE_BYTES;
-        raw.severity = Some(if small { Severity::Warning } else { Severity::Error });
-        raw.message.push_str(&format!(
-            " [the table holds {} with its partitions and indexes: {}]",
-            super::human_bytes(size.bytes),
-            if small { "below 10 MiB, a short lock, so a warning" } else { "10 MiB or more, so an error" }
-        ));
     }
 }
 
