@@ -11,8 +11,18 @@ use crate::error::{Error, Exit};
 
 pub fn run(ctx: &Context, args: &MigrateArgs) -> Result<Exit, Error> {
     if let MigrateAction::Lint { output } = args.action {
+        let sizes = if ctx.database_url.is_some() {
+            let session = ctx.session(None, super::Warnings::Undecided)?;
+            let stage = session.database_stage()?;
+            session.runtime.block_on(async {
+                let client = stage.connect().await.map_err(|e| e.to_string())?;
+                lint::read_sizes(&client).await.map_err(|e| format!("reading pg_class failed: {e}"))
+            })
+        } else {
+            Err("no --database-url".to_string())
+        };
         let loaded = ctx.load_with_warnings(super::Warnings::Undecided)?;
-        let report = lint::lint_environment(&ctx.project.migrations(), &loaded.environment)?;
+        let report = lint::lint_environment(&ctx.project.migrations(), &loaded.environment, sizes)?;
         print_lint(&report, output);
         // An error is a migration that must not run as written: like a misnamed migration, a bad input (2).
         return Ok(if report.has_errors() { Exit::Usage } else { Exit::Ok });
@@ -53,6 +63,7 @@ pub fn run(ctx: &Context, args: &MigrateArgs) -> Result<Exit, Error> {
                             "up_to_date": status.is_up_to_date(),
                             "applied": applied,
                             "pending": pending,
+                            "partial": status.resumable(),
                             "problems": problems,
                         }));
                     }
@@ -62,6 +73,9 @@ pub fn run(ctx: &Context, args: &MigrateArgs) -> Result<Exit, Error> {
                         }
                         for m in &status.pending {
                             println!("pending  {}", m.path.display());
+                        }
+                        for note in status.resumable() {
+                            println!("PARTIAL  {note}");
                         }
                         for problem in &problems {
                             println!("PROBLEM  {problem}");
@@ -127,6 +141,9 @@ fn print_lint(report: &LintReport, output: ReportFormat) {
         ReportFormat::Text => {
             for finding in &report.findings {
                 println!("{finding}");
+            }
+            if let Some(sizes) = &report.table_sizes {
+                println!("table sizes: {sizes}");
             }
             let errors = report.errors().count();
             println!(

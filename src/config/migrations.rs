@@ -7,15 +7,21 @@ use super::diagnostics::{FieldPath, Finding};
 use super::interval::Interval;
 use super::model::Environment;
 
-/// Retries of a migration that hit `lock_timeout`, when the file does not say.
-pub const DEFAULT_LOCK_RETRIES: u32 = 3;
+/// The bound on one lock wait when the file does not say: an `ALTER TABLE` queued behind a long read blocks
+/// every later query on its table for at most this long per attempt, which an application with a request
+/// timeout of a few seconds lives through; ordinary short transactions (milliseconds) finish well within it.
+pub const DEFAULT_LOCK_TIMEOUT_SECONDS: u64 = 2;
+/// Retries of a migration that hit `lock_timeout`, when the file does not say: with the 2 s default and the
+/// backoff (0.5 s doubling, plus up to half again as jitter) a migration gives up after at most
+/// 6 × 2 s + (0.5 + 1 + 2 + 4 + 8) s × 1.5 ≈ 35 s, long enough for a batch job's transaction to end.
+pub const DEFAULT_LOCK_RETRIES: u32 = 5;
 /// The most `lock_retries` may be: the backoff doubles each time.
 pub const MAX_LOCK_RETRIES: u32 = 10;
 /// The longest `lock_timeout`: longer is a wait that blocks the application, which the bound is there to stop.
 pub const MAX_LOCK_TIMEOUT_SECONDS: i64 = 600;
 
 /// How migrations are judged before they run.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MigrationSettings {
     /// `previous`: the application version still running while a migration applies must keep working, so
@@ -27,11 +33,11 @@ pub struct MigrationSettings {
     /// queued behind a long read, an `ALTER TABLE` would block every query that arrives after it. A migration
     /// in a transaction gets `SET LOCAL lock_timeout` and is rolled back whole; a `-- glctl:no-transaction`
     /// statement runs under a session `lock_timeout` and is retried alone (a concurrent index build that
-    /// failed has its INVALID index dropped first). Unset: no bound (PostgreSQL's default). 1 s to 10 minutes.
+    /// failed has its INVALID index dropped first). Unset: 2 s. 1 s to 10 minutes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lock_timeout: Option<Interval>,
-    /// With `lock_timeout`: how many times a migration that hit it is tried again (exponential backoff from
-    /// 0.5 s with jitter) before `apply` fails naming it; at most 10.
+    /// How many times a statement that hit `lock_timeout` is tried again (exponential backoff from
+    /// 0.5 s with jitter) before `apply` fails naming it and who held the lock; 1 to 10, default 5.
     #[serde(default = "default_lock_retries")]
     pub lock_retries: u32,
 }
@@ -41,23 +47,42 @@ fn default_lock_retries() -> u32 {
 }
 
 impl MigrationSettings {
-    /// The bound on one migration's lock wait, and the retries, when the file sets one.
-    pub fn lock_wait(&self) -> Option<(std::time::Duration, u32)> {
-        let seconds = self.lock_timeout.as_ref()?.approx_seconds();
-        u64::try_from(seconds).ok().filter(|s| *s > 0).map(|s| (std::time::Duration::from_secs(s), self.lock_retries))
+    /// The bound on one statement's lock wait and the retries: the file's, or the defaults (2 s, 5 retries).
+    /// A value validate refuses (zero, negative) falls back to the default rather than to no bound.
+    pub fn lock_wait(&self) -> (std::time::Duration, u32) {
+        let seconds = self
+            .lock_timeout
+            .as_ref()
+            .filter(|t| t.is_positive())
+            .and_then(|t| u64::try_from(t.approx_seconds()).ok())
+            .unwrap_or(DEFAULT_LOCK_TIMEOUT_SECONDS);
+        (std::time::Duration::from_secs(seconds), self.lock_retries)
     }
 }
 
-/// A lock timeout of zero, negative or too long; too many retries.
+/// The runner's bound for `env`: its `migrations:` settings, or the defaults when it has none.
+pub fn lock_wait(env: &Environment) -> (std::time::Duration, u32) {
+    env.migrations.clone().unwrap_or_default().lock_wait()
+}
+
+impl Default for MigrationSettings {
+    fn default() -> Self {
+        MigrationSettings { compatibility: Compatibility::None, lock_timeout: None, lock_retries: DEFAULT_LOCK_RETRIES }
+    }
+}
+
+/// A lock timeout of zero, negative or too long; a retry budget of zero or too many retries.
 pub fn findings(env: &Environment) -> Vec<Finding> {
     let mut out = Vec::new();
     let Some(m) = &env.migrations else { return out };
     if let Some(t) = &m.lock_timeout {
         let seconds = t.approx_seconds();
-        if seconds <= 0 {
+        if !t.is_positive() {
             out.push(Finding::error(
                 FieldPath::parse("migrations.lock_timeout"),
-                format!("{seconds} s is no bound: give a lock timeout between 1 s and {MAX_LOCK_TIMEOUT_SECONDS} s (e.g. `2s`)"),
+                format!(
+                    "'{t}' is no bound: give a lock timeout between 1 s and {MAX_LOCK_TIMEOUT_SECONDS} s (e.g. `2s`)"
+                ),
             ));
         } else if seconds > MAX_LOCK_TIMEOUT_SECONDS {
             out.push(Finding::error(
@@ -66,7 +91,15 @@ pub fn findings(env: &Environment) -> Vec<Finding> {
             ));
         }
     }
-    if m.lock_retries > MAX_LOCK_RETRIES {
+    if m.lock_retries == 0 {
+        out.push(Finding::error(
+            FieldPath::parse("migrations.lock_retries"),
+            format!(
+                "a budget of 0 retries gives up at the first lock wait, which a short read or autovacuum causes on \
+                 any busy table; give 1 to {MAX_LOCK_RETRIES} (default {DEFAULT_LOCK_RETRIES})"
+            ),
+        ));
+    } else if m.lock_retries > MAX_LOCK_RETRIES {
         out.push(Finding::error(
             FieldPath::parse("migrations.lock_retries"),
             format!(
@@ -102,17 +135,28 @@ mod tests {
         assert_eq!(env_with("lock_timeout: 2s"), Vec::<String>::new());
         assert_eq!(
             env_with("lock_timeout: 0s")[0],
-            "0 s is no bound: give a lock timeout between 1 s and 600 s (e.g. `2s`)"
+            "'0 seconds' is no bound: give a lock timeout between 1 s and 600 s (e.g. `2s`)"
         );
-        assert!(env_with("lock_timeout: -5 seconds")[0].contains("is no bound"));
+        assert!(env_with("lock_timeout: -5 seconds")[0].contains("'-5 seconds' is no bound"));
+        assert!(env_with("lock_timeout: 1 minute -61 seconds")[0].contains("is no bound"));
+        assert!(env_with("lock_retries: 0")[0].starts_with("a budget of 0 retries gives up at the first lock wait"));
         assert!(env_with("lock_timeout: 1 hour")[0].contains("at most 600 s"));
         assert!(env_with("lock_timeout: 2s\nlock_retries: 11")[0].contains("at most 10"));
     }
 
     #[test]
-    fn lock_wait_is_the_timeout_and_retries_when_set() {
-        let m: MigrationSettings = serde_yaml_ng::from_str("lock_timeout: 2s").unwrap();
-        assert_eq!(m.lock_wait(), Some((std::time::Duration::from_secs(2), DEFAULT_LOCK_RETRIES)));
-        assert_eq!(MigrationSettings::default().lock_wait(), None);
+    fn lock_wait_is_the_files_or_the_default_never_unbounded() {
+        use std::time::Duration;
+        let m: MigrationSettings = serde_yaml_ng::from_str("lock_timeout: 7s\nlock_retries: 2").unwrap();
+        assert_eq!(m.lock_wait(), (Duration::from_secs(7), 2));
+        let defaults = (Duration::from_secs(DEFAULT_LOCK_TIMEOUT_SECONDS), DEFAULT_LOCK_RETRIES);
+        assert_eq!(MigrationSettings::default().lock_wait(), defaults);
+        let only_compat: MigrationSettings = serde_yaml_ng::from_str("compatibility: previous").unwrap();
+        assert_eq!(only_compat.lock_wait(), defaults);
+        let refused: MigrationSettings = serde_yaml_ng::from_str("lock_timeout: -5 seconds").unwrap();
+        assert_eq!(refused.lock_wait().0, Duration::from_secs(DEFAULT_LOCK_TIMEOUT_SECONDS), "never unbounded");
+        let mut env: Environment = serde_yaml_ng::from_str(include_str!("../../environments/local.yaml")).unwrap();
+        env.migrations = None;
+        assert_eq!(lock_wait(&env), defaults);
     }
 }

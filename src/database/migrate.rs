@@ -16,6 +16,9 @@ use std::time::{Duration, Instant};
 use sha2::{Digest, Sha256};
 use tokio_postgres::Client;
 
+pub use super::lockwait::LockWait;
+use super::lockwait::{self, backoff, is_lock_timeout, jitter_seed, Blocked, Watch};
+pub use super::statements::{located_statements, split_statements, Statement};
 use crate::config::model::Backend;
 
 pub const NO_TRANSACTION: &str = "-- glctl:no-transaction";
@@ -173,6 +176,8 @@ pub struct LedgerRow {
     pub checksum: String,
     pub complete: bool,
     pub statements_done: i32,
+    /// Why a partial no-transaction file stopped: its failed statement and the error.
+    pub stopped_by: Option<String>,
 }
 
 #[derive(Debug, Default)]
@@ -183,8 +188,14 @@ pub struct Status {
     pub changed: Vec<Migration>,
     /// In the ledger, not on disk.
     pub missing: Vec<LedgerRow>,
-    /// No-transaction migrations that stopped part-way.
+    /// No-transaction migrations that stopped part-way, with how many statements ran. One whose file is
+    /// unchanged is also in `pending`: the next apply resumes it after those statements.
     pub partial: Vec<(Migration, i32)>,
+    /// Partial migrations whose file changed since they stopped: resuming could run statements that never
+    /// followed the ones that ran.
+    pub partial_changed: Vec<Migration>,
+    /// Why each partial migration stopped, by version, as its ledger row says.
+    pub stopped_by: Vec<(i32, String)>,
     /// Pending migrations numbered below the highest applied version: running them now would run them out
     /// of order (they are also in `pending`).
     pub out_of_order: Vec<Migration>,
@@ -230,13 +241,35 @@ impl Status {
         for row in &self.missing {
             out.push(format!("version {:04} ({}) was applied but its file is missing", row.version, row.name));
         }
-        for (m, done) in &self.partial {
+        for m in &self.partial_changed {
+            let done = self.partial.iter().find(|(p, _)| p.version == m.version).map_or(0, |(_, d)| *d);
             out.push(format!(
-                "{} stopped part-way ({done} statement(s) ran outside a transaction); finish or undo it by hand, then record it",
-                m.path.display()
+                "{} stopped part-way ({done} statement(s) ran outside a transaction) and has been modified since, so \
+                 it cannot be resumed: restore the file as it ran and apply again to resume it, or finish or undo \
+                 it by hand and fix its ledger row (glctl.schema_migrations, version {})",
+                m.path.display(),
+                m.version
             ));
         }
         out
+    }
+
+    /// One line per partial migration the next apply resumes: how far it got and why it stopped.
+    pub fn resumable(&self) -> Vec<String> {
+        self.partial
+            .iter()
+            .filter(|(m, _)| !self.partial_changed.iter().any(|c| c.version == m.version))
+            .map(|(m, done)| {
+                let why = self.stopped_by.iter().find(|(v, _)| *v == m.version).map(|(_, w)| w.as_str());
+                format!(
+                    "{} stopped part-way: {done} of {} statement(s) ran outside a transaction; apply resumes at statement {}{}",
+                    m.path.display(),
+                    located_statements(&m.sql).len(),
+                    done + 1,
+                    why.map(|w| format!(" (it stopped at {w})")).unwrap_or_default()
+                )
+            })
+            .collect()
     }
 }
 
@@ -254,7 +287,10 @@ pub async fn ensure_ledger(client: &Client) -> Result<(), tokio_postgres::Error>
                  glctl_version text NOT NULL,
                  complete boolean NOT NULL DEFAULT true,
                  statements_done integer NOT NULL DEFAULT 0
-             );",
+             );
+             -- A ledger made by an earlier glctl gets the columns that say how far a partial file got.
+             ALTER TABLE glctl.schema_migrations ADD COLUMN IF NOT EXISTS statements_total integer;
+             ALTER TABLE glctl.schema_migrations ADD COLUMN IF NOT EXISTS stopped_by text;",
         )
         .await
 }
@@ -264,9 +300,11 @@ pub async fn ledger(client: &Client) -> Result<Vec<LedgerRow>, tokio_postgres::E
     if !exists {
         return Ok(vec![]);
     }
+    // Through to_jsonb: a ledger of an earlier glctl (no stopped_by yet) reads as well.
     let rows = client
         .query(
-            "SELECT version, name, checksum, complete, statements_done FROM glctl.schema_migrations ORDER BY version",
+            "SELECT version, name, checksum, complete, statements_done, to_jsonb(m) ->> 'stopped_by'
+               FROM glctl.schema_migrations m ORDER BY version",
             &[],
         )
         .await?;
@@ -278,6 +316,7 @@ pub async fn ledger(client: &Client) -> Result<Vec<LedgerRow>, tokio_postgres::E
             checksum: r.get(2),
             complete: r.get(3),
             statements_done: r.get(4),
+            stopped_by: r.get(5),
         })
         .collect())
 }
@@ -287,7 +326,17 @@ pub fn compare(migrations: &[Migration], ledger: &[LedgerRow]) -> Status {
     for m in migrations {
         match ledger.iter().find(|r| r.version == m.version) {
             None => status.pending.push(m.clone()),
-            Some(row) if !row.complete => status.partial.push((m.clone(), row.statements_done)),
+            Some(row) if !row.complete => {
+                status.partial.push((m.clone(), row.statements_done));
+                if let Some(why) = &row.stopped_by {
+                    status.stopped_by.push((m.version, why.clone()));
+                }
+                if row.checksum == m.checksum {
+                    status.pending.push(m.clone());
+                } else {
+                    status.partial_changed.push(m.clone());
+                }
+            }
             Some(row) if row.checksum != m.checksum && m.other_variants.iter().any(|(_, c)| *c == row.checksum) => {
                 let (backend, _) = m.other_variants.iter().find(|(_, c)| *c == row.checksum).expect("found above");
                 status.other_backend.push((m.clone(), *backend));
@@ -303,7 +352,9 @@ pub fn compare(migrations: &[Migration], ledger: &[LedgerRow]) -> Status {
     }
     status.last_applied = ledger.iter().map(|r| r.version).max();
     if let Some(last) = status.last_applied {
-        status.out_of_order = status.pending.iter().filter(|m| m.version < last).cloned().collect();
+        // A partial migration to resume is in the ledger already: not out of order.
+        let partial = |m: &Migration| status.partial.iter().any(|(p, _)| p.version == m.version);
+        status.out_of_order = status.pending.iter().filter(|m| m.version < last && !partial(m)).cloned().collect();
     }
     status
 }
@@ -317,13 +368,45 @@ pub struct MigrateError {
     pub message: String,
 }
 
-/// Runs one statement of a `-- glctl:no-transaction` file. With a lock bound, the statement runs under a
-/// session `lock_timeout` (reset after it; such a file must not go through a transaction pooler, which may run
-/// the SET and the statement on different servers), and one that timed out is tried again after a backoff.
-/// A concurrent index build that failed leaves an INVALID index: it is dropped before a retry or the failure,
-/// so nothing half-built stays behind.
-async fn run_alone(client: &Client, statement: &str, lock_wait: LockWait) -> Result<(), String> {
+/// The message of a statement that gave up waiting for a lock: the error, how long and how often it waited,
+/// the statement, the lock it wanted and who held it (`who`).
+fn gave_up(e: &tokio_postgres::Error, attempts: u32, lock_wait: LockWait, statement: &Statement, who: &str) -> String {
+    format!(
+        "{}; it waited {} ms for a lock {attempts} time(s) (migrations.lock_timeout; lock_retries: {}) and gave up\n  statement: {}\n{who}",
+        db_error(e),
+        lock_wait.timeout.unwrap_or_default().as_millis(),
+        lock_wait.retries,
+        statement.shown()
+    )
+}
+
+/// Who blocked `statement`: what the watcher saw, or (no watcher, or it saw nothing) who holds locks on the
+/// tables it names now.
+async fn who_blocked(client: &Client, statement: &Statement, seen: Option<Blocked>) -> String {
+    match seen {
+        Some(blocked) if !blocked.holders.is_empty() => blocked.to_string(),
+        seen => {
+            let wanted = seen.map(|b| format!("  it wanted: {} on {}\n", b.mode, b.object)).unwrap_or_default();
+            format!("{wanted}{}", lockwait::holders_now(client, &super::lint::relations_named(&statement.text)).await)
+        }
+    }
+}
+
+/// Runs one statement of a `-- glctl:no-transaction` file under a session `lock_timeout` (reset after it;
+/// such a file must not go through a transaction pooler, which may run the SET and the statement on
+/// different servers: `stage` refuses one), and tries one that timed out again after a backoff. A concurrent
+/// index build that failed leaves an INVALID index: the next try first drops it (under the same bound: the
+/// drop waits for the same older transactions the build did), and on giving up it is dropped with a longer
+/// bound, so nothing half-built stays behind.
+async fn run_alone(
+    client: &Client,
+    watch: Option<&Watch<'_>>,
+    statement: &Statement,
+    lock_wait: LockWait,
+) -> Result<(), String> {
     let mut attempt = 0u32;
+    // An INVALID index this statement's failed build left, still to drop.
+    let mut leftover: Option<String> = None;
     loop {
         if let Some(timeout) = lock_wait.timeout {
             client
@@ -331,37 +414,53 @@ async fn run_alone(client: &Client, statement: &str, lock_wait: LockWait) -> Res
                 .await
                 .map_err(|e| db_error(&e))?;
         }
-        let result = client.batch_execute(statement).await;
+        let (result, seen) = match &leftover {
+            Some(index) => {
+                let drop = format!("DROP INDEX CONCURRENTLY IF EXISTS {index}");
+                match lockwait::watched(watch, client.batch_execute(&drop)).await {
+                    (Ok(()), _) => {
+                        leftover = None;
+                        lockwait::watched(watch, client.batch_execute(&statement.text)).await
+                    }
+                    failed => failed,
+                }
+            }
+            None => lockwait::watched(watch, client.batch_execute(&statement.text)).await,
+        };
         if lock_wait.timeout.is_some() {
             client.batch_execute("RESET lock_timeout").await.map_err(|e| db_error(&e))?;
         }
         let Err(e) = result else { return Ok(()) };
-        let dropped = drop_invalid_index(client, statement, &e).await?;
+        if leftover.is_none() {
+            leftover = invalid_index_left(client, &statement.text, &e).await?;
+        }
         if is_lock_timeout(&e) && attempt < lock_wait.retries {
             attempt += 1;
             tokio::time::sleep(backoff(attempt, jitter_seed())).await;
             continue;
         }
-        let mut message = db_error(&e);
-        if let Some(index) = dropped {
-            message.push_str(&format!("; the INVALID index {index} it left was dropped"));
-        }
-        if is_lock_timeout(&e) {
-            message.push_str(&format!(
-                "; it waited {} ms for a lock {} time(s) (migrations.lock_timeout, lock_retries: {})\n{}",
-                lock_wait.timeout.unwrap_or_default().as_millis(),
-                attempt + 1,
-                lock_wait.retries,
-                lock_holders(client, &super::lint::relations_named(statement)).await
-            ));
+        let mut message = if is_lock_timeout(&e) {
+            gave_up(&e, attempt + 1, lock_wait, statement, &who_blocked(client, statement, seen).await)
+        } else {
+            format!("{}\n  statement: {}", db_error(&e), statement.shown())
+        };
+        if let Some(index) = leftover {
+            match drop_index(client, &index, DROP_INVALID_WAIT).await {
+                Ok(()) => message.push_str(&format!("\n  the INVALID index {index} it left was dropped")),
+                Err(why) => message.push_str(&format!(
+                    "\n  its INVALID index {index} could not be dropped within {} s ({why}): run DROP INDEX \
+                     CONCURRENTLY {index} once the sessions named above have ended",
+                    DROP_INVALID_WAIT.as_secs()
+                )),
+            }
         }
         return Err(message);
     }
 }
 
 /// After `statement` failed with `e`: when it was `CREATE INDEX CONCURRENTLY name` and left `name` INVALID,
-/// drops it (concurrently) and returns its name. Not when the name was taken before (that index is not ours).
-async fn drop_invalid_index(
+/// its schema-qualified name. Not when the name was taken before (that index is not ours).
+async fn invalid_index_left(
     client: &Client,
     statement: &str,
     e: &tokio_postgres::Error,
@@ -380,58 +479,22 @@ async fn drop_invalid_index(
         )
         .await
         .map_err(|e| db_error(&e))?;
-    let Some(row) = invalid.first() else { return Ok(None) };
-    let qualified: String = row.get(0);
-    client
-        .batch_execute(&format!("DROP INDEX CONCURRENTLY IF EXISTS {qualified}"))
-        .await
-        .map_err(|d| format!("its INVALID index {qualified} could not be dropped: {}", db_error(&d)))?;
-    Ok(Some(qualified))
+    Ok(invalid.first().map(|row| row.get(0)))
 }
 
-/// Who holds locks on `relations` now (other sessions, from `pg_locks` and `pg_stat_activity`), one line
-/// each: what a migration that gave up waiting was most likely waiting for.
-async fn lock_holders(client: &Client, relations: &[String]) -> String {
-    let bare: Vec<String> = relations.iter().map(|r| r.rsplit('.').next().unwrap_or(r).to_string()).collect();
-    let rows = client
-        .query(
-            "SELECT l.pid, c.relname::text, l.mode, coalesce(a.usename::text, ''), coalesce(a.application_name, ''),
-                    coalesce(a.state, ''), coalesce(extract(epoch FROM now() - a.xact_start)::bigint, 0),
-                    left(regexp_replace(coalesce(a.query, ''), '[[:space:]]+', ' ', 'g'), 120)
-               FROM pg_locks l JOIN pg_class c ON c.oid = l.relation LEFT JOIN pg_stat_activity a ON a.pid = l.pid
-              WHERE l.granted AND l.pid <> pg_backend_pid() AND c.relname = ANY($1)
-              ORDER BY a.xact_start NULLS LAST, l.pid",
-            &[&bare],
-        )
-        .await;
-    match rows {
-        Ok(rows) if rows.is_empty() => {
-            format!("no other session holds a lock on {} now (the holder has let go)", relations.join(", "))
-        }
-        Ok(rows) => rows
-            .iter()
-            .map(|r| {
-                format!(
-                    "held by pid {} ({}, application '{}', {}, transaction open {} s): {} on {}; its query: {}",
-                    r.get::<_, i32>(0),
-                    r.get::<_, String>(3),
-                    r.get::<_, String>(4),
-                    r.get::<_, String>(5),
-                    r.get::<_, i64>(6),
-                    r.get::<_, String>(2),
-                    r.get::<_, String>(1),
-                    r.get::<_, String>(7)
-                )
-            })
-            .collect::<Vec<_>>()
-            .join("\n"),
-        Err(e) => format!("who holds the lock could not be read: {}", db_error(&e)),
-    }
+/// `DROP INDEX CONCURRENTLY index`, waiting at most `wait` for the transactions older than it.
+async fn drop_index(client: &Client, index: &str, wait: Duration) -> Result<(), String> {
+    // Separate round trips: in one string they would run as one implicit transaction, which DROP … CONCURRENTLY
+    // refuses.
+    client.batch_execute(&format!("SET lock_timeout = '{}ms'", wait.as_millis())).await.map_err(|e| db_error(&e))?;
+    let dropped = client.batch_execute(&format!("DROP INDEX CONCURRENTLY IF EXISTS {index}")).await;
+    let _ = client.batch_execute("RESET lock_timeout").await;
+    dropped.map_err(|e| db_error(&e))
 }
 
-fn is_lock_timeout(e: &tokio_postgres::Error) -> bool {
-    e.as_db_error().is_some_and(|db| db.code().code() == LOCK_NOT_AVAILABLE)
-}
+/// How long dropping a failed concurrent build's INVALID index may wait on giving up: longer than a retry's
+/// bound, since leaving it INVALID costs every write to the table; past it the user is told the name to drop.
+const DROP_INVALID_WAIT: Duration = Duration::from_secs(60);
 
 fn db_error(e: &tokio_postgres::Error) -> String {
     match e.as_db_error() {
@@ -489,61 +552,60 @@ pub async fn unlock(client: &Client) {
     let _ = client.query_one("SELECT pg_advisory_unlock($1)", &[&LOCK_KEY]).await;
 }
 
-/// How long a migration run in a transaction may wait for a lock, and how often it is tried again after
-/// hitting that bound (`migrations.lock_timeout`, `migrations.lock_retries`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct LockWait {
-    pub timeout: Option<Duration>,
-    pub retries: u32,
-}
-
-/// PostgreSQL's `lock_not_available`: `lock_timeout` ran out.
-const LOCK_NOT_AVAILABLE: &str = "55P03";
-
-/// The pause before retry `attempt` (1, 2, …): 0.5 s doubling, at most 30 s, plus up to half again as
-/// jitter so two appliers that timed out together do not come back together.
-pub fn backoff(attempt: u32, jitter_seed: u64) -> Duration {
-    let base_ms = 500u64.saturating_mul(1u64 << attempt.saturating_sub(1).min(6)).min(30_000);
-    let jitter_ms = if base_ms == 0 { 0 } else { jitter_seed % (base_ms / 2 + 1) };
-    Duration::from_millis(base_ms + jitter_ms)
-}
-
-fn jitter_seed() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| u64::from(d.subsec_nanos()))
-}
-
-/// Applies `pending` in order under the lock the caller holds. Stops at the first failure.
+/// Applies `pending` in order under the lock the caller holds. Every statement waits at most
+/// `lock_wait.timeout` for a lock and is tried again after a backoff; `observer`, a second connection, watches
+/// what it waits for, so one that gives up names the lock and its holder (without one, the holders are read
+/// after giving up). Stops at the first failure. A `-- glctl:no-transaction` file that stopped part-way
+/// before (its ledger row incomplete, its checksum unchanged) resumes after the statements that ran.
 pub async fn apply_pending(
     client: &mut Client,
+    observer: Option<&Client>,
     pending: &[Migration],
     lock_wait: LockWait,
     mut progress: impl FnMut(&Migration, Duration),
 ) -> Result<Vec<String>, MigrateError> {
+    let watch = match observer {
+        Some(observer) => Watch::new(client, observer).await,
+        None => None,
+    };
     let mut applied = Vec::new();
     for m in pending {
         let started = Instant::now();
-        let label = m.path.file_name().unwrap().to_string_lossy().into_owned();
+        let label = m.file_name();
         let fail = |applied: &Vec<String>, what: String| MigrateError {
             applied: applied.clone(),
             message: format!("{}: {what}", m.path.display()),
         };
+        let statements = located_statements(&m.sql);
+        let total = statements.len();
         if m.no_transaction {
-            let statements = split_statements(&m.sql);
-            record(client, m, false, 0, None).await.map_err(|e| fail(&applied, db_error(&e)))?;
-            for (i, statement) in statements.iter().enumerate() {
-                if let Err(message) = run_alone(client, statement, lock_wait).await {
+            let resume_at = resume_point(client, m).await.map_err(|e| fail(&applied, db_error(&e)))?;
+            if resume_at.is_none() {
+                record(client, m, total).await.map_err(|e| fail(&applied, db_error(&e)))?;
+            }
+            for (i, statement) in statements.iter().enumerate().skip(resume_at.unwrap_or(0)) {
+                if let Err(message) = run_alone(client, watch.as_ref(), statement, lock_wait).await {
+                    let stopped = format!("{}: {}", statement.label(i, total), first_line(&message));
+                    let _ = client
+                        .execute(
+                            "UPDATE glctl.schema_migrations SET stopped_by = $2 WHERE version = $1",
+                            &[&m.version, &stopped],
+                        )
+                        .await;
                     return Err(fail(
                         &applied,
                         format!(
-                            "statement {} of {} failed: {message}; the migration is recorded as partial",
-                            i + 1,
-                            statements.len(),
+                            "{} failed: {message}\nthe ledger records it as partial: {i} of {total} statement(s) ran \
+                             outside a transaction{}; the next apply resumes at statement {}",
+                            statement.label(i, total),
+                            if i == 0 { String::new() } else { format!(" (statements 1–{i})") },
+                            i + 1
                         ),
                     ));
                 }
                 client
                     .execute(
-                        "UPDATE glctl.schema_migrations SET statements_done = $2 WHERE version = $1",
+                        "UPDATE glctl.schema_migrations SET statements_done = $2, stopped_by = NULL WHERE version = $1",
                         &[&m.version, &(i as i32 + 1)],
                     )
                     .await
@@ -563,37 +625,44 @@ pub async fn apply_pending(
                 let tx = client.transaction().await.map_err(|e| fail(&applied, db_error(&e)))?;
                 if let Some(timeout) = lock_wait.timeout {
                     // LOCAL: it ends with this transaction, so it cannot leak into a later one on this connection
-                    // (nor survive a transaction-pooling PgBouncer handing the next one another server).
+                    // (and a transaction pooler keeps it, as it keeps the transaction on one server).
                     tx.batch_execute(&format!("SET LOCAL lock_timeout = '{}ms'", timeout.as_millis()))
                         .await
                         .map_err(|e| fail(&applied, db_error(&e)))?;
                 }
-                match tx.batch_execute(&m.sql).await {
-                    Ok(()) => {}
-                    Err(e) if is_lock_timeout(&e) && attempt < lock_wait.retries => {
+                // Statement by statement, so a failure names its statement and the watcher sees which one waits.
+                let mut failed = None;
+                for (i, statement) in statements.iter().enumerate() {
+                    let (result, seen) = lockwait::watched(watch.as_ref(), tx.batch_execute(&statement.text)).await;
+                    if let Err(e) = result {
+                        failed = Some((i, e, seen));
+                        break;
+                    }
+                }
+                match failed {
+                    None => {}
+                    Some((_, e, _)) if is_lock_timeout(&e) && attempt < lock_wait.retries => {
                         drop(tx); // rolls back
                         attempt += 1;
                         tokio::time::sleep(backoff(attempt, jitter_seed())).await;
                         continue;
                     }
-                    Err(e) if is_lock_timeout(&e) => {
+                    Some((i, e, seen)) => {
                         drop(tx); // rolls back
-                        let waited = lock_wait.timeout.unwrap_or_default();
-                        let holders = lock_holders(client, &super::lint::relations_named(&m.sql)).await;
+                        let statement = &statements[i];
+                        let what = if is_lock_timeout(&e) {
+                            gave_up(&e, attempt + 1, lock_wait, statement, &who_blocked(client, statement, seen).await)
+                        } else {
+                            format!("{}\n  statement: {}", db_error(&e), statement.shown())
+                        };
                         return Err(fail(
                             &applied,
                             format!(
-                                "{}; it waited {} ms for a lock {} time(s) (migrations.lock_timeout, lock_retries: {}) \
-                                 and gave up; rolled back, nothing of it applied\n{}",
-                                db_error(&e),
-                                waited.as_millis(),
-                                attempt + 1,
-                                lock_wait.retries,
-                                holders
+                                "{} failed: {what}\nrolled back, nothing of it applied (the ledger has no row for it)",
+                                statement.label(i, total)
                             ),
                         ));
                     }
-                    Err(e) => return Err(fail(&applied, format!("{}; rolled back", db_error(&e)))),
                 }
                 let ms = started.elapsed().as_millis() as i64;
                 tx.execute(
@@ -612,148 +681,37 @@ pub async fn apply_pending(
     Ok(applied)
 }
 
-async fn record(
-    client: &Client,
-    m: &Migration,
-    complete: bool,
-    done: i32,
-    ms: Option<i64>,
-) -> Result<u64, tokio_postgres::Error> {
+fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or_default()
+}
+
+/// Where a no-transaction migration starts: `Some(n)` when its ledger row says it stopped after `n`
+/// statements of this very file (resume after them), `None` when it has no row yet.
+async fn resume_point(client: &Client, m: &Migration) -> Result<Option<usize>, tokio_postgres::Error> {
+    let row = client
+        .query_opt(
+            "SELECT statements_done FROM glctl.schema_migrations WHERE version = $1 AND NOT complete AND checksum = $2",
+            &[&m.version, &m.checksum],
+        )
+        .await?;
+    Ok(row.map(|r| usize::try_from(r.get::<_, i32>(0)).unwrap_or(0)))
+}
+
+/// The ledger row of a no-transaction migration before its first statement runs: incomplete, none done.
+async fn record(client: &Client, m: &Migration, total: usize) -> Result<u64, tokio_postgres::Error> {
+    let total = i32::try_from(total).unwrap_or(i32::MAX);
     client
         .execute(
-            "INSERT INTO glctl.schema_migrations (version, name, checksum, duration_ms, glctl_version, complete, statements_done)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            &[&m.version, &m.name, &m.checksum, &ms, &env!("CARGO_PKG_VERSION"), &complete, &done],
+            "INSERT INTO glctl.schema_migrations (version, name, checksum, glctl_version, complete, statements_done, statements_total)
+             VALUES ($1, $2, $3, $4, false, 0, $5)",
+            &[&m.version, &m.name, &m.checksum, &env!("CARGO_PKG_VERSION"), &total],
         )
         .await
 }
 
-/// Splits SQL into statements at top-level semicolons, respecting quotes (`'…'`, `E'…\\''`, `"…"`), dollar
-/// quotes and comments (`--`, and `/* */`, which nest in PostgreSQL). PostgreSQL runs a multi-statement
-/// string as one implicit transaction, so no-transaction files must be sent statement by statement.
-pub fn split_statements(sql: &str) -> Vec<String> {
-    let chars: Vec<char> = sql.chars().collect();
-    let mut statements = Vec::new();
-    let mut start = 0;
-    let mut i = 0;
-    let next_is = |i: usize, c: char| chars.get(i + 1) == Some(&c);
-    while i < chars.len() {
-        let c = chars[i];
-        i = match c {
-            '-' if next_is(i, '-') => chars[i..].iter().position(|&ch| ch == '\n').map_or(chars.len(), |p| i + p),
-            '/' if next_is(i, '*') => block_comment_end(&chars, i),
-            '\'' => {
-                let escapes = i > 0
-                    && matches!(chars[i - 1], 'E' | 'e')
-                    && (i < 2 || !(chars[i - 2].is_alphanumeric() || chars[i - 2] == '_'));
-                quoted_end(&chars, i, '\'', escapes)
-            }
-            '"' => quoted_end(&chars, i, '"', false),
-            '$' => dollar_quoted_end(&chars, i).unwrap_or(i + 1),
-            ';' => {
-                push_statement(&mut statements, &chars[start..i]);
-                start = i + 1;
-                i + 1
-            }
-            _ => i + 1,
-        };
-    }
-    push_statement(&mut statements, &chars[start..chars.len().min(i)]);
-    statements
-}
-
-fn push_statement(statements: &mut Vec<String>, chars: &[char]) {
-    let text: String = chars.iter().collect();
-    if !text.trim().is_empty() && !is_only_comments(&text) {
-        statements.push(text.trim().to_string());
-    }
-}
-
-/// Index after the `*/` that closes the comment opened at `i`, counting nested comments.
-fn block_comment_end(chars: &[char], mut i: usize) -> usize {
-    let mut depth = 0;
-    while i < chars.len() {
-        if chars[i] == '/' && chars.get(i + 1) == Some(&'*') {
-            depth += 1;
-            i += 2;
-        } else if chars[i] == '*' && chars.get(i + 1) == Some(&'/') {
-            depth -= 1;
-            i += 2;
-            if depth == 0 {
-                return i;
-            }
-        } else {
-            i += 1;
-        }
-    }
-    chars.len()
-}
-
-/// Index after the quote that closes the one at `i`; a doubled quote is part of the text, and with
-/// `backslash_escapes` (an `E'…'` string) so is a quote after a backslash.
-fn quoted_end(chars: &[char], i: usize, quote: char, backslash_escapes: bool) -> usize {
-    let mut j = i + 1;
-    while j < chars.len() {
-        if backslash_escapes && chars[j] == '\\' {
-            j += 2;
-        } else if chars[j] == quote {
-            if chars.get(j + 1) == Some(&quote) {
-                j += 2;
-            } else {
-                return j + 1;
-            }
-        } else {
-            j += 1;
-        }
-    }
-    chars.len()
-}
-
-/// For a `$tag$` opening at `i`, the index after its closing `$tag$`; `None` when `$` starts no dollar quote
-/// (a parameter such as `$1`, or a `$` inside an identifier).
-fn dollar_quoted_end(chars: &[char], i: usize) -> Option<usize> {
-    if i > 0 && (chars[i - 1].is_alphanumeric() || chars[i - 1] == '_') {
-        return None;
-    }
-    let tag_len = chars[i + 1..].iter().position(|&ch| !(ch.is_alphanumeric() || ch == '_'))?;
-    let close = i + 1 + tag_len;
-    if chars[close] != '$' || chars.get(i + 1).is_some_and(|c| c.is_ascii_digit()) {
-        return None;
-    }
-    let tag = &chars[i..=close];
-    let body_start = close + 1;
-    (body_start..=chars.len().saturating_sub(tag.len()))
-        .find(|&k| &chars[k..k + tag.len()] == tag)
-        .map(|k| k + tag.len())
-        .or(Some(chars.len()))
-}
-
-fn is_only_comments(text: &str) -> bool {
-    let statements_text: String = strip_comments(text);
-    statements_text.trim().is_empty()
-}
-
-/// `text` without `--` and `/* */` comments (outside quotes is not tracked: used on comment-only pieces).
-fn strip_comments(text: &str) -> String {
-    let chars: Vec<char> = text.chars().collect();
-    let mut out = String::new();
-    let mut i = 0;
-    while i < chars.len() {
-        if chars[i] == '-' && chars.get(i + 1) == Some(&'-') {
-            i = chars[i..].iter().position(|&ch| ch == '\n').map_or(chars.len(), |p| i + p);
-        } else if chars[i] == '/' && chars.get(i + 1) == Some(&'*') {
-            i = block_comment_end(&chars, i);
-        } else {
-            out.push(chars[i]);
-            i += 1;
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
-    use super::{checksum, compare, split_statements, LedgerRow, Migration};
+    use super::{checksum, compare, LedgerRow, Migration};
 
     fn migration(version: i32, sql: &str) -> Migration {
         Migration {
@@ -775,6 +733,7 @@ mod tests {
             checksum: m.checksum.clone(),
             complete: true,
             statements_done: 0,
+            stopped_by: None,
         }
     }
 
@@ -817,8 +776,7 @@ mod tests {
         let (one, two) = (migration(1, "a"), migration(2, "b"));
         let mut changed = applied(&one);
         changed.checksum = "other".into();
-        let gone =
-            LedgerRow { version: 9, name: "gone".into(), checksum: "x".into(), complete: true, statements_done: 0 };
+        let gone = LedgerRow { version: 9, name: "gone".into(), ..applied(&migration(9, "x")) };
         let status = compare(&[one, two], &[changed, gone]);
         assert_eq!((status.changed.len(), status.missing.len(), status.pending.len()), (1, 1, 1));
         assert_eq!(status.out_of_order.len(), 1, "0002 is below the missing 0009");
@@ -826,71 +784,27 @@ mod tests {
     }
 
     #[test]
-    fn the_lock_retry_backoff_doubles_from_half_a_second_with_at_most_half_again_as_jitter() {
-        use super::backoff;
-        use std::time::Duration;
-        assert_eq!(backoff(1, 0), Duration::from_millis(500));
-        assert_eq!(backoff(2, 0), Duration::from_millis(1000));
-        assert_eq!(backoff(3, 0), Duration::from_millis(2000));
-        assert_eq!(backoff(1, 250), Duration::from_millis(750));
-        assert_eq!(backoff(1, 251), Duration::from_millis(500));
-        assert!(backoff(30, u64::MAX) <= Duration::from_millis(45_000));
-    }
-
-    #[test]
-    fn splits_at_top_level_semicolons_only() {
-        let sql = "-- glctl:no-transaction\nCREATE TABLE a (t text DEFAULT 'x;y');\nCREATE FUNCTION f() RETURNS int AS $body$ SELECT 1; $body$ LANGUAGE sql;\n/* ; */ SELECT \"a;b\" FROM a;\n-- trailing ;\n";
-        let statements = split_statements(sql);
-        assert_eq!(statements.len(), 3, "{statements:#?}");
-        assert!(statements[1].contains("$body$ SELECT 1; $body$"));
-        assert!(statements[2].ends_with("FROM a"));
-    }
-
-    #[test]
-    fn nested_block_comments_hide_their_semicolons() {
-        let statements = split_statements("/* outer /* inner; */ still comment; */ SELECT 1; SELECT 2");
-        assert_eq!(statements, ["/* outer /* inner; */ still comment; */ SELECT 1", "SELECT 2"]);
-    }
-
-    #[test]
-    fn escape_strings_keep_a_backslash_quoted_quote() {
-        let statements = split_statements(r"INSERT INTO t VALUES (E'it\'s; fine'); SELECT 2");
-        assert_eq!(statements, [r"INSERT INTO t VALUES (E'it\'s; fine')", "SELECT 2"]);
-    }
-
-    #[test]
-    fn a_standard_string_ending_in_a_backslash_ends_at_its_quote() {
-        // standard_conforming_strings: a backslash is an ordinary character outside E'…'.
-        let statements = split_statements(r"SELECT 'C:\'; SELECT 2");
-        assert_eq!(statements, [r"SELECT 'C:\'", "SELECT 2"]);
-    }
-
-    #[test]
-    fn doubled_quotes_stay_inside_the_string() {
-        let statements = split_statements("SELECT 'a'';b'; SELECT \"x\"\";y\" FROM t");
-        assert_eq!(statements, ["SELECT 'a'';b'", "SELECT \"x\"\";y\" FROM t"]);
-    }
-
-    #[test]
-    fn positional_parameters_and_dollar_in_identifiers_are_not_dollar_quotes() {
-        let statements = split_statements("PREPARE p AS SELECT $1; SELECT a$b FROM t; SELECT 3");
-        assert_eq!(statements, ["PREPARE p AS SELECT $1", "SELECT a$b FROM t", "SELECT 3"]);
-    }
-
-    #[test]
-    fn an_anonymous_dollar_quote_holds_semicolons() {
-        let statements = split_statements("DO $$ BEGIN PERFORM 1; END $$; SELECT 2;");
-        assert_eq!(statements, ["DO $$ BEGIN PERFORM 1; END $$", "SELECT 2"]);
-    }
-
-    #[test]
-    fn comment_only_pieces_are_not_statements() {
-        assert!(split_statements("-- nothing;\n/* at all; */\n;").is_empty());
-        assert!(split_statements("").is_empty());
-    }
-
-    #[test]
-    fn an_unterminated_quote_keeps_the_rest_as_one_statement() {
-        assert_eq!(split_statements("SELECT 'open; SELECT 2"), ["SELECT 'open; SELECT 2"]);
+    fn a_partial_file_unchanged_is_resumed_and_a_changed_one_blocks() {
+        let (one, two) = (migration(1, "a"), migration(2, "-- glctl:no-transaction\nb; c; d"));
+        let partial = LedgerRow {
+            complete: false,
+            statements_done: 1,
+            stopped_by: Some("statement 2 of 3 (line 2): lock timeout".into()),
+            ..applied(&two)
+        };
+        let status = compare(&[one.clone(), two.clone()], &[applied(&one), partial.clone()]);
+        assert_eq!(status.pending.len(), 1, "resumed by the next apply");
+        assert!(status.blockers(false).is_empty(), "{:?}", status.blockers(false));
+        assert!(status.out_of_order.is_empty(), "in the ledger already, not out of order");
+        assert_eq!(
+            status.resumable(),
+            ["sql/migrations/0002_m2.sql stopped part-way: 1 of 3 statement(s) ran outside a transaction; apply resumes \
+              at statement 2 (it stopped at statement 2 of 3 (line 2): lock timeout)"]
+        );
+        let edited = migration(2, "-- glctl:no-transaction\nb; other");
+        let status = compare(&[one.clone(), edited], &[applied(&one), partial]);
+        assert!(status.pending.is_empty() && status.resumable().is_empty());
+        let blockers = status.blockers(false);
+        assert!(blockers[0].contains("has been modified since, so it cannot be resumed"), "{blockers:?}");
     }
 }

@@ -4,6 +4,7 @@
 pub mod connect;
 pub mod indexes;
 pub mod lint;
+pub mod lockwait;
 pub mod logins;
 pub mod migrate;
 pub mod native;
@@ -12,6 +13,7 @@ pub mod policies;
 pub mod preflight;
 pub mod refreshes;
 pub mod stage;
+pub mod statements;
 pub mod target;
 pub mod tls;
 

@@ -212,6 +212,9 @@ impl<'a> DatabaseStage<'a> {
         }
         let pending: Vec<&Migration> = status.pending.iter().collect();
         preflight::check_extensions(&client, &pending, &self.loaded.environment).await?;
+        super::lockwait::refuse_transaction_pooler(&client, &self.loaded.environment, target.port)
+            .await
+            .map_err(|why| DatabaseError::Blocked(vec![why]))?;
         migrate::lock(&client, options.lock_timeout, || progress.waiting_for_lock())
             .await
             .map_err(DatabaseError::Lock)?;
@@ -231,11 +234,10 @@ impl<'a> DatabaseStage<'a> {
         // Re-read under the lock: another applier may have done the work meanwhile.
         let status = self.status(client).await?;
         progress.migrations_started(status.pending.len());
-        let lock_wait = match self.loaded.environment.migrations.as_ref().and_then(|m| m.lock_wait()) {
-            Some((timeout, retries)) => migrate::LockWait { timeout: Some(timeout), retries },
-            None => migrate::LockWait::default(),
-        };
-        let applied = migrate::apply_pending(client, &status.pending, lock_wait, |m, took| {
+        let (timeout, retries) = crate::config::migrations::lock_wait(&self.loaded.environment);
+        let lock_wait = migrate::LockWait { timeout: Some(timeout), retries };
+        let observer = super::lockwait::observer(client, target).await;
+        let applied = migrate::apply_pending(client, observer.as_ref(), &status.pending, lock_wait, |m, took| {
             progress.migration_applied(&m.file_name(), took)
         })
         .await;

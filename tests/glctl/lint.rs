@@ -205,25 +205,28 @@ fn a_migration_blocked_by_another_sessions_lock_is_retried_and_then_gives_up_or_
     };
 
     let mut holder = hold(8);
+    let holder_pid = p.query("SELECT pid FROM pg_stat_activity WHERE query LIKE 'BEGIN; LOCK TABLE held%'");
+    let started = std::time::Instant::now();
     let gave_up = p.glctl_env(&env_arg, &["migrate", "apply"]);
+    let took = started.elapsed();
     assert_eq!(gave_up.code, 1, "{}\n{}", gave_up.stdout, gave_up.stderr);
-    assert!(
-        gave_up.stderr.contains("0002_alter.sql: canceling statement due to lock timeout (55P03)"),
-        "{}",
-        gave_up.stderr
-    );
-    assert!(
-        gave_up.stderr.contains("2 time(s)") && gave_up.stderr.contains("nothing of it applied"),
-        "{}",
-        gave_up.stderr
-    );
-    // Who held it: the other session, its lock and its query.
-    assert!(gave_up.stderr.contains("held by pid "), "{}", gave_up.stderr);
-    assert!(
-        gave_up.stderr.contains("AccessShareLock on held; its query: BEGIN; LOCK TABLE held"),
-        "{}",
-        gave_up.stderr
-    );
+    // Within its bound: two waits of 1 s and one backoff of 0.5–0.75 s, plus glctl's own start.
+    assert!(took >= std::time::Duration::from_millis(2500), "gave up after {took:?}, before its bound");
+    assert!(took < std::time::Duration::from_secs(7), "gave up after {took:?}: the bound did not hold");
+    for expected in [
+        "0002_alter.sql: statement 1 of 1 (line 1) failed: canceling statement due to lock timeout (55P03); it \
+         waited 1000 ms for a lock 2 time(s) (migrations.lock_timeout; lock_retries: 1) and gave up",
+        "\n  statement: ALTER TABLE held ADD COLUMN y int\n",
+        // The lock it wanted and who held it, as seen from a second connection while it waited.
+        "\n  it wanted: AccessExclusiveLock on table held\n",
+        &format!("\n  held by pid {holder_pid} (user "),
+        "application 'psql', state 'active', query started 20",
+        "holding AccessShareLock; its query: BEGIN; LOCK TABLE held IN ACCESS SHARE MODE; SELECT pg_sleep(8); COMMIT;",
+        "rolled back, nothing of it applied (the ledger has no row for it)",
+        "applied before the failure: none",
+    ] {
+        assert!(gave_up.stderr.contains(expected), "missing {expected:?} in:\n{}", gave_up.stderr);
+    }
     assert_eq!(p.query("SELECT max(version) FROM glctl.schema_migrations"), "1");
     assert_eq!(
         p.query("SELECT count(*) FROM information_schema.columns WHERE table_name = 'held' AND column_name = 'y'"),
@@ -249,7 +252,7 @@ fn a_concurrent_index_build_that_times_out_leaves_no_invalid_index() {
     std::fs::write(migrations.join("0001_create.sql"), "CREATE TABLE busy (x int);").unwrap();
     let local = std::fs::read_to_string(repo().join("environments/local.yaml")).unwrap();
     let env = p.root.path().join("bounded.yaml");
-    std::fs::write(&env, format!("{local}\nmigrations:\n  lock_timeout: 1s\n  lock_retries: 0\n")).unwrap();
+    std::fs::write(&env, format!("{local}\nmigrations:\n  lock_timeout: 1s\n  lock_retries: 1\n")).unwrap();
     let env_arg = env.to_str().unwrap().to_string();
     assert_eq!(p.glctl_env(&env_arg, &["migrate", "apply"]).code, 0);
     std::fs::write(
@@ -258,16 +261,42 @@ fn a_concurrent_index_build_that_times_out_leaves_no_invalid_index() {
     )
     .unwrap();
 
-    // A writer's open transaction: the build waits for it (a lock wait, so lock_timeout ends it).
-    let mut writer = holding(&p, "busy", "BEGIN; INSERT INTO busy VALUES (1); SELECT pg_sleep(3); COMMIT;");
+    // A writer's open transaction: the build waits for it (a lock wait, so lock_timeout ends it), is retried
+    // once (its INVALID index dropped first) and gives up.
+    let mut writer = holding(&p, "busy", "BEGIN; INSERT INTO busy VALUES (1); SELECT pg_sleep(6); COMMIT;");
     let held = held_lock("busy");
     assert_eq!(p.query(&held), "1", "the writer holds its lock");
+    let writer_pid = p.query("SELECT pid FROM pg_stat_activity WHERE query LIKE 'BEGIN; INSERT INTO busy%'");
     let out = p.glctl_env(&env_arg, &["migrate", "apply"]);
     assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
-    assert!(out.stderr.contains("lock timeout (55P03)"), "{}", out.stderr);
-    assert!(out.stderr.contains("the INVALID index public.busy_x it left was dropped"), "{}", out.stderr);
-    assert_eq!(p.query("SELECT count(*) FROM pg_class WHERE relname = 'busy_x'"), "0");
+    for expected in [
+        "0002_index.sql: statement 1 of 1 (line 2) failed: canceling statement due to lock timeout (55P03); it \
+         waited 1000 ms for a lock 2 time(s)",
+        "\n  it wanted: ShareLock on the end of transaction ",
+        &format!("\n  held by pid {writer_pid} (user "),
+        "its query: BEGIN; INSERT INTO busy VALUES (1);",
+        "\n  the INVALID index public.busy_x it left was dropped",
+        "the ledger records it as partial: 0 of 1 statement(s) ran outside a transaction; the next apply resumes at \
+         statement 1",
+    ] {
+        assert!(out.stderr.contains(expected), "missing {expected:?} in:\n{}", out.stderr);
+    }
+    assert_eq!(p.query("SELECT count(*) FROM pg_class WHERE relname = 'busy_x'"), "0", "no INVALID index left");
+    assert_eq!(
+        p.query("SELECT complete, statements_done, statements_total, stopped_by LIKE 'statement 1 of 1 (line 2): %' FROM glctl.schema_migrations WHERE version = 2"),
+        "f|0|1|t"
+    );
     writer.wait().unwrap();
+    // The writer is gone: the next apply resumes the file and builds a valid index.
+    let resumed = p.glctl_env(&env_arg, &["migrate", "apply"]);
+    assert_eq!(resumed.code, 0, "{}\n{}", resumed.stdout, resumed.stderr);
+    assert_eq!(
+        p.query(
+            "SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = 'busy_x'"
+        ),
+        "t"
+    );
+    assert_eq!(p.query("SELECT complete, statements_done FROM glctl.schema_migrations WHERE version = 2"), "t|1");
 }
 
 /// A psql session of the stack running `sql` in `p`'s database, returned once it holds a lock on `table`
@@ -302,4 +331,71 @@ fn held_lock(table: &str) -> String {
         "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation \
          WHERE c.relname = '{table}' AND l.granted AND l.pid <> pg_backend_pid()"
     )
+}
+
+/// A statement inside a `DO $$ … $$` block is linted like any other, located at its line and column in the file.
+#[test]
+fn a_statement_inside_a_do_block_is_flagged_where_it_is() {
+    let root = project_copy();
+    let file = root.path().join("sql/migrations/0009_backfill.sql");
+    std::fs::write(
+        &file,
+        "-- Index sensor readings by meter, if not there yet.\nDO $$\nBEGIN\n  IF to_regclass('idx_meter') IS NULL THEN\n    CREATE INDEX idx_meter ON sensor_readings (meter_serial);\n  END IF;\nEND\n$$;\n",
+    )
+    .unwrap();
+    let out = lint(root.path(), "local-native", &[]);
+    assert_eq!(out.code, 2, "{}\n{}", out.stdout, out.stderr);
+    let expected =
+        format!("{}:5:5: error[ML003]: index idx_meter on partitioned table sensor_readings", file.display());
+    assert!(out.stdout.contains(&expected), "{}", out.stdout);
+    assert!(out.stdout.contains("(inside a DO block)"), "{}", out.stdout);
+}
+
+/// `migrate lint` with a database reads table sizes (partitions summed in): the same plain index is a warning
+/// on a small table and an error on one of 10 MiB or more, and a partitioned table counts all its partitions.
+#[test]
+fn with_a_database_findings_are_graded_by_table_size() {
+    let p = crate::migrate::Project::new("lint_sizes");
+    let migrations = p.root.path().join("sql/migrations");
+    std::fs::write(
+        migrations.join("0001_tables.sql"),
+        "CREATE TABLE small_t (x int, pad text);\nCREATE TABLE big_t (x int, pad text);\n\
+         CREATE TABLE parted (at date NOT NULL, x int, pad text) PARTITION BY RANGE (at);\n\
+         CREATE TABLE parted_a PARTITION OF parted FOR VALUES FROM ('2026-01-01') TO ('2026-02-01');\n\
+         CREATE TABLE parted_b PARTITION OF parted FOR VALUES FROM ('2026-02-01') TO ('2026-03-01');\n",
+    )
+    .unwrap();
+    assert_eq!(p.glctl_env("dev", &["migrate", "apply"]).code, 0);
+    // About 14 MB in big_t; about 7 MB in each partition of parted (each below 10 MiB, together above).
+    p.query("INSERT INTO small_t SELECT g, 'x' FROM generate_series(1, 100) g");
+    p.query("INSERT INTO big_t SELECT g, repeat('x', 100) FROM generate_series(1, 100000) g");
+    p.query(
+        "INSERT INTO parted SELECT date '2026-01-01' + (g % 59), g, repeat('x', 100) FROM generate_series(1, 100000) g",
+    );
+    std::fs::write(
+        migrations.join("0002_indexes.sql"),
+        "CREATE INDEX small_x ON small_t (x);\nCREATE INDEX big_x ON big_t (x);\nCREATE INDEX parted_x ON parted (x);\n",
+    )
+    .unwrap();
+    let file = migrations.join("0002_indexes.sql");
+    let out = p.glctl_env("dev", &["migrate", "lint"]);
+    assert_eq!(out.code, 2, "{}\n{}", out.stdout, out.stderr);
+    for expected in [
+        format!("{}:1:1: warning[ML001]: index small_x on small_t", file.display()),
+        "below 10 MiB, a short lock, so a warning]".to_string(),
+        format!("{}:2:1: error[ML001]: index big_x on big_t", file.display()),
+        format!("{}:3:1: error[ML003]: index parted_x on partitioned table parted", file.display()),
+        "10 MiB or more, so an error]".to_string(),
+        "table sizes: read from the database (".to_string(),
+        "2 error(s), 1 warning(s)".to_string(),
+    ] {
+        assert!(out.stdout.contains(&expected), "missing {expected:?} in:\n{}", out.stdout);
+    }
+    // Without a database the sizes are not read, and every finding stays an error.
+    let root = p.root.path().to_str().unwrap();
+    let env = repo().join("environments/dev.yaml");
+    let offline = glctl_in(p.root.path(), &["--root", root, "-e", env.to_str().unwrap(), "migrate", "lint"]);
+    assert_eq!(offline.code, 2);
+    assert!(offline.stdout.contains("table sizes: not read (no --database-url)"), "{}", offline.stdout);
+    assert!(offline.stdout.contains("3 error(s), 0 warning(s)"), "{}", offline.stdout);
 }

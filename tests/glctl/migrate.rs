@@ -261,16 +261,33 @@ fn no_transaction_migrations_run_statement_by_statement_and_a_partial_one_is_rep
     let failed = p.glctl(&["apply"]);
     assert_eq!(failed.code, 1);
     assert!(
-        failed.stderr.contains("statement 2 of 2 failed") && failed.stderr.contains("recorded as partial"),
+        failed.stderr.contains("statement 2 of 2 (line 3) failed: function no_such_function() does not exist"),
+        "{}",
+        failed.stderr
+    );
+    assert!(
+        failed.stderr.contains("the ledger records it as partial: 1 of 2 statement(s) ran outside a transaction (statements 1–1); the next apply resumes at statement 2"),
         "{}",
         failed.stderr
     );
     let status = p.glctl(&["status"]);
     assert_eq!(status.code, 1);
-    assert!(status.stdout.contains("0003_half.sql stopped part-way (1 statement(s) ran"), "{}", status.stdout);
+    assert!(
+        status.stdout.contains("PARTIAL  ")
+            && status.stdout.contains("0003_half.sql stopped part-way: 1 of 2 statement(s) ran outside a transaction; apply resumes at statement 2 (it stopped at statement 2 of 2 (line 3): function no_such_function() does not exist"),
+        "{}",
+        status.stdout
+    );
+    // The next apply resumes at statement 2: statement 1 is not run again (it would fail: the table exists).
     let again = p.glctl(&["apply"]);
-    assert_eq!(again.code, 1, "a partial migration is not silently retried");
-    assert_eq!(p.query("SELECT complete FROM glctl.schema_migrations WHERE version = 3"), "f");
+    assert_eq!(again.code, 1, "{}", again.stderr);
+    assert!(again.stderr.contains("statement 2 of 2 (line 3) failed: function no_such_function()"), "{}", again.stderr);
+    assert_eq!(p.query("SELECT complete, statements_done FROM glctl.schema_migrations WHERE version = 3"), "f|1");
+    // Edited after it stopped: resuming is refused, saying why.
+    p.write("0003_half.sql", "-- glctl:no-transaction\nCREATE TABLE done_first (x int);\nSELECT 1;");
+    let edited = p.glctl(&["apply"]);
+    assert_eq!(edited.code, 1);
+    assert!(edited.stderr.contains("has been modified since, so it cannot be resumed"), "{}", edited.stderr);
 }
 
 /// The same engine against TimescaleDB (PGlite): a migration creates a hypertable, the ledger records it,
@@ -491,4 +508,56 @@ fn an_overflowing_retention_never_reaches_the_database() {
     assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
     assert!(out.stderr.contains("retention: expected an interval PostgreSQL can hold"), "{}", out.stderr);
     assert!(!out.stderr.contains("cannot connect"), "nothing was connected to: {}", out.stderr);
+}
+
+/// Through one of the stack's PgBouncers (local-native declares them in transaction pooling) `migrate apply`
+/// is refused before anything runs: the session lock and a no-transaction statement's lock_timeout would be
+/// lost when the pooler hands the next statement another server connection.
+#[test]
+fn apply_through_a_transaction_pooling_pgbouncer_is_refused_before_anything_runs() {
+    use crate::support::poolers::{database_url, poolers, poolers_lock};
+    let _one_at_a_time = poolers_lock();
+    let pooled = poolers();
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("sql/migrations");
+    std::fs::create_dir_all(&dir).unwrap();
+    for entry in std::fs::read_dir(repo().join("sql/migrations")).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, dir.join(path.file_name().unwrap())).unwrap();
+    }
+    std::fs::write(dir.join("0009_pooled_probe.sql"), "CREATE TABLE pooled_probe (x int);\n").unwrap();
+    // One PgBouncer of the two the multi-host URL names.
+    let (head, rest) = pooled.url.split_once('@').unwrap();
+    let (_, tail) = rest.split_once('/').unwrap();
+    let port = pooled.ports[0];
+    let url = format!("{head}@127.0.0.1:{port}/{tail}");
+    let env = repo().join("environments/local-native.yaml");
+    let out = glctl_in(
+        root.path(),
+        &[
+            "--root",
+            root.path().to_str().unwrap(),
+            "-e",
+            env.to_str().unwrap(),
+            "--database-url",
+            &url,
+            "migrate",
+            "apply",
+        ],
+    );
+    assert_eq!(out.code, 1, "stdout: {}\nstderr: {}", out.stdout, out.stderr);
+    let server = stack().var("GLCTL_PG_PORT").to_string();
+    for expected in [
+        "nothing was run:",
+        "refusing to migrate through a transaction-pooling PgBouncer",
+        &format!("glctl connected to port {port} but the server listens on {server}: something sits in between"),
+        "Connect to the database itself",
+    ] {
+        assert!(out.stderr.contains(expected), "missing {expected:?} in:\n{}", out.stderr);
+    }
+    let probe = std::process::Command::new("psql")
+        .args([database_url().as_str(), "-At", "-c", "SELECT to_regclass('public.pooled_probe') IS NULL"])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&probe.stdout).trim(), "t", "{}", String::from_utf8_lossy(&probe.stderr));
 }

@@ -25,12 +25,6 @@ mod known;
 use crate::config::model::{Backend, Environment};
 pub use known::{column_rules, extras, migration_schema};
 
-/// The bound on each statement's lock wait when `migrations.lock_timeout` sets none: a statement queued behind
-/// a long transaction gives up rather than holding the writers queued behind it.
-const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(2);
-/// Tries of a brief statement after a lock timeout when `migrations.lock_retries` is not set.
-const DEFAULT_LOCK_RETRIES: u32 = crate::config::migrations::DEFAULT_LOCK_RETRIES;
-
 /// Where one declared index stands in the database.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -288,8 +282,7 @@ pub struct Built {
 pub async fn build(client: &Client, env: &Environment) -> Result<Built, BuildError> {
     let started = Instant::now();
     let mut built = Built::default();
-    let (lock_timeout, retries) =
-        env.migrations.as_ref().and_then(|m| m.lock_wait()).unwrap_or((DEFAULT_LOCK_TIMEOUT, DEFAULT_LOCK_RETRIES));
+    let (lock_timeout, retries) = crate::config::migrations::lock_wait(env);
     let fail = |index: &str, on: &str, e: &tokio_postgres::Error, built: &Built| BuildError {
         index: index.into(),
         on: on.into(),

@@ -13,8 +13,12 @@
 //! A finding is silenced for one statement only, by a comment on the lines before it:
 //! `-- glctl:allow ML001: why this is safe here`. A silence without a reason is itself an error.
 
+mod plpgsql;
 mod rules;
+mod size;
 mod source;
+
+pub use size::{read_sizes, TableSize};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -206,8 +210,12 @@ pub struct Knowledge {
     pub default_partition: BTreeSet<String>,
     /// `migrations.compatibility: previous`: the application version still running must keep working.
     pub compatibility_previous: bool,
-    /// `migrations.lock_timeout`: the runner bounds the lock wait of every migration run in a transaction.
+    /// The runner bounds the lock wait of every statement (`migrations.lock_timeout`, 2 s by default): only a
+    /// file's own `SET lock_timeout = 0` makes a wait unbounded.
     pub runner_bounds_lock_wait: bool,
+    /// Table sizes read from the database (`migrate lint` with a database URL), by table: grade the findings
+    /// whose cost grows with the table. `None`: not read, every existing table is taken to hold rows.
+    pub sizes: Option<BTreeMap<String, TableSize>>,
 }
 
 impl Knowledge {
@@ -217,13 +225,15 @@ impl Knowledge {
         let default_partition = if backend == Backend::Native { partitioned.clone() } else { BTreeSet::new() };
         let compatibility_previous =
             env.migrations.as_ref().is_some_and(|m| m.compatibility == Compatibility::Previous);
-        let runner_bounds_lock_wait = env.migrations.as_ref().and_then(|m| m.lock_wait()).is_some();
+        // The runner always bounds the lock wait (migrations.lock_timeout, 2 s by default).
+        let runner_bounds_lock_wait = true;
         Knowledge {
             backend: Some(backend),
             partitioned,
             default_partition,
             compatibility_previous,
             runner_bounds_lock_wait,
+            sizes: None,
         }
     }
 }
@@ -240,6 +250,9 @@ pub struct LintReport {
     pub files: usize,
     pub statements: usize,
     pub findings: Vec<Finding>,
+    /// `migrate lint`: whether table sizes were read to grade the findings, and if not why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub table_sizes: Option<String>,
 }
 
 impl LintReport {
@@ -304,10 +317,23 @@ pub fn lint_run(migrations: &[Migration], knowledge: &Knowledge, pending: &BTree
     report
 }
 
-/// Lints the migrations `dir` holds for `env`'s backend, with what `env` says of its tables.
-pub fn lint_environment(dir: &Path, env: &Environment) -> Result<LintReport, DatabaseError> {
+/// Lints the migrations `dir` holds for `env`'s backend, with what `env` says of its tables and, when read,
+/// their sizes.
+pub fn lint_environment(
+    dir: &Path,
+    env: &Environment,
+    sizes: Result<BTreeMap<String, TableSize>, String>,
+) -> Result<LintReport, DatabaseError> {
     let migrations = discover(dir, env.timeseries.backend).map_err(DatabaseError::Migrations)?;
-    Ok(lint(&migrations, &Knowledge::of(env)))
+    let table_sizes = match &sizes {
+        Ok(read) => {
+            format!("read from the database ({} tables); below 10 MiB a graded finding is a warning", read.len())
+        }
+        Err(why) => format!("not read ({why}): every table an earlier migration made is taken to hold rows"),
+    };
+    let mut report = lint(&migrations, &Knowledge { sizes: sizes.ok(), ..Knowledge::of(env) });
+    report.table_sizes = Some(table_sizes);
+    Ok(report)
 }
 
 /// The tables and views a migration names (as PostgreSQL's grammar reads it), `schema.name` or `name`; empty

@@ -10,7 +10,7 @@ use pg_query::protobuf::{
 use pg_query::{Node, NodeEnum};
 
 use super::source::{self, Silence};
-use super::{normalize, Finding, Kind, Knowledge, Relation, Rule, Schema};
+use super::{normalize, Finding, Kind, Knowledge, Relation, Rule, Schema, Severity};
 use crate::config::model::Backend;
 
 /// PostgreSQL's `AccessExclusiveLock` in `LOCK TABLE`'s mode.
@@ -110,7 +110,7 @@ fn integer_of(node: &Node) -> Option<i64> {
     }
 }
 
-fn relation_name(r: &RangeVar) -> String {
+pub(super) fn relation_name(r: &RangeVar) -> String {
     if r.schemaname.is_empty() {
         normalize(&r.relname)
     } else {
@@ -164,11 +164,13 @@ impl FileState<'_> {
 }
 
 /// One finding before it is located and checked against silences.
-struct Raw {
-    rule: Rule,
-    offset: usize,
-    message: String,
-    recipe: String,
+pub(super) struct Raw {
+    pub rule: Rule,
+    /// Set when the table's size graded it (`size::grade`); else the rule's own.
+    pub severity: Option<Severity>,
+    pub offset: usize,
+    pub message: String,
+    pub recipe: String,
 }
 
 /// Lints one file into `schema`; returns how many statements it had and the findings.
@@ -212,6 +214,10 @@ pub(super) fn lint_file(
         let Some(node) = raw.stmt.as_deref().and_then(|n| n.node.as_ref()) else { continue };
         let mut raws = Vec::new();
         check(node, start, &state, knowledge, schema, &mut raws);
+        super::size::grade(node, &mut raws, knowledge);
+        if let NodeEnum::DoStmt(block) = node {
+            check_do_block(sql, start, end, block, &mut state, knowledge, schema, &mut raws);
+        }
         learn(node, &mut state, schema, knowledge);
         apply_silences(raws, &silences, &finding, &mut findings);
     }
@@ -221,6 +227,44 @@ pub(super) fn lint_file(
     }
     findings.sort_by_key(|f| (f.line, f.column));
     (stmts.len(), findings)
+}
+
+/// The statements inside a DO block, judged and learnt from like the file's own, located where they are; a
+/// silence before the DO statement covers them.
+#[allow(clippy::too_many_arguments)]
+fn check_do_block(
+    sql: &str,
+    start: usize,
+    end: usize,
+    block: &pg_query::protobuf::DoStmt,
+    state: &mut FileState,
+    knowledge: &Knowledge,
+    schema: &mut Schema,
+    raws: &mut Vec<Raw>,
+) {
+    match super::plpgsql::embedded(sql, start, end, block) {
+        Ok(statements) => {
+            for embedded in statements {
+                for raw in &embedded.parsed.protobuf.stmts {
+                    let Some(inner) = raw.stmt.as_deref().and_then(|n| n.node.as_ref()) else { continue };
+                    let before = raws.len();
+                    check(inner, embedded.offset, state, knowledge, schema, raws);
+                    super::size::grade(inner, &mut raws[before..], knowledge);
+                    for found in &mut raws[before..] {
+                        found.message.push_str(" (inside a DO block)");
+                    }
+                    learn(inner, state, schema, knowledge);
+                }
+            }
+        }
+        Err(message) => raws.push(Raw {
+            rule: Rule::ParseError,
+            severity: None,
+            offset: start,
+            message: format!("the DO block's body does not parse as PL/pgSQL: {message}"),
+            recipe: "fix the block; nothing of this file runs until it parses".into(),
+        }),
+    }
 }
 
 fn apply_silences(
@@ -235,7 +279,11 @@ fn apply_silences(
             silences.iter().position(|s| s.problem.is_none() && raw.rule.silenceable() && s.rules.contains(&raw.rule));
         match silenced {
             Some(i) => used[i] = true,
-            None => out.push(finding(raw.rule, raw.offset, raw.message, raw.recipe)),
+            None => {
+                let mut found = finding(raw.rule, raw.offset, raw.message, raw.recipe);
+                found.severity = raw.severity.unwrap_or(found.severity);
+                out.push(found)
+            }
         }
     }
     for (silence, used) in silences.iter().zip(used) {
@@ -286,7 +334,7 @@ const LOCK_RECIPE: &str = "put `SET lock_timeout = '2s';` before it (`SET LOCAL`
 
 fn check(node: &NodeEnum, at: usize, state: &FileState, knowledge: &Knowledge, schema: &Schema, out: &mut Vec<Raw>) {
     let mut push = |rule: Rule, message: String, recipe: &str| {
-        out.push(Raw { rule, offset: at, message, recipe: recipe.to_string() })
+        out.push(Raw { rule, severity: None, offset: at, message, recipe: recipe.to_string() })
     };
     let mut access_exclusive: Option<String> = None;
     match node {

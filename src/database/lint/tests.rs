@@ -21,6 +21,7 @@ fn native() -> Knowledge {
         default_partition: tables,
         compatibility_previous: false,
         runner_bounds_lock_wait: false,
+        sizes: None,
     }
 }
 
@@ -292,6 +293,7 @@ fn the_shipped_migrations_lint_clean_on_both_backends() {
             default_partition,
             compatibility_previous: true,
             runner_bounds_lock_wait: false,
+            sizes: None,
         };
         let report = lint(&discover(&dir, backend).unwrap(), &knowledge);
         let lines: Vec<String> = report.findings.iter().map(Finding::to_string).collect();
@@ -329,4 +331,20 @@ fn a_table_made_earlier_in_the_same_run_of_apply_is_still_empty() {
     let report = super::lint_run(&all, &native(), &only_second);
     assert_eq!(found(&report.findings), vec![(1, 1, "ML001")]);
     assert_eq!(report.files, 1);
+}
+
+/// A DO block's statements are linted where they are: line and column of the statement inside the body.
+#[test]
+fn statements_inside_a_do_block_are_linted_and_located() {
+    let sql = "DO $$\nBEGIN\n  IF true THEN\n    CREATE INDEX readings_note ON readings (note);\n  END IF;\n  EXECUTE 'ALTER TABLE readings ADD COLUMN u uuid DEFAULT gen_random_uuid()';\nEND\n$$;";
+    let bounded = Knowledge { runner_bounds_lock_wait: true, ..native() };
+    let findings = lint_sql(sql, false, &bounded, EARLIER);
+    assert_eq!(found(&findings), [(4, 5, "ML001"), (6, 12, "ML004")]);
+    assert!(findings[0].message.ends_with("(inside a DO block)"), "{}", findings[0].message);
+    // A silence before the DO statement covers what is inside it.
+    let silenced = format!("-- glctl:allow ML001, ML004: readings is empty in every environment\n{sql}");
+    assert_eq!(found(&lint_sql(&silenced, false, &bounded, EARLIER)), []);
+    // A body PL/pgSQL's grammar refuses is located at the DO statement.
+    let broken = lint_sql("SELECT 1;\nDO $$ BEGIN IF THEN END $$;", false, &native(), EARLIER);
+    assert_eq!(found(&broken), [(2, 1, "ML000")]);
 }
