@@ -10,6 +10,9 @@ use crate::database::stage::ApplyOptions;
 use crate::error::{Error, Exit};
 
 pub fn run(ctx: &Context, args: &MigrateArgs) -> Result<Exit, Error> {
+    if let MigrateAction::Rehearse(rehearse) = args.action {
+        return super::rehearse::run(ctx, &rehearse);
+    }
     if let MigrateAction::Lint { output } = args.action {
         let loaded = ctx.load_with_warnings(super::Warnings::Undecided)?;
         let report = lint::lint_environment(&ctx.project.migrations(), &loaded.environment)?;
@@ -50,6 +53,7 @@ pub fn run(ctx: &Context, args: &MigrateArgs) -> Result<Exit, Error> {
                 Ok(Exit::Ok)
             }
             MigrateAction::Lint { .. } => unreachable!("handled above: lint needs no database"),
+            MigrateAction::Rehearse(_) => unreachable!("handled above: its own command module"),
             MigrateAction::Apply => {
                 let options = ApplyOptions {
                     lock_timeout: Duration::from_secs(args.lock_timeout),

@@ -9,6 +9,7 @@ pub mod migrate;
 pub mod plan;
 pub mod progress;
 pub mod promote;
+pub mod rehearse;
 pub mod render;
 pub mod show;
 pub mod validate;
