@@ -112,8 +112,8 @@ fn print_text(r: &RehearsalReport) {
         Verdict::Pass => {
             println!("PASS: no statement stalled the application over migrations.max_blocking {} ms", j.budget_ms)
         }
-        Verdict::Fail { statements } => {
-            for s in statements {
+        Verdict::Fail { failed } => {
+            for s in failed {
                 println!("FAIL: {} — over migrations.max_blocking {} ms", one_line(s), j.budget_ms);
             }
         }

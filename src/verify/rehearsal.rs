@@ -130,7 +130,7 @@ pub enum Verdict {
     Pass,
     /// Statements whose longest stall exceeded the budget, each as `FILE: STATEMENT (N ms)`.
     Fail {
-        statements: Vec<String>,
+        failed: Vec<String>,
     },
     /// The rehearsal could not measure (no samples while the migration ran, a migration failed).
     NotMeasured {
@@ -363,7 +363,7 @@ pub fn judge(
     let ran_while_sampled = samples.iter().any(|s| s.migration.is_some());
     let verdict = match failure {
         Some(why) => Verdict::NotMeasured { reason: why.to_string() },
-        None if !failed.is_empty() => Verdict::Fail { statements: failed },
+        None if !failed.is_empty() => Verdict::Fail { failed },
         None if statements.is_empty()
             && !ran_while_sampled
             && windows.migration_end - windows.migration_start > 0.2 =>
@@ -431,7 +431,7 @@ mod tests {
         let j = judge(&s, &sessions(), &[], &windows(), 200, None);
         assert_eq!(
             j.verdict,
-            Verdict::Fail { statements: vec![format!("0010_i.sql: {index} (an application session stalled 240 ms)")] }
+            Verdict::Fail { failed: vec![format!("0010_i.sql: {index} (an application session stalled 240 ms)")] }
         );
         let st = &j.statements[0];
         assert_eq!((st.stalls, st.longest_stall_ms, st.longest_stall_session), (1, 240.0, Some(0)));
