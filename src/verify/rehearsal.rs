@@ -48,9 +48,13 @@ pub struct Operation {
 /// The phases of a rehearsal, in seconds since the workload started.
 #[derive(Clone, Copy, Debug, Serialize)]
 pub struct Windows {
-    /// The workload alone, no sampler: `[0, without_sampler)`.
+    /// Before it: a warm-up, not measured.
+    pub warmup: f64,
+    /// The workload alone, no sampler: `[warmup, without_sampler)`, and again `[sampler_paused,
+    /// migration_start)`, so neither side of the sampler's comparison has only the early or the late part.
     pub without_sampler: f64,
-    /// The workload with the sampler, before the migration: `[without_sampler, migration_start)`.
+    /// The workload with the sampler, before the migration (the baseline): `[without_sampler, sampler_paused)`.
+    pub sampler_paused: f64,
     pub migration_start: f64,
     pub migration_end: f64,
 }
@@ -289,12 +293,14 @@ fn window(ops: &[Operation], from: f64, to: f64) -> (f64, Spread) {
 
 /// The workload's throughput in each window, and the two ratios.
 pub fn throughput(ops: &[Operation], w: &Windows) -> Throughput {
-    let (without, _) = window(ops, 0.0, w.without_sampler);
-    let (baseline, _) = window(ops, w.without_sampler, w.migration_start);
-    // The baseline's latency: operations that also ended before the migrations began (one due just before
-    // them and stalled by them is the migration's, counted in the next window's throughput).
-    let before: Vec<Operation> = ops.iter().filter(|o| o.ended < w.migration_start).copied().collect();
-    let (_, baseline_latency) = window(&before, w.without_sampler, w.migration_start);
+    let (first, second) = (w.without_sampler - w.warmup, w.migration_start - w.sampler_paused);
+    let (a, _) = window(ops, w.warmup, w.without_sampler);
+    let (b, _) = window(ops, w.sampler_paused, w.migration_start);
+    let without = if first + second > 0.0 { (a * first + b * second) / (first + second) } else { 0.0 };
+    let (baseline, _) = window(ops, w.without_sampler, w.sampler_paused);
+    // The baseline's latency: operations that also ended inside it (one stalled past it is not the baseline's).
+    let before: Vec<Operation> = ops.iter().filter(|o| o.ended < w.sampler_paused).copied().collect();
+    let (_, baseline_latency) = window(&before, w.without_sampler, w.sampler_paused);
     let (during, during_latency) = window(ops, w.migration_start, w.migration_end.max(w.migration_start + 1e-3));
     let ratio = |a: f64, b: f64| (b > 0.0).then(|| a / b);
     Throughput {
@@ -406,7 +412,7 @@ mod tests {
     }
 
     fn windows() -> Windows {
-        Windows { without_sampler: 1.0, migration_start: 2.0, migration_end: 3.0 }
+        Windows { warmup: 0.0, without_sampler: 1.0, sampler_paused: 2.0, migration_start: 2.0, migration_end: 3.0 }
     }
 
     /// Samples every 20 ms from t=0: `blocked(i)` says which pids wait at sample i, `run(i)` what migrates.
@@ -484,11 +490,11 @@ mod tests {
     #[test]
     fn a_failed_migration_or_no_sample_of_a_long_migration_is_not_measured() {
         let s = samples(5, |_| vec![], |_| None);
-        let long = Windows { without_sampler: 1.0, migration_start: 2.0, migration_end: 5.0 };
+        let long = Windows { migration_end: 5.0, ..windows() };
         assert!(matches!(judge(&s, &sessions(), &[], &long, 200, None).verdict, Verdict::NotMeasured { .. }));
         let failed = judge(&s, &sessions(), &[], &windows(), 200, Some("0010_x.sql: syntax error"));
         assert_eq!(failed.verdict, Verdict::NotMeasured { reason: "0010_x.sql: syntax error".into() });
-        let quick = Windows { without_sampler: 1.0, migration_start: 2.0, migration_end: 2.05 };
+        let quick = Windows { migration_end: 2.05, ..windows() };
         assert_eq!(judge(&s, &sessions(), &[], &quick, 200, None).verdict, Verdict::Pass, "done between two samples");
     }
 
@@ -509,6 +515,16 @@ mod tests {
             ops.push(Operation { session: 0, due, ended: 2.9 });
         }
         let t = throughput(&ops, &windows());
+        // With the workload alone before and after the sampler's window, both halves count.
+        let split = Windows {
+            warmup: 0.0,
+            without_sampler: 0.5,
+            sampler_paused: 1.5,
+            migration_start: 2.0,
+            migration_end: 3.0,
+        };
+        let halves = throughput(&ops, &split);
+        assert!((halves.without_sampler_ops_per_second - 97.0).abs() < 2.0, "{halves:?}");
         assert!((t.without_sampler_ops_per_second - 100.0).abs() < 1.5, "{t:?}");
         assert!((t.sampler_ratio.unwrap() - 0.95).abs() < 0.02, "{t:?}");
         assert!((t.during_over_baseline.unwrap() - 50.0 / 95.0).abs() < 0.02, "{t:?}");

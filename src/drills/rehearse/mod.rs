@@ -262,30 +262,48 @@ async fn rehearse(
     for i in 0..plan.sessions.max(1) {
         let (client, pid) = connect_scratch().await?;
         sessions.push(SessionInfo { kind: workload::kind(i).to_string(), pid });
-        let first_row = plan.rows + (i as u64 + 1) * 100_000_000;
+        // Saturating: --rows is the user's number.
+        let first_row = plan.rows.saturating_add((i as u64 + 1).saturating_mul(100_000_000));
         tasks.spawn(workload::session(Arc::new(client), i, plan.rate, gen.clone(), first_row, log.clone()));
     }
     journal.note(format!("started {} application session(s)", sessions.len()));
     let baseline = Duration::from_secs_f64(plan.baseline_seconds);
     tokio::time::sleep(baseline).await;
+    let warmup = log.now();
+    tokio::time::sleep(baseline).await;
     let without_sampler = log.now();
     let (sampler_client, _) = connect_scratch().await?;
     let stop_sampler = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let pause_sampler = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let app_pids: Vec<i32> = sessions.iter().map(|s| s.pid).collect();
+    // The index of the pending file the runner works on, moved on by its progress callback.
+    let in_flight = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let sampler = tokio::spawn(sampler::run(
         sampler_client,
-        app_pids,
-        runner_pid,
-        pending.to_vec(),
-        Duration::from_millis(plan.sample_every_ms),
-        stop_sampler.clone(),
+        sampler::Watch {
+            app_pids,
+            migration_pid: runner_pid,
+            pending: pending.to_vec(),
+            in_flight: in_flight.clone(),
+            every: Duration::from_millis(plan.sample_every_ms),
+            paused: pause_sampler.clone(),
+            stop: stop_sampler.clone(),
+        },
     ));
     tokio::time::sleep(baseline).await;
+    // The workload alone once more, so the sampler's window is compared with time on both sides of it.
+    pause_sampler.store(true, Ordering::SeqCst);
+    let sampler_paused = log.now();
+    tokio::time::sleep(baseline).await;
+    pause_sampler.store(false, Ordering::SeqCst);
     let migration_start = log.now();
     journal.note(format!("applying {} pending migration(s) under the workload", pending.len()));
     let mut applied_here = Vec::new();
-    let result =
-        migrate::apply_pending(&mut runner, pending, plan.lock_wait, |m, _| applied_here.push(m.file_name())).await;
+    let result = migrate::apply_pending(&mut runner, pending, plan.lock_wait, |m, _| {
+        applied_here.push(m.file_name());
+        in_flight.fetch_add(1, Ordering::SeqCst);
+    })
+    .await;
     let migration_end = log.now();
     // A short tail: the sessions that were blocked catch up while the sampler still watches.
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -312,7 +330,7 @@ async fn rehearse(
         sessions,
         samples,
         ops,
-        windows: Windows { without_sampler, migration_start, migration_end },
+        windows: Windows { warmup, without_sampler, sampler_paused, migration_start, migration_end },
         applied: applied_here,
         failure,
         workload_errors,

@@ -72,9 +72,9 @@ pub async fn session(client: Arc<Client>, index: usize, rate: f64, gen: Arc<Gene
         }
         let result = match kind(index) {
             "ingest" => {
-                let from = first_row + k * BATCH_ROWS;
+                let from = first_row.saturating_add(k.saturating_mul(BATCH_ROWS));
                 let mut batch = BinaryBatch::with_capacity(600 * BATCH_ROWS as usize);
-                gen.write_rows(from, from + BATCH_ROWS, &mut batch);
+                gen.write_rows(from, from.saturating_add(BATCH_ROWS), &mut batch);
                 ingest(&client, &copy, batch.finish()).await
             }
             _ => query(&client, (k % 300) as i32).await,
