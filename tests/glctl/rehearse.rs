@@ -36,10 +36,11 @@ fn a_rehearsal_fails_a_blocking_change_passes_its_safe_version_and_cleans_up_aft
     );
     assert_eq!(scratch_databases(&p), before);
 
-    // The budget: 1 s, far from both the safe change's few ms and the rewrite's seconds on this machine.
+    // The budget: 3 s, far from both the safe change's ~100 ms (2 s once, its COMMIT waiting for the standby
+    // on a machine at load 24) and the rewrite's 8–17 s on the test machine.
     let env = p.root.path().join("dev-rehearse.yaml");
     let dev = crate::support::repo().join("environments/dev.yaml");
-    std::fs::write(&env, format!("extends: {}\nmigrations:\n  max_blocking: 1 s\n", dev.display())).unwrap();
+    std::fs::write(&env, format!("extends: {}\nmigrations:\n  max_blocking: 3 s\n", dev.display())).unwrap();
     let env = env.to_str().unwrap();
     std::fs::write(
         p.root.path().join("sql/migrations/0009_note.sql"),
@@ -83,7 +84,7 @@ fn a_rehearsal_fails_a_blocking_change_passes_its_safe_version_and_cleans_up_aft
     assert!(report["partitions_with_rows"].as_i64().unwrap() >= 12, "{}", report["partitions_with_rows"]);
     let j = &report["judgement"];
     assert_eq!(j["verdict"], "fail", "{j:#}");
-    assert_eq!(j["budget_ms"], 1000);
+    assert_eq!(j["budget_ms"], 3000);
     let failed = j["failed"].as_array().unwrap()[0].as_str().unwrap();
     assert!(
         failed.starts_with(
@@ -96,8 +97,8 @@ fn a_rehearsal_fails_a_blocking_change_passes_its_safe_version_and_cleans_up_aft
     let (safe, blocking) = (of("0009_note.sql"), of("0010_sample.sql"));
     assert_eq!(safe["within_budget"], true, "{safe:#}");
     assert_eq!(blocking["within_budget"], false, "{blocking:#}");
-    assert!(blocking["longest_stall_ms"].as_f64().unwrap() > 1000.0, "{blocking:#}");
-    assert!(safe["longest_stall_ms"].as_f64().unwrap() < 1000.0, "{safe:#}");
+    assert!(blocking["longest_stall_ms"].as_f64().unwrap() > 3000.0, "{blocking:#}");
+    assert!(safe["longest_stall_ms"].as_f64().unwrap() < 3000.0, "{safe:#}");
     let locks = blocking["locks"].as_array().unwrap();
     let exclusive =
         locks.iter().find(|l| l["mode"] == "AccessExclusiveLock" && l["state"] == "held").expect("its lock");
@@ -105,9 +106,9 @@ fn a_rehearsal_fails_a_blocking_change_passes_its_safe_version_and_cleans_up_aft
     assert!(exclusive["partitions"].as_u64().unwrap() >= 12, "{exclusive:#}");
     // What the application lived through: every session blocked, the throughput dipped.
     for s in j["sessions"].as_array().unwrap() {
-        assert!(s["blocked_ms"].as_f64().unwrap() > 1000.0, "{s:#}");
+        assert!(s["blocked_ms"].as_f64().unwrap() > 3000.0, "{s:#}");
     }
-    assert!(j["stalls"]["max_ms"].as_f64().unwrap() > 1000.0, "{j:#}");
+    assert!(j["stalls"]["max_ms"].as_f64().unwrap() > 3000.0, "{j:#}");
     assert!(j["throughput"]["during_over_baseline"].as_f64().unwrap() < 0.9, "{:#}", j["throughput"]);
     assert!(j["sample_gap"]["p50_ms"].as_f64().unwrap() <= 50.0, "{:#}", j["sample_gap"]);
     eprintln!(
