@@ -204,6 +204,12 @@ fn stalls(samples: &[Sample], sessions: &[SessionInfo]) -> Vec<Stall> {
                     out.push(Stall { session: index, ms: (sample.at_us - began) as f64 / 1000.0, unit: u.clone() });
                     current = None;
                 }
+                // Still blocked, now by the next statement (the session got through between two samples, or
+                // never did): the time until here is the earlier statement's, the rest the new one's.
+                (Some((began, u)), true) if *u != unit => {
+                    out.push(Stall { session: index, ms: (sample.at_us - began) as f64 / 1000.0, unit: u.clone() });
+                    current = Some((sample.at_us, unit.clone()));
+                }
                 _ => {}
             }
         }
@@ -478,6 +484,30 @@ mod tests {
         assert_eq!(j.statements[0].stalls, 4, "two sessions, twice");
         assert_eq!(j.statements[0].longest_stall_ms, 20.0);
         assert_eq!(j.statements[0].locks[0].state, "waited");
+    }
+
+    #[test]
+    fn a_stall_that_runs_from_one_statement_into_the_next_is_split_between_them() {
+        // Session 10 is blocked at every sample from 1 to 9; the first statement runs 0–4, the next 5–9.
+        let s = samples(
+            11,
+            |i| if (1..10).contains(&i) { vec![10] } else { vec![] },
+            |i| match i {
+                0..=4 => running("0009_a.sql", "ALTER TABLE t ADD COLUMN n text", 0, vec![]),
+                5..=9 => running("0010_b.sql", "ALTER TABLE t ADD COLUMN r float8 DEFAULT random()", 100_000, vec![]),
+                _ => None,
+            },
+        );
+        let j = judge(&s, &sessions(), &[], &windows(), 90, None);
+        assert_eq!((j.statements[0].longest_stall_ms, j.statements[1].longest_stall_ms), (80.0, 100.0));
+        let failed =
+            "0010_b.sql: ALTER TABLE t ADD COLUMN r float8 DEFAULT random() (an application session stalled 100 ms)";
+        assert_eq!(
+            j.verdict,
+            Verdict::Fail { failed: vec![failed.to_string()] },
+            "the first statement is within 90 ms"
+        );
+        assert_eq!(j.sessions[0].blocked_ms, 180.0);
     }
 
     #[test]
