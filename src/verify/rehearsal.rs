@@ -34,6 +34,9 @@ pub struct Sample {
     pub at_us: i64,
     pub blocked: Vec<i32>,
     pub migration: Option<Running>,
+    /// The first sample after the sampler was paused (the workload-alone window): the gap before it is no
+    /// sample gap.
+    pub after_pause: bool,
 }
 
 /// One operation of the application workload, in seconds since the workload started: when it was due (open
@@ -221,7 +224,8 @@ fn stalls(samples: &[Sample], sessions: &[SessionInfo]) -> Vec<Stall> {
 }
 
 fn median_gap_us(samples: &[Sample]) -> i64 {
-    let mut gaps: Vec<i64> = samples.windows(2).map(|w| w[1].at_us - w[0].at_us).collect();
+    let mut gaps: Vec<i64> =
+        samples.windows(2).filter(|w| !w[1].after_pause).map(|w| w[1].at_us - w[0].at_us).collect();
     gaps.sort_unstable();
     gaps.get(gaps.len() / 2).copied().unwrap_or(0)
 }
@@ -371,7 +375,8 @@ pub fn judge(
         })
         .collect();
     let stall_ms: Vec<f64> = all_stalls.iter().map(|s| s.ms).collect();
-    let gaps: Vec<f64> = samples.windows(2).map(|w| (w[1].at_us - w[0].at_us) as f64 / 1000.0).collect();
+    let gaps: Vec<f64> =
+        samples.windows(2).filter(|w| !w[1].after_pause).map(|w| (w[1].at_us - w[0].at_us) as f64 / 1000.0).collect();
     let ran_while_sampled = samples.iter().any(|s| s.migration.is_some());
     let verdict = match failure {
         Some(why) => Verdict::NotMeasured { reason: why.to_string() },
@@ -423,7 +428,9 @@ mod tests {
 
     /// Samples every 20 ms from t=0: `blocked(i)` says which pids wait at sample i, `run(i)` what migrates.
     fn samples(n: usize, blocked: impl Fn(usize) -> Vec<i32>, run: impl Fn(usize) -> Option<Running>) -> Vec<Sample> {
-        (0..n).map(|i| Sample { at_us: i as i64 * 20_000, blocked: blocked(i), migration: run(i) }).collect()
+        (0..n)
+            .map(|i| Sample { at_us: i as i64 * 20_000, blocked: blocked(i), migration: run(i), after_pause: false })
+            .collect()
     }
 
     #[test]
@@ -484,6 +491,16 @@ mod tests {
         assert_eq!(j.statements[0].stalls, 4, "two sessions, twice");
         assert_eq!(j.statements[0].longest_stall_ms, 20.0);
         assert_eq!(j.statements[0].locks[0].state, "waited");
+    }
+
+    #[test]
+    fn the_pause_of_the_sampler_is_no_sample_gap() {
+        let mut s = samples(4, |_| vec![], |_| None);
+        s[2].at_us += 5_000_000;
+        s[3].at_us += 5_000_000;
+        s[2].after_pause = true;
+        let j = judge(&s, &sessions(), &[], &windows(), 200, None);
+        assert_eq!(j.sample_gap, Spread { count: 2, p50_ms: 20.0, p99_ms: 20.0, max_ms: 20.0 });
     }
 
     #[test]

@@ -122,11 +122,13 @@ pub async fn run(client: Client, watch: Watch) -> (Vec<Sample>, Option<String>) 
         Ok(s) => s,
         Err(e) => return (samples, Some(crate::database::connect::reason(&e))),
     };
+    let mut was_paused = false;
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     while !stop.load(Ordering::SeqCst) {
         tick.tick().await;
         if paused.load(Ordering::SeqCst) {
+            was_paused = true;
             continue;
         }
         let row = match client.query_one(&statement, &[&app_pids, &migration_pid]).await {
@@ -141,7 +143,8 @@ pub async fn run(client: Client, watch: Watch) -> (Vec<Sample>, Option<String>) 
                 Running { file, statement, started_us, locks: locks.iter().filter_map(|l| parse_lock(l)).collect() }
             },
         );
-        samples.push(Sample { at_us: row.get(0), blocked: row.get(1), migration });
+        samples.push(Sample { at_us: row.get(0), blocked: row.get(1), migration, after_pause: was_paused });
+        was_paused = false;
     }
     (samples, None)
 }
