@@ -130,6 +130,9 @@ _glctl() {
             glctl__subcmd__help__subcmd__migrate,lint)
                 cmd="glctl__subcmd__help__subcmd__migrate__subcmd__lint"
                 ;;
+            glctl__subcmd__help__subcmd__migrate,rehearse)
+                cmd="glctl__subcmd__help__subcmd__migrate__subcmd__rehearse"
+                ;;
             glctl__subcmd__help__subcmd__migrate,status)
                 cmd="glctl__subcmd__help__subcmd__migrate__subcmd__status"
                 ;;
@@ -148,6 +151,9 @@ _glctl() {
             glctl__subcmd__migrate,lint)
                 cmd="glctl__subcmd__migrate__subcmd__lint"
                 ;;
+            glctl__subcmd__migrate,rehearse)
+                cmd="glctl__subcmd__migrate__subcmd__rehearse"
+                ;;
             glctl__subcmd__migrate,status)
                 cmd="glctl__subcmd__migrate__subcmd__status"
                 ;;
@@ -159,6 +165,9 @@ _glctl() {
                 ;;
             glctl__subcmd__migrate__subcmd__help,lint)
                 cmd="glctl__subcmd__migrate__subcmd__help__subcmd__lint"
+                ;;
+            glctl__subcmd__migrate__subcmd__help,rehearse)
+                cmd="glctl__subcmd__migrate__subcmd__help__subcmd__rehearse"
                 ;;
             glctl__subcmd__migrate__subcmd__help,status)
                 cmd="glctl__subcmd__migrate__subcmd__help__subcmd__status"
@@ -618,7 +627,7 @@ _glctl() {
             return 0
             ;;
         glctl__subcmd__help__subcmd__migrate)
-            opts="status apply lint"
+            opts="status apply lint rehearse"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -646,6 +655,20 @@ _glctl() {
             return 0
             ;;
         glctl__subcmd__help__subcmd__migrate__subcmd__lint)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        glctl__subcmd__help__subcmd__migrate__subcmd__rehearse)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -862,7 +885,7 @@ _glctl() {
             return 0
             ;;
         glctl__subcmd__migrate)
-            opts="-e -v -h --env --lock-timeout --allow-out-of-order --root --database-url --no-color --verbose --help status apply lint help"
+            opts="-e -v -h --env --lock-timeout --allow-out-of-order --root --database-url --no-color --verbose --help status apply lint rehearse help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -934,7 +957,7 @@ _glctl() {
             return 0
             ;;
         glctl__subcmd__migrate__subcmd__help)
-            opts="status apply lint help"
+            opts="status apply lint rehearse help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -989,6 +1012,20 @@ _glctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        glctl__subcmd__migrate__subcmd__help__subcmd__rehearse)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         glctl__subcmd__migrate__subcmd__help__subcmd__status)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
@@ -1012,6 +1049,68 @@ _glctl() {
             case "${prev}" in
                 --output)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -e)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lock-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        glctl__subcmd__migrate__subcmd__rehearse)
+            opts="-e -v -h --output --allow-production --rows --partitions --sessions --rate --duration --sample-ms --unlogged --env --lock-timeout --allow-out-of-order --root --database-url --no-color --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --output)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --rows)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --partitions)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sessions)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --duration)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sample-ms)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --env)

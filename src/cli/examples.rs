@@ -42,7 +42,8 @@ Examples:
   glctl migrate status -e dev
   glctl migrate status -e dev --output json
   glctl migrate apply -e dev --dry-run
-  glctl migrate lint -e dev";
+  glctl migrate lint -e dev
+  glctl migrate rehearse -e staging";
 
 pub const VERIFY: &str = "\
 Examples:
@@ -109,6 +110,11 @@ pub const MIGRATE_APPLY: &str = "\
 Examples:
   glctl migrate apply -e dev --dry-run --output json
   glctl migrate apply -e dev --lock-timeout 300";
+
+pub const MIGRATE_REHEARSE: &str = "\
+Examples:
+  glctl migrate rehearse -e staging
+  glctl migrate rehearse -e staging --rows 2000000 --partitions 24 --output json";
 
 pub const MIGRATE_LINT: &str = "\
 Examples:

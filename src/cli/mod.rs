@@ -335,7 +335,7 @@ pub struct MigrateArgs {
     pub allow_out_of_order: bool,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Subcommand)]
+#[derive(Clone, Copy, Debug, Subcommand)]
 pub enum MigrateAction {
     /// Applied, pending, changed and missing migrations; exit 1 when not up to date.
     #[command(after_help = examples::MIGRATE_STATUS)]
@@ -363,6 +363,45 @@ pub enum MigrateAction {
         #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
         output: ReportFormat,
     },
+    /// Apply the pending migrations to a scratch copy of the target (its schema, generated rows over N
+    /// partitions) under an application workload, sampling locks every few ms: per statement the locks, its
+    /// duration and retries, and how long the application was blocked. Exit 1 when a statement stalls the
+    /// application longer than `migrations.max_blocking`, 3 when it could not be measured.
+    #[command(after_help = examples::MIGRATE_REHEARSE)]
+    Rehearse(RehearseArgs),
+}
+
+/// `glctl migrate rehearse`.
+#[derive(Clone, Copy, Debug, Args)]
+pub struct RehearseArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub output: ReportFormat,
+    /// Run it against a production-tier environment (a scratch database on its server, dropped afterwards).
+    #[arg(long)]
+    pub allow_production: bool,
+    /// Rows of emission_measurements generated into the scratch copy.
+    #[arg(long, default_value_t = 1_000_000, value_name = "N")]
+    pub rows: u64,
+    /// Partitions the rows are spread over (besides the target's own and its default partition).
+    #[arg(long, default_value_t = 12, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub partitions: u32,
+    /// Application sessions (even ones ingest, odd ones query).
+    #[arg(long, default_value_t = 3, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=64))]
+    pub sessions: u64,
+    /// Operations per second of each session, open loop; 0: as fast as each can (closed loop).
+    #[arg(long, default_value_t = 50.0, value_name = "OPS")]
+    pub rate: f64,
+    /// Seconds of each baseline window before the migrations (the workload alone, then with the sampler).
+    #[arg(long, default_value_t = 2.0, value_name = "SECONDS")]
+    pub duration: f64,
+    /// Milliseconds between lock samples (at most 50).
+    #[arg(long, default_value_t = 20, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..=50))]
+    pub sample_ms: u64,
+    /// Make the scratch copy's data partitions UNLOGGED: a faster load and rewrite (no WAL, no replication),
+    /// the same locks, shorter durations than the target would see.
+    #[arg(long)]
+    pub unlogged: bool,
 }
 
 #[derive(Debug, Args)]

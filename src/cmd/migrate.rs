@@ -10,6 +10,9 @@ use crate::database::stage::ApplyOptions;
 use crate::error::{Error, Exit};
 
 pub fn run(ctx: &Context, args: &MigrateArgs) -> Result<Exit, Error> {
+    if let MigrateAction::Rehearse(rehearse) = args.action {
+        return super::rehearse::run(ctx, &rehearse);
+    }
     if let MigrateAction::Lint { output } = args.action {
         let sizes = if ctx.database_url.is_some() {
             let session = ctx.session(None, super::Warnings::Undecided)?;
@@ -106,6 +109,7 @@ pub fn run(ctx: &Context, args: &MigrateArgs) -> Result<Exit, Error> {
                 Ok(Exit::Ok)
             }
             MigrateAction::Lint { .. } => unreachable!("handled above: lint needs no database"),
+            MigrateAction::Rehearse(_) => unreachable!("handled above: its own command module"),
             MigrateAction::Apply { dry_run: false, output } => {
                 let options = ApplyOptions {
                     lock_timeout: Duration::from_secs(args.lock_timeout),

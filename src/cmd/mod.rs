@@ -12,6 +12,7 @@ pub mod migrate;
 pub mod plan;
 pub mod progress;
 pub mod promote;
+pub mod rehearse;
 pub mod render;
 pub mod schema;
 pub mod show;

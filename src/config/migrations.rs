@@ -40,6 +40,11 @@ pub struct MigrationSettings {
     /// 0.5 s with jitter) before `apply` fails naming it and who held the lock; 1 to 10, default 5.
     #[serde(default = "default_lock_retries")]
     pub lock_retries: u32,
+    /// The longest the application may be blocked by one migration statement (`200 ms`, `1 s`): `glctl migrate
+    /// rehearse` FAILs, naming the statement, when a session of its workload stalls longer on a migration's
+    /// lock. Positive; unset: the rehearsal measures and reports, and judges against 200 ms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_blocking: Option<String>,
 }
 
 fn default_lock_retries() -> u32 {
@@ -67,11 +72,48 @@ pub fn lock_wait(env: &Environment) -> (std::time::Duration, u32) {
 
 impl Default for MigrationSettings {
     fn default() -> Self {
-        MigrationSettings { compatibility: Compatibility::None, lock_timeout: None, lock_retries: DEFAULT_LOCK_RETRIES }
+        MigrationSettings {
+            compatibility: Compatibility::None,
+            lock_timeout: None,
+            lock_retries: DEFAULT_LOCK_RETRIES,
+            max_blocking: None,
+        }
     }
 }
 
-/// A lock timeout of zero, negative or too long; a retry budget of zero or too many retries.
+/// The budget `migrate rehearse` judges by when the file sets none.
+pub const DEFAULT_MAX_BLOCKING_MS: u64 = 200;
+
+/// `200 ms`, `200ms`, `1 s`, `1.5s` → milliseconds; positive, at most an hour.
+pub fn parse_max_blocking(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-' || c == '+')).unwrap_or(t.len());
+    let (number, unit) = (t[..split].trim(), t[split..].trim().to_ascii_lowercase());
+    let value: f64 = number.parse().map_err(|_| format!("a duration such as `200 ms` or `1 s`; got `{text}`"))?;
+    let factor = match unit.as_str() {
+        "ms" | "msec" | "millisecond" | "milliseconds" => 1.0,
+        "s" | "sec" | "secs" | "second" | "seconds" => 1000.0,
+        _ => return Err(format!("a duration in ms or s such as `200 ms`; got `{text}` (unit `{unit}`)")),
+    };
+    let ms = value * factor;
+    if !ms.is_finite() || ms < 1.0 {
+        return Err(format!("`{text}` is no budget: give a positive duration of at least 1 ms (e.g. `200 ms`)"));
+    }
+    if ms > 3_600_000.0 {
+        return Err(format!("`{text}` is longer than an hour: that is an outage, not a budget"));
+    }
+    Ok(ms.round() as u64)
+}
+
+impl MigrationSettings {
+    /// `max_blocking` in milliseconds, or the default when unset (or invalid: validation refused it already).
+    pub fn max_blocking_ms(&self) -> u64 {
+        self.max_blocking.as_deref().and_then(|t| parse_max_blocking(t).ok()).unwrap_or(DEFAULT_MAX_BLOCKING_MS)
+    }
+}
+
+/// A lock timeout of zero, negative or too long; a retry budget of zero or too many retries; a blocking budget
+/// that is not positive.
 pub fn findings(env: &Environment) -> Vec<Finding> {
     let mut out = Vec::new();
     let Some(m) = &env.migrations else { return out };
@@ -89,6 +131,11 @@ pub fn findings(env: &Environment) -> Vec<Finding> {
                 FieldPath::parse("migrations.lock_timeout"),
                 format!("{seconds} s is a wait that blocks the application; at most {MAX_LOCK_TIMEOUT_SECONDS} s"),
             ));
+        }
+    }
+    if let Some(budget) = &m.max_blocking {
+        if let Err(why) = parse_max_blocking(budget) {
+            out.push(Finding::error(FieldPath::parse("migrations.max_blocking"), why));
         }
     }
     if m.lock_retries == 0 {
@@ -158,5 +205,20 @@ mod tests {
         let mut env: Environment = serde_yaml_ng::from_str(include_str!("../../environments/local.yaml")).unwrap();
         env.migrations = None;
         assert_eq!(lock_wait(&env), defaults);
+    }
+
+    #[test]
+    fn max_blocking_must_be_a_positive_duration() {
+        assert_eq!(env_with("max_blocking: 200 ms"), Vec::<String>::new());
+        assert_eq!(parse_max_blocking("200ms"), Ok(200));
+        assert_eq!(parse_max_blocking("1.5 s"), Ok(1500));
+        assert!(env_with("max_blocking: 0 ms")[0].contains("is no budget"));
+        assert!(env_with("max_blocking: -5 ms")[0].contains("is no budget"));
+        assert!(env_with("max_blocking: 2 hours")[0].contains("unit `hours`"));
+        assert!(env_with("max_blocking: 2 h")[0].contains("unit `h`"));
+        assert!(env_with("max_blocking: 7200 s")[0].contains("longer than an hour"));
+        let m: MigrationSettings = serde_yaml_ng::from_str("max_blocking: 50 ms").unwrap();
+        assert_eq!(m.max_blocking_ms(), 50);
+        assert_eq!(MigrationSettings::default().max_blocking_ms(), DEFAULT_MAX_BLOCKING_MS);
     }
 }

@@ -10,6 +10,7 @@ pub mod pgbackrest;
 pub mod pgbouncer;
 pub mod point_in_time;
 pub mod rds;
+pub mod rehearse;
 pub mod rotation;
 pub mod scratch;
 pub mod wait;

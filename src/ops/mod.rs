@@ -5,6 +5,7 @@
 pub(crate) mod apply;
 pub(crate) mod drift;
 pub(crate) mod promote;
+pub(crate) mod rehearse;
 mod session;
 pub(crate) mod verify;
 

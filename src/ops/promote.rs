@@ -219,6 +219,30 @@ pub fn prepare(
         saw: format!("{} change(s), {} destructive", plan_lines.len(), destructive.len()),
     });
 
+    // The migrations carried to DST were rehearsed on SRC's shape within DST's budget, or block nothing.
+    let carried = carried(&session.database_stage()?.migrations, &database.pending_migrations, &session.loaded);
+    let budget_ms = session
+        .loaded
+        .environment
+        .migrations
+        .as_ref()
+        .map_or(crate::config::migrations::DEFAULT_MAX_BLOCKING_MS, |m| m.max_blocking_ms());
+    let gate = match crate::promote::rehearsals::load_all(&src_dir) {
+        Ok(records) => gates::rehearsed(&src.name, &dst_name, &carried, &records, budget_ms),
+        Err(e) => Err(Refusal {
+            gate: "rehearsed",
+            saw: e,
+            needs: format!("remove it and run `glctl migrate rehearse -e {}` again", src.name),
+        }),
+    };
+    match gate {
+        Ok(p) => passed.push(p),
+        Err(r) => {
+            refused.push(r);
+            return Err(refusal(&passed, &refused, ""));
+        }
+    }
+
     // The environment diff: declared differences are expected; others refuse only when strict.
     let diff = envdiff::diff(&src.environment, &session.loaded.environment);
     let mut unexplained = None;
@@ -352,4 +376,42 @@ fn refusal(passed: &[Passed], refused: &[Refusal], unchecked: &str) -> Error {
     }
     lines.push("promotion refused; nothing was changed".into());
     Error::Gate(lines.join("\n"))
+}
+
+/// Lint rules whose finding means a statement takes a lock that blocks the application's reads or writes.
+const BLOCKING_RULES: [&str; 7] = ["ML001", "ML003", "ML004", "ML006", "ML007", "ML008", "ML011"];
+
+/// The pending migrations of DST (`pending` file names) with the blocking-lock rules lint finds in them, read
+/// with their `-- glctl:allow` silences blanked out (a silence is a reason, not a measurement).
+fn carried(all: &[migrate::Migration], pending: &[String], dst: &Loaded) -> Vec<gates::Carried> {
+    use crate::database::lint::{self, Knowledge};
+    let unsilenced: Vec<migrate::Migration> = all
+        .iter()
+        .map(|m| {
+            let sql: Vec<&str> =
+                m.sql.lines().map(|l| if l.trim_start().starts_with("-- glctl:allow") { "" } else { l }).collect();
+            migrate::Migration { sql: sql.join("\n"), ..m.clone() }
+        })
+        .collect();
+    let in_run: std::collections::BTreeSet<String> =
+        unsilenced.iter().filter(|m| pending.contains(&m.file_name())).map(|m| m.path.display().to_string()).collect();
+    let findings = if in_run.is_empty() {
+        Vec::new()
+    } else {
+        lint::lint_run(&unsilenced, &Knowledge::of(&dst.environment), &in_run).findings
+    };
+    all.iter()
+        .filter(|m| pending.contains(&m.file_name()))
+        .map(|m| {
+            let path = m.path.display().to_string();
+            let mut blocking: Vec<String> = findings
+                .iter()
+                .filter(|f| f.file == path && BLOCKING_RULES.contains(&f.rule.id()))
+                .map(|f| f.rule.id().to_string())
+                .collect();
+            blocking.sort();
+            blocking.dedup();
+            gates::Carried { file: m.file_name(), version: m.version, checksum: m.checksum.clone(), blocking }
+        })
+        .collect()
 }

@@ -8,6 +8,7 @@ use crate::config::interval::Interval;
 use crate::config::Loaded;
 use crate::drift::DriftReport;
 use crate::promote::bundle::Bundle;
+use crate::promote::rehearsals::RehearsalRecord;
 
 /// A gate that refused: which, what it saw, what would satisfy it.
 #[derive(Clone, Debug, Serialize)]
@@ -234,6 +235,70 @@ pub fn checkout(run: Option<&SavedRun>, seen: &Checkout) -> Gate {
     }
 }
 
+/// A migration a promotion carries to DST: pending there, with the lint rules of its statements that take a
+/// blocking lock (read with its `-- glctl:allow` silences ignored: a silence says why a lock is acceptable,
+/// not that it was measured).
+#[derive(Clone, Debug)]
+pub struct Carried {
+    pub file: String,
+    pub version: i32,
+    pub checksum: String,
+    pub blocking: Vec<String>,
+}
+
+/// Every migration carried to DST was rehearsed on SRC-shaped data (`glctl migrate rehearse -e SRC`) with
+/// its longest application stall within DST's `migrations.max_blocking`, or takes no blocking lock at all.
+/// The latest rehearsal of a migration (by checksum: an edited file was never rehearsed) decides.
+pub fn rehearsed(src: &str, dst: &str, carried: &[Carried], records: &[RehearsalRecord], budget_ms: u64) -> Gate {
+    const GATE: &str = "rehearsed";
+    if carried.is_empty() {
+        return pass(GATE, format!("no migration is carried to {dst}"));
+    }
+    let (mut measured, mut lock_free, mut problems) = (0, 0, Vec::new());
+    for c in carried {
+        let seen = records
+            .iter()
+            .rev()
+            .filter(|r| r.environment == src)
+            .find_map(|r| r.migrations.iter().find(|m| m.version == c.version && m.checksum == c.checksum));
+        match seen {
+            Some(m) if m.within_budget && m.longest_stall_ms <= budget_ms as f64 => measured += 1,
+            Some(m) if !m.within_budget => problems.push(format!(
+                "{} failed its rehearsal on {src} (longest application stall {:.0} ms)",
+                c.file, m.longest_stall_ms
+            )),
+            Some(m) => problems.push(format!(
+                "{} stalled the application {:.0} ms in its rehearsal on {src}, over {dst}'s budget of {budget_ms} ms",
+                c.file, m.longest_stall_ms
+            )),
+            None if c.blocking.is_empty() => lock_free += 1,
+            None => problems.push(format!(
+                "{} takes a blocking lock ({}) and was not rehearsed as it is now",
+                c.file,
+                c.blocking.join(", ")
+            )),
+        }
+    }
+    if !problems.is_empty() {
+        return refuse(
+            GATE,
+            problems.join("; "),
+            format!(
+                "rehearse them on {src}'s shape with `glctl migrate rehearse -e {src}` and have them pass (or make them \
+                 take no blocking lock)"
+            ),
+        );
+    }
+    pass(
+        GATE,
+        format!(
+            "{} migration(s) carried to {dst}: {measured} rehearsed on {src} within {budget_ms} ms, {lock_free} take no \
+             blocking lock",
+            carried.len()
+        ),
+    )
+}
+
 fn short(commit: &str) -> &str {
     commit.get(..12).unwrap_or(commit)
 }
@@ -327,6 +392,69 @@ mod tests {
         let after = Checkout { head: Some("def".into()), descends_from_verified: true, ..Default::default() };
         assert!(checkout(Some(&r), &after).is_ok());
         assert!(checkout(Some(&r), &Checkout::default()).unwrap_err().saw.contains("not a git checkout"));
+    }
+
+    fn carried(file: &str, version: i32, checksum: &str, blocking: &[&str]) -> Carried {
+        Carried {
+            file: file.into(),
+            version,
+            checksum: checksum.into(),
+            blocking: blocking.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    fn rehearsal(env: &str, at: &str, migrations: &[(i32, &str, f64, bool)]) -> RehearsalRecord {
+        use crate::promote::rehearsals::RehearsedMigration;
+        RehearsalRecord {
+            environment: env.into(),
+            at: at.into(),
+            budget_ms: 200,
+            verdict: "pass".into(),
+            rows: 1_000_000,
+            partitions: 12,
+            migrations: migrations
+                .iter()
+                .map(|(v, c, ms, ok)| RehearsedMigration {
+                    file: format!("{v:04}_x.sql"),
+                    version: *v,
+                    checksum: c.to_string(),
+                    longest_stall_ms: *ms,
+                    within_budget: *ok,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn the_rehearsed_gate_wants_a_passing_rehearsal_of_each_blocking_migration_as_it_is_now() {
+        let index = carried("0009_i.sql", 9, "c9", &["ML003"]);
+        let column = carried("0010_c.sql", 10, "c10", &[]);
+        // Nothing carried, or nothing blocking: passes without a rehearsal.
+        assert!(rehearsed("dev", "prod", &[], &[], 200).unwrap().saw.contains("no migration is carried"));
+        let saw = rehearsed("dev", "prod", std::slice::from_ref(&column), &[], 200).unwrap().saw;
+        assert!(saw.contains("0 rehearsed on dev within 200 ms, 1 take no blocking lock"), "{saw}");
+        // Blocking and never rehearsed: refused, naming the rule.
+        let e = rehearsed("dev", "prod", &[index.clone(), column.clone()], &[], 200).unwrap_err();
+        assert!(e.saw.contains("0009_i.sql takes a blocking lock (ML003) and was not rehearsed"), "{e}");
+        assert!(e.needs.contains("glctl migrate rehearse -e dev"), "{e}");
+        // Rehearsed within budget: passes; a rehearsal of another checksum (the file changed) does not count.
+        let good = rehearsal("dev", "2026-12-08T00:00:00Z", &[(9, "c9", 40.0, true)]);
+        assert!(rehearsed("dev", "prod", &[index.clone(), column.clone()], std::slice::from_ref(&good), 200).is_ok());
+        let edited = rehearsal("dev", "2026-12-08T00:00:00Z", &[(9, "old", 40.0, true)]);
+        assert!(rehearsed("dev", "prod", std::slice::from_ref(&index), &[edited], 200).is_err());
+        // Another environment's rehearsal is not SRC-shaped data.
+        let elsewhere = rehearsal("staging", "2026-12-08T00:00:00Z", &[(9, "c9", 40.0, true)]);
+        assert!(rehearsed("dev", "prod", std::slice::from_ref(&index), &[elsewhere], 200).is_err());
+        // Within SRC's budget but over DST's stricter one: refused with both numbers.
+        let e = rehearsed("dev", "prod", std::slice::from_ref(&index), std::slice::from_ref(&good), 20).unwrap_err();
+        assert!(
+            e.saw.contains("stalled the application 40 ms in its rehearsal on dev, over prod's budget of 20 ms"),
+            "{e}"
+        );
+        // The latest rehearsal decides: a later failure revokes an earlier pass.
+        let failed = rehearsal("dev", "2026-12-08T01:00:00Z", &[(9, "c9", 900.0, false)]);
+        let e = rehearsed("dev", "prod", &[index], &[good, failed], 200).unwrap_err();
+        assert!(e.saw.contains("0009_i.sql failed its rehearsal on dev (longest application stall 900 ms)"), "{e}");
     }
 
     /// Regression (issue 25): the drift gate cannot pass on a layer it did not read, whichever layer.

@@ -8,6 +8,7 @@ pub mod envdiff;
 pub mod gates;
 pub mod history;
 pub mod lock;
+pub mod rehearsals;
 
 use std::path::Path;
 

@@ -17,6 +17,7 @@ pub mod pgbouncer_checks;
 pub mod point_in_time;
 pub mod poll;
 pub mod rds_source;
+pub mod rehearsal;
 pub mod replication;
 pub mod report;
 pub mod restore_size;

@@ -29,6 +29,7 @@ mod pooling;
 mod promote;
 mod rds_proxy;
 mod readme;
+mod rehearse;
 mod replication;
 mod restore_rds;
 mod schema;
