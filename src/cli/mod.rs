@@ -89,7 +89,8 @@ pub enum Command {
     /// policies.
     #[command(after_help = examples::APPLY)]
     Apply(ApplyArgs),
-    /// Versioned SQL migrations (`sql/migrations/`): show their status or apply the pending ones.
+    /// Versioned SQL migrations (`sql/migrations/`): their status, apply the pending ones, lint them, or rehearse
+    /// them under an application workload.
     #[command(after_help = examples::MIGRATE)]
     Migrate(MigrateArgs),
     /// Check the environment against the acceptance criteria of PRD §10, each with its evidence.
