@@ -116,7 +116,7 @@ pub fn numeric_send(unscaled: i64, scale: u8, out: &mut [u8; 64]) -> usize {
     let mut groups = [0u16; 12];
     let mut count = 0usize;
     // Every value the generator makes fits 64 bits after the padding: divide in u64 (a multiply by a
-    // constant), not u128 (a library call per digit, which was the encoder's largest cost on wide rows).
+    // constant), not u128 (a library call per digit; wide rows carry eight numerics).
     match magnitude.checked_mul(10u64.pow(pad)) {
         Some(mut rest) => {
             while rest > 0 {

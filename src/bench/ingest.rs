@@ -5,10 +5,10 @@
 //! a final `count(*)` checks the total.
 //!
 //! Why pieces: a batch is one commit, and on a server that waits for a synchronous standby at every commit
-//! (the local stack's, Aurora's quorum) fewer, larger batches keep the backend busy; made whole, a large
-//! batch would be megabytes encoded before its first byte is sent, written and read back out of memory
-//! larger than the caches. A piece is encoded, handed over and sent while it is still in the cache, and
-//! the server starts on the batch after its first piece (see docs/performance.md for the measurements).
+//! (the local stack's) fewer, larger batches keep the backend busy; made whole, a large batch would be
+//! megabytes encoded before its first byte is sent, written and read back out of memory larger than the
+//! caches. A piece is encoded, handed over and sent while it is still in the cache, and the server starts
+//! on the batch after its first piece (docs/performance.md: what is measured and what is not yet).
 //!
 //! `--sink null` runs the same producer with nothing behind it, on one thread: the generator's own speed,
 //! which must be several times the target or the benchmark would measure itself.
