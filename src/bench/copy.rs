@@ -23,7 +23,12 @@ impl BinaryBatch {
         BinaryBatch { buf, rows: 0 }
     }
 
-    /// Appends the trailer; the buffer is then a complete COPY stream.
+    /// A piece that continues a COPY stream begun by an earlier one: no header.
+    pub fn continuation(bytes: usize) -> BinaryBatch {
+        BinaryBatch { buf: Vec::with_capacity(bytes), rows: 0 }
+    }
+
+    /// Appends the trailer; the buffer is then a complete COPY stream (or its last piece).
     pub fn finish(mut self) -> Vec<u8> {
         self.buf.extend_from_slice(&(-1i16).to_be_bytes());
         self.buf
@@ -42,6 +47,15 @@ impl BinaryBatch {
         self.buf.extend_from_slice(&(bytes.len() as i32).to_be_bytes());
         self.buf.extend_from_slice(bytes);
     }
+
+    /// A field of 8 bytes, length and value written as one fixed-size array: a copy of known size is a
+    /// move or two, where a slice of any size goes through `memmove` (a sixth of the encoder's time).
+    fn field8(&mut self, value: [u8; 8]) {
+        let mut f = [0u8; 12];
+        f[..4].copy_from_slice(&8i32.to_be_bytes());
+        f[4..].copy_from_slice(&value);
+        self.buf.extend_from_slice(&f);
+    }
 }
 
 impl RowWriter for BinaryBatch {
@@ -54,19 +68,25 @@ impl RowWriter for BinaryBatch {
     }
 
     fn int8(&mut self, value: i64) {
-        self.field(&value.to_be_bytes());
+        self.field8(value.to_be_bytes());
     }
 
     fn int2(&mut self, value: i16) {
-        self.field(&value.to_be_bytes());
+        let mut f = [0u8; 6];
+        f[..4].copy_from_slice(&2i32.to_be_bytes());
+        f[4..].copy_from_slice(&value.to_be_bytes());
+        self.buf.extend_from_slice(&f);
     }
 
     fn timestamptz(&mut self, micros: i64) {
-        self.field(&micros.to_be_bytes());
+        self.field8(micros.to_be_bytes());
     }
 
     fn uuid(&mut self, value: &[u8; 16]) {
-        self.field(value);
+        let mut f = [0u8; 20];
+        f[..4].copy_from_slice(&16i32.to_be_bytes());
+        f[4..].copy_from_slice(value);
+        self.buf.extend_from_slice(&f);
     }
 
     fn text(&mut self, value: &[u8]) {
@@ -89,17 +109,30 @@ impl RowWriter for BinaryBatch {
 /// length written.
 pub fn numeric_send(unscaled: i64, scale: u8, out: &mut [u8; 64]) -> usize {
     let negative = unscaled < 0;
-    let magnitude = unscaled.unsigned_abs() as u128;
+    let magnitude = unscaled.unsigned_abs();
     // Align the decimal point to a base-10000 digit boundary: pad the fraction to a multiple of 4 places.
     let frac_groups = (scale as u32).div_ceil(4);
-    let aligned = magnitude * 10u128.pow(frac_groups * 4 - scale as u32);
+    let pad = frac_groups * 4 - scale as u32;
     let mut groups = [0u16; 12];
     let mut count = 0usize;
-    let mut rest = aligned;
-    while rest > 0 {
-        groups[count] = (rest % 10_000) as u16;
-        rest /= 10_000;
-        count += 1;
+    // Every value the generator makes fits 64 bits after the padding: divide in u64 (a multiply by a
+    // constant), not u128 (a library call per digit; wide rows carry eight numerics).
+    match magnitude.checked_mul(10u64.pow(pad)) {
+        Some(mut rest) => {
+            while rest > 0 {
+                groups[count] = (rest % 10_000) as u16;
+                rest /= 10_000;
+                count += 1;
+            }
+        }
+        None => {
+            let mut rest = magnitude as u128 * 10u128.pow(pad);
+            while rest > 0 {
+                groups[count] = (rest % 10_000) as u16;
+                rest /= 10_000;
+                count += 1;
+            }
+        }
     }
     // groups[0] is the least significant; the first frac_groups of them are after the decimal point.
     let mut low = 0usize;
@@ -244,6 +277,9 @@ mod tests {
         assert_eq!(send(-5000, 2), [1, 0, 0x4000, 2, 50]);
         // 1.2345678901 at scale 10: 1 . 2345 6789 0100.
         assert_eq!(send(12_345_678_901, 10), [4, 0, 0, 10, 1, 2345, 6789, 100]);
+        // Past 64 bits once padded (i64::MAX at scale 1 → ×1000): the wide path gives the same layout.
+        assert_eq!(send(i64::MAX, 1), [6, 4, 0, 1, 92, 2337, 2036, 8547, 7580, 7000]);
+        assert_eq!(send(i64::MIN + 1, 1), [6, 4, 0x4000, 1, 92, 2337, 2036, 8547, 7580, 7000]);
     }
 
     #[test]

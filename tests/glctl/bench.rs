@@ -196,3 +196,72 @@ fn verify_with_bench_decides_pb01_to_pb06_from_a_bench_run_with_its_figures() {
     let without = p.glctl_env("dev", &["verify", "--only", "PB-01", "--format", "json"]);
     assert_eq!(json(&without)["results"][0]["skip"], "needs-bench");
 }
+
+/// Runs `scripts/bench-compare ARGS` with `stdin`, its results directory `results`.
+fn bench_compare(results: &std::path::Path, args: &[&str], stdin: &str) -> crate::support::Output {
+    use std::io::Write;
+    let mut child = std::process::Command::new(crate::support::repo().join("scripts/bench-compare"))
+        .args(args)
+        .env("BENCH_RESULTS", results)
+        .env_remove("THRESHOLD")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("scripts/bench-compare runs (python3)");
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    crate::support::Output {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// The regression guard's file format (no timing asserted): every results file checked in reads back, a
+/// recorded run compares with another figure by figure, a figure worse beyond the threshold makes exit 1,
+/// and a damaged file is named with its line.
+#[test]
+fn benchmark_results_files_keep_their_format_and_two_runs_compare_figure_by_figure() {
+    let repo = crate::support::repo();
+    let committed: Vec<String> = std::fs::read_dir(repo.join("bench-results"))
+        .expect("bench-results/ is checked in")
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_str().unwrap().ends_with("-ingest.tsv") || p.to_str().unwrap().ends_with("-plan.tsv"))
+        .map(|p| p.to_str().unwrap().to_string())
+        .collect();
+    assert!(committed.iter().any(|p| p.ends_with("-plan.tsv")), "a plan run is checked in: {committed:?}");
+    let args: Vec<&str> = std::iter::once("--check").chain(committed.iter().map(String::as_str)).collect();
+    let check = bench_compare(&repo, &args, "");
+    assert_eq!(check.code, 0, "{}{}", check.stdout, check.stderr);
+
+    let dir = tempfile::tempdir().unwrap();
+    let glctl = env!("CARGO_BIN_EXE_glctl");
+    let record = |figures: &str| {
+        let out = bench_compare(dir.path(), &["--record", "ingest", glctl, "test"], figures);
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        out.stdout.trim().to_string()
+    };
+    let old = record("t.glctl\t400000\trows/s\thigher\nt.plan_wall\t3.0\ts\tlower\nt.gone\t1\tcount\tnone\n");
+    let new = record("t.glctl\t500000\trows/s\thigher\nt.plan_wall\t3.6\ts\tlower\nt.added\t2\tcount\tnone\n");
+    assert_ne!(old, new, "two runs in one second are two files");
+    let text = std::fs::read_to_string(&new).unwrap();
+    let header = text.lines().next().unwrap();
+    assert_eq!(header, "name\tvalue\tunit\tbetter\tcommit\tglctl_sha256\thost\tcpus\tdate_utc\tlabel\tload1");
+    assert!(text.lines().skip(1).all(|l| l.split('\t').count() == 11 && l.contains("\ttest\t")), "{text}");
+
+    let cmp = bench_compare(dir.path(), &[&old, &new], "");
+    assert_eq!(cmp.code, 1, "a figure got worse: {}{}", cmp.stdout, cmp.stderr);
+    let line = |name: &str| cmp.stdout.lines().find(|l| l.trim_start().starts_with(name)).unwrap_or("").to_string();
+    assert!(line("t.glctl").contains("+25.0%") && line("t.glctl").ends_with("better"), "{}", cmp.stdout);
+    assert!(line("t.plan_wall").contains("+20.0%") && line("t.plan_wall").ends_with("WORSE"), "{}", cmp.stdout);
+    assert!(line("t.gone").ends_with("(gone)") && line("t.added").ends_with("(new)"), "{}", cmp.stdout);
+    let latest = bench_compare(dir.path(), &["--latest", "ingest"], "");
+    assert_eq!(latest.stdout, cmp.stdout, "--latest compares the two newest runs");
+
+    std::fs::write(dir.path().join("bad.tsv"), format!("{header}\nt.x\tfast\trows/s\thigher\ta\tb\tc\t2\td\t-\t1\n"))
+        .unwrap();
+    let bad = bench_compare(dir.path(), &["--check", dir.path().join("bad.tsv").to_str().unwrap()], "");
+    assert_eq!(bad.code, 2);
+    assert!(bad.stderr.contains("bad.tsv:2: value 'fast' of t.x is not a number"), "{}", bad.stderr);
+}
