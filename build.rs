@@ -3,6 +3,10 @@
 //! builder sets it); else "unknown". The date honours SOURCE_DATE_EPOCH (reproducible builds).
 //! Only `main.rs` reads these, so a new commit relinks the binary, not the library and tests.
 
+// The same calendar arithmetic glctl uses (no dependency, so the build script can include it).
+#[path = "src/clock/civil.rs"]
+mod civil;
+
 use std::process::Command;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -36,19 +40,5 @@ fn main() {
         .and_then(|s| s.parse::<u64>().ok())
         .unwrap_or_else(|| SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0));
     println!("cargo:rustc-env=GLCTL_COMMIT={commit}");
-    println!("cargo:rustc-env=GLCTL_BUILD_DATE={}", date(seconds / 86_400));
-}
-
-/// Days since 1970-01-01 as YYYY-MM-DD (Howard Hinnant's civil_from_days).
-fn date(days: u64) -> String {
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}")
+    println!("cargo:rustc-env=GLCTL_BUILD_DATE={}", civil::civil_date(i64::try_from(seconds / 86_400).unwrap_or(0)));
 }

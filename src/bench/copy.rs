@@ -236,19 +236,10 @@ pub fn numeric_text(unscaled: i64, scale: u8) -> String {
 pub fn timestamp_text(micros: i64) -> String {
     let secs = micros.div_euclid(1_000_000);
     let frac = micros.rem_euclid(1_000_000);
-    // Days since 1970-01-01 (10 957 days before 2000-01-01), then Howard Hinnant's civil_from_days.
-    let days = secs.div_euclid(86_400) + 10_957;
+    // Days since 1970-01-01 (10 957 days before 2000-01-01).
+    let date = crate::clock::civil_date(secs.div_euclid(86_400) + 10_957);
     let tod = secs.rem_euclid(86_400);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}.{frac:06}+00", tod / 3600, tod / 60 % 60, tod % 60)
+    format!("{date} {:02}:{:02}:{:02}.{frac:06}+00", tod / 3600, tod / 60 % 60, tod % 60)
 }
 
 pub fn uuid_text(u: &[u8; 16]) -> String {

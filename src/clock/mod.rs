@@ -1,6 +1,9 @@
 //! The clock: what time it is, in the two forms glctl records and compares (RFC 3339 UTC for people and
 //! saved records, seconds since the epoch for arithmetic). A foundation module: it imports nothing of glctl's.
 
+mod civil;
+pub use civil::civil_date;
+
 /// Now as RFC 3339 UTC, and as seconds since the epoch.
 pub fn now() -> (String, i64) {
     let now = aws_smithy_types::DateTime::from(std::time::SystemTime::now());
