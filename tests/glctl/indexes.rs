@@ -287,34 +287,6 @@ fn on_timescaledb_stand_in_pglite_a_declared_index_is_valid_on_every_chunk_and_d
     assert!(again.stdout.contains("= sensor_readings.sr_device_time: present"), "{}", again.stdout);
 }
 
-/// A psql session running `sql` in `p`'s database, returned once it holds a lock on `table`.
-fn holding(p: &Project, table: &str, sql: &str) -> std::process::Child {
-    let s = crate::support::stack::stack();
-    let conn = format!(
-        "host=localhost port={} user={} password={} dbname={} sslmode=require",
-        s.var("GLCTL_PG_PORT"),
-        s.var("GLCTL_PG_USER"),
-        s.var("GLCTL_PG_PASSWORD"),
-        p.database
-    );
-    let holder = std::process::Command::new("psql")
-        .args([conn.as_str(), "-c", sql])
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let held = format!(
-        "SELECT count(*) > 0 FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
-          WHERE c.relname = '{table}' AND l.granted AND l.pid <> pg_backend_pid()"
-    );
-    for _ in 0..100 {
-        if p.query(&held) == "t" {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    holder
-}
-
 /// A long write transaction on the parent: the parent's `ON ONLY` index waits at most `lock_timeout` (2 s by
 /// default) each time, so writers queued behind it wait no longer, and is tried again after a backoff. Held
 /// 3 s, a retry gets the lock and the build finishes; held past every retry, apply fails naming the index,
@@ -331,7 +303,8 @@ fn a_write_transaction_on_the_parent_is_waited_out_within_the_bound_or_named() {
         emission_factor_unit, calculation_method, lineage_hash) VALUES (now(), gen_random_uuid(), gen_random_uuid(),
         'scope_1', 'fuel', 1, 'l', 1, gen_random_uuid(), 1, 'kg/l', 'factor', 'held')";
 
-    let mut writer = holding(&p, "emission_measurements", &format!("BEGIN; {insert}; SELECT pg_sleep(3); COMMIT;"));
+    let mut writer =
+        crate::lint::holding(&p, "emission_measurements", &format!("BEGIN; {insert}; SELECT pg_sleep(3); COMMIT;"));
     let started = std::time::Instant::now();
     let apply = p.glctl_env(&env, &["apply", "--only", "database"]);
     assert_eq!(apply.code, 0, "{}\n{}", apply.stdout, apply.stderr);
@@ -341,7 +314,8 @@ fn a_write_transaction_on_the_parent_is_waited_out_within_the_bound_or_named() {
     assert_eq!(coverage(&p, "em_facility_time"), format!("{n} {n}"));
 
     p.query("DROP INDEX em_facility_time; DROP INDEX em_scope1");
-    let mut writer = holding(&p, "emission_measurements", &format!("BEGIN; {insert}; SELECT pg_sleep(30); COMMIT;"));
+    let mut writer =
+        crate::lint::holding(&p, "emission_measurements", &format!("BEGIN; {insert}; SELECT pg_sleep(30); COMMIT;"));
     let apply = p.glctl_env(&env, &["apply", "--only", "database"]);
     writer.kill().unwrap();
     let _ = writer.wait();

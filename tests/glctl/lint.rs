@@ -301,7 +301,7 @@ fn a_concurrent_index_build_that_times_out_leaves_no_invalid_index() {
 
 /// A psql session of the stack running `sql` in `p`'s database, returned once it holds a lock on `table`
 /// (after at most 5 s of looking).
-fn holding(p: &crate::migrate::Project, table: &str, sql: &str) -> std::process::Child {
+pub(crate) fn holding(p: &crate::migrate::Project, table: &str, sql: &str) -> std::process::Child {
     let s = crate::support::stack::stack();
     let conn = format!(
         "host=localhost port={} user={} password={} dbname={} sslmode=require",
