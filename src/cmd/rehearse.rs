@@ -27,7 +27,7 @@ pub fn run(ctx: &Context, args: &RehearseArgs) -> Result<Exit, Error> {
     };
     let report = rehearse::rehearse(&session, &options)?;
     match args.output {
-        ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&report).expect("json")),
+        ReportFormat::Json => super::json::print(&report),
         ReportFormat::Text => print_text(&report),
     }
     if let Some(why) = &report.not_measured {

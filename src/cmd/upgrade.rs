@@ -60,16 +60,16 @@ fn print_check(report: &CheckReport, output: ReportFormat) {
         let mut value = serde_json::to_value(report).expect("json");
         value["blockers"] = blockers.into();
         value["unknown"] = unknown.into();
-        println!("{}", serde_json::to_string_pretty(&value).expect("json"));
+        super::json::print(&value);
         return;
     }
     println!(
         "upgrade check: {} {} → {} ({:?} version, {} method, window {})",
-        report.engine,
-        report.from,
-        report.to,
-        report.change,
-        method(report.method),
+        report.subject.engine,
+        report.subject.from,
+        report.subject.to,
+        report.subject.change,
+        method(report.subject.method),
         duration(report.window_seconds)
     );
     for item in &report.items {
@@ -78,7 +78,7 @@ fn print_check(report: &CheckReport, output: ReportFormat) {
             Status::Fail => "FAIL",
             Status::Unknown => "UNKNOWN",
         };
-        let note = if item.counts_for(report.method) { "" } else { " (does not block an in-place upgrade)" };
+        let note = if item.counts_for(report.subject.method) { "" } else { " (does not block an in-place upgrade)" };
         println!("{status:<8} {:<24} {}{note}\n         {}", item.id, item.title, item.evidence);
     }
     let count = |s: Status| report.items.iter().filter(|i| i.status == s).count();
@@ -88,7 +88,7 @@ fn print_check(report: &CheckReport, output: ReportFormat) {
         count(Status::Fail),
         count(Status::Unknown),
         report.blockers().count(),
-        method(report.method)
+        method(report.subject.method)
     );
 }
 
@@ -101,17 +101,17 @@ fn method(m: Method) -> &'static str {
 
 fn print_plan(plan: &UpgradePlan, output: ReportFormat) {
     if output == ReportFormat::Json {
-        println!("{}", serde_json::to_string_pretty(plan).expect("json"));
+        super::json::print(plan);
         return;
     }
     println!(
         "upgrade plan: {} {} → {} ({:?} version, {} method, window {}); nothing is run",
-        plan.engine,
-        plan.from,
-        plan.to,
-        plan.change,
-        method(plan.method),
-        plan.window
+        plan.subject.engine,
+        plan.subject.from,
+        plan.subject.to,
+        plan.subject.change,
+        method(plan.subject.method),
+        plan.subject.window
     );
     for step in &plan.steps {
         println!("\n{}. {}", step.number, step.title);

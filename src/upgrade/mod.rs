@@ -127,6 +127,35 @@ pub fn parse_window(text: &str) -> Result<i64, UpgradeError> {
 }
 
 /// What `upgrade check` and `upgrade plan` are asked, checked (`resolve`, `parse_window`) before anything connects.
+/// What an upgrade report is about: the environment, the engine and versions, the method and the window (the
+/// same head on `check` and `plan`).
+#[derive(Clone, Debug, Serialize)]
+pub struct Subject {
+    pub environment: String,
+    pub engine: &'static str,
+    pub from: String,
+    pub to: String,
+    pub change: Change,
+    pub method: Method,
+    /// The declared window, as typed.
+    pub window: String,
+}
+
+impl Subject {
+    pub fn new(environment: &str, options: &Options) -> Self {
+        let request = &options.request;
+        Subject {
+            environment: environment.to_string(),
+            engine: knowledge::engine_name(request.kind),
+            from: request.from.clone(),
+            to: request.to.clone(),
+            change: request.change,
+            method: options.method,
+            window: options.window.clone(),
+        }
+    }
+}
+
 pub struct Options {
     pub request: Request,
     /// The declared window as typed, and in seconds.
@@ -171,13 +200,7 @@ pub fn run_check(target: &Target<'_>, stage: &DatabaseStage<'_>, options: &Optio
     let facts = read_facts(stage, target, options);
     let request = &options.request;
     CheckReport {
-        environment: loaded.name.clone(),
-        engine: knowledge::engine_name(request.kind),
-        from: request.from.clone(),
-        to: request.to.clone(),
-        change: request.change,
-        method: options.method,
-        window: options.window.clone(),
+        subject: Subject::new(&loaded.name, options),
         window_seconds: options.window_seconds,
         items: check::decide(request, options.window_seconds, &facts),
     }

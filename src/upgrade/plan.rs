@@ -26,13 +26,8 @@ pub struct Step {
 
 #[derive(Clone, Debug, Serialize)]
 pub struct UpgradePlan {
-    pub environment: String,
-    pub engine: &'static str,
-    pub from: String,
-    pub to: String,
-    pub change: Change,
-    pub method: Method,
-    pub window: String,
+    #[serde(flatten)]
+    pub subject: super::Subject,
     pub steps: Vec<Step>,
     /// The step after which the way back is a restore.
     pub rollback_point: usize,
@@ -278,18 +273,7 @@ pub fn plan(loaded: &Loaded, options: &Options, facts: &Facts) -> UpgradePlan {
     for (i, s) in steps.iter_mut().enumerate() {
         s.number = i + 1;
     }
-    UpgradePlan {
-        environment: env.clone(),
-        engine: knowledge::engine_name(request.kind),
-        from: request.from.clone(),
-        to: request.to.clone(),
-        change: request.change,
-        method: options.method,
-        window: options.window.clone(),
-        steps,
-        rollback_point,
-        not_read,
-    }
+    UpgradePlan { subject: super::Subject::new(env, options), steps, rollback_point, not_read }
 }
 
 fn engine_commands(loaded: &Loaded, request: &Request, method: Method) -> Vec<String> {

@@ -51,14 +51,9 @@ impl Item {
 /// `upgrade check`'s whole answer.
 #[derive(Clone, Debug, Serialize)]
 pub struct CheckReport {
-    pub environment: String,
-    pub engine: &'static str,
-    pub from: String,
-    pub to: String,
-    pub change: Change,
-    pub method: Method,
-    /// The declared window, as typed, and in seconds.
-    pub window: String,
+    #[serde(flatten)]
+    pub subject: super::Subject,
+    /// The declared window in seconds.
     pub window_seconds: i64,
     pub items: Vec<Item>,
 }
@@ -66,11 +61,11 @@ pub struct CheckReport {
 impl CheckReport {
     /// FAIL items that stop the chosen method.
     pub fn blockers(&self) -> impl Iterator<Item = &Item> {
-        self.items.iter().filter(|i| i.status == Status::Fail && i.counts_for(self.method))
+        self.items.iter().filter(|i| i.status == Status::Fail && i.counts_for(self.subject.method))
     }
 
     pub fn unknown(&self) -> impl Iterator<Item = &Item> {
-        self.items.iter().filter(|i| i.status == Status::Unknown && i.counts_for(self.method))
+        self.items.iter().filter(|i| i.status == Status::Unknown && i.counts_for(self.subject.method))
     }
 }
 
