@@ -44,7 +44,12 @@ pub fn relative_to_cwd(path: &Path) -> PathBuf {
     let ups = cwd.components().count() - common;
     let mut relative: PathBuf = std::iter::repeat_n("..", ups).collect();
     relative.extend(path.components().skip(common));
-    relative
+    // Only when it is shorter: `../../.tmpX/dev.yaml` reads worse than `/tmp/.tmpX/dev.yaml`.
+    if relative.as_os_str().len() < path.as_os_str().len() {
+        relative
+    } else {
+        path.to_path_buf()
+    }
 }
 
 /// An environment's merged tree, before it is checked.
