@@ -186,8 +186,12 @@ pub async fn watched<T, E>(
             result = &mut statement => return (result, last),
             // The statement keeps running meanwhile: its connection's task is polled by the runtime.
             _ = tokio::time::sleep(LOOK_EVERY) => {
-                if let Some(seen) = watch.look().await {
-                    last = Some(seen);
+                // A look that does not answer within a second means the observer's server is gone: stop
+                // looking and wait on the statement alone, which its own lock_timeout bounds.
+                match tokio::time::timeout(Duration::from_secs(1), watch.look()).await {
+                    Ok(Some(seen)) => last = Some(seen),
+                    Ok(None) => {}
+                    Err(_) => return ((&mut statement).await, last),
                 }
             }
         }

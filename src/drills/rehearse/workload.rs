@@ -40,6 +40,9 @@ impl Log {
     }
 }
 
+/// The longest a workload session runs, whatever happens to the rehearsal that stops it.
+const MAX_SESSION_SECONDS: f64 = 3600.0;
+
 pub fn kind(session: usize) -> &'static str {
     if session % 2 == 0 {
         "ingest"
@@ -55,7 +58,9 @@ pub async fn session(client: Arc<Client>, index: usize, rate: f64, gen: Arc<Gene
     let copy = copy_statement("public", Table::EmissionMeasurements);
     let mut k: u64 = 0;
     let begin = log.now();
-    while !log.stop.load(Ordering::SeqCst) {
+    // `log.stop` ends the session; an hour is the bound should the rehearsal that sets it never get there.
+    let give_up = begin + MAX_SESSION_SECONDS;
+    while !log.stop.load(Ordering::SeqCst) && log.now() < give_up {
         let due = match period {
             Some(p) => {
                 let due = begin + p.as_secs_f64() * k as f64;
